@@ -1,0 +1,168 @@
+"""forward(graph, inputs) and backward(graph, ...) -> Result. Both are loops over the node list
+(creation order is topological order): no recursion, however deep the expression."""
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from numbers import Real
+
+from gradcalc.errors import (DomainError, EvaluationError, MissingValueError, NonFiniteError, UsageError,
+                             ValueFormatError)
+from gradcalc.formatting import format_number
+from gradcalc.graph import Graph, Node
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRecord:
+    """One node of an evaluated graph: what it is, what it computed, ∂output/∂node."""
+
+    id: int
+    layer: str
+    expr: str
+    inputs: tuple[int, ...]
+    value: float
+    grad: float | None  # None for a node no variable flows into (a constant)
+    name: str | None = None
+
+
+class Result:
+    """An evaluated expression: output value, ∂output/∂variable, and every node's record."""
+
+    def __init__(self, graph: Graph, inputs: dict, values: list, grads: list):
+        self.graph = graph
+        self.expression = graph.source
+        self.inputs = inputs  # name -> value used, in order of first use
+        self.values = values  # per node id
+        self.grads = grads  # per node id
+        self.value = values[graph.output]
+        self.gradients = {name: grads[graph.variables[name]] for name in sorted(graph.variables)}
+
+    @cached_property
+    def nodes(self) -> list[NodeRecord]:
+        graph, values, grads = self.graph, self.values, self.grads
+        return [NodeRecord(node.id, type(node.layer).__name__, graph.text(node), node.inputs,
+                           values[node.id], grads[node.id], " = ".join(node.names) or None)
+                for node in graph.nodes]
+
+    def gradients_for(self, wrt) -> dict:
+        """The gradients named in `wrt` (all of them when `wrt` is empty)."""
+        if not wrt:
+            return self.gradients
+        unknown = [name for name in wrt if name not in self.gradients]
+        if unknown:
+            known = ", ".join(self.gradients) or "none"
+            raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
+                             hint=f"its variables are: {known}")
+        return {name: self.gradients[name] for name in dict.fromkeys(wrt)}
+
+    def __repr__(self):
+        return f"Result(value={self.value!r}, gradients={self.gradients!r})"
+
+
+def bind(graph: Graph, values: dict) -> dict:
+    """The value of every variable: the line's own bindings win over `values`."""
+    inputs, missing = {}, []
+    for name in graph.variables:
+        value = graph.bindings.get(name, values.get(name))
+        if value is None:
+            missing.append(name)
+        else:
+            inputs[name] = _number(name, value)
+    if missing:
+        given = " ".join(f"--{name} VALUE" for name in missing)
+        raise MissingValueError(
+            f"no value for {_join(missing)}",
+            hint=f"give {given}, or bind {'it' if len(missing) == 1 else 'them'} on the line "
+                 f"({missing[0]} = 1; ...)")
+    return inputs
+
+
+def _number(name, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueFormatError(f"the value of {name} is {value!r}, not a number")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueFormatError(f"the value of {name} is {value}; values must be finite numbers")
+    return value
+
+
+def _join(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def forward(graph: Graph, inputs: dict) -> list:
+    """The value of every node, by node id."""
+    nodes = graph.nodes
+    values = [None] * len(nodes)
+    for name, index in graph.variables.items():
+        values[index] = inputs[name]
+    node = None
+    try:
+        for node in nodes:
+            ins = node.inputs
+            if len(ins) == 2:
+                values[node.id] = node.layer.forward(values[ins[0]], values[ins[1]])
+            elif ins:
+                values[node.id] = node.layer.forward(values[ins[0]])
+            elif values[node.id] is None:
+                values[node.id] = node.layer.value
+    except DomainError as error:  # the layer's message already names a single argument
+        raise _at(graph, node, DomainError, error.message, values,
+                  show_inputs=len(node.inputs) > 1) from None
+    except (OverflowError, ZeroDivisionError):
+        raise _at(graph, node, NonFiniteError, "the value overflows a float", values) from None
+    if not math.isfinite(sum(values)):  # one C loop; only on failure look for the culprit
+        for node in nodes:
+            if not math.isfinite(values[node.id]):
+                raise _at(graph, node, NonFiniteError, f"the value is {values[node.id]}", values)
+    return values
+
+
+def backward(graph: Graph, values: list, seed: float = 1.0, checked: bool = False) -> list:
+    """∂output/∂node for every node (None for constants), accumulating out of place on fan-out."""
+    nodes = graph.nodes
+    grads = [None] * len(nodes)
+    grads[graph.output] = seed
+    node = None
+    try:
+        for node in reversed(nodes[: graph.output + 1]):
+            gy = grads[node.id]
+            if gy is None or not node.inputs:
+                continue
+            for index, gx in zip(node.inputs, node.layer.backward(gy)):
+                if nodes[index].constant:
+                    continue
+                if checked and not math.isfinite(gx):
+                    raise ZeroDivisionError
+                acc = grads[index]
+                grads[index] = gx if acc is None else acc + gx
+    except (OverflowError, ZeroDivisionError):
+        raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point",
+                  values) from None
+    for node in nodes:
+        if grads[node.id] is None and not node.constant:
+            grads[node.id] = 0.0  # a variable-dependent node the output does not use
+    if not checked and not math.isfinite(sum(g for g in grads if g is not None)):
+        return backward(graph, values, seed, checked=True)  # find the node that overflowed
+    return grads
+
+
+def _at(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, values,
+        show_inputs: bool = True) -> EvaluationError:
+    """An evaluation error that names the node, shows its input values and points at its text."""
+    message = f"{graph.text(node)}: {reason}"
+    if show_inputs and node.inputs:
+        inputs = ", ".join(f"{graph.text(graph.nodes[i])} = {format_number(values[i])}"
+                           for i in node.inputs)
+        message += f" (inputs: {inputs})"
+    hint = ("choose a point inside the function's domain" if kind is DomainError
+            else "choose a point where the values stay within floating-point range")
+    return kind(message, source=graph.source, span=node.span, hint=hint)
+
+
+def evaluate_graph(graph: Graph, values: dict) -> Result:
+    """Bind values, run forward, then backward from the output."""
+    inputs = bind(graph, values)
+    node_values = forward(graph, inputs)
+    return Result(graph, inputs, node_values, backward(graph, node_values))

@@ -1,0 +1,136 @@
+"""The layer graph: nodes in creation order, which is a topological order, and the builder that
+shares one node per variable and per identical subexpression."""
+
+from gradcalc.errors import UnknownFunctionError
+from gradcalc.formatting import shorten
+from gradcalc.layers import FUNCTIONS, REGISTRY, Constant, Input
+
+
+class Node:
+    """One operation applied to earlier nodes: id, layer, input ids, source span and names."""
+
+    __slots__ = ("id", "layer", "inputs", "span", "names", "constant")
+
+    def __init__(self, id, layer, inputs, span, constant):
+        self.id = id
+        self.layer = layer
+        self.inputs = inputs
+        self.span = span
+        self.names = ()
+        self.constant = constant  # no variable below this node: it needs no gradient
+
+
+class Graph:
+    """Nodes in topological order, variables by name, the line's own bindings, and the output."""
+
+    def __init__(self, source, nodes, variables, bindings, output):
+        self.source = source
+        self.nodes = nodes
+        self.variables = variables  # name -> node id, in order of first use
+        self.bindings = bindings  # name -> value bound on the line itself (`a = 1`)
+        self.output = output
+
+    def text(self, node: Node) -> str:
+        """The node's source text as written (whitespace collapsed, long text shortened)."""
+        return shorten(self.source, *node.span)
+
+    def label(self, node: Node) -> str:
+        """What a table calls the node: its names, if the line gave it any, then its text."""
+        text = self.text(node)
+        return " = ".join((*node.names, text)) if node.names else text
+
+
+class Ref:
+    """A parsed operand: the node it stands for and the span of its text (parentheses included).
+
+    A numeric literal stays unmaterialised (node None) until an operation uses it, so that
+    `a = -1` can bind an input without leaving a constant node behind.
+    """
+
+    __slots__ = ("node", "start", "end", "literal")
+
+    def __init__(self, node, start, end, literal=None):
+        self.node, self.start, self.end, self.literal = node, start, end, literal
+
+
+class GraphBuilder:
+    """Called by the parser as it reduces, bottom-up, so appending each new node keeps
+    the node list topologically ordered."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.nodes: list[Node] = []
+        self.variables: dict[str, int] = {}
+        self.bindings: dict[str, float] = {}
+        self.scope: dict[str, Ref] = {}  # names visible to the next statement
+        self.shared: dict[tuple, Node] = {}  # (layer class, inputs or leaf key) -> node
+
+    def _node(self, key, make_layer, inputs, span, constant) -> Node:
+        node = self.shared.get(key)
+        if node is None:
+            node = Node(len(self.nodes), make_layer(), inputs, span, constant)
+            self.nodes.append(node)
+            self.shared[key] = node
+        return node
+
+    def _materialize(self, ref: Ref) -> Node:
+        if ref.node is None:
+            value = ref.literal
+            ref.node = self._node((Constant, repr(value)), lambda: Constant(value), (),
+                                  (ref.start, ref.end), True)
+        return ref.node
+
+    def number(self, text: str, start: int, end: int) -> Ref:
+        return Ref(None, start, end, float(text))
+
+    def name(self, name: str, start: int, end: int) -> Ref:
+        ref = self.scope.get(name)
+        if ref is not None:
+            return Ref(ref.node, start, end, ref.literal)
+        return Ref(self._input(name, (start, end)), start, end)
+
+    def _input(self, name, span) -> Node:
+        node = self._node((Input, name), lambda: Input(name), (), span, False)
+        self.variables.setdefault(name, node.id)
+        return node
+
+    def apply(self, op: str, operands: list[Ref], start: int, end: int) -> Ref:
+        layer_class = REGISTRY[op]
+        inputs = tuple(self._materialize(ref) for ref in operands)
+        key = (layer_class, tuple(node.id for node in inputs))
+        node = self._node(key, layer_class, key[1], (start, end),
+                          all(node.constant for node in inputs))
+        return Ref(node, start, end)
+
+    def call(self, function: str, operands: list[Ref], start: int, end: int, name_end: int) -> Ref:
+        layer_class = REGISTRY.get(function) if function in FUNCTIONS else None
+        if layer_class is None:
+            raise UnknownFunctionError(
+                f"unknown function '{function}'", source=self.source, span=(start, name_end),
+                hint=f"known functions: {', '.join(FUNCTIONS)} (log is the natural log)")
+        if len(operands) != 1:
+            raise UnknownFunctionError(
+                f"{function}() takes 1 argument, {len(operands)} given", source=self.source,
+                span=(start, end), hint=f"write {function}(x)")
+        return self.apply(function, operands, start, end)
+
+    def negate(self, operand: Ref, start: int) -> Ref:
+        if operand.node is None:  # fold the sign into the literal: -1 is one constant
+            return Ref(None, start, operand.end, -operand.literal)
+        return self.apply("neg", [operand], start, operand.end)
+
+    def assign(self, name: str, value: Ref, start: int) -> Ref:
+        if value.node is None and name not in self.scope and name not in self.variables:
+            # `a = 1`: a signed literal binds the input `a` on this line
+            self.bindings[name] = value.literal
+            value = Ref(self._input(name, (start, start + len(name))), start, value.end)
+        else:
+            node = self._materialize(value)
+            if not isinstance(node.layer, Input) and name not in node.names:
+                node.names += (name,)
+        self.scope[name] = value
+        return value
+
+    def finish(self, output: Ref) -> Graph:
+        node = self._materialize(output)
+        return Graph(self.source, self.nodes, self.variables, self.bindings, node.id)

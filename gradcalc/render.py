@@ -1,0 +1,253 @@
+"""Result -> text: Rich tables, JSON, JSON Lines, CSV/TSV and plain text. Never decides exit codes.
+
+Each renderer takes jobs one at a time (`result`, `error`) and writes as it goes, so a stream of
+jobs is printed as it is evaluated; `close` finishes what needs the whole run (a table, a JSON array).
+"""
+
+import csv
+import json
+
+from gradcalc.errors import GradcalcError
+from gradcalc.evaluate import Result
+from gradcalc.formatting import format_number, shorten
+
+
+def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool = True) -> dict:
+    """The JSON object of one evaluated job (numbers at full precision)."""
+    record = {} if line is None else {"line": line}
+    record["expression"] = result.expression
+    record["value"] = result.value
+    record["gradients"] = result.gradients_for(wrt)
+    if nodes:
+        record["nodes"] = [_node_record(node) for node in result.nodes]
+    return record
+
+
+def _node_record(node) -> dict:
+    record = {"id": node.id, "layer": node.layer, "expr": node.expr, "inputs": list(node.inputs),
+              "value": node.value, "grad": node.grad}
+    if node.name:
+        record["name"] = node.name
+    return record
+
+
+def error_record(error: GradcalcError, expression: str | None, line: int | None = None) -> dict:
+    """The JSON object of one failed job."""
+    record = {} if line is None else {"line": line}
+    record["expression"] = expression
+    record["error"] = error.to_dict()
+    return record
+
+
+class Renderer:
+    """Writes jobs to `out` as they come. `error` returns False when errors belong on stderr."""
+
+    def __init__(self, out, *, wrt=(), precision=None, nodes=None, batch=False, color=None):
+        self.out, self.wrt, self.precision, self.batch = out, tuple(wrt or ()), precision, batch
+        self.nodes = (not batch) if nodes is None else nodes
+        self.color = color
+
+    def number(self, value) -> str:
+        return "" if value is None else format_number(value, self.precision)
+
+    def result(self, result: Result, line: int | None) -> None:
+        raise NotImplementedError
+
+    def error(self, error: GradcalcError, expression: str | None, line: int | None) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+class JsonRenderer(Renderer):
+    """One JSON object for a single expression; an array of objects for a batch."""
+
+    def __init__(self, out, **options):
+        super().__init__(out, **options)
+        self.count = 0
+
+    def _write(self, record: dict) -> None:
+        if not self.batch:
+            self.out.write(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+            return
+        self.out.write(("[\n" if self.count == 0 else ",\n") + json.dumps(record, ensure_ascii=False))
+        self.count += 1
+        self.out.flush()
+
+    def result(self, result, line):
+        self._write(result_record(result, self.wrt, line if self.batch else None, self.nodes))
+
+    def error(self, error, expression, line):
+        self._write(error_record(error, expression, line if self.batch else None))
+        return True
+
+    def close(self):
+        if self.batch:
+            self.out.write("\n]\n" if self.count else "[]\n")
+        super().close()
+
+
+class JsonLinesRenderer(Renderer):
+    """One compact JSON object per job and line, flushed as soon as it is written."""
+
+    def _write(self, record: dict) -> None:
+        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def result(self, result, line):
+        self._write(result_record(result, self.wrt, line, self.nodes))
+
+    def error(self, error, expression, line):
+        self._write(error_record(error, expression, line))
+        return True
+
+
+class PlainRenderer(Renderer):
+    """One line per job: the value, then name=gradient pairs; with one --wrt, the bare gradient."""
+
+    def result(self, result, line):
+        gradients = result.gradients_for(self.wrt)
+        if len(self.wrt) == 1:
+            text = self.number(gradients[self.wrt[0]])
+        else:
+            text = " ".join([self.number(result.value),
+                             *(f"{name}={self.number(grad)}" for name, grad in gradients.items())])
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+class TableRenderer(Renderer):
+    """Rich tables: per-node values and gradients, the output, then ∂output/∂variable.
+
+    A batch gets one summary table (per-node tables with --nodes) when the run ends.
+    """
+
+    def __init__(self, out, **options):
+        super().__init__(out, **options)
+        from rich.console import Console
+
+        self.console = Console(file=out, highlight=False, soft_wrap=False,
+                               force_terminal=self.color, no_color=self.color is False)
+        self.rows = []
+
+    def result(self, result, line):
+        gradients = result.gradients_for(self.wrt)
+        if self.nodes:
+            self._print_nodes(result, line)
+        if self.batch:
+            self.rows.append((line, result.expression, result.value, gradients, None))
+        else:
+            self._print_gradients(result, gradients)
+
+    def error(self, error, expression, line):
+        if self.batch:
+            self.rows.append((line, expression, None, {}, error.message))
+        return False
+
+    def _print_nodes(self, result, line):
+        from rich.table import Table
+
+        title = shorten(result.expression)
+        table = Table(title=title if line is None else f"line {line}: {title}", title_justify="left",
+                      caption="gradient = ∂output/∂node", caption_justify="left")
+        for header, justify in (("id", "right"), ("node", "left"), ("layer", "left"),
+                                ("inputs", "left"), ("value", "right"), ("gradient", "right")):
+            table.add_column(header, justify=justify, overflow="fold")
+        graph = result.graph
+        for node in graph.nodes:
+            table.add_row(str(node.id), graph.label(node), type(node.layer).__name__,
+                          ", ".join(map(str, node.inputs)), self.number(result.values[node.id]),
+                          self.number(result.grads[node.id]))
+        self.console.print(table)
+
+    def _print_gradients(self, result, gradients):
+        from rich.table import Table
+
+        self.console.print(f"output = {self.number(result.value)}")
+        if not gradients:
+            self.console.print("(no variables: nothing to differentiate)")
+            return
+        table = Table("variable", "value", "∂output/∂variable")
+        for name, grad in gradients.items():
+            table.add_row(name, self.number(result.inputs[name]), self.number(grad))
+        self.console.print(table)
+
+    def close(self):
+        if self.batch and self.rows:
+            self._print_summary()
+        super().close()
+
+    def _print_summary(self):
+        from rich.table import Table
+
+        names = sorted({name for row in self.rows for name in row[3]})
+        table = Table("line", "expression", "value", *(f"∂/∂{name}" for name in names), "error")
+        for line, expression, value, gradients, message in self.rows:
+            table.add_row(str(line), shorten(expression or ""), self.number(value),
+                          *(self.number(gradients.get(name)) for name in names), message or "")
+        self.console.print(table)
+
+
+class CsvRenderer(Renderer):
+    """Rows of line,expression,value,grad_<name>...,error with one column per variable of the run.
+
+    The columns are known only when the run ends (unless --wrt fixes them), so rows are held until
+    `close`; with --wrt each row is written as soon as it is evaluated.
+    """
+
+    delimiter = ","
+
+    def __init__(self, out, **options):
+        super().__init__(out, **options)
+        self.writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
+        self.names = list(dict.fromkeys(self.wrt)) if self.wrt else None
+        self.rows = []
+        if self.names is not None:
+            self._header()
+
+    def _header(self):
+        self.writer.writerow(["line", "expression", "value", *(f"grad_{n}" for n in self.names), "error"])
+
+    def _row(self, line, expression, value, gradients, message):
+        cells = [line if line is not None else "", expression, _full(value),
+                 *(_full(gradients.get(name)) for name in self.names), message]
+        self.writer.writerow(cells)
+        self.out.flush()
+
+    def result(self, result, line):
+        row = (line, result.expression, result.value, result.gradients_for(self.wrt), "")
+        self._row(*row) if self.names is not None else self.rows.append(row)
+
+    def error(self, error, expression, line):
+        row = (line, expression, None, {}, f"{error.type}: {error.message}")
+        self._row(*row) if self.names is not None else self.rows.append(row)
+        return True
+
+    def close(self):
+        if self.names is None:
+            self.names = sorted({name for row in self.rows for name in row[3]})
+            self._header()
+            for row in self.rows:
+                self._row(*row)
+        super().close()
+
+
+class TsvRenderer(CsvRenderer):
+    """CSV with tabs."""
+
+    delimiter = "\t"
+
+
+def _full(value) -> str:
+    return "" if value is None else repr(value)
+
+
+RENDERERS = {
+    "table": TableRenderer,
+    "json": JsonRenderer,
+    "jsonl": JsonLinesRenderer,
+    "csv": CsvRenderer,
+    "tsv": TsvRenderer,
+    "plain": PlainRenderer,
+}
