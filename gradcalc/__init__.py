@@ -21,7 +21,7 @@ def parse(expression: str):
 
 def evaluate(expression: str, /, **values):
     """Evaluate `expression` at `values`, then differentiate it in reverse mode."""
-    from gradcalc.evaluate import evaluate_graph
+    from gradcalc.evaluator import evaluate_graph
 
     return evaluate_graph(parse(expression), values)
 
@@ -32,7 +32,7 @@ def __getattr__(name):
 
         return GradcalcError
     if name in ("Result", "NodeRecord"):
-        from gradcalc import evaluate as _evaluate_module
+        from gradcalc import evaluator as _evaluate_module
 
         return getattr(_evaluate_module, name)
     raise AttributeError(f"module 'gradcalc' has no attribute {name!r}")

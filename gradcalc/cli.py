@@ -98,32 +98,37 @@ def _run(values: dict, expressions: list, output_format: str, wrt: list, precisi
     color = False if "NO_COLOR" in os.environ else None
     renderer = RENDERERS[output_format](sys.stdout, wrt=wrt, precision=precision, nodes=nodes,
                                               batch=batch, color=color)
-    worst, used = 0, set()
+    worst, used, all_parsed = 0, set(), True
     for line, text in jobs:
-        code = _run_job(renderer, text, line if batch else None, numbers, wrt, used)
+        code, variables = _run_job(renderer, text, line if batch else None, numbers, wrt)
         worst = max(worst, code)
+        if variables is None:
+            all_parsed = False  # the names of a line that did not parse are unknown
+        else:
+            used.update(variables)
     renderer.close()
     unused = [name for name in numbers if name not in used]
-    if unused and not quiet:
+    if unused and not quiet and all_parsed:
         for name in unused:
             _warn(f"--{name} is not used by the expression" + ("s" if batch else ""))
     return worst
 
 
-def _run_job(renderer, text: str, line, numbers: dict, wrt, used: set) -> int:
+def _run_job(renderer, text: str, line, numbers: dict, wrt) -> tuple[int, list | None]:
+    """Evaluate and render one job: (exit code, the variables it takes from options or None)."""
     from gradcalc import parse
-    from gradcalc.evaluate import evaluate_graph
+    from gradcalc.evaluator import evaluate_graph
 
+    variables = None
     try:
         graph = parse(text)
-        used.update(name for name in graph.variables if name not in graph.bindings)
-        result = evaluate_graph(graph, numbers)
-        renderer.result(result, line)
-        return 0
+        variables = [name for name in graph.variables if name not in graph.bindings]
+        renderer.result(evaluate_graph(graph, numbers), line)
+        return 0, variables
     except GradcalcError as error:
         if not renderer.error(error, text, line):
             _error(error, line)
-        return error.exit_code
+        return error.exit_code, variables
 
 
 def _jobs(expressions: list) -> list:

@@ -1,6 +1,8 @@
 """The layer graph: nodes in creation order, which is a topological order, and the builder that
 shares one node per variable and per identical subexpression."""
 
+from functools import cached_property
+
 from gradcalc.errors import UnknownFunctionError
 from gradcalc.formatting import shorten
 from gradcalc.layers import FUNCTIONS, REGISTRY, Constant, Input
@@ -29,6 +31,41 @@ class Graph:
         self.variables = variables  # name -> node id, in order of first use
         self.bindings = bindings  # name -> value bound on the line itself (`a = 1`)
         self.output = output
+
+    @cached_property
+    def forward_program(self) -> list:
+        """(node id, bound forward, first input, second input or -1) for each operation, in order."""
+        return [(node.id, node.layer.forward, node.inputs[0],
+                 node.inputs[1] if len(node.inputs) > 1 else -1)
+                for node in self.nodes if node.inputs]
+
+    @cached_property
+    def backward_program(self) -> list:
+        """(node id, bound backward, first input, second input or -1, does each input need a
+        gradient) for each operation the output depends on and a variable flows into, output first."""
+        on_path = [False] * len(self.nodes)
+        on_path[self.output] = True
+        program = []
+        for node in reversed(self.nodes[: self.output + 1]):
+            if not on_path[node.id] or node.constant or not node.inputs:
+                continue
+            for index in node.inputs:
+                on_path[index] = True
+            first, *rest = node.inputs
+            second = rest[0] if rest else -1
+            program.append((node.id, node.layer.backward, first, second,
+                            not self.nodes[first].constant, second >= 0 and not self.nodes[second].constant))
+        return program
+
+    @cached_property
+    def value_template(self) -> list:
+        """Per node: the constant's value, None elsewhere (copied at the start of each forward)."""
+        return [getattr(node.layer, "value", None) if not node.inputs else None for node in self.nodes]
+
+    @cached_property
+    def grad_template(self) -> list:
+        """Per node: 0.0 where a variable flows in, None for constants (copied by each backward)."""
+        return [None if node.constant else 0.0 for node in self.nodes]
 
     def text(self, node: Node) -> str:
         """The node's source text as written (whitespace collapsed, long text shortened)."""

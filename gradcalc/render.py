@@ -8,7 +8,7 @@ import csv
 import json
 
 from gradcalc.errors import GradcalcError
-from gradcalc.evaluate import Result
+from gradcalc.evaluator import Result
 from gradcalc.formatting import format_number, shorten
 
 

@@ -69,6 +69,7 @@ def bind(graph: Graph, values: dict) -> dict:
         else:
             inputs[name] = _number(name, value)
     if missing:
+        missing.sort()
         given = " ".join(f"--{name} VALUE" for name in missing)
         raise MissingValueError(
             f"no value for {_join(missing)}",
@@ -93,57 +94,57 @@ def _join(names) -> str:
 
 def forward(graph: Graph, inputs: dict) -> list:
     """The value of every node, by node id."""
-    nodes = graph.nodes
-    values = [None] * len(nodes)
+    values = graph.value_template.copy()
     for name, index in graph.variables.items():
         values[index] = inputs[name]
-    node = None
+    index = None
     try:
-        for node in nodes:
-            ins = node.inputs
-            if len(ins) == 2:
-                values[node.id] = node.layer.forward(values[ins[0]], values[ins[1]])
-            elif ins:
-                values[node.id] = node.layer.forward(values[ins[0]])
-            elif values[node.id] is None:
-                values[node.id] = node.layer.value
+        for index, function, first, second in graph.forward_program:
+            if second < 0:
+                values[index] = function(values[first])
+            else:
+                values[index] = function(values[first], values[second])
     except DomainError as error:  # the layer's message already names a single argument
+        node = graph.nodes[index]
         raise _at(graph, node, DomainError, error.message, values,
                   show_inputs=len(node.inputs) > 1) from None
     except (OverflowError, ZeroDivisionError):
-        raise _at(graph, node, NonFiniteError, "the value overflows a float", values) from None
+        raise _at(graph, graph.nodes[index], NonFiniteError, "the value overflows a float",
+                  values) from None
     if not math.isfinite(sum(values)):  # one C loop; only on failure look for the culprit
-        for node in nodes:
+        for node in graph.nodes:
             if not math.isfinite(values[node.id]):
                 raise _at(graph, node, NonFiniteError, f"the value is {values[node.id]}", values)
     return values
 
 
 def backward(graph: Graph, values: list, seed: float = 1.0, checked: bool = False) -> list:
-    """∂output/∂node for every node (None for constants), accumulating out of place on fan-out."""
-    nodes = graph.nodes
-    grads = [None] * len(nodes)
-    grads[graph.output] = seed
-    node = None
+    """∂output/∂node for every node: 0.0 where the output does not depend on it, None for
+    constants. Accumulates out of place on fan-out, so no layer can corrupt a sibling's gradient."""
+    grads = graph.grad_template.copy()
+    if grads[graph.output] is not None:
+        grads[graph.output] = seed
+    index = None
     try:
-        for node in reversed(nodes[: graph.output + 1]):
-            gy = grads[node.id]
-            if gy is None or not node.inputs:
-                continue
-            for index, gx in zip(node.inputs, node.layer.backward(gy)):
-                if nodes[index].constant:
-                    continue
+        for index, function, first, second, first_needs, second_needs in graph.backward_program:
+            if second < 0:
+                (gx,) = function(grads[index])
                 if checked and not math.isfinite(gx):
                     raise ZeroDivisionError
-                acc = grads[index]
-                grads[index] = gx if acc is None else acc + gx
+                grads[first] += gx
+            else:
+                gx0, gx1 = function(grads[index])
+                if checked and not ((not first_needs or math.isfinite(gx0))
+                                    and (not second_needs or math.isfinite(gx1))):
+                    raise ZeroDivisionError
+                if first_needs:
+                    grads[first] += gx0
+                if second_needs:
+                    grads[second] += gx1
     except (OverflowError, ZeroDivisionError):
-        raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point",
-                  values) from None
-    for node in nodes:
-        if grads[node.id] is None and not node.constant:
-            grads[node.id] = 0.0  # a variable-dependent node the output does not use
-    if not checked and not math.isfinite(sum(g for g in grads if g is not None)):
+        raise _at(graph, graph.nodes[index], NonFiniteError,
+                  "its derivative is not finite at this point", values) from None
+    if not checked and not math.isfinite(sum(filter(None, grads))):
         return backward(graph, values, seed, checked=True)  # find the node that overflowed
     return grads
 

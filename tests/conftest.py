@@ -1,0 +1,30 @@
+import json
+from pathlib import Path
+
+import pytest
+
+CASES = Path(__file__).parent / "cases" / "gradients.jsonl"
+
+
+def load_cases():
+    with CASES.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def central_difference(f, x: float, h: float | None = None) -> float:
+    """(f(x+h) - f(x-h)) / 2h with a step scaled to x."""
+    h = h or 1e-6 * max(1.0, abs(x))
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run gradcalc's main() in-process: (exit code, stdout, stderr)."""
+    from gradcalc.cli import main
+
+    def run(*argv):
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -1,0 +1,189 @@
+"""Grammar, graph building and syntax errors."""
+
+import pytest
+
+from gradcalc import evaluate, parse
+from gradcalc.errors import ParseError, UnknownFunctionError
+
+
+def value(expr, **values):
+    return evaluate(expr, **values).value
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("3", 3.0), ("0.5", 0.5), (".5", 0.5), ("1e-3", 1e-3), ("2E+4", 2e4), ("5.", 5.0), ("1.5e2", 150.0),
+])
+def test_numbers(text, expected):
+    assert value(text) == expected
+
+
+@pytest.mark.parametrize("expr,expected", [
+    ("-x**2", -9.0),            # power binds tighter than unary minus
+    ("(-x)**2", 9.0),
+    ("2^3^2", 512.0),           # right-associative
+    ("2**3**2", 512.0),
+    ("(2^3)^2", 64.0),
+    ("2**-1", 0.5),             # a signed exponent
+    ("-2**2", -4.0),
+    ("a-b-c", 1 - 2 - 5),       # left-associative
+    ("a/b/c", 1 / 2 / 5),
+    ("a - -b", 3.0),
+    ("+a", 1.0),
+    ("a+b*c", 11.0),
+    ("(a+b)*c", 15.0),
+    ("a*b^2", 4.0),
+    ("-a*b", -2.0),
+    ("x ^ 2 ^ -1", 3 ** 0.5),
+])
+def test_precedence_and_associativity(expr, expected):
+    assert value(expr, x=3, a=1, b=2, c=5) == pytest.approx(expected, rel=1e-15)
+
+
+def test_names_letters_digits_underscore():
+    assert value("z_2 + w1 + _k + θ", z_2=1, w1=2, _k=3, θ=4) == 10.0
+
+
+def test_whitespace_anywhere_and_comments():
+    assert value("  c *\n d\t/ ( a - b )  # the seed", a=1, b=2, c=3, d=4) == -12.0
+
+
+def test_identical_variables_and_subexpressions_are_one_node():
+    graph = parse("x*y + x*y + x")
+    layers = [type(node.layer).__name__ for node in graph.nodes]
+    assert layers == ["Input", "Input", "Multiply", "Plus", "Plus"]
+    assert graph.nodes[3].inputs == (2, 2)
+
+
+def test_creation_order_is_topological():
+    graph = parse("e = a - b; f = c*d; exp(f/e) + sin(a)")
+    for node in graph.nodes:
+        assert all(i < node.id for i in node.inputs)
+    assert graph.output == len(graph.nodes) - 1
+
+
+def test_statements_name_intermediate_nodes():
+    graph = parse("e = a - b; f = c*d; f/e")
+    named = {graph.label(node) for node in graph.nodes if node.names}
+    assert named == {"e = a - b", "f = c*d"}
+    r = evaluate("e = a - b; f = c*d; f/e", a=1, b=2, c=3, d=4)
+    assert r.gradients == {"a": -12.0, "b": 12.0, "c": -4.0, "d": -3.0}
+
+
+def test_literal_statements_bind_inputs():
+    r = evaluate("a=1; b=2; c=3; d=4; c*d/(a-b)")
+    assert r.value == -12.0
+    assert r.gradients == {"a": -12.0, "b": 12.0, "c": -4.0, "d": -3.0}
+    assert [n.layer for n in r.nodes].count("Constant") == 0  # bindings leave no constant behind
+
+
+def test_signed_and_parenthesised_literals_bind():
+    assert evaluate("a = -2; b = +3; c = (-1.5); a*b*c").gradients == {"a": -4.5, "b": 3.0, "c": -6.0}
+
+
+def test_line_bindings_win_over_given_values():
+    assert evaluate("a = 1; a*b", a=100, b=3).value == 3.0
+
+
+def test_reassignment_sees_newest_value():
+    r = evaluate("c = a + b; c = c + c + 1; c * a", a=2, b=3)
+    assert r.value == (2 * (2 + 3) + 1) * 2
+    assert r.gradients == {"a": 4 * 2 + 2 * 3 + 1, "b": 2 * 2}
+
+
+def test_rebinding_a_used_input_makes_a_constant():
+    r = evaluate("y = a*2; a = 5; y + a", a=1)
+    assert r.value == 7.0 and r.gradients == {"a": 2.0}
+
+
+def test_trailing_semicolon_and_assignment_as_output():
+    assert value("a = 2; b = a*3;") == 6.0
+
+
+def test_deep_nesting_of_parentheses():
+    depth = 10_000
+    r = evaluate("(" * depth + "x" + ")" * depth + "*2", x=3)
+    assert (r.value, r.gradients) == (6.0, {"x": 2.0})
+
+
+def test_deep_nesting_of_calls():
+    depth = 10_000
+    r = evaluate("sin(" * depth + "x" + ")" * depth, x=0.5)
+    assert len(r.nodes) == depth + 1
+    assert 0 < r.gradients["x"] < 1
+
+
+def test_deep_nesting_of_unary_and_power():
+    assert value("-" * 10_000 + "x", x=2) == 2.0
+    assert evaluate("x" + "^1" * 5000, x=2).gradients == {"x": 1.0}
+
+
+def test_hundred_thousand_term_sum():
+    n = 100_000
+    text = " + ".join(f"x{i % 1000}*{i % 7 + 1}" for i in range(n))
+    values = {f"x{i}": i / 1000 for i in range(1000)}
+    r = evaluate(text, **values)
+    expected = {f"x{k}": float(sum(i % 7 + 1 for i in range(k, n, 1000))) for k in range(1000)}
+    assert r.gradients == expected
+    assert r.value == pytest.approx(sum(values[f"x{i % 1000}"] * (i % 7 + 1) for i in range(n)))
+
+
+@pytest.mark.parametrize("text,column,words", [
+    ("c**d*", 6, "expected a number, a name or '('"),
+    ("a + * b", 5, "unexpected '*'"),
+    ("a b", 3, "unexpected 'b'"),
+    ("a $ b", 3, "unexpected character '$'"),
+    ("(a+b", 5, "expected an operator or ')'"),
+    ("a+b)", 4, "unexpected ')'"),
+    ("", 1, "the expression is empty"),
+    ("exp()", 5, "unexpected ')'"),
+    ("1 = x", 3, "unexpected '='"),
+])
+def test_syntax_errors_point_at_the_column(text, column, words):
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    error = caught.value
+    assert error.column == column
+    assert words in error.message
+    assert error.exit_code == 2
+    excerpt = error.describe().splitlines()
+    caret = next(line for line in excerpt if line.strip().startswith("^"))
+    assert caret.index("^") - 4 == column - 1  # the caret sits under the column
+
+
+def test_syntax_error_line_in_multiline_expression():
+    with pytest.raises(ParseError) as caught:
+        parse("a = 1;\nb = a +\n* 2")
+    assert caught.value.position == (3, 1)
+    assert "line 3, column 1" in caught.value.describe()
+
+
+def test_caret_stays_visible_on_a_huge_line():
+    text = "x + " * 250_000 + "*"
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    description = caught.value.describe()
+    assert len(description) < 400
+    assert description.splitlines()[2].strip() == "^"
+
+
+def test_unknown_function_lists_known_ones():
+    with pytest.raises(UnknownFunctionError) as caught:
+        parse("2 * foo(x)")
+    assert caught.value.exit_code == 2
+    assert caught.value.column == 5
+    assert "unknown function 'foo'" in caught.value.message
+    assert "exp, ln, log, sigmoid, relu, sqrt, tanh, sin, cos, abs" in caught.value.hint
+
+
+def test_operator_names_are_not_callable():
+    with pytest.raises(UnknownFunctionError):
+        parse("add(x)")
+
+
+def test_function_arity():
+    with pytest.raises(UnknownFunctionError, match="takes 1 argument, 2 given"):
+        parse("sin(x, y)")
+
+
+def test_function_names_can_be_variables_and_prefixes():
+    assert value("exp * exponent + ln", exp=2, exponent=3, ln=1) == 7.0
