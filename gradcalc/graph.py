@@ -102,18 +102,17 @@ class GraphBuilder:
         self.scope: dict[str, Ref] = {}  # names visible to the next statement
         self.shared: dict[tuple, Node] = {}  # (layer class, inputs or leaf key) -> node
 
-    def _node(self, key, make_layer, inputs, span, constant) -> Node:
+    def _leaf(self, key, layer, span, constant) -> Node:
         node = self.shared.get(key)
         if node is None:
-            node = Node(len(self.nodes), make_layer(), inputs, span, constant)
+            node = self.shared[key] = Node(len(self.nodes), layer(), (), span, constant)
             self.nodes.append(node)
-            self.shared[key] = node
         return node
 
     def _materialize(self, ref: Ref) -> Node:
         if ref.node is None:
             value = ref.literal
-            ref.node = self._node((Constant, repr(value)), lambda: Constant(value), (),
+            ref.node = self._leaf((Constant, repr(value)), lambda: Constant(value),
                                   (ref.start, ref.end), True)
         return ref.node
 
@@ -127,16 +126,20 @@ class GraphBuilder:
         return Ref(self._input(name, (start, end)), start, end)
 
     def _input(self, name, span) -> Node:
-        node = self._node((Input, name), lambda: Input(name), (), span, False)
+        node = self._leaf((Input, name), lambda: Input(name), span, False)
         self.variables.setdefault(name, node.id)
         return node
 
     def apply(self, op: str, operands: list[Ref], start: int, end: int) -> Ref:
         layer_class = REGISTRY[op]
-        inputs = tuple(self._materialize(ref) for ref in operands)
-        key = (layer_class, tuple(node.id for node in inputs))
-        node = self._node(key, layer_class, key[1], (start, end),
-                          all(node.constant for node in inputs))
+        inputs = [ref.node or self._materialize(ref) for ref in operands]
+        ids = tuple([node.id for node in inputs])
+        key = (layer_class, ids)
+        node = self.shared.get(key)
+        if node is None:
+            constant = all([node.constant for node in inputs])
+            node = self.shared[key] = Node(len(self.nodes), layer_class(), ids, (start, end), constant)
+            self.nodes.append(node)
         return Ref(node, start, end)
 
     def call(self, function: str, operands: list[Ref], start: int, end: int, name_end: int) -> Ref:

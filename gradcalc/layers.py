@@ -14,6 +14,8 @@ from gradcalc.formatting import format_number
 class Input:
     """A variable: a leaf whose value comes from the caller or from a binding on the line."""
 
+    __slots__ = ('name',)
+
     def __init__(self, name: str):
         self.name = name
 
@@ -21,12 +23,16 @@ class Input:
 class Constant:
     """A numeric literal: a leaf with a fixed value."""
 
+    __slots__ = ('value',)
+
     def __init__(self, value: float):
         self.value = value
 
 
 class Plus:
     """x + y."""
+
+    __slots__ = ()
 
     symbol = "+"
 
@@ -40,6 +46,8 @@ class Plus:
 class Minus:
     """x - y."""
 
+    __slots__ = ()
+
     symbol = "-"
 
     def forward(self, x, y):
@@ -51,6 +59,8 @@ class Minus:
 
 class Multiply:
     """x * y."""
+
+    __slots__ = ('x', 'y')
 
     symbol = "*"
 
@@ -64,6 +74,8 @@ class Multiply:
 
 class Divide:
     """x / y."""
+
+    __slots__ = ('y', 'out')
 
     symbol = "/"
 
@@ -82,6 +94,8 @@ class Divide:
 class Negate:
     """-x."""
 
+    __slots__ = ()
+
     symbol = "-"
 
     def forward(self, x):
@@ -93,6 +107,8 @@ class Negate:
 
 class Power:
     """x ** y (also written x ^ y)."""
+
+    __slots__ = ('x', 'y', 'out')
 
     symbol = "**"
 
@@ -121,6 +137,8 @@ class Power:
 class Exp:
     """exp(x)."""
 
+    __slots__ = ('out',)
+
     def forward(self, x):
         self.out = math.exp(x)
         return self.out
@@ -131,6 +149,8 @@ class Exp:
 
 class Ln:
     """ln(x), the natural logarithm (also written log(x))."""
+
+    __slots__ = ('x',)
 
     def forward(self, x):
         if x <= 0:
@@ -144,6 +164,8 @@ class Ln:
 
 class Sigmoid:
     """1 / (1 + exp(-x)), computed without overflow for any x."""
+
+    __slots__ = ('out',)
 
     def forward(self, x):
         if x >= 0:
@@ -160,6 +182,8 @@ class Sigmoid:
 class ReLU:
     """max(x, 0); its derivative at 0 is taken as 0, as in PyTorch."""
 
+    __slots__ = ('positive',)
+
     def forward(self, x):
         self.positive = x > 0
         return x if self.positive else 0.0
@@ -170,6 +194,8 @@ class ReLU:
 
 class Sqrt:
     """sqrt(x)."""
+
+    __slots__ = ('out',)
 
     def forward(self, x):
         if x < 0:
@@ -184,6 +210,8 @@ class Sqrt:
 class Tanh:
     """tanh(x)."""
 
+    __slots__ = ('out',)
+
     def forward(self, x):
         self.out = math.tanh(x)
         return self.out
@@ -194,6 +222,8 @@ class Tanh:
 
 class Sin:
     """sin(x)."""
+
+    __slots__ = ('x',)
 
     def forward(self, x):
         self.x = x
@@ -206,6 +236,8 @@ class Sin:
 class Cos:
     """cos(x)."""
 
+    __slots__ = ('x',)
+
     def forward(self, x):
         self.x = x
         return math.cos(x)
@@ -216,6 +248,8 @@ class Cos:
 
 class Abs:
     """|x|; its derivative at 0 is taken as 0, as in PyTorch."""
+
+    __slots__ = ('sign',)
 
     def forward(self, x):
         self.sign = (x > 0) - (x < 0)

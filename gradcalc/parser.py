@@ -4,6 +4,7 @@ The LALR parser calls the builder at every reduction (an inline transformer), so
 is built and nothing recurses, however deep the expression.
 """
 
+import gc
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -83,12 +84,16 @@ class Parser:
     def parse(self, text: str) -> Graph:
         with self._lock:
             self._reductions.builder = GraphBuilder(text)
+            collecting = gc.isenabled()
+            gc.disable()  # the graph is all new objects: cyclic GC passes over it are pure cost
             try:
                 return self._lark.parse(text)
             except UnexpectedInput as error:
                 raise self._syntax_error(text, error) from None
             finally:
                 self._reductions.builder = None
+                if collecting:
+                    gc.enable()
 
     def _syntax_error(self, text: str, error: UnexpectedInput) -> ParseError:
         position = min(max(error.pos_in_stream or 0, 0), len(text))

@@ -168,7 +168,9 @@ class TableRenderer(Renderer):
         if not gradients:
             self.console.print("(no variables: nothing to differentiate)")
             return
-        table = Table("variable", "value", "∂output/∂variable")
+        table = Table("variable")
+        table.add_column("value", justify="right")
+        table.add_column("∂output/∂variable", justify="right")
         for name, grad in gradients.items():
             table.add_row(name, self.number(result.inputs[name]), self.number(grad))
         self.console.print(table)
