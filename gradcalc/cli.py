@@ -7,7 +7,10 @@ takes them (and expressions that start with '-') out of argv before Typer/click 
 
 import os
 import re
+import stat
 import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -16,9 +19,15 @@ import typer
 
 from gradcalc import __version__
 from gradcalc.errors import GradcalcError, UsageError, ValueFormatError
+from gradcalc.jobs import Job, argument_jobs, line_jobs
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NAME = re.compile(r"[^\W\d]\w*")
+
+
+class InputFormat(str, Enum):
+    text = "text"
+    jsonl = "jsonl"
 
 
 class Format(str, Enum):
@@ -58,10 +67,16 @@ def gradcalc(
     var: Optional[List[str]] = typer.Option(
         None, "--var", metavar="NAME=VALUE",
         help="Give a variable's value; for names that collide with an option (--var format=2)."),
+    file: Optional[Path] = typer.Option(
+        None, "--file", "-f", dir_okay=False, metavar="FILE",
+        help="Read one job per line from FILE ('-' is standard input). Blank lines and # comments are skipped."),
+    input_format: InputFormat = typer.Option(
+        InputFormat.text, "--input", help='Line format: text, or jsonl objects {"expression": ..., "values": {...}}.'),
+    fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first job that fails."),
     nodes: Optional[bool] = typer.Option(
         None, "--nodes/--no-nodes", show_default=False,
         help="Per-node values and gradients (default: on for one expression, off for a batch)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Silence warnings."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Silence warnings and the progress bar."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
 ) -> None:
@@ -72,17 +87,29 @@ def gradcalc(
 
     Example: gradcalc "c*d/(a-b)" --a 1 --b 2 --c 3 --d 4
     """
+    options = Options(output_format.value, tuple(wrt or ()), precision, nodes, quiet, fail_fast)
     try:
-        code = _run(ctx.obj or {}, expressions or [], output_format.value, wrt or [], precision,
-                    var or [], nodes, quiet)
+        code = _run(ctx.obj or {}, var or [], expressions or [], file, input_format.value, options)
     except GradcalcError as error:
         _error(error)
         code = error.exit_code
     raise typer.Exit(code)
 
 
-def _run(values: dict, expressions: list, output_format: str, wrt: list, precision, var: list,
-         nodes, quiet: bool) -> int:
+@dataclass(frozen=True)
+class Options:
+    """How to run and print the jobs."""
+
+    output_format: str
+    wrt: tuple
+    precision: int | None
+    nodes: bool | None
+    quiet: bool
+    fail_fast: bool
+
+
+def _run(values: dict, var: list, expressions: list, file: Path | None, input_format: str,
+         options: Options) -> int:
     values = dict(values)
     for item in var:
         name, equals, text = item.partition("=")
@@ -91,51 +118,108 @@ def _run(values: dict, expressions: list, output_format: str, wrt: list, precisi
         _add_value(values, name.strip(), text)
     numbers = {name: _parse_value(name, text) for name, text in values.items()}
 
-    jobs = _jobs(expressions)
-    batch = len(jobs) != 1
     from gradcalc.render import RENDERERS
 
-    color = False if "NO_COLOR" in os.environ else None
-    renderer = RENDERERS[output_format](sys.stdout, wrt=wrt, precision=precision, nodes=nodes,
-                                              batch=batch, color=color)
-    worst, used, all_parsed = 0, set(), True
-    for line, text in jobs:
-        code, variables = _run_job(renderer, text, line if batch else None, numbers, wrt)
-        worst = max(worst, code)
-        if variables is None:
-            all_parsed = False  # the names of a line that did not parse are unknown
+    with _open_input(expressions, file) as stream:
+        if stream is None:
+            jobs, batch = argument_jobs(expressions), len(expressions) > 1
         else:
-            used.update(variables)
-    renderer.close()
+            jobs, batch = line_jobs(_with_progress(stream, options.quiet), input_format), True
+        color = False if "NO_COLOR" in os.environ else None
+        renderer = RENDERERS[options.output_format](sys.stdout, wrt=options.wrt, precision=options.precision,
+                                                    nodes=options.nodes, batch=batch, color=color)
+        worst, used, all_parsed = 0, set(), True
+        try:
+            for job in jobs:
+                code, variables = _run_job(renderer, job, numbers, batch)
+                worst = max(worst, code)
+                if variables is None:
+                    all_parsed = False  # the names of a line that did not parse are unknown
+                else:
+                    used.update(variables)
+                if code and options.fail_fast:
+                    break
+            renderer.close()
+        except BrokenPipeError:
+            # the reader went away (`| head -1`): stop quietly, with no error when Python exits
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return worst
     unused = [name for name in numbers if name not in used]
-    if unused and not quiet and all_parsed:
+    if unused and not options.quiet and all_parsed:
         for name in unused:
             _warn(f"--{name} is not used by the expression" + ("s" if batch else ""))
     return worst
 
 
-def _run_job(renderer, text: str, line, numbers: dict, wrt) -> tuple[int, list | None]:
+def _run_job(renderer, job: Job, numbers: dict, batch: bool) -> tuple[int, list | None]:
     """Evaluate and render one job: (exit code, the variables it takes from options or None)."""
     from gradcalc import parse
     from gradcalc.evaluator import evaluate_graph
 
     variables = None
     try:
-        graph = parse(text)
-        variables = [name for name in graph.variables if name not in graph.bindings]
-        renderer.result(evaluate_graph(graph, numbers), line)
+        if job.error is not None:
+            raise job.error
+        graph = parse(job.text)
+        variables = [name for name in graph.variables
+                     if name not in graph.bindings and name not in job.values]
+        renderer.result(evaluate_graph(graph, {**numbers, **job.values}), job.line)
         return 0, variables
     except GradcalcError as error:
-        if not renderer.error(error, text, line):
-            _error(error, line)
+        if not renderer.error(error, job.text, job.line):
+            _error(error, job.line if batch else None)
         return error.exit_code, variables
 
 
-def _jobs(expressions: list) -> list:
-    """(line number, text) for each job. Expression arguments are numbered 1, 2, ... in order."""
-    if not expressions:
-        raise UsageError("no expression given", hint='gradcalc "c*d/(a-b)" --a 1 --b 2 --c 3 --d 4')
-    return list(enumerate(expressions, start=1))
+@contextmanager
+def _open_input(expressions: list, file: Path | None):
+    """The binary stream jobs are read from, or None when the expressions are arguments."""
+    if file is not None and expressions:
+        raise UsageError("give expressions as arguments or with --file, not both")
+    if file is None and expressions == ["-"]:
+        file = Path("-")
+    elif "-" in expressions:
+        raise UsageError("'-' (read standard input) cannot be mixed with expression arguments")
+    if file is None and not expressions:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("no expression given",
+                             hint='gradcalc "c*d/(a-b)" --a 1 --b 2 --c 3 --d 4, or pipe expressions in')
+        file = Path("-")
+    if file is None:
+        yield None
+    elif str(file) == "-":
+        yield sys.stdin.buffer
+    else:
+        try:
+            stream = open(file, "rb")
+        except OSError as error:
+            raise UsageError(f"cannot read {file}: {error.strerror}") from None
+        with stream:
+            yield stream
+
+
+def _with_progress(stream, quiet: bool):
+    """The stream's lines, with a progress bar on stderr when the input is a file of known size,
+    stderr is a terminal and the results go elsewhere (a file or a pipe)."""
+    try:
+        size = os.fstat(stream.fileno()).st_size if stat.S_ISREG(os.fstat(stream.fileno()).st_mode) else 0
+    except (OSError, ValueError):
+        size = 0
+    if quiet or not size or not sys.stderr.isatty() or sys.stdout.isatty():
+        yield from stream
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    done = 0
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("gradcalc", total=size)
+        for count, raw in enumerate(stream):
+            done += len(raw)
+            if count % 512 == 0:
+                progress.update(task, completed=done)
+            yield raw
 
 
 def _add_value(values: dict, name: str, text: str) -> None:
@@ -224,10 +308,5 @@ def main(argv: list | None = None) -> int:
     except GradcalcError as error:
         _error(error)
         return error.exit_code
-    except BrokenPipeError:
-        # the reader went away (`| head -1`): stop quietly, without a second error at exit
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
     except KeyboardInterrupt:
         return 130

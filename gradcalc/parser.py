@@ -155,7 +155,17 @@ def _parser() -> Parser:
     return Parser()
 
 
-@lru_cache(maxsize=1024)
+_CACHED_LENGTH = 4096  # longer texts are rarely repeated: keep the cache's memory small
+
+
 def parse(text: str) -> Graph:
-    """Parse `text` into a Graph; repeated expressions reuse the graph (evaluation never mutates it)."""
+    """Parse `text` into a Graph. Repeated expressions (up to 4096 characters, the last 1024 of
+    them) reuse their graph: evaluation never changes a graph's structure."""
+    if len(text) > _CACHED_LENGTH:
+        return _parser().parse(text)
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=1024)
+def _parse_cached(text: str) -> Graph:
     return _parser().parse(text)

@@ -6,6 +6,7 @@ jobs is printed as it is evaluated; `close` finishes what needs the whole run (a
 
 import csv
 import json
+import tempfile
 
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
@@ -134,7 +135,7 @@ class TableRenderer(Renderer):
     def result(self, result, line):
         gradients = result.gradients_for(self.wrt)
         if self.nodes:
-            self._print_nodes(result, line)
+            self._print_nodes(result, line if self.batch else None)
         if self.batch:
             self.rows.append((line, result.expression, result.value, gradients, None))
         else:
@@ -192,10 +193,12 @@ class TableRenderer(Renderer):
 
 
 class CsvRenderer(Renderer):
-    """Rows of line,expression,value,grad_<name>...,error with one column per variable of the run.
+    """Rows of line,expression,value,grad_<name>...,error: one grad_<name> column per variable
+    of the run, in name order (or one per --wrt, in the order given).
 
-    The columns are known only when the run ends (unless --wrt fixes them), so rows are held until
-    `close`; with --wrt each row is written as soon as it is evaluated.
+    With --wrt the columns are known at once and every row is written as soon as it is evaluated.
+    Otherwise they are known only when the input ends: rows wait in a temporary file (memory
+    stays flat) and are written, under the header, at the end.
     """
 
     delimiter = ","
@@ -203,35 +206,43 @@ class CsvRenderer(Renderer):
     def __init__(self, out, **options):
         super().__init__(out, **options)
         self.writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
-        self.names = list(dict.fromkeys(self.wrt)) if self.wrt else None
-        self.rows = []
-        if self.names is not None:
+        if self.wrt:
+            self.names, self.pending = list(dict.fromkeys(self.wrt)), None
             self._header()
+        else:
+            self.names, self.pending = set(), tempfile.SpooledTemporaryFile(8 << 20, mode="w+")
 
     def _header(self):
         self.writer.writerow(["line", "expression", "value", *(f"grad_{n}" for n in self.names), "error"])
 
-    def _row(self, line, expression, value, gradients, message):
-        cells = [line if line is not None else "", expression, _full(value),
-                 *(_full(gradients.get(name)) for name in self.names), message]
-        self.writer.writerow(cells)
+    def _add(self, line, expression, value, gradients, message):
+        if self.pending is None:
+            self._write(line, expression, value, gradients, message)
+        else:
+            self.names.update(gradients)
+            self.pending.write(json.dumps([line, expression, value, gradients, message]) + "\n")
+
+    def _write(self, line, expression, value, gradients, message):
+        self.writer.writerow([line, expression, _full(value),
+                              *(_full(gradients.get(name)) for name in self.names), message])
         self.out.flush()
 
     def result(self, result, line):
-        row = (line, result.expression, result.value, result.gradients_for(self.wrt), "")
-        self._row(*row) if self.names is not None else self.rows.append(row)
+        self._add(line, result.expression, result.value, result.gradients_for(self.wrt), "")
 
     def error(self, error, expression, line):
-        row = (line, expression, None, {}, f"{error.type}: {error.message}")
-        self._row(*row) if self.names is not None else self.rows.append(row)
+        where = f" (column {error.column})" if error.column is not None else ""
+        self._add(line, expression, None, {}, f"{error.type}: {error.message}{where}")
         return True
 
     def close(self):
-        if self.names is None:
-            self.names = sorted({name for row in self.rows for name in row[3]})
+        if self.pending is not None:
+            self.names = sorted(self.names)
             self._header()
-            for row in self.rows:
-                self._row(*row)
+            self.pending.seek(0)
+            for row in self.pending:
+                self._write(*json.loads(row))
+            self.pending.close()
         super().close()
 
 

@@ -171,12 +171,21 @@ def test_json_error_record(run_cli):
     (("x", "--x", "1", "--x", "2"), "--x is given twice"),
     (("x", "--1x", "2"), "--1x: not an option"),
     (("x", "--x", "inf"), "not a number"),
-    ((), "no expression given"),
     (("x", "--var", "nonsense"), "expected NAME=VALUE"),
 ])
 def test_usage_errors_exit_2(run_cli, argv, words):
     code, out, err = run_cli(*argv)
     assert code == 2 and out == "" and words in err
+
+
+def test_no_expression_on_a_terminal_is_a_usage_error(run_cli, monkeypatch):
+    class Terminal:
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal())
+    code, out, err = run_cli("--x", "1")
+    assert code == 2 and out == "" and "no expression given" in err
 
 
 def test_bad_format_exit_2(run_cli):
