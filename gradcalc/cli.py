@@ -21,6 +21,8 @@ from gradcalc import __version__
 from gradcalc.errors import GradcalcError, UsageError, ValueFormatError
 from gradcalc.jobs import Job, argument_jobs, line_jobs
 
+INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in gradcalc, never the input's fault
+
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NAME = re.compile(r"[^\W\d]\w*")
 
@@ -73,6 +75,9 @@ def gradcalc(
     input_format: InputFormat = typer.Option(
         InputFormat.text, "--input", help='Line format: text, or jsonl objects {"expression": ..., "values": {...}}.'),
     fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first job that fails."),
+    check: bool = typer.Option(
+        False, "--check",
+        help="Also compute each derivative by central finite differences and compare (exit 1 on a mismatch)."),
     nodes: Optional[bool] = typer.Option(
         None, "--nodes/--no-nodes", show_default=False,
         help="Per-node values and gradients (default: on for one expression, off for a batch)."),
@@ -87,7 +92,7 @@ def gradcalc(
 
     Example: gradcalc "c*d/(a-b)" --a 1 --b 2 --c 3 --d 4
     """
-    options = Options(output_format.value, tuple(wrt or ()), precision, nodes, quiet, fail_fast)
+    options = Options(output_format.value, tuple(wrt or ()), precision, nodes, quiet, fail_fast, check)
     try:
         code = _run(ctx.obj or {}, var or [], expressions or [], file, input_format.value, options)
     except GradcalcError as error:
@@ -106,6 +111,7 @@ class Options:
     nodes: bool | None
     quiet: bool
     fail_fast: bool
+    check: bool
 
 
 def _run(values: dict, var: list, expressions: list, file: Path | None, input_format: str,
@@ -127,11 +133,12 @@ def _run(values: dict, var: list, expressions: list, file: Path | None, input_fo
             jobs, batch = line_jobs(_with_progress(stream, options.quiet), input_format), True
         color = False if "NO_COLOR" in os.environ else None
         renderer = RENDERERS[options.output_format](sys.stdout, wrt=options.wrt, precision=options.precision,
-                                                    nodes=options.nodes, batch=batch, color=color)
+                                                    nodes=options.nodes, batch=batch, color=color,
+                                                    check=options.check)
         worst, used, all_parsed = 0, set(), True
         try:
             for job in jobs:
-                code, variables = _run_job(renderer, job, numbers, batch)
+                code, variables = _run_job(renderer, job, numbers, batch, options)
                 worst = max(worst, code)
                 if variables is None:
                     all_parsed = False  # the names of a line that did not parse are unknown
@@ -151,7 +158,7 @@ def _run(values: dict, var: list, expressions: list, file: Path | None, input_fo
     return worst
 
 
-def _run_job(renderer, job: Job, numbers: dict, batch: bool) -> tuple[int, list | None]:
+def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options) -> tuple[int, list | None]:
     """Evaluate and render one job: (exit code, the variables it takes from options or None)."""
     from gradcalc import parse
     from gradcalc.evaluator import evaluate_graph
@@ -163,8 +170,18 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool) -> tuple[int, list 
         graph = parse(job.text)
         variables = [name for name in graph.variables
                      if name not in graph.bindings and name not in job.values]
-        renderer.result(evaluate_graph(graph, {**numbers, **job.values}), job.line)
-        return 0, variables
+        result = evaluate_graph(graph, {**numbers, **job.values})
+        code = 0
+        if options.check:
+            from gradcalc.check import gradient_check
+
+            result.check = gradient_check(result, result.gradients_for(options.wrt))
+            if not result.check.passed:
+                code = 1
+                if not options.quiet:
+                    _check_failed(result.check, job.line if batch else None)
+        renderer.result(result, job.line)
+        return code, variables
     except GradcalcError as error:
         if not renderer.error(error, job.text, job.line):
             _error(error, job.line if batch else None)
@@ -233,6 +250,15 @@ def _parse_value(name: str, text: str) -> float:
         raise ValueFormatError(f"--{name} {text!r}: not a number",
                                hint=f"write a decimal number such as --{name} -1.5 or --{name} 2e-3")
     return float(text)
+
+
+def _check_failed(report, line) -> None:
+    where = f" (at line {line})" if line is not None else ""
+    for row in report.rows:
+        if row.verdict == "mismatch":
+            sys.stderr.write(f"gradcalc: check failed{where}: ∂/∂{row.name} is {row.analytic!r} by reverse "
+                             f"mode but {row.numeric!r} by finite differences (relative error "
+                             f"{row.rel_error:.2g})\n")
 
 
 def _warn(message: str) -> None:
@@ -310,3 +336,10 @@ def main(argv: list | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug in gradcalc, not in the input: still no traceback
+        if os.environ.get("GRADCALC_DEBUG"):
+            raise
+        sys.stderr.write(f"gradcalc: internal error: {type(error).__name__}: {error}\n"
+                         "  this is a bug in gradcalc; please report it with the command line "
+                         "(GRADCALC_DEBUG=1 shows the traceback)\n")
+        return INTERNAL_ERROR

@@ -36,6 +36,7 @@ class Result:
         self.grads = grads  # per node id
         self.value = values[graph.output]
         self.gradients = {name: grads[graph.variables[name]] for name in sorted(graph.variables)}
+        self.check = None  # a gradcalc.check.CheckReport when --check asked for one
 
     @cached_property
     def nodes(self) -> list[NodeRecord]:

@@ -182,6 +182,7 @@ class Sigmoid:
 class ReLU:
     """max(x, 0); its derivative at 0 is taken as 0, as in PyTorch."""
 
+    kink = True  # the slope jumps at 0: finite differences across it are meaningless
     __slots__ = ('positive',)
 
     def forward(self, x):
@@ -249,6 +250,7 @@ class Cos:
 class Abs:
     """|x|; its derivative at 0 is taken as 0, as in PyTorch."""
 
+    kink = True
     __slots__ = ('sign',)
 
     def forward(self, x):

@@ -19,6 +19,8 @@ def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool =
     record["expression"] = result.expression
     record["value"] = result.value
     record["gradients"] = result.gradients_for(wrt)
+    if result.check is not None:
+        record["check"] = {row.name: row.to_dict() for row in result.check.rows}
     if nodes:
         record["nodes"] = [_node_record(node) for node in result.nodes]
     return record
@@ -43,8 +45,9 @@ def error_record(error: GradcalcError, expression: str | None, line: int | None 
 class Renderer:
     """Writes jobs to `out` as they come. `error` returns False when errors belong on stderr."""
 
-    def __init__(self, out, *, wrt=(), precision=None, nodes=None, batch=False, color=None):
+    def __init__(self, out, *, wrt=(), precision=None, nodes=None, batch=False, color=None, check=False):
         self.out, self.wrt, self.precision, self.batch = out, tuple(wrt or ()), precision, batch
+        self.check = check
         self.nodes = (not batch) if nodes is None else nodes
         self.color = color
 
@@ -114,6 +117,8 @@ class PlainRenderer(Renderer):
         else:
             text = " ".join([self.number(result.value),
                              *(f"{name}={self.number(grad)}" for name, grad in gradients.items())])
+            if result.check is not None:
+                text += f" check={result.check.token()}"
         self.out.write(text + "\n")
         self.out.flush()
 
@@ -140,6 +145,8 @@ class TableRenderer(Renderer):
             self.rows.append((line, result.expression, result.value, gradients, None))
         else:
             self._print_gradients(result, gradients)
+        if result.check is not None:
+            self._print_check(result.check, line if self.batch else None)
 
     def error(self, error, expression, line):
         if self.batch:
@@ -174,6 +181,22 @@ class TableRenderer(Renderer):
         table.add_column("∂output/∂variable", justify="right")
         for name, grad in gradients.items():
             table.add_row(name, self.number(result.inputs[name]), self.number(grad))
+        self.console.print(table)
+
+    def _print_check(self, report, line):
+        from rich.table import Table
+
+        title = "gradient check (central differences)" + (f", line {line}" if line is not None else "")
+        table = Table(title=title, title_justify="left")
+        table.add_column("variable")
+        for header in ("analytic", "numeric", "abs error", "rel error"):
+            table.add_column(header, justify="right")
+        table.add_column("verdict")
+        for row in report.rows:
+            verdict = row.verdict + (f": {row.note}" if row.note else "")
+            numeric = "" if row.numeric is None else format_number(row.numeric, self.precision or 12)
+            table.add_row(row.name, self.number(row.analytic), numeric,
+                          _short(row.abs_error), _short(row.rel_error), verdict)
         self.console.print(table)
 
     def close(self):
@@ -213,22 +236,25 @@ class CsvRenderer(Renderer):
             self.names, self.pending = set(), tempfile.SpooledTemporaryFile(8 << 20, mode="w+")
 
     def _header(self):
-        self.writer.writerow(["line", "expression", "value", *(f"grad_{n}" for n in self.names), "error"])
+        self.writer.writerow(["line", "expression", "value", *(f"grad_{n}" for n in self.names), "error",
+                              *(["check"] if self.check else [])])
 
-    def _add(self, line, expression, value, gradients, message):
+    def _add(self, line, expression, value, gradients, message, check=""):
         if self.pending is None:
-            self._write(line, expression, value, gradients, message)
+            self._write(line, expression, value, gradients, message, check)
         else:
             self.names.update(gradients)
-            self.pending.write(json.dumps([line, expression, value, gradients, message]) + "\n")
+            self.pending.write(json.dumps([line, expression, value, gradients, message, check]) + "\n")
 
-    def _write(self, line, expression, value, gradients, message):
+    def _write(self, line, expression, value, gradients, message, check):
         self.writer.writerow([line, expression, _full(value),
-                              *(_full(gradients.get(name)) for name in self.names), message])
+                              *(_full(gradients.get(name)) for name in self.names), message,
+                              *([check] if self.check else [])])
         self.out.flush()
 
     def result(self, result, line):
-        self._add(line, result.expression, result.value, result.gradients_for(self.wrt), "")
+        check = result.check.summary() if result.check is not None else ""
+        self._add(line, result.expression, result.value, result.gradients_for(self.wrt), "", check)
 
     def error(self, error, expression, line):
         where = f" (column {error.column})" if error.column is not None else ""
@@ -250,6 +276,10 @@ class TsvRenderer(CsvRenderer):
     """CSV with tabs."""
 
     delimiter = "\t"
+
+
+def _short(value) -> str:
+    return "" if value is None else format(value, ".2g")
 
 
 def _full(value) -> str:

@@ -1,0 +1,109 @@
+"""--check: reverse mode against central finite differences, kinks, mismatches."""
+
+import json
+
+import pytest
+
+from conftest import load_cases
+from gradcalc import evaluate
+from gradcalc.check import gradient_check
+from gradcalc.errors import GradcalcError
+from gradcalc.layers import Divide
+
+
+def verdicts(expr, **values):
+    return {row.name: row.verdict for row in gradient_check(evaluate(expr, **values)).rows}
+
+
+def test_seed_example_checks_out():
+    report = gradient_check(evaluate("c*d/(a-b)", a=1, b=2, c=3, d=4))
+    assert report.passed and report.token() == "ok"
+    numeric = {row.name: row.numeric for row in report.rows}
+    assert numeric == pytest.approx({"a": -12.0, "b": 12.0, "c": -4.0, "d": -3.0}, rel=1e-8)
+
+
+def test_every_shared_case_checks_out():
+    for case in load_cases():
+        result = evaluate(case["expr"], **{k: float(v) for k, v in case["vars"].items()})
+        report = gradient_check(result)
+        assert report.passed, (case["expr"], report.rows)
+
+
+@pytest.mark.parametrize("expr,values,kinked,node", [
+    ("relu(x)*y", {"x": 0, "y": 2}, "x", "relu(x)"),
+    ("abs(x - 1e-7) + y", {"x": 0, "y": 1}, "x", "abs(x - 1e-7)"),
+    ("relu(x - y)", {"x": 1, "y": 1 + 1e-9}, "x", "relu(x - y)"),
+])
+def test_kinks_are_named_not_failed(expr, values, kinked, node):
+    report = gradient_check(evaluate(expr, **values))
+    row = next(row for row in report.rows if row.name == kinked)
+    assert row.verdict == "kink" and node in row.note
+    assert report.passed
+    others = [r.verdict for r in report.rows if r.name != kinked]
+    assert all(v in ("ok", "kink") for v in others)
+
+
+def test_variable_that_does_not_move_the_kink_is_checked_normally():
+    assert verdicts("relu(x)*y", x=0, y=2)["y"] == "ok"
+
+
+@pytest.mark.parametrize("expr,x", [("ln(x)", 1e-7), ("sqrt(x)", 1e-12), ("ln(x - 5)", 5.000001)])
+def test_points_near_the_edge_of_the_domain(expr, x):
+    row = gradient_check(evaluate(expr, x=x)).rows[0]
+    assert row.verdict == "ok" and "shrunk" in row.note
+
+
+@pytest.fixture
+def seed_division_bug(monkeypatch):
+    """The seed notebook's Divind.backward: -g*y/y**2 instead of -g*x/y**2."""
+    from gradcalc.parser import _parse_cached
+
+    _parse_cached.cache_clear()  # cached graphs hold bound methods of the real layer
+    monkeypatch.setattr(Divide, "backward", lambda self, gy: (gy / self.y, -gy * self.y / self.y ** 2))
+    yield
+    _parse_cached.cache_clear()
+
+
+def test_a_wrong_derivative_is_a_mismatch(seed_division_bug):
+    report = gradient_check(evaluate("c*d/(a-b)", a=1, b=2, c=3, d=4))
+    assert not report.passed
+    assert {row.name: row.verdict for row in report.rows} == \
+        {"a": "mismatch", "b": "mismatch", "c": "ok", "d": "ok"}
+    assert report.token() == "mismatch:a,b"
+
+
+def test_cli_mismatch_exits_1_in_every_format(seed_division_bug, run_cli):
+    seed = ("c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4", "--check")
+    for output_format in ("table", "json", "jsonl", "csv", "tsv", "plain"):
+        code, out, err = run_cli(*seed, "-o", output_format)
+        assert code == 1, output_format
+        if output_format in ("table", "plain"):
+            assert "check failed: ∂/∂a is 1.0 by reverse mode but -12.0000000" in err
+    code, out, _ = run_cli(*seed, "-o", "json")
+    assert json.loads(out)["check"]["a"]["verdict"] == "mismatch"
+
+
+def test_cli_check_outputs(run_cli):
+    seed = ("c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4", "--check")
+    code, out, err = run_cli(*seed, "-o", "plain")
+    assert (code, out, err) == (0, "-12 a=-12 b=12 c=-4 d=-3 check=ok\n", "")
+    code, out, _ = run_cli(*seed, "-o", "csv")
+    assert out.splitlines()[0].endswith(",error,check") and out.splitlines()[1].endswith(",,ok")
+    code, out, _ = run_cli(*seed, "-o", "json")
+    check = json.loads(out)["check"]
+    assert set(check) == {"a", "b", "c", "d"} and check["d"]["numeric"] == pytest.approx(-3.0)
+    code, out, _ = run_cli(*seed)
+    assert code == 0 and "gradient check" in out
+    code, out, _ = run_cli("relu(x)", "--x", "0", "--check", "-o", "plain")
+    assert (code, out) == (0, "0 x=0 check=kink:x\n")
+
+
+def test_check_follows_wrt(run_cli):
+    code, out, _ = run_cli("x*y", "--x", "2", "--y", "3", "--check", "--wrt", "y", "-o", "json")
+    assert set(json.loads(out)["check"]) == {"y"}
+
+
+def test_undefined_neighbourhood():
+    # sqrt(x) at 0 has an infinite derivative: the evaluation itself is an error
+    with pytest.raises(GradcalcError):
+        evaluate("sqrt(x)", x=0)
