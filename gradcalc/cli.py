@@ -205,14 +205,30 @@ def _open_input(expressions: list, file: Path | None):
     if file is None:
         yield None
     elif str(file) == "-":
-        yield sys.stdin.buffer
+        yield _ReadLines(getattr(sys.stdin, "buffer", sys.stdin), "standard input")
     else:
         try:
             stream = open(file, "rb")
         except OSError as error:
             raise UsageError(f"cannot read {file}: {error.strerror}") from None
         with stream:
-            yield stream
+            yield _ReadLines(stream, str(file))
+
+
+class _ReadLines:
+    """A binary stream's lines; a failure to read is a usage error naming the source."""
+
+    def __init__(self, stream, name: str):
+        self.stream, self.name = stream, name
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def __iter__(self):
+        try:
+            yield from self.stream
+        except OSError as error:
+            raise UsageError(f"cannot read {self.name}: {error.strerror or error}") from None
 
 
 def _with_progress(stream, quiet: bool):

@@ -28,3 +28,13 @@ def run_cli(capsys):
         return code, captured.out, captured.err
 
     return run
+
+
+# Hypothesis: bounded in CI; `pytest --hypothesis-profile=long` for a deeper run.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("default", max_examples=120, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile("long", max_examples=5000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.load_profile("default")

@@ -1,0 +1,137 @@
+"""Differential testing: random expressions over the whole grammar against SymPy's exact
+derivatives, and the printer's text parsed back to the same values.
+
+Bounded for CI; run deeper with `python -m pytest tests/test_differential.py --hypothesis-profile=long`.
+"""
+
+import math
+
+import pytest
+import sympy
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from gradcalc import evaluate, parse
+from gradcalc.errors import EvaluationError
+from gradcalc.evaluator import evaluate_graph
+from gradcalc.printer import to_text
+
+NAMES = ("a", "b", "x", "w1", "z_2")
+SYMBOLS = {name: sympy.Symbol(name, real=True) for name in NAMES}
+CONSTANTS = ("0.5", "1", "1.5", "2", "3", ".25", "1e-1", "2E+0")
+UNARY = {
+    "exp": sympy.exp, "ln": sympy.log, "log": sympy.log, "sqrt": sympy.sqrt, "tanh": sympy.tanh,
+    "sin": sympy.sin, "cos": sympy.cos, "abs": sympy.Abs,
+    "sigmoid": lambda u: 1 / (1 + sympy.exp(-u)),
+    "relu": lambda u: sympy.Max(0, u),
+}
+BINARY = {
+    "+": lambda p, q: p + q, "-": lambda p, q: p - q, "*": lambda p, q: p * q,
+    "/": lambda p, q: p / q, "**": lambda p, q: p ** q, "^": lambda p, q: p ** q,
+}
+KINKS = ("relu(", "abs(")
+
+
+def leaves():
+    variables = st.sampled_from(NAMES).map(lambda n: (n, SYMBOLS[n]))
+    constants = st.sampled_from(CONSTANTS).map(lambda c: (c, sympy.Rational(sympy.Float(c, 30))))
+    return variables | constants
+
+
+def extend(children):
+    unary = st.tuples(st.sampled_from(sorted(UNARY)), children).map(
+        lambda t: (f"{t[0]}({t[1][0]})", UNARY[t[0]](t[1][1])))
+    negate = children.map(lambda c: (f"-({c[0]})", -c[1]))
+    binary = st.tuples(children, st.sampled_from(sorted(BINARY)), children).map(
+        lambda t: (f"({t[0][0]}) {t[1]} ({t[2][0]})", BINARY[t[1]](t[0][1], t[2][1])))
+    return unary | negate | binary
+
+
+EXPRESSIONS = st.recursive(leaves(), extend, max_leaves=7)
+# `s = 0.5` would bind an input (a signed literal); a named intermediate needs a variable in it
+INTERMEDIATES = EXPRESSIONS.filter(lambda e: e[1].free_symbols)
+
+
+@st.composite
+def programs(draw):
+    """A line of statements: optional literal bindings, named intermediates, and an output that
+    may reuse them (shared subexpressions), with the matching SymPy expression."""
+    bindings, env, statements = {}, {}, []
+    for name in draw(st.lists(st.sampled_from(NAMES[:2]), max_size=2, unique=True)):
+        value = draw(st.sampled_from(("0.75", "-1.25", "2")))
+        statements.append(f"{name} = {value}")
+        bindings[name] = float(value)
+    for index in range(draw(st.integers(0, 2))):
+        text, expr = draw(INTERMEDIATES)
+        name = f"s{index}"
+        statements.append(f"{name} = {text}")
+        env[name] = expr.subs(env)
+    text, expr = draw(EXPRESSIONS)
+    for name in env:  # the output may reuse a named intermediate
+        if draw(st.booleans()):
+            text, expr = f"({text}) * {name} + {name}", expr * sympy.Symbol(name) + sympy.Symbol(name)
+    statements.append(text)
+    return "; ".join(statements), expr.subs({sympy.Symbol(n): e for n, e in env.items()}), bindings
+
+
+POINTS = st.fixed_dictionaries({name: st.floats(-3, 3).filter(lambda v: abs(v) > 0.05)
+                                for name in NAMES})
+
+
+def exact(expr, point):
+    value = sympy.N(expr.subs(point), 30)
+    assume(value.is_real and value.is_finite)
+    return float(value)
+
+
+@given(programs(), POINTS)
+def test_against_sympy(program, point):
+    text, expr, bindings = program
+    try:
+        result = evaluate(text, **point)
+    except EvaluationError:
+        assume(False)  # outside the domain: a separate test pins those errors
+    values = [node.value for node in result.nodes]
+    assume(all(abs(v) < 1e8 for v in values))
+    for node in result.nodes:  # a kink within reach of rounding: the derivative is a convention there
+        if node.expr.startswith(KINKS) and node.layer in ("ReLU", "Abs"):
+            assume(abs(values[node.inputs[0]]) > 1e-6)
+    grads = [abs(node.grad) for node in result.nodes if node.grad is not None]
+    # the first-order rounding bound: each node's rounding error, times its gradient
+    scale = max([abs(v) * g for v, g in zip(values, [abs(n.grad or 0) for n in result.nodes])] + [1e-300])
+    subs = {SYMBOLS[name]: sympy.Rational(repr(value)) for name, value in {**point, **bindings}.items()}
+    expected = exact(expr, subs)
+    assert result.value == pytest.approx(expected, rel=1e-9, abs=1e-9 * scale)
+    for name, gradient in result.gradients.items():
+        truth = exact(sympy.diff(expr, SYMBOLS[name]), subs)
+        assume(abs(truth) < 1e8)
+        bound = 1e-9 * max(grads + [1.0]) * max([abs(v) for v in values] + [1.0])
+        assert gradient == pytest.approx(truth, rel=1e-9, abs=bound), (name, text)
+
+
+@given(programs(), POINTS)
+def test_printer_text_parses_back_to_the_same_values(program, point):
+    text, _, _ = program
+    graph = parse(text)
+    try:
+        original = evaluate_graph(graph, point)
+    except EvaluationError:
+        assume(False)
+    printed = to_text(graph)
+    again = evaluate(printed, **point)
+    assert again.value == pytest.approx(original.value, rel=1e-12, abs=1e-300)
+    assert again.gradients.keys() == original.gradients.keys()
+    for name, gradient in original.gradients.items():
+        assert again.gradients[name] == pytest.approx(gradient, rel=1e-12, abs=1e-300)
+    assert to_text(parse(printed)) == printed  # printing is a fixed point
+
+
+def test_printer_keeps_unused_variables_and_drops_unused_constants():
+    text = to_text(parse("s = a; y = b*2; b = 5; y + z"))
+    assert evaluate(text, a=1, b=3, z=1).gradients == {"a": 0.0, "b": 2.0, "z": 1.0}
+
+
+def test_printer_shares_repeated_subexpressions():
+    text = to_text(parse("x*y + x*y + exp(x*y)"))
+    assert text.count("(x * y)") == 1
+    assert math.isclose(evaluate(text, x=2, y=3).value, 12 + math.exp(6))
