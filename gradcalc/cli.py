@@ -12,7 +12,6 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -69,8 +68,8 @@ def gradcalc(
     var: Optional[List[str]] = typer.Option(
         None, "--var", metavar="NAME=VALUE",
         help="Give a variable's value; for names that collide with an option (--var format=2)."),
-    file: Optional[Path] = typer.Option(
-        None, "--file", "-f", dir_okay=False, metavar="FILE",
+    file: Optional[str] = typer.Option(  # a str: Typer's Path type stats names, failing on NUL bytes
+        None, "--file", "-f", metavar="FILE",
         help="Read one job per line from FILE ('-' is standard input). Blank lines and # comments are skipped."),
     input_format: InputFormat = typer.Option(
         InputFormat.text, "--input", help='Line format: text, or jsonl objects {"expression": ..., "values": {...}}.'),
@@ -114,7 +113,7 @@ class Options:
     check: bool
 
 
-def _run(values: dict, var: list, expressions: list, file: Path | None, input_format: str,
+def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,
          options: Options) -> int:
     values = dict(values)
     for item in var:
@@ -189,30 +188,31 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options) -
 
 
 @contextmanager
-def _open_input(expressions: list, file: Path | None):
+def _open_input(expressions: list, file: str | None):
     """The binary stream jobs are read from, or None when the expressions are arguments."""
     if file is not None and expressions:
         raise UsageError("give expressions as arguments or with --file, not both")
     if file is None and expressions == ["-"]:
-        file = Path("-")
+        file = "-"
     elif "-" in expressions:
         raise UsageError("'-' (read standard input) cannot be mixed with expression arguments")
     if file is None and not expressions:
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError("no expression given",
                              hint='gradcalc "c*d/(a-b)" --a 1 --b 2 --c 3 --d 4, or pipe expressions in')
-        file = Path("-")
+        file = "-"
     if file is None:
         yield None
-    elif str(file) == "-":
+    elif file == "-":
         yield _ReadLines(getattr(sys.stdin, "buffer", sys.stdin), "standard input")
     else:
         try:
             stream = open(file, "rb")
-        except OSError as error:
-            raise UsageError(f"cannot read {file}: {error.strerror}") from None
+        except (OSError, ValueError) as error:  # ValueError: a NUL byte in the name
+            reason = getattr(error, "strerror", None) or str(error)
+            raise UsageError(f"cannot read {file!r}: {reason}") from None
         with stream:
-            yield _ReadLines(stream, str(file))
+            yield _ReadLines(stream, file)
 
 
 class _ReadLines:

@@ -165,6 +165,12 @@ def test_missing_file_is_a_usage_error(run_cli, tmp_path):
     assert code == 2 and "cannot read" in err
 
 
+def test_file_name_with_a_nul_byte_is_a_usage_error(run_cli):
+    # found by the atheris campaign: open() raised ValueError, an internal error
+    code, out, err = run_cli("-fo;-7\x01\x00\x00")
+    assert code == 2 and "cannot read" in err and "null byte" in err
+
+
 def test_file_and_expressions_cannot_mix(run_cli, mixed):
     assert run_cli("-f", mixed, "x")[0] == 2
     assert run_cli("x", "-")[0] == 2

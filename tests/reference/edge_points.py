@@ -1,0 +1,48 @@
+"""Print what PyTorch and JAX give at gradcalc's special points (the README's edge table).
+
+Not part of the suite (neither is a dependency). Run in an environment that has both:
+    python -m pip install torch jax jaxlib && python tests/reference/edge_points.py
+"""
+
+import jax
+import jax.numpy as jnp
+import torch
+
+jax.config.update("jax_enable_x64", True)
+
+# (label, torch function, jax function, point); the derivative is with respect to x
+POINTS = [
+    ("relu(x) at 0", torch.relu, jax.nn.relu, 0.0),
+    ("abs(x) at 0", torch.abs, jnp.abs, 0.0),
+    ("sqrt(x) at 0", torch.sqrt, jnp.sqrt, 0.0),
+    ("x**2 at 0", lambda x: x ** 2, lambda x: x ** 2, 0.0),
+    ("x**0.5 at 0", lambda x: x ** 0.5, lambda x: x ** 0.5, 0.0),
+    ("x**0 at 0", lambda x: x ** 0.0, lambda x: x ** 0.0, 0.0),
+    ("0**y at y=2 (d/dy)", lambda x: torch.tensor(0.0, dtype=torch.float64) ** x,
+     lambda x: jnp.float64(0.0) ** x, 2.0),
+    ("(-2)**y at y=2 (d/dy)", lambda x: torch.tensor(-2.0, dtype=torch.float64) ** x,
+     lambda x: jnp.float64(-2.0) ** x, 2.0),
+    ("sigmoid(x) at -1000", torch.sigmoid, jax.nn.sigmoid, -1000.0),
+    ("sigmoid(x) at 1000", torch.sigmoid, jax.nn.sigmoid, 1000.0),
+    ("ln(x) at 1e-300", torch.log, jnp.log, 1e-300),
+    ("ln(x) at 0", torch.log, jnp.log, 0.0),
+    ("ln(x) at -1", torch.log, jnp.log, -1.0),
+    ("exp(x) at 709", torch.exp, jnp.exp, 709.0),
+    ("exp(x) at 710", torch.exp, jnp.exp, 710.0),
+    ("1/x at 0", lambda x: 1 / x, lambda x: 1 / x, 0.0),
+]
+
+
+def torch_at(function, x):
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    y = function(t)
+    y.backward()
+    return y.item(), t.grad.item()
+
+
+def jax_at(function, x):
+    return float(function(jnp.float64(x))), float(jax.grad(function)(jnp.float64(x)))
+
+
+for label, torch_function, jax_function, x in POINTS:
+    print(f"{label:45s} torch {torch_at(torch_function, x)!s:28s} jax {jax_at(jax_function, x)}")

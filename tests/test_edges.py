@@ -1,0 +1,40 @@
+"""gradcalc's value and derivative at each special point of the README's edge table."""
+
+import math
+
+import pytest
+
+from gradcalc import evaluate
+from gradcalc.errors import DomainError, NonFiniteError
+
+# (expression, variable value, value, derivative) — or the error class where gradcalc refuses
+EDGES = [
+    ("relu(x)", 0.0, 0.0, 0.0),
+    ("abs(x)", 0.0, 0.0, 0.0),
+    ("sqrt(x)", 0.0, NonFiniteError, "derivative is not finite"),
+    ("x**2", 0.0, 0.0, 0.0),
+    ("x**0.5", 0.0, NonFiniteError, "derivative is not finite"),
+    ("x**0", 0.0, 1.0, 0.0),
+    ("z**x", 2.0, 0.0, 0.0),          # 0**y at y = 2, ∂/∂y (z = 0)
+    ("n**x", 2.0, NonFiniteError, "derivative is not finite"),  # (-2)**y at y = 2, ∂/∂y
+    ("sigmoid(x)", -1000.0, 0.0, 0.0),
+    ("sigmoid(x)", 1000.0, 1.0, 0.0),
+    ("ln(x)", 1e-300, math.log(1e-300), 1e300),
+    ("ln(x)", 0.0, DomainError, "ln needs a positive number"),
+    ("ln(x)", -1.0, DomainError, "ln needs a positive number"),
+    ("exp(x)", 709.0, math.exp(709), math.exp(709)),
+    ("exp(x)", 710.0, NonFiniteError, "overflows"),
+    ("1/x", 0.0, DomainError, "division by zero"),
+]
+
+
+@pytest.mark.parametrize("expr,x,value,derivative", EDGES, ids=[f"{e[0]}@{e[1]}" for e in EDGES])
+def test_edge_point(expr, x, value, derivative):
+    constants = {"z": 0.0, "n": -2.0}
+    if isinstance(value, type):
+        with pytest.raises(value, match=derivative):
+            evaluate(expr, x=x, **{k: v for k, v in constants.items() if k in expr})
+        return
+    result = evaluate(expr, x=x, **{k: v for k, v in constants.items() if k in expr})
+    assert result.value == pytest.approx(value, rel=1e-15)
+    assert result.gradients["x"] == pytest.approx(derivative, rel=1e-15)
