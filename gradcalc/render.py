@@ -193,11 +193,13 @@ class TableRenderer(Renderer):
             table.add_column(header, justify="right")
         table.add_column("verdict")
         for row in report.rows:
-            verdict = row.verdict + (f": {row.note}" if row.note else "")
             numeric = "" if row.numeric is None else format_number(row.numeric, self.precision or 12)
             table.add_row(row.name, self.number(row.analytic), numeric,
-                          _short(row.abs_error), _short(row.rel_error), verdict)
+                          _short(row.abs_error), _short(row.rel_error), row.verdict)
         self.console.print(table)
+        for row in report.rows:
+            if row.note:
+                self.console.print(f"  {row.name}: {row.note}")
 
     def close(self):
         if self.batch and self.rows:
