@@ -77,6 +77,10 @@ def gradcalc(
     check: bool = typer.Option(
         False, "--check",
         help="Also compute each derivative by central finite differences and compare (exit 1 on a mismatch)."),
+    seed_grad: Optional[str] = typer.Option(
+        None, "--seed-grad", metavar="ARRAY",
+        help="The upstream gradient for an array output (default: ones, the gradient of its sum)."),
+    full: bool = typer.Option(False, "--full", help="Print arrays whole, however large."),
     nodes: Optional[bool] = typer.Option(
         None, "--nodes/--no-nodes", show_default=False,
         help="Per-node values and gradients (default: on for one expression, off for a batch)."),
@@ -91,7 +95,8 @@ def gradcalc(
 
     Example: gradcalc "c*d/(a-b)" --a 1 --b 2 --c 3 --d 4
     """
-    options = Options(output_format.value, tuple(wrt or ()), precision, nodes, quiet, fail_fast, check)
+    options = Options(output_format.value, tuple(wrt or ()), precision, nodes, quiet, fail_fast, check,
+                      seed_grad, full)
     try:
         code = _run(ctx.obj or {}, var or [], expressions or [], file, input_format.value, options)
     except GradcalcError as error:
@@ -111,6 +116,8 @@ class Options:
     quiet: bool
     fail_fast: bool
     check: bool
+    seed_grad: str | None
+    full: bool
 
 
 def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,
@@ -122,6 +129,7 @@ def _run(values: dict, var: list, expressions: list, file: str | None, input_for
             raise UsageError(f"--var {item}: expected NAME=VALUE", hint="for example --var format=2")
         _add_value(values, name.strip(), text)
     numbers = {name: _parse_value(name, text) for name, text in values.items()}
+    seed = None if options.seed_grad is None else _parse_value("seed-grad", options.seed_grad)
 
     from gradcalc.render import RENDERERS
 
@@ -133,11 +141,11 @@ def _run(values: dict, var: list, expressions: list, file: str | None, input_for
         color = False if "NO_COLOR" in os.environ else None
         renderer = RENDERERS[options.output_format](sys.stdout, wrt=options.wrt, precision=options.precision,
                                                     nodes=options.nodes, batch=batch, color=color,
-                                                    check=options.check)
+                                                    check=options.check, full=options.full)
         worst, used, all_parsed = 0, set(), True
         try:
             for job in jobs:
-                code, variables = _run_job(renderer, job, numbers, batch, options)
+                code, variables = _run_job(renderer, job, numbers, batch, options, seed)
                 worst = max(worst, code)
                 if variables is None:
                     all_parsed = False  # the names of a line that did not parse are unknown
@@ -157,7 +165,8 @@ def _run(values: dict, var: list, expressions: list, file: str | None, input_for
     return worst
 
 
-def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options) -> tuple[int, list | None]:
+def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
+             seed=None) -> tuple[int, list | None]:
     """Evaluate and render one job: (exit code, the variables it takes from options or None)."""
     from gradcalc import parse
     from gradcalc.evaluator import evaluate_graph
@@ -169,7 +178,7 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options) -
         graph = parse(job.text)
         variables = [name for name in graph.variables
                      if name not in graph.bindings and name not in job.values]
-        result = evaluate_graph(graph, {**numbers, **job.values})
+        result = evaluate_graph(graph, {**numbers, **job.values}, seed)
         code = 0
         if options.check:
             from gradcalc.check import gradient_check
@@ -261,11 +270,19 @@ def _add_value(values: dict, name: str, text: str) -> None:
     values[name] = text
 
 
-def _parse_value(name: str, text: str) -> float:
-    if not _NUMBER.fullmatch(text.strip()):
-        raise ValueFormatError(f"--{name} {text!r}: not a number",
-                               hint=f"write a decimal number such as --{name} -1.5 or --{name} 2e-3")
-    return float(text)
+def _parse_value(name: str, text: str):
+    """A number, or an array: [[1,2],[3,4]], 1,2,3, @file, linspace(a, b, n), arange(a, b, step)."""
+    if _NUMBER.fullmatch(text.strip()):
+        return float(text)
+    if text.strip()[:1] in ("[", "@") or "," in text or "(" in text:
+        from gradcalc.arrays import parse_array
+
+        array = parse_array(name, text)
+        if array is not None:
+            return array
+    raise ValueFormatError(f"--{name} {text!r}: not a number",
+                           hint=f"write a number such as --{name} -1.5 or --{name} 2e-3, or an array "
+                                f"such as --{name} 1,2,3")
 
 
 def _check_failed(report, line) -> None:

@@ -87,6 +87,10 @@ class ValueFormatError(InputError):
     """A value that is not a finite number."""
 
 
+class ShapeError(InputError):
+    """Array shapes that do not fit together, named with the node and both shapes."""
+
+
 class EvaluationError(GradcalcError):
     """The expression was understood but cannot be evaluated at this point (exit code 1)."""
 

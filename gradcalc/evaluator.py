@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from numbers import Real
 
-from gradcalc.errors import (DomainError, EvaluationError, MissingValueError, NonFiniteError, UsageError,
-                             ValueFormatError)
+from gradcalc.errors import (DomainError, EvaluationError, MissingValueError, NonFiniteError, ShapeError,
+                             UsageError, ValueFormatError)
 from gradcalc.formatting import format_number
 from gradcalc.graph import Graph, Node
 
@@ -37,6 +37,7 @@ class Result:
         self.value = values[graph.output]
         self.gradients = {name: grads[graph.variables[name]] for name in sorted(graph.variables)}
         self.check = None  # a gradcalc.check.CheckReport when --check asked for one
+        self.seed = None  # the upstream gradient given for the output, if any (default: ones)
 
     @cached_property
     def nodes(self) -> list[NodeRecord]:
@@ -79,13 +80,29 @@ def bind(graph: Graph, values: dict) -> dict:
     return inputs
 
 
-def _number(name, value) -> float:
+def _number(name, value):
+    """A float, or for arrays (numpy arrays, nested lists) a float64 ndarray."""
+    if isinstance(value, (list, tuple)) or type(value).__module__ == "numpy":
+        return _array(name, value)
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueFormatError(f"the value of {name} is {value!r}, not a number")
     value = float(value)
     if not math.isfinite(value):
         raise ValueFormatError(f"the value of {name} is {value}; values must be finite numbers")
     return value
+
+
+def _array(name, value):
+    import numpy as np
+
+    try:
+        array = np.array(value, dtype=float)
+    except (ValueError, TypeError):
+        raise ValueFormatError(f"the value of {name} is not a rectangular array of numbers",
+                               hint="every row needs the same length: [[1, 2], [3, 4]]") from None
+    if not np.all(np.isfinite(array)):
+        raise ValueFormatError(f"the value of {name} has a non-finite element; values must be finite")
+    return float(array) if array.ndim == 0 else array
 
 
 def _join(names) -> str:
@@ -95,6 +112,10 @@ def _join(names) -> str:
 
 def forward(graph: Graph, inputs: dict) -> list:
     """The value of every node, by node id."""
+    if graph.needs_arrays or any(type(value) is not float for value in inputs.values()):
+        from gradcalc.arrays import forward_arrays
+
+        return forward_arrays(graph, inputs)
     values = graph.value_template.copy()
     for name, index in graph.variables.items():
         values[index] = inputs[name]
@@ -119,9 +140,15 @@ def forward(graph: Graph, inputs: dict) -> list:
     return values
 
 
-def backward(graph: Graph, values: list, seed: float = 1.0, checked: bool = False) -> list:
+def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> list:
     """∂output/∂node for every node: 0.0 where the output does not depend on it, None for
-    constants. Accumulates out of place on fan-out, so no layer can corrupt a sibling's gradient."""
+    constants. Accumulates out of place on fan-out, so no layer can corrupt a sibling's gradient.
+    `seed` is ∂L/∂output (default 1, or ones for an array output: the gradient of its sum)."""
+    if type(values[graph.output]) is not float or graph.needs_arrays or (seed is not None and type(seed) is not float):
+        from gradcalc.arrays import backward_arrays
+
+        return backward_arrays(graph, values, seed)
+    seed = 1.0 if seed is None else seed
     grads = graph.grad_template.copy()
     if grads[graph.output] is not None:
         grads[graph.output] = seed
@@ -155,7 +182,7 @@ def _at(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, valu
     """An evaluation error that names the node, shows its input values and points at its text."""
     message = f"{graph.text(node)}: {reason}"
     if show_inputs and node.inputs:
-        inputs = ", ".join(f"{graph.text(graph.nodes[i])} = {format_number(values[i])}"
+        inputs = ", ".join(f"{graph.text(graph.nodes[i])} = {_describe(values[i])}"
                            for i in node.inputs)
         message += f" (inputs: {inputs})"
     hint = ("choose a point inside the function's domain" if kind is DomainError
@@ -163,8 +190,18 @@ def _at(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, valu
     return kind(message, source=graph.source, span=node.span, hint=hint)
 
 
-def evaluate_graph(graph: Graph, values: dict) -> Result:
-    """Bind values, run forward, then backward from the output."""
+def _describe(value) -> str:
+    if hasattr(value, "shape"):
+        return f"an array of shape {value.shape}"
+    return format_number(value)
+
+
+def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
+    """Bind values, run forward, then backward from the output (seeded with `seed`, default ones)."""
     inputs = bind(graph, values)
     node_values = forward(graph, inputs)
-    return Result(graph, inputs, node_values, backward(graph, node_values))
+    if seed is not None:
+        seed = _number("the seed gradient", seed)
+    result = Result(graph, inputs, node_values, backward(graph, node_values, seed))
+    result.seed = seed
+    return result

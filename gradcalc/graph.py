@@ -58,6 +58,11 @@ class Graph:
         return program
 
     @cached_property
+    def needs_arrays(self) -> bool:
+        """Whether an array operation (sum, @, ...) forces numpy even for scalar inputs."""
+        return any(getattr(node.layer, "array_only", False) for node in self.nodes)
+
+    @cached_property
     def value_template(self) -> list:
         """Per node: the constant's value, None elsewhere (copied at the start of each forward)."""
         return [getattr(node.layer, "value", None) if not node.inputs else None for node in self.nodes]
@@ -148,11 +153,34 @@ class GraphBuilder:
             raise UnknownFunctionError(
                 f"unknown function '{function}'", source=self.source, span=(start, name_end),
                 hint=f"known functions: {', '.join(FUNCTIONS)} (log is the natural log)")
-        if len(operands) != 1:
+        arity = getattr(layer_class, "arity", 1)
+        if getattr(layer_class, "takes_axis", False) and len(operands) == 2:
+            return self._reduce(function, layer_class, operands, start, end)
+        if len(operands) != arity:
+            usage = {1: f"{function}(x)", 2: f"{function}(x, y)"}[arity]
+            if getattr(layer_class, "takes_axis", False):
+                usage += f" or {function}(x, axis)"
             raise UnknownFunctionError(
-                f"{function}() takes 1 argument, {len(operands)} given", source=self.source,
-                span=(start, end), hint=f"write {function}(x)")
+                f"{function}() takes {arity} argument{'s' if arity > 1 else ''}, {len(operands)} given",
+                source=self.source, span=(start, end), hint=f"write {usage}")
         return self.apply(function, operands, start, end)
+
+    def _reduce(self, function, layer_class, operands, start, end) -> Ref:
+        """sum(x, axis) and friends: the axis is an integer literal, a parameter of the layer."""
+        operand, axis = operands
+        if axis.node is not None or not float(axis.literal).is_integer():
+            raise UnknownFunctionError(
+                f"the axis of {function}() must be an integer such as 0, 1 or -1",
+                source=self.source, span=(axis.start, axis.end), hint=f"write {function}(x, 0)")
+        axis = int(axis.literal)
+        node_in = self._materialize(operand)
+        key = (layer_class, (node_in.id,), axis)
+        node = self.shared.get(key)
+        if node is None:
+            node = self.shared[key] = Node(len(self.nodes), layer_class(axis), (node_in.id,),
+                                           (start, end), node_in.constant)
+            self.nodes.append(node)
+        return Ref(node, start, end)
 
     def negate(self, operand: Ref, start: int) -> Ref:
         if operand.node is None:  # fold the sign into the literal: -1 is one constant

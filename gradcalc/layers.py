@@ -2,7 +2,11 @@
 gradient per input and never mutates gy. REGISTRY maps grammar names to layer classes.
 
 Scalars are Python floats and use the math module: numpy's scalar ufuncs cost several times more
-per operation, and a scalar expression should not pay for array machinery.
+per operation, and a scalar expression should not pay for array machinery. When a value is an
+array, the evaluator calls `forward_array`/`backward_array` where a layer has them (numpy, imported
+only then) and `forward`/`backward` otherwise: + - * and negation are the same code for both.
+Array gradients may come back in the broadcast shape; the evaluator sums them back to each input's
+shape, in one place.
 """
 
 import math
@@ -86,6 +90,12 @@ class Divide:
         self.out = x / y
         return self.out
 
+    def forward_array(self, x, y):
+        _refuse(_np().equal(y, 0), y, "division by zero: the divisor is 0{at}")
+        self.y = y
+        self.out = x / y
+        return self.out
+
     def backward(self, gy):
         gx = gy / self.y
         return gx, -gx * self.out  # d(x/y)/dy = -x/y**2 = -(1/y)(x/y)
@@ -122,6 +132,23 @@ class Power:
         self.out = x ** y
         return self.out
 
+    def forward_array(self, x, y):
+        np = _np()
+        _refuse((np.less(x, 0) & (np.mod(y, 1) != 0)), x, "the base is {value}{at} and the exponent is "
+                "not an integer; a non-integer power needs a positive base")
+        _refuse(np.equal(x, 0) & np.less(y, 0), y, "0 cannot be raised to a negative power ({value}){at}")
+        self.x, self.y = x, y
+        self.out = np.power(x, y)
+        return self.out
+
+    def backward_array(self, gy):
+        np = _np()
+        x, y = self.x, self.y
+        gx = np.where(np.equal(y, 0), 0.0, gy * y * np.power(x, y - 1.0))
+        gexp = np.where(np.greater(x, 0), gy * self.out * np.log(np.where(np.greater(x, 0), x, 1.0)),
+                        np.where(np.equal(x, 0) & np.greater(y, 0), 0.0, np.nan))
+        return gx, gexp
+
     def backward(self, gy):
         x, y = self.x, self.y
         gx = 0.0 if y == 0 else gy * y * x ** (y - 1)
@@ -143,6 +170,10 @@ class Exp:
         self.out = math.exp(x)
         return self.out
 
+    def forward_array(self, x):
+        self.out = _np().exp(x)
+        return self.out
+
     def backward(self, gy):
         return (gy * self.out,)
 
@@ -157,6 +188,11 @@ class Ln:
             raise DomainError(f"argument is {format_number(x)}, ln needs a positive number")
         self.x = x
         return math.log(x)
+
+    def forward_array(self, x):
+        _refuse(_np().less_equal(x, 0), x, "argument is {value}{at}, ln needs a positive number")
+        self.x = x
+        return _np().log(x)
 
     def backward(self, gy):
         return (gy / self.x,)
@@ -175,6 +211,12 @@ class Sigmoid:
             self.out = z / (1.0 + z)
         return self.out
 
+    def forward_array(self, x):
+        np = _np()
+        z = np.exp(-np.abs(x))  # never overflows: the same two branches as forward, elementwise
+        self.out = np.where(np.greater_equal(x, 0), 1.0 / (1.0 + z), z / (1.0 + z))
+        return self.out
+
     def backward(self, gy):
         return (gy * self.out * (1.0 - self.out),)
 
@@ -188,6 +230,13 @@ class ReLU:
     def forward(self, x):
         self.positive = x > 0
         return x if self.positive else 0.0
+
+    def forward_array(self, x):
+        self.positive = _np().greater(x, 0)
+        return _np().where(self.positive, x, 0.0)
+
+    def backward_array(self, gy):
+        return (_np().where(self.positive, gy, 0.0),)
 
     def backward(self, gy):
         return (gy if self.positive else 0.0,)
@@ -204,6 +253,11 @@ class Sqrt:
         self.out = math.sqrt(x)
         return self.out
 
+    def forward_array(self, x):
+        _refuse(_np().less(x, 0), x, "argument is {value}{at}, sqrt needs a number >= 0")
+        self.out = _np().sqrt(x)
+        return self.out
+
     def backward(self, gy):
         return (gy / (2.0 * self.out),)
 
@@ -215,6 +269,10 @@ class Tanh:
 
     def forward(self, x):
         self.out = math.tanh(x)
+        return self.out
+
+    def forward_array(self, x):
+        self.out = _np().tanh(x)
         return self.out
 
     def backward(self, gy):
@@ -230,6 +288,13 @@ class Sin:
         self.x = x
         return math.sin(x)
 
+    def forward_array(self, x):
+        self.x = x
+        return _np().sin(x)
+
+    def backward_array(self, gy):
+        return (gy * _np().cos(self.x),)
+
     def backward(self, gy):
         return (gy * math.cos(self.x),)
 
@@ -242,6 +307,13 @@ class Cos:
     def forward(self, x):
         self.x = x
         return math.cos(x)
+
+    def forward_array(self, x):
+        self.x = x
+        return _np().cos(x)
+
+    def backward_array(self, gy):
+        return (-gy * _np().sin(self.x),)
 
     def backward(self, gy):
         return (-gy * math.sin(self.x),)
@@ -257,8 +329,215 @@ class Abs:
         self.sign = (x > 0) - (x < 0)
         return abs(x)
 
+    def forward_array(self, x):
+        self.sign = _np().sign(x)
+        return _np().abs(x)
+
     def backward(self, gy):
         return (gy * self.sign,)
+
+
+# Array operations. They also accept scalars (as 0-d arrays), but any graph that has one of them
+# is evaluated with numpy (`array_only`).
+
+
+class MatMul:
+    """x @ y, the matrix product of vectors and matrices."""
+
+    __slots__ = ("x", "y")
+
+    symbol = "@"
+    array_only = True
+    arity = 2
+
+    def forward(self, x, y):
+        np = _np()
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if x.ndim not in (1, 2) or y.ndim not in (1, 2):
+            raise ShapeMismatch("a matrix product needs vectors or matrices")
+        if x.shape[-1] != y.shape[0]:
+            raise ShapeMismatch(f"the left side has {x.shape[-1]} columns, the right side "
+                                f"{y.shape[0]} rows")
+        self.x, self.y = x, y
+        return x @ y
+
+    def backward(self, gy):
+        np = _np()
+        x, y = self.x, self.y
+        # each case is d(x@y): dx = gy @ y.T, dy = x.T @ gy, with vectors as rows or columns
+        gx = np.outer(gy, y) if y.ndim == 1 and x.ndim == 2 else (gy * y if y.ndim == 1 else gy @ y.T)
+        gw = np.outer(x, gy) if x.ndim == 1 and y.ndim == 2 else (gy * x if x.ndim == 1 else x.T @ gy)
+        return gx, gw
+
+
+class Dot(MatMul):
+    """dot(x, y): the inner product of two vectors (the matrix product otherwise)."""
+
+    __slots__ = ()
+    symbol = None
+
+
+class Sum:
+    """sum(x) of every element, or sum(x, axis) along one axis."""
+
+    __slots__ = ("axis", "shape")
+
+    array_only = True
+    takes_axis = True
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def forward(self, x):
+        np = _np()
+        self.shape = np.shape(x)
+        _check_axis(self.axis, self.shape)
+        return np.sum(x, axis=self.axis)
+
+    def backward(self, gy):
+        return (_spread(gy, self.shape, self.axis),)
+
+
+class Mean:
+    """mean(x) of every element, or mean(x, axis) along one axis."""
+
+    __slots__ = ("axis", "shape", "count")
+
+    array_only = True
+    takes_axis = True
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def forward(self, x):
+        np = _np()
+        self.shape = np.shape(x)
+        _check_axis(self.axis, self.shape)
+        self.count = np.size(x) if self.axis is None else self.shape[self.axis]
+        return np.mean(x, axis=self.axis)
+
+    def backward(self, gy):
+        return (_spread(gy, self.shape, self.axis) / self.count,)
+
+
+class Max:
+    """max(x) or max(x, axis); the gradient goes to the maximum, split evenly between ties."""
+
+    __slots__ = ("axis", "x", "winners")
+
+    array_only = True
+    takes_axis = True
+    pick = "max"
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def forward(self, x):
+        np = _np()
+        x = np.asarray(x, dtype=float)
+        _check_axis(self.axis, x.shape)
+        if x.size == 0:
+            raise ShapeMismatch(f"{self.pick} of an empty array")
+        out = getattr(np, self.pick)(x, axis=self.axis)
+        hit = x == (out if self.axis is None else np.expand_dims(out, self.axis))
+        self.winners = hit / np.sum(hit, axis=self.axis, keepdims=self.axis is not None)
+        self.x = x
+        return out
+
+    def backward(self, gy):
+        return (self.winners * (gy if self.axis is None else _np().expand_dims(gy, self.axis)),)
+
+
+class Min(Max):
+    """min(x) or min(x, axis); the gradient goes to the minimum, split evenly between ties."""
+
+    __slots__ = ()
+    pick = "min"
+
+
+class Transpose:
+    """transpose(x): the axes reversed."""
+
+    __slots__ = ()
+
+    array_only = True
+
+    def forward(self, x):
+        return _np().transpose(x)
+
+    def backward(self, gy):
+        return (_np().transpose(gy),)
+
+
+class Softmax:
+    """softmax(x) along the last axis, computed as exp(x - max) / sum so it never overflows."""
+
+    __slots__ = ("out",)
+
+    array_only = True
+
+    def forward(self, x):
+        np = _np()
+        shifted = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        self.out = shifted / np.sum(shifted, axis=-1, keepdims=True)
+        return self.out
+
+    def backward(self, gy):
+        s = self.out  # J^T gy = s * (gy - <gy, s>) along the softmax axis
+        return (s * (gy - _np().sum(gy * s, axis=-1, keepdims=True)),)
+
+
+class LogSumExp:
+    """logsumexp(x) = ln(sum(exp(x))) of every element, computed as max + ln(sum(exp(x - max)))."""
+
+    __slots__ = ("weights",)
+
+    array_only = True
+
+    def forward(self, x):
+        np = _np()
+        x = np.asarray(x, dtype=float)
+        top = np.max(x)
+        total = np.sum(np.exp(x - top))
+        self.weights = np.exp(x - top) / total  # the softmax of x: the gradient's direction
+        return top + np.log(total)
+
+    def backward(self, gy):
+        return (self.weights * gy,)
+
+
+class ShapeMismatch(Exception):
+    """Raised by a layer whose inputs' shapes do not fit; the evaluator names the node."""
+
+
+def _np():
+    import numpy
+
+    return numpy
+
+
+def _refuse(mask, values, template: str) -> None:
+    """Raise DomainError naming the first element where `mask` holds (no-op when none does)."""
+    np = _np()
+    if not np.any(mask):
+        return
+    index = np.unravel_index(int(np.argmax(mask)), np.shape(mask))
+    value = np.broadcast_to(values, np.shape(mask))[index] if np.ndim(mask) else values
+    at = f" at index {tuple(int(i) for i in index)}" if np.ndim(mask) else ""
+    raise DomainError(template.format(value=format_number(float(value)), at=at))
+
+
+def _check_axis(axis, shape) -> None:
+    if axis is not None and not -len(shape) <= axis < len(shape):
+        raise ShapeMismatch(f"axis {axis} is out of range for shape {tuple(shape)}")
+
+
+def _spread(gy, shape, axis):
+    """The gradient of a reduction, broadcast back over the reduced axis."""
+    np = _np()
+    if axis is not None:
+        gy = np.expand_dims(gy, axis)
+    return np.broadcast_to(gy, shape)
 
 
 REGISTRY = {
@@ -278,7 +557,16 @@ REGISTRY = {
     "sin": Sin,
     "cos": Cos,
     "abs": Abs,
+    "matmul": MatMul,
+    "dot": Dot,
+    "sum": Sum,
+    "mean": Mean,
+    "max": Max,
+    "min": Min,
+    "transpose": Transpose,
+    "softmax": Softmax,
+    "logsumexp": LogSumExp,
 }
 
 # Names callable as f(x): every registry entry that is not an operator symbol.
-FUNCTIONS = tuple(name for name, layer in REGISTRY.items() if not hasattr(layer, "symbol"))
+FUNCTIONS = tuple(name for name, layer in REGISTRY.items() if not getattr(layer, "symbol", None))

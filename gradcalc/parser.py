@@ -53,6 +53,7 @@ class _Reductions(Transformer):
         return reduce
 
     add, sub, mul, div = _binary("add"), _binary("sub"), _binary("mul"), _binary("div")
+    matmul = _binary("matmul")
 
     def pow(self, base, _power, exponent):
         return self.builder.apply("pow", [base, exponent], base.start, exponent.end)
@@ -118,8 +119,8 @@ class Parser:
         names = set(names)
         if "NUMBER" in names:
             names.discard("SIGN")  # "a number" already suggests a signed one
-        if {"PLUS", "MINUS"} <= names:  # after an operand: say "an operator", not all five
-            names -= {"PLUS", "MINUS", "STAR", "SLASH", "POWER"}
+        if {"PLUS", "MINUS"} <= names:  # after an operand: say "an operator", not all six
+            names -= {"PLUS", "MINUS", "STAR", "SLASH", "POWER", "AT"}
             names.add("an operator")
         words = sorted((self._word(name) for name in names), key=_word_order)
         if len(words) <= 1:

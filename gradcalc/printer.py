@@ -28,12 +28,14 @@ def to_text(graph: Graph) -> str:
             text = layer.name
         elif isinstance(layer, Constant):
             text = _number(layer.value)
-        elif len(operands) == 2:
+        elif getattr(layer, "symbol", None) and len(operands) == 2:
             text = f"({operands[0]} {layer.symbol} {operands[1]})"
-        elif hasattr(layer, "symbol"):
+        elif getattr(layer, "symbol", None):
             text = f"({layer.symbol}{operands[0]})"
         else:
-            text = f"{_FUNCTION_NAMES[type(layer)]}({operands[0]})"
+            if getattr(layer, "axis", None) is not None:
+                operands.append(str(layer.axis))
+            text = f"{_FUNCTION_NAMES[type(layer)]}({', '.join(operands)})"
         # unused: keep variables and statements (an unused constant would bind a new input)
         unused = uses[node.id] == 0 and node.id != graph.output and not isinstance(layer, Constant)
         if (uses[node.id] > 1 and node.inputs) or unused:

@@ -14,11 +14,13 @@ from gradcalc.formatting import format_number, shorten
 
 
 def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool = True) -> dict:
-    """The JSON object of one evaluated job (numbers at full precision)."""
+    """The JSON object of one evaluated job (numbers at full precision, arrays as nested lists)."""
     record = {} if line is None else {"line": line}
     record["expression"] = result.expression
-    record["value"] = result.value
-    record["gradients"] = result.gradients_for(wrt)
+    record["value"] = _plain(result.value)
+    record["gradients"] = {name: _plain(g) for name, g in result.gradients_for(wrt).items()}
+    if hasattr(result.value, "shape"):
+        record["seed_grad"] = "ones" if result.seed is None else _plain(result.seed)
     if result.check is not None:
         record["check"] = {row.name: row.to_dict() for row in result.check.rows}
     if nodes:
@@ -28,7 +30,7 @@ def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool =
 
 def _node_record(node) -> dict:
     record = {"id": node.id, "layer": node.layer, "expr": node.expr, "inputs": list(node.inputs),
-              "value": node.value, "grad": node.grad}
+              "value": _plain(node.value), "grad": _plain(node.grad)}
     if node.name:
         record["name"] = node.name
     return record
@@ -45,14 +47,21 @@ def error_record(error: GradcalcError, expression: str | None, line: int | None 
 class Renderer:
     """Writes jobs to `out` as they come. `error` returns False when errors belong on stderr."""
 
-    def __init__(self, out, *, wrt=(), precision=None, nodes=None, batch=False, color=None, check=False):
+    def __init__(self, out, *, wrt=(), precision=None, nodes=None, batch=False, color=None, check=False,
+                 full=False):
         self.out, self.wrt, self.precision, self.batch = out, tuple(wrt or ()), precision, batch
-        self.check = check
+        self.check, self.full = check, full
         self.nodes = (not batch) if nodes is None else nodes
         self.color = color
 
     def number(self, value) -> str:
-        return "" if value is None else format_number(value, self.precision)
+        if value is None:
+            return ""
+        if hasattr(value, "shape"):
+            from gradcalc.arrays import format_array
+
+            return format_array(value, self.precision, self.full)
+        return format_number(value, self.precision)
 
     def result(self, result: Result, line: int | None) -> None:
         raise NotImplementedError
@@ -159,20 +168,29 @@ class TableRenderer(Renderer):
         title = shorten(result.expression)
         table = Table(title=title if line is None else f"line {line}: {title}", title_justify="left",
                       caption="gradient = ∂output/∂node", caption_justify="left")
-        for header, justify in (("id", "right"), ("node", "left"), ("layer", "left"),
-                                ("inputs", "left"), ("value", "right"), ("gradient", "right")):
-            table.add_column(header, justify=justify, overflow="fold")
         graph = result.graph
+        arrays = any(hasattr(value, "shape") for value in result.values)
+        for header, justify in (("id", "right"), ("node", "left"), ("layer", "left"), ("inputs", "left"),
+                                *([("shape", "left")] if arrays else []),
+                                ("value", "right"), ("gradient", "right")):
+            table.add_column(header, justify=justify, overflow="fold")
         for node in graph.nodes:
-            table.add_row(str(node.id), graph.label(node), type(node.layer).__name__,
-                          ", ".join(map(str, node.inputs)), self.number(result.values[node.id]),
-                          self.number(result.grads[node.id]))
+            value = result.values[node.id]
+            cells = [str(node.id), graph.label(node), type(node.layer).__name__,
+                     ", ".join(map(str, node.inputs)), self.number(value), self.number(result.grads[node.id])]
+            if arrays:
+                cells.insert(4, _shape(value))
+            table.add_row(*cells)
         self.console.print(table)
 
     def _print_gradients(self, result, gradients):
         from rich.table import Table
 
         self.console.print(f"output = {self.number(result.value)}")
+        if hasattr(result.value, "shape"):
+            seeded = "ones (the gradient of the sum of its elements)" if result.seed is None else "--seed-grad"
+            self.console.print(f"the output is an array of shape {result.value.shape}: backward was "
+                               f"seeded with {seeded}")
         if not gradients:
             self.console.print("(no variables: nothing to differentiate)")
             return
@@ -280,11 +298,24 @@ class TsvRenderer(CsvRenderer):
     delimiter = "\t"
 
 
+def _shape(value) -> str:
+    if not hasattr(value, "shape"):
+        return "scalar"
+    return f"{'×'.join(map(str, value.shape))} {value.dtype}"
+
+
+def _plain(value):
+    """Arrays as nested lists of floats, for JSON and CSV cells."""
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
 def _short(value) -> str:
     return "" if value is None else format(value, ".2g")
 
 
 def _full(value) -> str:
+    if hasattr(value, "tolist"):
+        return json.dumps(value.tolist())
     return "" if value is None else repr(value)
 
 

@@ -141,7 +141,7 @@ def test_missing_values_are_all_named():
     assert caught.value.exit_code == 2
 
 
-@pytest.mark.parametrize("bad", ["1", None, math.inf, math.nan, True, [1, 2]])
+@pytest.mark.parametrize("bad", ["1", None, math.inf, math.nan, True, [[1], [1, 2]], [1, math.nan]])
 def test_values_must_be_finite_numbers(bad):
     with pytest.raises(ValueFormatError):
         evaluate("x + 1", x=bad) if bad is not None else evaluate("x + 1", x="nope")

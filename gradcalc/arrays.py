@@ -1,0 +1,179 @@
+"""Arrays: numpy forward and backward over the same graph, broadcasting with gradients summed
+back to each input's shape, and the text forms of array values (command line and output).
+
+Imported only when a value is an array or the expression has an array operation.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from gradcalc.errors import DomainError, NonFiniteError, ShapeError, ValueFormatError
+from gradcalc.evaluator import _at
+from gradcalc.layers import ShapeMismatch
+
+
+def forward_arrays(graph, inputs: dict) -> list:
+    """The value of every node with numpy; the first non-finite element stops it, named."""
+    values = graph.value_template.copy()
+    for name, index in graph.variables.items():
+        values[index] = inputs[name]
+    with np.errstate(all="ignore"):  # every non-finite result is reported below, by node
+        for node in graph.nodes:
+            if not node.inputs:
+                continue
+            layer = node.layer
+            operands = [values[i] for i in node.inputs]
+            try:
+                value = getattr(layer, "forward_array", layer.forward)(*operands)
+            except DomainError as error:
+                raise _at(graph, node, DomainError, error.message, values, len(operands) > 1) from None
+            except ShapeMismatch as error:
+                raise _shape_error(graph, node, str(error), operands) from None
+            except ValueError as error:  # numpy's "operands could not be broadcast together"
+                raise _shape_error(graph, node, _broadcast_message(operands, error), operands) from None
+            values[node.id] = value if np.ndim(value) else float(value)
+            if not np.all(np.isfinite(value)):
+                raise _at(graph, node, NonFiniteError, f"the value is {_first_bad(value)}", values)
+    return values
+
+
+def backward_arrays(graph, values: list, seed=None) -> list:
+    """∂L/∂node for every node, L = sum(seed * output); the seed defaults to ones."""
+    output = values[graph.output]
+    if seed is None:
+        seed = np.ones_like(output) if np.ndim(output) else 1.0
+    elif np.shape(seed) != np.shape(output):
+        raise ShapeError(f"the seed gradient has shape {np.shape(seed)}, the output {np.shape(output)}",
+                         hint="give --seed-grad an array of the output's shape")
+    grads = [None] * len(graph.nodes)
+    if not graph.nodes[graph.output].constant:
+        grads[graph.output] = seed
+    with np.errstate(all="ignore"):
+        for node in reversed(graph.nodes[: graph.output + 1]):
+            gy = grads[node.id]
+            if gy is None or not node.inputs or node.constant:
+                continue
+            layer = node.layer
+            for index, gx in zip(node.inputs, getattr(layer, "backward_array", layer.backward)(gy)):
+                if graph.nodes[index].constant:
+                    continue
+                gx = unbroadcast(gx, np.shape(values[index]))
+                if not np.all(np.isfinite(gx)):
+                    raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point"
+                              f" ({_first_bad(gx)})", values)
+                acc = grads[index]
+                grads[index] = gx if acc is None else acc + gx
+    for node in graph.nodes:
+        if grads[node.id] is None and not node.constant:
+            grads[node.id] = np.zeros_like(values[node.id]) if np.ndim(values[node.id]) else 0.0
+        elif grads[node.id] is not None and not np.ndim(grads[node.id]):
+            grads[node.id] = float(grads[node.id])
+    return grads
+
+
+def unbroadcast(gradient, shape: tuple):
+    """Sum a gradient of a broadcast result back to the shape of the input it belongs to."""
+    if np.shape(gradient) == shape:
+        return gradient
+    gradient = np.asarray(gradient)
+    extra = gradient.ndim - len(shape)
+    if extra > 0:
+        gradient = gradient.sum(axis=tuple(range(extra)))
+    stretched = tuple(axis for axis, size in enumerate(shape) if size == 1 and gradient.shape[axis] != 1)
+    if stretched:
+        gradient = gradient.sum(axis=stretched, keepdims=True)
+    return gradient if shape else float(gradient)
+
+
+def _first_bad(value) -> str:
+    if not np.ndim(value):
+        return str(float(value))
+    index = np.unravel_index(int(np.argmax(~np.isfinite(value))), np.shape(value))
+    return f"{value[index]} at index {tuple(int(i) for i in index)}"
+
+
+def _shape_error(graph, node, reason: str, operands) -> ShapeError:
+    shapes = ", ".join(f"{graph.text(graph.nodes[i])} has shape {np.shape(v)}"
+                       for i, v in zip(node.inputs, operands))
+    return ShapeError(f"{graph.text(node)}: {reason} ({shapes})", source=graph.source, span=node.span,
+                      hint="check the shapes of the values; elementwise operations broadcast as numpy does")
+
+
+def _broadcast_message(operands, error: ValueError) -> str:
+    if len(operands) == 2:
+        return "the shapes do not broadcast together"
+    return str(error)
+
+
+# --- array values as text ---------------------------------------------------------------------
+
+_RANGE = re.compile(r"\s*(linspace|arange)\s*\(([^()]*)\)\s*")
+
+
+def parse_array(name: str, text: str):
+    """An array from the command line: [[1,2],[3,4]], 1,2,3, @file(.npy/.csv/.txt), linspace(a,b,n),
+    arange(a,b,step). Returns None when `text` is none of these forms."""
+    stripped = text.strip()
+    try:
+        if stripped.startswith("["):
+            return _finite(name, json.loads(stripped))
+        if stripped.startswith("@"):
+            return _finite(name, _load(Path(stripped[1:])))
+        match = _RANGE.fullmatch(stripped)
+        if match:
+            arguments = [float(part) for part in match.group(2).split(",")]
+            if match.group(1) == "linspace":
+                if len(arguments) != 3 or not arguments[2].is_integer() or arguments[2] < 1:
+                    raise ValueError("linspace(start, stop, count) needs an integer count >= 1")
+                return np.linspace(arguments[0], arguments[1], int(arguments[2]))
+            if len(arguments) not in (2, 3) or (len(arguments) == 3 and arguments[2] == 0):
+                raise ValueError("arange(start, stop[, step]) needs a non-zero step")
+            return np.arange(*arguments)
+        if "," in stripped:
+            return _finite(name, [float(part) for part in stripped.split(",")])
+    except (ValueError, TypeError, OSError) as error:
+        raise ValueFormatError(f"--{name} {text!r}: {_reason(error)}",
+                               hint=f"e.g. --{name} 1,2,3 or --{name} \"[[1,2],[3,4]]\" or --{name} @points.npy") from None
+    return None
+
+
+def _reason(error) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"not a JSON array ({error.msg} at character {error.pos + 1})"
+    if isinstance(error, OSError):
+        return f"cannot read the file: {error.strerror or error}"
+    return str(error) or type(error).__name__
+
+
+def _load(path: Path):
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    if suffix == ".csv":
+        return np.loadtxt(path, delimiter=",", ndmin=1)
+    return np.loadtxt(path, ndmin=1)
+
+
+def _finite(name: str, value):
+    try:
+        array = np.array(value, dtype=float)
+    except (ValueError, TypeError):
+        raise ValueError("not a rectangular array of numbers (rows of different lengths?)") from None
+    if array.dtype == object or not np.all(np.isfinite(array)):
+        raise ValueError("every element must be a finite number")
+    return array
+
+
+def format_array(value, precision=None, full: bool = False) -> str:
+    """numpy's text for an array: whole when small (or `full`), summarised with '...' when large;
+    integral arrays without trailing dots."""
+    array = np.asarray(value)
+    options = {"threshold": np.iinfo(np.int64).max if full else 1000, "edgeitems": 3,
+               "max_line_width": 1_000_000 if full else 100}
+    if np.all(np.isfinite(array)) and np.all(array == np.round(array)) and np.all(np.abs(array) < 1e15):
+        return np.array2string(array.astype(np.int64), separator=", ", **options)
+    return np.array2string(array, separator=", ", precision=precision or 17, floatmode="unique"
+                           if precision is None else "maxprec", **options)

@@ -1,0 +1,225 @@
+"""Arrays: every array operation and broadcasting against central finite differences, the seed
+notebook's Affine layer done right, array values on the command line, shape errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gradcalc import evaluate
+from gradcalc.errors import DomainError, ShapeError, ValueFormatError
+from gradcalc.layers import REGISTRY
+
+RNG = np.random.default_rng(12345)
+X = [[7, 1, 7], [5, 5, 2]]
+W = [[4, 4, 7, 8], [6, 3, 7, 2], [5, 4, 2, 3]]
+B = [3, 6, 8, 6]
+
+
+def numeric_gradients(expr, values, h=1e-6):
+    """∂ sum(output) / ∂ each element of each array value, by central differences."""
+    grads = {}
+    for name, value in values.items():
+        value = np.array(value, dtype=float)
+        grad = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            plus, minus = value.copy(), value.copy()
+            plus[index] += h
+            minus[index] -= h
+            f_plus = np.sum(evaluate(expr, **{**values, name: plus}).value)
+            f_minus = np.sum(evaluate(expr, **{**values, name: minus}).value)
+            grad[index] = (f_plus - f_minus) / (2 * h)
+        grads[name] = grad if value.shape else float(grad)
+    return grads
+
+
+def assert_matches_finite_differences(expr, **values):
+    result = evaluate(expr, **values)
+    numeric = numeric_gradients(expr, values)
+    for name, expected in numeric.items():
+        got = result.gradients[name]
+        assert np.shape(got) == np.shape(values[name]), name
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6, err_msg=f"{expr}: d/d{name}")
+    return result
+
+
+def positive(*shape):
+    return RNG.uniform(0.5, 2.0, shape)
+
+
+def anywhere(*shape):
+    return RNG.uniform(-2.0, 2.0, shape)
+
+
+@pytest.mark.parametrize("function", ["exp", "ln", "sigmoid", "relu", "sqrt", "tanh", "sin", "cos", "abs"])
+def test_elementwise_functions(function):
+    x = positive(2, 3) if function in ("ln", "sqrt") else anywhere(2, 3)
+    assert_matches_finite_differences(f"{function}(x)", x=x)
+
+
+@pytest.mark.parametrize("expr,shapes", [
+    ("x + y", ((3, 1), (1, 4))),
+    ("x - y", ((3, 4), (4,))),
+    ("x * y", ((2, 3), ())),
+    ("x / y", ((3, 1), (1, 4))),
+    ("x ** y", ((2, 3), (3,))),
+    ("-x * y + x", ((2, 2), (2, 2))),
+])
+def test_broadcasting_gradients_are_reduced_to_each_shape(expr, shapes):
+    values = {"x": positive(*shapes[0]), "y": positive(*shapes[1]) if shapes[1] else 1.7}
+    assert_matches_finite_differences(expr, **values)
+
+
+@pytest.mark.parametrize("expr", [
+    "sum(x)", "sum(x, 0)", "sum(x, 1)", "sum(x, -1)", "mean(x)", "mean(x, 0)", "mean(x, 1)",
+    "max(x)", "max(x, 0)", "min(x)", "min(x, 1)", "transpose(x) * y", "softmax(x) * y", "logsumexp(x)",
+])
+def test_reductions_and_shape_operations(expr):
+    values = {"x": anywhere(3, 4)}
+    if "y" in expr:
+        values["y"] = anywhere(4, 3) if "transpose" in expr else anywhere(3, 4)
+    assert_matches_finite_differences(expr, **values)
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,))])
+def test_matrix_product_and_dot(shapes):
+    x, y = anywhere(*shapes[0]), anywhere(*shapes[1])
+    assert_matches_finite_differences("x @ y", x=x, y=y)
+    assert_matches_finite_differences("dot(x, y)", x=x, y=y)
+
+
+def test_every_array_operation_is_tested():
+    array_ops = {name for name, layer in REGISTRY.items() if getattr(layer, "array_only", False)}
+    assert array_ops == {"matmul", "dot", "sum", "mean", "max", "min", "transpose", "softmax", "logsumexp"}
+
+
+def test_max_ties_split_the_gradient_evenly():
+    r = evaluate("max(x)", x=[1.0, 3.0, 3.0, 2.0])
+    assert r.value == 3.0
+    np.testing.assert_array_equal(r.gradients["x"], [0, 0.5, 0.5, 0])
+    r = evaluate("min(x, 1)", x=[[1.0, 1.0], [2.0, 0.0]])
+    np.testing.assert_array_equal(r.gradients["x"], [[0.5, 0.5], [0, 1]])
+
+
+def test_softmax_and_logsumexp_are_stable():
+    r = evaluate("logsumexp(x)", x=[1000.0, 1000.0])
+    assert r.value == pytest.approx(1000 + np.log(2))
+    np.testing.assert_allclose(r.gradients["x"], [0.5, 0.5])
+    r = evaluate("sum(softmax(x) * c)", x=[1000.0, -1000.0, 0.0], c=[1.0, 2.0, 3.0])
+    assert r.value == pytest.approx(1.0)
+
+
+def test_seed_affine_example():
+    r = evaluate("X @ W + b", X=X, W=W, b=B)
+    np.testing.assert_array_equal(r.value, [[72, 65, 78, 85], [63, 49, 82, 62]])
+    np.testing.assert_array_equal(r.gradients["X"], [[23, 18, 14], [23, 18, 14]])
+    np.testing.assert_array_equal(r.gradients["W"], [[12] * 4, [6] * 4, [9] * 4])
+    np.testing.assert_array_equal(r.gradients["b"], [2, 2, 2, 2])
+    again = evaluate("X @ W + b", X=X, W=W, b=B)  # the notebook doubled these on a second run
+    np.testing.assert_array_equal(again.gradients["W"], r.gradients["W"])
+
+
+def test_seed_affine_example_cli(run_cli):
+    code, out, _ = run_cli("X @ W + b", "--X", json.dumps(X), "--W", json.dumps(W), "--b", json.dumps(B),
+                           "-o", "json")
+    record = json.loads(out)
+    assert code == 0
+    assert record["value"] == [[72, 65, 78, 85], [63, 49, 82, 62]]
+    assert record["gradients"] == {"X": [[23, 18, 14], [23, 18, 14]], "W": [[12] * 4, [6] * 4, [9] * 4],
+                                   "b": [2, 2, 2, 2]}
+    assert record["seed_grad"] == "ones"
+    code, out, _ = run_cli("X @ W + b", "--X", json.dumps(X), "--W", json.dumps(W), "--b", json.dumps(B))
+    words = " ".join(out.replace("│", " ").split())
+    assert "backward was seeded with ones" in words and "2×3 float64" in words
+
+
+def test_two_layer_network():
+    values = {"X": anywhere(4, 3), "W1": anywhere(3, 5), "b1": anywhere(5), "W2": anywhere(5, 2),
+              "b2": anywhere(2)}
+    assert_matches_finite_differences("sum(relu(X @ W1 + b1) @ W2 + b2)", **values)
+
+
+def test_seed_grad_option(run_cli):
+    code, out, _ = run_cli("x * 2", "--x", "1,2,3", "--seed-grad", "1,0,-1", "-o", "json", "--no-nodes")
+    record = json.loads(out)
+    assert code == 0 and record["gradients"] == {"x": [2.0, 0.0, -2.0]} and record["seed_grad"] == [1, 0, -1]
+    code, _, err = run_cli("x * 2", "--x", "1,2,3", "--seed-grad", "1,0")
+    assert code == 2 and "seed gradient has shape (2,)" in err
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("[[1, 2], [3, 4]]", [[1, 2], [3, 4]]), ("1,2,3", [1, 2, 3]), ("-1,-2.5", [-1, -2.5]),
+    ("linspace(-1, 1, 5)", [-1, -0.5, 0, 0.5, 1]), ("arange(0, 1, 0.25)", [0, 0.25, 0.5, 0.75]),
+])
+def test_array_values_on_the_command_line(run_cli, text, expected):
+    code, out, _ = run_cli("sum(x)", "--x", text, "-o", "json", "--no-nodes")
+    assert code == 0 and json.loads(out)["gradients"]["x"] == np.ones_like(expected).tolist()
+    assert json.loads(out)["value"] == pytest.approx(np.sum(expected))
+
+
+def test_array_values_from_files(run_cli, tmp_path):
+    np.save(tmp_path / "x.npy", np.array([[1.0, 2.0], [3.0, 4.0]]))
+    (tmp_path / "x.csv").write_text("1,2\n3,4\n")
+    (tmp_path / "x.txt").write_text("1 2\n3 4\n")
+    for name in ("x.npy", "x.csv", "x.txt"):
+        code, out, _ = run_cli("sum(x*x)", "--x", f"@{tmp_path / name}", "-o", "plain")
+        assert (code, out) == (0, "30 x=[[2, 4],\n [6, 8]]\n"), name
+
+
+@pytest.mark.parametrize("text,words", [
+    ("[[1, 2], [3]]", "not a rectangular array"), ("[1, nope]", "not a JSON array"),
+    ("1,x,3", "could not convert"), ("@/no/such/file.npy", "cannot read the file"),
+    ("linspace(0, 1)", "linspace(start, stop, count)"), ("[1, 1e999]", "finite"),
+])
+def test_bad_array_values_exit_2(run_cli, text, words):
+    code, out, err = run_cli("sum(x)", "--x", text)
+    assert code == 2 and out == "" and words in err
+
+
+def test_ragged_array_through_the_api():
+    with pytest.raises(ValueFormatError, match="rectangular"):
+        evaluate("sum(x)", x=[[1, 2], [3]])
+
+
+@pytest.mark.parametrize("expr,values,words", [
+    ("X @ W", {"X": np.ones((2, 3)), "W": np.ones((4, 3))}, "X @ W: the left side has 3 columns, the right side 4 rows"),
+    ("x + y", {"x": np.ones(3), "y": np.ones(2)}, "x + y: the shapes do not broadcast together (x has shape (3,), y has shape (2,))"),
+    ("sum(x, 2)", {"x": np.ones((2, 2))}, "axis 2 is out of range for shape (2, 2)"),
+])
+def test_shape_errors_name_the_node_and_both_shapes(expr, values, words):
+    with pytest.raises(ShapeError) as caught:
+        evaluate(expr, **values)
+    assert words in caught.value.message and caught.value.exit_code == 2
+
+
+def test_array_domain_error_names_the_element(run_cli):
+    with pytest.raises(DomainError, match=r"ln\(x\): argument is -2 at index \(1,\)"):
+        evaluate("ln(x)", x=[1.0, -2.0])
+    code, _, err = run_cli("sum(ln(x))", "--x", "1,-2")
+    assert code == 1 and "at index (1,)" in err
+
+
+def test_array_overflow_is_an_error_naming_the_element():
+    with pytest.raises(Exception, match=r"exp\(x\): the value is inf at index \(1,\)"):
+        evaluate("exp(x)", x=[1.0, 1000.0])
+
+
+def test_axis_must_be_an_integer_literal():
+    from gradcalc.errors import UnknownFunctionError
+
+    with pytest.raises(UnknownFunctionError, match="axis of sum"):
+        evaluate("sum(x, y)", x=[1.0], y=0)
+    with pytest.raises(UnknownFunctionError, match="takes 2 arguments"):
+        evaluate("dot(x)", x=[1.0])
+
+
+def test_large_arrays_are_summarised_unless_full(run_cli):
+    code, out, _ = run_cli("x * 1", "--x", "linspace(0, 1, 5000)", "-o", "plain", "--wrt", "x")
+    assert code == 0 and "..." in out
+    code, out, _ = run_cli("x * 1", "--x", "linspace(0, 1, 5000)", "-o", "plain", "--wrt", "x", "--full")
+    assert "..." not in out and out.count(",") == 4999
+
+
+def test_scalar_expressions_stay_on_floats():
+    r = evaluate("x*y + 1", x=2, y=3)
+    assert type(r.value) is float and all(type(g) is float for g in r.gradients.values())
