@@ -12,15 +12,20 @@ import numpy as np
 
 from gradcalc.errors import DomainError, NonFiniteError, ShapeError, ValueFormatError
 from gradcalc.evaluator import _at
-from gradcalc.layers import ShapeMismatch
+from gradcalc.layers import ReLU, ShapeMismatch, _all_finite
 
 
-def forward_arrays(graph, inputs: dict) -> list:
-    """The value of every node with numpy; the first non-finite element stops it, named."""
+def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
+    """The value of every node with numpy.
+
+    Checking every array for inf and nan would double the memory traffic, so the fast path checks
+    only `graph.finite_checkpoints`; if one fails, a checked pass finds the first node that went
+    non-finite and explains it (a domain error of its layer, or an overflow)."""
     values = graph.value_template.copy()
     for name, index in graph.variables.items():
         values[index] = inputs[name]
-    with np.errstate(all="ignore"):  # every non-finite result is reported below, by node
+    checkpoints = graph.finite_checkpoints
+    with np.errstate(all="ignore"):  # every non-finite result is reported, by node
         for node in graph.nodes:
             if not node.inputs:
                 continue
@@ -35,13 +40,28 @@ def forward_arrays(graph, inputs: dict) -> list:
             except ValueError as error:  # numpy's "operands could not be broadcast together"
                 raise _shape_error(graph, node, _broadcast_message(operands, error), operands) from None
             values[node.id] = value if np.ndim(value) else float(value)
-            if not np.all(np.isfinite(value)):
-                raise _at(graph, node, NonFiniteError, f"the value is {_first_bad(value)}", values)
+            if checked:
+                if not getattr(layer, "keeps_finite", False) and not _all_finite(value):
+                    _explain(graph, node, operands, value, values)
+            elif node.id in checkpoints and not _all_finite(value):
+                return forward_arrays(graph, inputs, checked=True)
     return values
 
 
-def backward_arrays(graph, values: list, seed=None) -> list:
-    """∂L/∂node for every node, L = sum(seed * output); the seed defaults to ones."""
+def _explain(graph, node, operands, value, values):
+    """Raise the error for a node whose value is not finite: its layer's domain, or an overflow."""
+    try:
+        getattr(node.layer, "domain", lambda *_: None)(*operands)
+    except DomainError as error:
+        raise _at(graph, node, DomainError, error.message, values, len(operands) > 1) from None
+    raise _at(graph, node, NonFiniteError, f"the value is {_first_bad(value)}", values)
+
+
+def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> list:
+    """∂L/∂node for every node, L = sum(seed * output); the seed defaults to ones.
+
+    As in forward, the fast path checks only what a non-finite gradient cannot slip past: the
+    upstream gradient of a relu (its mask drops elements) and the variables' gradients."""
     output = values[graph.output]
     if seed is None:
         seed = np.ones_like(output) if np.ndim(output) else 1.0
@@ -57,15 +77,21 @@ def backward_arrays(graph, values: list, seed=None) -> list:
             if gy is None or not node.inputs or node.constant:
                 continue
             layer = node.layer
+            if not checked and isinstance(layer, ReLU) and not _all_finite(gy):
+                return backward_arrays(graph, values, seed, checked=True)
+            check = checked and not getattr(layer, "keeps_finite", False)
             for index, gx in zip(node.inputs, getattr(layer, "backward_array", layer.backward)(gy)):
                 if graph.nodes[index].constant:
                     continue
                 gx = unbroadcast(gx, np.shape(values[index]))
-                if not np.all(np.isfinite(gx)):
+                if check and not _all_finite(gx):
                     raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point"
                               f" ({_first_bad(gx)})", values)
                 acc = grads[index]
                 grads[index] = gx if acc is None else acc + gx
+    if not checked and not all(_all_finite(grads[index]) for index in graph.variables.values()
+                               if grads[index] is not None):
+        return backward_arrays(graph, values, seed, checked=True)
     for node in graph.nodes:
         if grads[node.id] is None and not node.constant:
             grads[node.id] = np.zeros_like(values[node.id]) if np.ndim(values[node.id]) else 0.0
@@ -119,9 +145,9 @@ def parse_array(name: str, text: str):
     stripped = text.strip()
     try:
         if stripped.startswith("["):
-            return _finite(name, json.loads(stripped))
+            return _finite_array(json.loads(stripped))
         if stripped.startswith("@"):
-            return _finite(name, _load(Path(stripped[1:])))
+            return _finite_array(_load(Path(stripped[1:])))
         match = _RANGE.fullmatch(stripped)
         if match:
             arguments = [float(part) for part in match.group(2).split(",")]
@@ -133,7 +159,7 @@ def parse_array(name: str, text: str):
                 raise ValueError("arange(start, stop[, step]) needs a non-zero step")
             return np.arange(*arguments)
         if "," in stripped:
-            return _finite(name, [float(part) for part in stripped.split(",")])
+            return _finite_array([float(part) for part in stripped.split(",")])
     except (ValueError, TypeError, OSError) as error:
         raise ValueFormatError(f"--{name} {text!r}: {_reason(error)}",
                                hint=f"e.g. --{name} 1,2,3 or --{name} \"[[1,2],[3,4]]\" or --{name} @points.npy") from None
@@ -157,7 +183,7 @@ def _load(path: Path):
     return np.loadtxt(path, ndmin=1)
 
 
-def _finite(name: str, value):
+def _finite_array(value):
     try:
         array = np.array(value, dtype=float)
     except (ValueError, TypeError):

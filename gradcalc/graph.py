@@ -63,6 +63,17 @@ class Graph:
         return any(getattr(node.layer, "array_only", False) for node in self.nodes)
 
     @cached_property
+    def finite_checkpoints(self) -> frozenset:
+        """The operations whose array values must be checked for inf and nan on the fast path: the
+        output and every input of a layer that can turn a non-finite value into a finite one
+        (sigmoid(inf) = 1). Anywhere else a non-finite value would reach one of these."""
+        points = {self.output}
+        for node in self.nodes:
+            if getattr(node.layer, "hides_infinity", False):
+                points.update(i for i in node.inputs if self.nodes[i].inputs)
+        return frozenset(points)
+
+    @cached_property
     def value_template(self) -> list:
         """Per node: the constant's value, None elsewhere (copied at the start of each forward)."""
         return [getattr(node.layer, "value", None) if not node.inputs else None for node in self.nodes]

@@ -79,6 +79,8 @@ class Multiply:
 class Divide:
     """x / y."""
 
+    hides_infinity = True  # an inf or nan input can give a finite value: check it first
+
     __slots__ = ('y', 'out')
 
     symbol = "/"
@@ -91,10 +93,13 @@ class Divide:
         return self.out
 
     def forward_array(self, x, y):
-        _refuse(_np().equal(y, 0), y, "division by zero: the divisor is 0{at}")
         self.y = y
         self.out = x / y
         return self.out
+
+    def domain(self, x, y):
+        """Raise DomainError if a non-finite result came from leaving the domain."""
+        _refuse(_np().equal(y, 0), y, "division by zero: the divisor is 0{at}")
 
     def backward(self, gy):
         gx = gy / self.y
@@ -103,6 +108,8 @@ class Divide:
 
 class Negate:
     """-x."""
+
+    keeps_finite = True  # finite inputs give a finite value and gradient
 
     __slots__ = ()
 
@@ -117,6 +124,8 @@ class Negate:
 
 class Power:
     """x ** y (also written x ^ y)."""
+
+    hides_infinity = True  # an inf or nan input can give a finite value: check it first
 
     __slots__ = ('x', 'y', 'out')
 
@@ -134,12 +143,16 @@ class Power:
 
     def forward_array(self, x, y):
         np = _np()
-        _refuse((np.less(x, 0) & (np.mod(y, 1) != 0)), x, "the base is {value}{at} and the exponent is "
-                "not an integer; a non-integer power needs a positive base")
-        _refuse(np.equal(x, 0) & np.less(y, 0), y, "0 cannot be raised to a negative power ({value}){at}")
         self.x, self.y = x, y
         self.out = np.power(x, y)
         return self.out
+
+    def domain(self, x, y):
+        """Raise DomainError if a non-finite result came from leaving the domain."""
+        np = _np()
+        _refuse((np.less(x, 0) & (np.mod(y, 1) != 0)), x, "the base is {value}{at} and the exponent "
+                "is not an integer; a non-integer power needs a positive base")
+        _refuse(np.equal(x, 0) & np.less(y, 0), y, "0 cannot be raised to a negative power ({value}){at}")
 
     def backward_array(self, gy):
         np = _np()
@@ -163,6 +176,8 @@ class Power:
 
 class Exp:
     """exp(x)."""
+
+    hides_infinity = True  # an inf or nan input can give a finite value: check it first
 
     __slots__ = ('out',)
 
@@ -190,9 +205,12 @@ class Ln:
         return math.log(x)
 
     def forward_array(self, x):
-        _refuse(_np().less_equal(x, 0), x, "argument is {value}{at}, ln needs a positive number")
         self.x = x
         return _np().log(x)
+
+    def domain(self, x):
+        """Raise DomainError if a non-finite result came from leaving the domain."""
+        _refuse(_np().less_equal(x, 0), x, "argument is {value}{at}, ln needs a positive number")
 
     def backward(self, gy):
         return (gy / self.x,)
@@ -200,6 +218,10 @@ class Ln:
 
 class Sigmoid:
     """1 / (1 + exp(-x)), computed without overflow for any x."""
+
+    hides_infinity = True  # an inf or nan input can give a finite value: check it first
+
+    keeps_finite = True  # finite inputs give a finite value and gradient
 
     __slots__ = ('out',)
 
@@ -213,9 +235,20 @@ class Sigmoid:
 
     def forward_array(self, x):
         np = _np()
-        z = np.exp(-np.abs(x))  # never overflows: the same two branches as forward, elementwise
-        self.out = np.where(np.greater_equal(x, 0), 1.0 / (1.0 + z), z / (1.0 + z))
-        return self.out
+        # 1/(1 + exp(-x)) is accurate to a few ulps wherever exp(-x) is finite; below x = -709
+        # exp(-x) overflows to inf (silently: the evaluator runs numpy with errors ignored) and
+        # the result is 0, sigmoid's value there to within the smallest normal double.
+        out = np.exp(np.negative(x))
+        out += 1.0
+        np.reciprocal(out, out=out)  # in place on this layer's own temporary
+        self.out = out
+        return out
+
+    def backward_array(self, gy):
+        gx = 1.0 - self.out
+        gx *= self.out
+        gx *= gy
+        return (gx,)
 
     def backward(self, gy):
         return (gy * self.out * (1.0 - self.out),)
@@ -223,6 +256,10 @@ class Sigmoid:
 
 class ReLU:
     """max(x, 0); its derivative at 0 is taken as 0, as in PyTorch."""
+
+    hides_infinity = True  # an inf or nan input can give a finite value: check it first
+
+    keeps_finite = True  # finite inputs give a finite value and gradient
 
     kink = True  # the slope jumps at 0: finite differences across it are meaningless
     __slots__ = ('positive',)
@@ -254,9 +291,12 @@ class Sqrt:
         return self.out
 
     def forward_array(self, x):
-        _refuse(_np().less(x, 0), x, "argument is {value}{at}, sqrt needs a number >= 0")
         self.out = _np().sqrt(x)
         return self.out
+
+    def domain(self, x):
+        """Raise DomainError if a non-finite result came from leaving the domain."""
+        _refuse(_np().less(x, 0), x, "argument is {value}{at}, sqrt needs a number >= 0")
 
     def backward(self, gy):
         return (gy / (2.0 * self.out),)
@@ -264,6 +304,10 @@ class Sqrt:
 
 class Tanh:
     """tanh(x)."""
+
+    hides_infinity = True  # an inf or nan input can give a finite value: check it first
+
+    keeps_finite = True  # finite inputs give a finite value and gradient
 
     __slots__ = ('out',)
 
@@ -281,6 +325,8 @@ class Tanh:
 
 class Sin:
     """sin(x)."""
+
+    keeps_finite = True  # finite inputs give a finite value and gradient
 
     __slots__ = ('x',)
 
@@ -302,6 +348,8 @@ class Sin:
 class Cos:
     """cos(x)."""
 
+    keeps_finite = True  # finite inputs give a finite value and gradient
+
     __slots__ = ('x',)
 
     def forward(self, x):
@@ -321,6 +369,8 @@ class Cos:
 
 class Abs:
     """|x|; its derivative at 0 is taken as 0, as in PyTorch."""
+
+    keeps_finite = True  # finite inputs give a finite value and gradient
 
     kink = True
     __slots__ = ('sign',)
@@ -423,6 +473,10 @@ class Mean:
 class Max:
     """max(x) or max(x, axis); the gradient goes to the maximum, split evenly between ties."""
 
+    hides_infinity = True  # an inf or nan input can give a finite value: check it first
+
+    keeps_finite = True  # finite inputs give a finite value and gradient
+
     __slots__ = ("axis", "x", "winners")
 
     array_only = True
@@ -458,6 +512,8 @@ class Min(Max):
 class Transpose:
     """transpose(x): the axes reversed."""
 
+    keeps_finite = True  # finite inputs give a finite value and gradient
+
     __slots__ = ()
 
     array_only = True
@@ -471,6 +527,8 @@ class Transpose:
 
 class Softmax:
     """softmax(x) along the last axis, computed as exp(x - max) / sum so it never overflows."""
+
+    keeps_finite = True  # finite inputs give a finite value and gradient
 
     __slots__ = ("out",)
 
@@ -514,6 +572,12 @@ def _np():
     import numpy
 
     return numpy
+
+
+def _all_finite(value) -> bool:
+    """One summing pass (an inf or nan makes the sum non-finite); the exact test only if it is not."""
+    np = _np()
+    return math.isfinite(np.sum(value)) or bool(np.all(np.isfinite(value)))
 
 
 def _refuse(mask, values, template: str) -> None:
