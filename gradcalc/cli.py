@@ -81,6 +81,11 @@ def gradcalc(
         None, "--seed-grad", metavar="ARRAY",
         help="The upstream gradient for an array output (default: ones, the gradient of its sum)."),
     full: bool = typer.Option(False, "--full", help="Print arrays whole, however large."),
+    data: Optional[str] = typer.Option(
+        None, "--data", metavar="FILE",
+        help="Evaluate at every row of FILE (CSV with a header, .npy, .npz, JSON Lines); writes csv, tsv or jsonl."),
+    chunk_rows: int = typer.Option(65_536, "--chunk-rows", min=1, metavar="N",
+                                   help="Rows per vectorized pass with --data."),
     nodes: Optional[bool] = typer.Option(
         None, "--nodes/--no-nodes", show_default=False,
         help="Per-node values and gradients (default: on for one expression, off for a batch)."),
@@ -98,7 +103,10 @@ def gradcalc(
     options = Options(output_format.value, tuple(wrt or ()), precision, nodes, quiet, fail_fast, check,
                       seed_grad, full)
     try:
-        code = _run(ctx.obj or {}, var or [], expressions or [], file, input_format.value, options)
+        if data is not None:
+            code = _run_data(ctx.obj or {}, var or [], expressions or [], data, chunk_rows, options)
+        else:
+            code = _run(ctx.obj or {}, var or [], expressions or [], file, input_format.value, options)
     except GradcalcError as error:
         _error(error)
         code = error.exit_code
@@ -120,15 +128,40 @@ class Options:
     full: bool
 
 
-def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,
-         options: Options) -> int:
+def _numbers(values: dict, var: list) -> dict:
+    """Every --NAME VALUE and --var NAME=VALUE, parsed."""
     values = dict(values)
     for item in var:
         name, equals, text = item.partition("=")
         if not equals or not _NAME.fullmatch(name.strip()):
             raise UsageError(f"--var {item}: expected NAME=VALUE", hint="for example --var format=2")
         _add_value(values, name.strip(), text)
-    numbers = {name: _parse_value(name, text) for name, text in values.items()}
+    return {name: _parse_value(name, text) for name, text in values.items()}
+
+
+def _run_data(values: dict, var: list, expressions: list, path: str, chunk_rows: int, options: Options) -> int:
+    """--data: one expression at every row of a file, written as csv (default), tsv or jsonl."""
+    if len(expressions) != 1:
+        raise UsageError("--data needs exactly one expression")
+    output_format = "csv" if options.output_format == "table" else options.output_format
+    if output_format not in ("csv", "tsv", "jsonl"):
+        raise UsageError(f"--data writes csv, tsv or jsonl, not {output_format}")
+    numbers = _numbers(values, var)
+    from gradcalc import parse
+    from gradcalc.data import evaluate_points, read_points
+
+    graph = parse(expressions[0])
+    names, chunks = read_points(path, chunk_rows)
+    try:
+        return evaluate_points(graph, names, chunks, numbers, sys.stdout, output_format)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,
+         options: Options) -> int:
+    numbers = _numbers(values, var)
     seed = None if options.seed_grad is None else _parse_value("seed-grad", options.seed_grad)
 
     from gradcalc.render import RENDERERS

@@ -18,11 +18,16 @@ import warnings
 import atheris
 
 with atheris.instrument_imports():
+    import gradcalc.arrays  # noqa: F401  (instrumented too: reached by array values)
+    import gradcalc.data  # noqa: F401
     from gradcalc.cli import main
 
 FORMATS = ["table", "json", "jsonl", "csv", "tsv", "plain"]
 SEEDS = ["c*d/(a-b)", "-x**2", "2^3^2", "e = a - b; f = c*d; f/e", "a=1; b=-2; ln(a - b)",
-         "sigmoid(x) * relu(y) / sqrt(abs(z))", "x**y", "exp(exp(x))", "(((x)))", "sin(x, y)"]
+         "sigmoid(x) * relu(y) / sqrt(abs(z))", "x**y", "exp(exp(x))", "(((x)))", "sin(x, y)",
+         "sum(relu(x @ y + z))", "softmax(x) * y", "max(x, 0) + mean(y, 1)", "logsumexp(x * a)",
+         "dot(x, transpose(y))"]
+ARRAYS = ["1,2,3", "[[1,2],[3,4]]", "[[1,-2,3]]", "linspace(-1, 1, 4)", "[0]", "[[1],[2]]", "[1e308, 1e308]"]
 LINES = tempfile.NamedTemporaryFile(suffix=".txt", delete=False).name
 
 
@@ -59,6 +64,8 @@ def test_one_input(data: bytes):
     for name in "abcdefxyz":
         if fdp.ConsumeBool():
             argv += [f"--{name}", repr(fdp.ConsumeRegularFloat())]
+        elif fdp.ConsumeBool():
+            argv += [f"--{name}", ARRAYS[fdp.ConsumeIntInRange(0, len(ARRAYS) - 1)]]
     run(argv + ["-o", output_format, "--quiet"])
 
 

@@ -1,0 +1,229 @@
+"""--data FILE: evaluate one expression at every row of a file of points, a chunk of rows per
+vectorized pass, and write one output row per point: the input columns, the value, and one
+grad_<name> column per variable (then an error column). Memory stays flat however long the file.
+
+Row i's output depends only on row i, so each variable is a column (options that the file lacks
+are broadcast to every row) and the gradient seeded with ones gives each row's own gradient.
+"""
+
+import csv
+import io
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+
+from gradcalc.errors import EvaluationError, GradcalcError, MissingValueError, UsageError, ValueFormatError
+from gradcalc.evaluator import evaluate_graph
+
+CHUNK_ROWS = 65_536
+
+
+def read_points(path: str, chunk_rows: int = CHUNK_ROWS):
+    """(column names, iterator of (first line number, {name: 1-D float array})) for a data file:
+    CSV with a header row, .npy (a structured array), .npz (named 1-D arrays) or JSON Lines."""
+    suffix = Path(path).suffix.lower()
+    try:
+        if suffix == ".npz":
+            return _npz_chunks(path, chunk_rows)
+        if suffix == ".npy":
+            return _npy_chunks(path, chunk_rows)
+        stream = open(path, "r", encoding="utf-8", newline="")
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot read {path!r}: {getattr(error, 'strerror', None) or error}") from None
+    if suffix in (".jsonl", ".ndjson"):
+        return _jsonl_chunks(stream, chunk_rows, path)
+    return _csv_chunks(stream, chunk_rows, path)
+
+
+def _csv_chunks(stream, chunk_rows, path):
+    header_line = stream.readline()
+    names = [name.strip() for name in next(csv.reader([header_line]), [])]
+    if not names or not all(names):
+        raise ValueFormatError(f"{path}: the first line must name the columns (x,y,...)")
+
+    def chunks():
+        with stream:
+            line = 2
+            while True:
+                lines = list(itertools.islice(stream, chunk_rows))
+                if not lines:
+                    return
+                yield line, _parse_csv(lines, names, line, path)
+                line += len(lines)
+
+    return names, chunks()
+
+
+def _parse_csv(lines, names, first_line, path):
+    try:
+        table = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=float)
+    except ValueError:
+        _find_bad_cell(lines, names, first_line, path)
+        raise
+    if table.shape[1] != len(names):
+        raise ValueFormatError(f"{path}, line {first_line}: {table.shape[1]} cells, the header names {len(names)}")
+    if not np.all(np.isfinite(table)):  # nan or inf cells parse as floats: name the first one
+        _find_bad_cell(lines, names, first_line, path)
+    return {name: table[:, i] for i, name in enumerate(names)}
+
+
+def _find_bad_cell(lines, names, first_line, path):
+    """Name the first cell that is not a number, or the first row of the wrong length."""
+    for offset, row in enumerate(csv.reader(io.StringIO("".join(lines)))):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != len(names):
+            raise ValueFormatError(f"{path}, line {first_line + offset}: {len(row)} cells, the header "
+                                   f"names {len(names)}", hint="every row needs one cell per column")
+        for name, cell in zip(names, row):
+            try:
+                value = float(cell)
+            except ValueError:
+                value = None
+            if value is None or value != value or abs(value) == float("inf"):
+                raise ValueFormatError(f"{path}, line {first_line + offset}, column {name}: {cell!r} is "
+                                       "not a finite number", hint="every cell must be a number")
+
+
+def _jsonl_chunks(stream, chunk_rows, path):
+    first = stream.readline()
+    try:
+        names = list(json.loads(first))
+    except (json.JSONDecodeError, TypeError):
+        raise ValueFormatError(f"{path}, line 1: not a JSON object of name: number") from None
+
+    def chunks():
+        with stream:
+            pending = [first]
+            line = 1
+            while True:
+                pending += list(itertools.islice(stream, chunk_rows - len(pending)))
+                if not pending:
+                    return
+                columns = {name: [] for name in names}
+                for offset, text in enumerate(pending):
+                    try:
+                        record = json.loads(text)
+                        for name in names:
+                            columns[name].append(float(record[name]))
+                    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                        raise ValueFormatError(f"{path}, line {line + offset}: expected an object with "
+                                               f"numbers for {', '.join(names)}") from None
+                yield line, {name: np.array(values) for name, values in columns.items()}
+                line += len(pending)
+                pending = []
+
+    return names, chunks()
+
+
+def _npz_chunks(path, chunk_rows):
+    archive = np.load(path, allow_pickle=False)
+    names = list(archive.files)
+    columns = {name: archive[name] for name in names}
+    return names, _slices(columns, chunk_rows)
+
+
+def _npy_chunks(path, chunk_rows):
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    if array.dtype.names is None:
+        raise ValueFormatError(f"{path}: a .npy data file needs named columns (a structured array); "
+                               "or use .npz with one array per variable")
+    names = list(array.dtype.names)
+    return names, _slices({name: array[name] for name in names}, chunk_rows)
+
+
+def _slices(columns, chunk_rows):
+    lengths = {len(np.ravel(column)) for column in columns.values()}
+    if len(lengths) > 1:
+        raise ValueFormatError(f"the columns have different lengths: {sorted(lengths)}")
+    total = lengths.pop() if lengths else 0
+    for start in range(0, total, chunk_rows):
+        yield start + 1, {name: np.asarray(np.ravel(column)[start : start + chunk_rows], dtype=float)
+                          for name, column in columns.items()}
+
+
+def evaluate_points(graph, names, chunks, options: dict, out, output_format: str) -> int:
+    """Evaluate `graph` at every row and write the rows; returns the worst exit code."""
+    variables = sorted(graph.variables)
+    missing = [v for v in variables if v not in names and v not in options and v not in graph.bindings]
+    if missing:
+        raise MissingValueError(f"no column or value for {', '.join(missing)}",
+                                hint=f"the file's columns are {', '.join(names)}; give the others as --NAME VALUE")
+    for name, value in options.items():
+        if np.ndim(value):
+            raise UsageError(f"--{name}: with --data, option values must be numbers (broadcast to every row)")
+    header = [*names, "value", *(f"grad_{v}" for v in variables), "error"]
+    writer = _RowWriter(out, output_format, header)
+    worst = 0
+    for first_line, columns in chunks:
+        rows = len(next(iter(columns.values()))) if columns else 0
+        values = {**{k: np.full(rows, float(v)) for k, v in options.items() if k not in columns}, **columns}
+        try:
+            result = evaluate_graph(graph, values)
+            outputs = _columns(result, variables, rows)
+            writer.write(columns, names, outputs, [""] * rows)
+        except EvaluationError:
+            worst = max(worst, _row_by_row(graph, columns, names, values, variables, writer))
+        except GradcalcError as error:
+            raise type(error)(f"{error.message} (rows from line {first_line})", hint=error.hint) from None
+    writer.close()
+    return worst
+
+
+def _columns(result, variables, rows):
+    if np.shape(result.value) != (rows,):
+        raise UsageError("with --data the expression must give one number per row",
+                         hint="reductions such as sum() or mean() would mix the rows")
+    return [result.value, *(np.broadcast_to(result.gradients[v], (rows,)) for v in variables)]
+
+
+def _row_by_row(graph, columns, names, values, variables, writer) -> int:
+    """A chunk with a failing row: evaluate each row alone so every other row is still written."""
+    worst = 0
+    for i in range(len(next(iter(values.values())))):
+        point = {name: float(column[i]) for name, column in values.items()}
+        single = {name: column[i : i + 1] for name, column in columns.items()}
+        try:
+            result = evaluate_graph(graph, point)
+            outputs = [np.array([result.value]), *(np.array([result.gradients[v]]) for v in variables)]
+            writer.write(single, names, outputs, [""])
+        except EvaluationError as error:
+            worst = max(worst, error.exit_code)
+            empty = [np.array([np.nan])] * (1 + len(variables))
+            writer.write(single, names, empty, [f"{error.type}: {error.message}"])
+    return worst
+
+
+class _RowWriter:
+    """Writes rows of numbers at full precision (shortest round-trip text) as CSV, TSV or JSON Lines."""
+
+    def __init__(self, out, output_format, header):
+        self.out, self.format, self.header = out, output_format, header
+        self.delimiter = "\t" if output_format == "tsv" else ","
+        self.started = False
+
+    def _start(self):
+        """The header, once the first chunk has evaluated (so an error leaves no half table)."""
+        if not self.started and self.format != "jsonl":
+            csv.writer(self.out, delimiter=self.delimiter, lineterminator="\n").writerow(self.header)
+        self.started = True
+
+    def write(self, columns, names, outputs, errors):
+        self._start()
+        cells = [np.asarray(columns[name]).tolist() for name in names] + [o.tolist() for o in outputs]
+        if self.format == "jsonl":
+            for row, error in zip(zip(*cells), errors):
+                record = dict(zip(self.header, (None if v != v else v for v in row)))
+                record["error"] = error or None
+                self.out.write(json.dumps(record) + "\n")
+        else:
+            writer = csv.writer(self.out, delimiter=self.delimiter, lineterminator="\n")
+            writer.writerows([*("" if v != v else repr(v) for v in row), error]
+                             for row, error in zip(zip(*cells), errors))
+        self.out.flush()
+
+    def close(self):
+        self._start()
+        self.out.flush()

@@ -1,0 +1,123 @@
+"""--data: one expression at every row of a file of points, vectorized, in chunks."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from gradcalc import evaluate
+
+
+def rows(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.fixture
+def points(tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n1,2\n3,4\n0.5,-1\n")
+    return str(path)
+
+
+def test_one_output_row_per_point(run_cli, points):
+    code, out, err = run_cli("x*y + ln(x)", "--data", points)
+    assert code == 0 and err == ""
+    assert out.splitlines() == [
+        "x,y,value,grad_x,grad_y,error",
+        "1.0,2.0,2.0,3.0,1.0,",
+        f"3.0,4.0,{float(12 + np.log(3))!r},{4 + 1 / 3!r},3.0,",
+        f"0.5,-1.0,{float(-0.5 + np.log(0.5))!r},1.0,0.5,",
+    ]
+
+
+def test_options_fill_missing_columns_with_a_gradient_per_row(run_cli, points):
+    code, out, _ = run_cli("w*x + y", "--data", points, "--w", "2", "-o", "jsonl")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [r["grad_w"] for r in records] == [1.0, 3.0, 0.5]
+    assert [r["value"] for r in records] == [4.0, 10.0, 0.0]
+
+
+def test_tsv(run_cli, points):
+    code, out, _ = run_cli("x - y", "--data", points, "-o", "tsv")
+    assert out.splitlines()[1] == "1.0\t2.0\t-1.0\t1.0\t-1.0\t"
+
+
+def test_hundred_thousand_rows_match_the_scalar_path(run_cli, tmp_path):
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0.1, 3, 100_000), rng.uniform(-2, 2, 100_000)
+    path = tmp_path / "big.csv"
+    with path.open("w") as out:
+        out.write("x,y\n")
+        for a, b in zip(x.tolist(), y.tolist()):
+            out.write(f"{a!r},{b!r}\n")
+    expr = "sigmoid(x*y) * ln(1 + exp(y)) / sqrt(x) + x**y"
+    code, text, _ = run_cli(expr, "--data", str(path))
+    table = rows(text)
+    assert code == 0 and len(table) == 100_000
+    for i in rng.choice(100_000, 50, replace=False):
+        scalar = evaluate(expr, x=x[i], y=y[i])
+        row = table[i]
+        assert float(row["x"]) == x[i]
+        assert float(row["value"]) == pytest.approx(scalar.value, rel=1e-13)
+        assert float(row["grad_x"]) == pytest.approx(scalar.gradients["x"], rel=1e-12)
+        assert float(row["grad_y"]) == pytest.approx(scalar.gradients["y"], rel=1e-12)
+
+
+def test_chunks_give_identical_output(run_cli, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("x,y\n" + "".join(f"{i / 7!r},{i % 5 - 2}\n" for i in range(1, 1000)))
+    whole = run_cli("exp(x) * y + relu(y)", "--data", str(path))
+    chunked = run_cli("exp(x) * y + relu(y)", "--data", str(path), "--chunk-rows", "7")
+    assert whole == chunked and whole[0] == 0 and len(whole[1].splitlines()) == 1000
+
+
+def test_npz_npy_and_jsonl_files(run_cli, tmp_path):
+    np.savez(tmp_path / "p.npz", x=np.array([1.0, 2.0]), y=np.array([3.0, 4.0]))
+    structured = np.zeros(2, dtype=[("x", float), ("y", float)])
+    structured["x"], structured["y"] = [1.0, 2.0], [3.0, 4.0]
+    np.save(tmp_path / "p.npy", structured)
+    (tmp_path / "p.jsonl").write_text('{"x": 1, "y": 3}\n{"x": 2, "y": 4}\n')
+    outputs = {name: run_cli("x*y", "--data", str(tmp_path / name)) for name in ("p.npz", "p.npy", "p.jsonl")}
+    for name, (code, out, _) in outputs.items():
+        assert code == 0, name
+        assert [r["value"] for r in rows(out)] == ["3.0", "8.0"], name
+        assert [r["grad_x"] for r in rows(out)] == ["3.0", "4.0"], name
+
+
+def test_a_failing_row_does_not_lose_the_others(run_cli, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("x\n1\n-3\n4\n")
+    code, out, _ = run_cli("ln(x)", "--data", str(path))
+    table = rows(out)
+    assert code == 1 and [r["value"] for r in table] == ["0.0", "", repr(float(np.log(4)))]
+    assert table[1]["error"].startswith("DomainError: ln(x): argument is -3")
+
+
+@pytest.mark.parametrize("content,words", [
+    ("x,y\n1,2\n3,abc\n", "line 3, column y: 'abc' is not a finite number"),
+    ("x,y\n1,2\n3\n", "line 3: 1 cells, the header names 2"),
+    ("x,y\n1,nan\n", "line 2, column y: 'nan' is not a finite number"),
+])
+def test_bad_cells_exit_2_with_line_and_column(run_cli, tmp_path, content, words):
+    path = tmp_path / "p.csv"
+    path.write_text(content)
+    code, out, err = run_cli("x*y", "--data", str(path))
+    assert code == 2 and out == "" and words in err
+
+
+def test_missing_columns_are_named(run_cli, points):
+    code, _, err = run_cli("x*z*q", "--data", points)
+    assert code == 2 and "no column or value for q, z" in err and "columns are x, y" in err
+
+
+def test_reductions_across_rows_are_refused(run_cli, points):
+    code, out, err = run_cli("sum(x)", "--data", points)
+    assert code == 2 and out == "" and "one number per row" in err
+
+
+def test_data_needs_a_row_format(run_cli, points):
+    assert run_cli("x", "--data", points, "-o", "json")[0] == 2
+    assert run_cli("x", "y", "--data", points)[0] == 2
