@@ -117,7 +117,12 @@ class JsonLinesRenderer(Renderer):
 
 
 class PlainRenderer(Renderer):
-    """One line per job: the value, then name=gradient pairs; with one --wrt, the bare gradient."""
+    """One line per job: the value, then name=gradient pairs; with one --wrt, the bare gradient.
+    Arrays print on one line without spaces ([[1,2],[3,4]]), so fields split on spaces."""
+
+    def number(self, value) -> str:
+        text = super().number(value)
+        return "".join(text.split()) if hasattr(value, "shape") else text
 
     def result(self, result, line):
         gradients = result.gradients_for(self.wrt)
@@ -264,7 +269,8 @@ class CsvRenderer(Renderer):
             self._write(line, expression, value, gradients, message, check)
         else:
             self.names.update(gradients)
-            self.pending.write(json.dumps([line, expression, value, gradients, message, check]) + "\n")
+            gradients = {name: _plain(g) for name, g in gradients.items()}
+            self.pending.write(json.dumps([line, expression, _plain(value), gradients, message, check]) + "\n")
 
     def _write(self, line, expression, value, gradients, message, check):
         self.writer.writerow([line, expression, _full(value),
@@ -314,8 +320,9 @@ def _short(value) -> str:
 
 
 def _full(value) -> str:
-    if hasattr(value, "tolist"):
-        return json.dumps(value.tolist())
+    """Full precision: the shortest round-trip text; an array as a JSON list."""
+    if hasattr(value, "tolist") or isinstance(value, list):
+        return json.dumps(_plain(value))
     return "" if value is None else repr(value)
 
 

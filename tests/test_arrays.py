@@ -163,7 +163,7 @@ def test_array_values_from_files(run_cli, tmp_path):
     (tmp_path / "x.txt").write_text("1 2\n3 4\n")
     for name in ("x.npy", "x.csv", "x.txt"):
         code, out, _ = run_cli("sum(x*x)", "--x", f"@{tmp_path / name}", "-o", "plain")
-        assert (code, out) == (0, "30 x=[[2, 4],\n [6, 8]]\n"), name
+        assert (code, out) == (0, "30 x=[[2,4],[6,8]]\n"), name
 
 
 @pytest.mark.parametrize("text,words", [
@@ -211,6 +211,15 @@ def test_axis_must_be_an_integer_literal():
         evaluate("sum(x, y)", x=[1.0], y=0)
     with pytest.raises(UnknownFunctionError, match="takes 2 arguments"):
         evaluate("dot(x)", x=[1.0])
+
+
+@pytest.mark.parametrize("extra", [[], ["--wrt", "x"]])
+def test_array_cells_in_batch_csv(run_cli, extra):
+    # found by the atheris campaign: spooled CSV rows could not hold arrays
+    code, out, _ = run_cli("x*2", "sum(x)", "--x", "1,2,3", "-o", "csv", *extra)
+    assert code == 0
+    assert out.splitlines()[1:] == ['1,x*2,"[2.0, 4.0, 6.0]","[2.0, 2.0, 2.0]",',
+                                    '2,sum(x),6.0,"[1.0, 1.0, 1.0]",']
 
 
 def test_large_arrays_are_summarised_unless_full(run_cli):
