@@ -448,23 +448,15 @@ class Sum:
         return (_spread(gy, self.shape, self.axis),)
 
 
-class Mean:
+class Mean(Sum):
     """mean(x) of every element, or mean(x, axis) along one axis."""
 
-    __slots__ = ("axis", "shape", "count")
-
-    array_only = True
-    takes_axis = True
-
-    def __init__(self, axis=None):
-        self.axis = axis
+    __slots__ = ("count",)
 
     def forward(self, x):
-        np = _np()
-        self.shape = np.shape(x)
-        _check_axis(self.axis, self.shape)
-        self.count = np.size(x) if self.axis is None else self.shape[self.axis]
-        return np.mean(x, axis=self.axis)
+        total = super().forward(x)
+        self.count = _np().size(x) if self.axis is None else self.shape[self.axis]
+        return total / self.count
 
     def backward(self, gy):
         return (_spread(gy, self.shape, self.axis) / self.count,)

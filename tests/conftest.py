@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,21 @@ def central_difference(f, x: float, h: float | None = None) -> float:
     """(f(x+h) - f(x-h)) / 2h with a step scaled to x."""
     h = h or 1e-6 * max(1.0, abs(x))
     return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def read_terminal(leader: int) -> bytes:
+    """Everything written to a pseudo-terminal until its other end closes."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the writer has gone
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return b"".join(chunks)
 
 
 @pytest.fixture

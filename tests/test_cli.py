@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from conftest import read_terminal
+
 SEED = ("c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4")
 
 
@@ -241,17 +243,7 @@ def test_colour_only_on_a_terminal_and_no_color_honoured(no_color):
     process = subprocess.Popen([sys.executable, "-m", "gradcalc", *SEED], stdout=follower,
                                stderr=subprocess.PIPE, env=env)
     os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
+    output = read_terminal(leader).decode()
     process.wait(timeout=60)
-    os.close(leader)
-    output = b"".join(chunks).decode()
     assert "-12" in output
     assert ("\x1b[" in output) is (not no_color)

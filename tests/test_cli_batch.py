@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from conftest import read_terminal
+
 MIXED = (b"# gradients of the seed and friends\n"
          b"c*d/(a-b)\n"
          b"\n"
@@ -216,17 +218,8 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
                                     "-o", "jsonl"], stdout=sink, stderr=follower,
                                    env={**os.environ, "TERM": "xterm"})
         os.close(follower)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
+        seen = read_terminal(leader)
         process.wait(timeout=120)
-    os.close(leader)
     assert process.returncode == 0 and len(out.read_text().splitlines()) == 20_000
     assert b"gradcalc" in seen  # the bar's description
     quiet = gradcalc("-f", str(path), "--x", "1", "-o", "jsonl")
