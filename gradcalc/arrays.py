@@ -12,7 +12,8 @@ import numpy as np
 
 from gradcalc.errors import DomainError, NonFiniteError, ShapeError, ValueFormatError
 from gradcalc.evaluator import _at
-from gradcalc.layers import ReLU, ShapeMismatch, _all_finite
+from gradcalc.layers import ReLU
+from gradcalc.numeric import ShapeMismatch, all_finite
 
 
 def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
@@ -41,9 +42,9 @@ def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
                 raise _shape_error(graph, node, _broadcast_message(operands, error), operands) from None
             values[node.id] = value if np.ndim(value) else float(value)
             if checked:
-                if not getattr(layer, "keeps_finite", False) and not _all_finite(value):
+                if not getattr(layer, "keeps_finite", False) and not all_finite(value):
                     _explain(graph, node, operands, value, values)
-            elif node.id in checkpoints and not _all_finite(value):
+            elif node.id in checkpoints and not all_finite(value):
                 return forward_arrays(graph, inputs, checked=True)
     return values
 
@@ -77,19 +78,19 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
             if gy is None or not node.inputs or node.constant:
                 continue
             layer = node.layer
-            if not checked and isinstance(layer, ReLU) and not _all_finite(gy):
+            if not checked and isinstance(layer, ReLU) and not all_finite(gy):
                 return backward_arrays(graph, values, seed, checked=True)
             check = checked and not getattr(layer, "keeps_finite", False)
             for index, gx in zip(node.inputs, getattr(layer, "backward_array", layer.backward)(gy)):
                 if graph.nodes[index].constant:
                     continue
                 gx = unbroadcast(gx, np.shape(values[index]))
-                if check and not _all_finite(gx):
+                if check and not all_finite(gx):
                     raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point"
                               f" ({_first_bad(gx)})", values)
                 acc = grads[index]
                 grads[index] = gx if acc is None else acc + gx
-    if not checked and not all(_all_finite(grads[index]) for index in graph.variables.values()
+    if not checked and not all(all_finite(grads[index]) for index in graph.variables.values()
                                if grads[index] is not None):
         return backward_arrays(graph, values, seed, checked=True)
     for node in graph.nodes:

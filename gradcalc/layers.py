@@ -11,8 +11,10 @@ shape, in one place.
 
 import math
 
+from gradcalc.array_layers import Dot, LogSumExp, MatMul, Max, Mean, Min, Softmax, Sum, Transpose
 from gradcalc.errors import DomainError
 from gradcalc.formatting import format_number
+from gradcalc.numeric import numpy, refuse
 
 
 class Input:
@@ -99,7 +101,7 @@ class Divide:
 
     def domain(self, x, y):
         """Raise DomainError if a non-finite result came from leaving the domain."""
-        _refuse(_np().equal(y, 0), y, "division by zero: the divisor is 0{at}")
+        refuse(numpy().equal(y, 0), y, "division by zero: the divisor is 0{at}")
 
     def backward(self, gy):
         gx = gy / self.y
@@ -142,20 +144,20 @@ class Power:
         return self.out
 
     def forward_array(self, x, y):
-        np = _np()
+        np = numpy()
         self.x, self.y = x, y
         self.out = np.power(x, y)
         return self.out
 
     def domain(self, x, y):
         """Raise DomainError if a non-finite result came from leaving the domain."""
-        np = _np()
-        _refuse((np.less(x, 0) & (np.mod(y, 1) != 0)), x, "the base is {value}{at} and the exponent "
+        np = numpy()
+        refuse((np.less(x, 0) & (np.mod(y, 1) != 0)), x, "the base is {value}{at} and the exponent "
                 "is not an integer; a non-integer power needs a positive base")
-        _refuse(np.equal(x, 0) & np.less(y, 0), y, "0 cannot be raised to a negative power ({value}){at}")
+        refuse(np.equal(x, 0) & np.less(y, 0), y, "0 cannot be raised to a negative power ({value}){at}")
 
     def backward_array(self, gy):
-        np = _np()
+        np = numpy()
         x, y = self.x, self.y
         gx = np.where(np.equal(y, 0), 0.0, gy * y * np.power(x, y - 1.0))
         gexp = np.where(np.greater(x, 0), gy * self.out * np.log(np.where(np.greater(x, 0), x, 1.0)),
@@ -186,7 +188,7 @@ class Exp:
         return self.out
 
     def forward_array(self, x):
-        self.out = _np().exp(x)
+        self.out = numpy().exp(x)
         return self.out
 
     def backward(self, gy):
@@ -206,11 +208,11 @@ class Ln:
 
     def forward_array(self, x):
         self.x = x
-        return _np().log(x)
+        return numpy().log(x)
 
     def domain(self, x):
         """Raise DomainError if a non-finite result came from leaving the domain."""
-        _refuse(_np().less_equal(x, 0), x, "argument is {value}{at}, ln needs a positive number")
+        refuse(numpy().less_equal(x, 0), x, "argument is {value}{at}, ln needs a positive number")
 
     def backward(self, gy):
         return (gy / self.x,)
@@ -234,7 +236,7 @@ class Sigmoid:
         return self.out
 
     def forward_array(self, x):
-        np = _np()
+        np = numpy()
         # 1/(1 + exp(-x)) is accurate to a few ulps wherever exp(-x) is finite; below x = -709
         # exp(-x) overflows to inf (silently: the evaluator runs numpy with errors ignored) and
         # the result is 0, sigmoid's value there to within the smallest normal double.
@@ -269,11 +271,11 @@ class ReLU:
         return x if self.positive else 0.0
 
     def forward_array(self, x):
-        self.positive = _np().greater(x, 0)
-        return _np().where(self.positive, x, 0.0)
+        self.positive = numpy().greater(x, 0)
+        return numpy().where(self.positive, x, 0.0)
 
     def backward_array(self, gy):
-        return (_np().where(self.positive, gy, 0.0),)
+        return (numpy().where(self.positive, gy, 0.0),)
 
     def backward(self, gy):
         return (gy if self.positive else 0.0,)
@@ -291,12 +293,12 @@ class Sqrt:
         return self.out
 
     def forward_array(self, x):
-        self.out = _np().sqrt(x)
+        self.out = numpy().sqrt(x)
         return self.out
 
     def domain(self, x):
         """Raise DomainError if a non-finite result came from leaving the domain."""
-        _refuse(_np().less(x, 0), x, "argument is {value}{at}, sqrt needs a number >= 0")
+        refuse(numpy().less(x, 0), x, "argument is {value}{at}, sqrt needs a number >= 0")
 
     def backward(self, gy):
         return (gy / (2.0 * self.out),)
@@ -316,7 +318,7 @@ class Tanh:
         return self.out
 
     def forward_array(self, x):
-        self.out = _np().tanh(x)
+        self.out = numpy().tanh(x)
         return self.out
 
     def backward(self, gy):
@@ -336,10 +338,10 @@ class Sin:
 
     def forward_array(self, x):
         self.x = x
-        return _np().sin(x)
+        return numpy().sin(x)
 
     def backward_array(self, gy):
-        return (gy * _np().cos(self.x),)
+        return (gy * numpy().cos(self.x),)
 
     def backward(self, gy):
         return (gy * math.cos(self.x),)
@@ -358,10 +360,10 @@ class Cos:
 
     def forward_array(self, x):
         self.x = x
-        return _np().cos(x)
+        return numpy().cos(x)
 
     def backward_array(self, gy):
-        return (-gy * _np().sin(self.x),)
+        return (-gy * numpy().sin(self.x),)
 
     def backward(self, gy):
         return (-gy * math.sin(self.x),)
@@ -380,220 +382,11 @@ class Abs:
         return abs(x)
 
     def forward_array(self, x):
-        self.sign = _np().sign(x)
-        return _np().abs(x)
+        self.sign = numpy().sign(x)
+        return numpy().abs(x)
 
     def backward(self, gy):
         return (gy * self.sign,)
-
-
-# Array operations. They also accept scalars (as 0-d arrays), but any graph that has one of them
-# is evaluated with numpy (`array_only`).
-
-
-class MatMul:
-    """x @ y, the matrix product of vectors and matrices."""
-
-    __slots__ = ("x", "y")
-
-    symbol = "@"
-    array_only = True
-    arity = 2
-
-    def forward(self, x, y):
-        np = _np()
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        if x.ndim not in (1, 2) or y.ndim not in (1, 2):
-            raise ShapeMismatch("a matrix product needs vectors or matrices")
-        if x.shape[-1] != y.shape[0]:
-            raise ShapeMismatch(f"the left side has {x.shape[-1]} columns, the right side "
-                                f"{y.shape[0]} rows")
-        self.x, self.y = x, y
-        return x @ y
-
-    def backward(self, gy):
-        np = _np()
-        x, y = self.x, self.y
-        # each case is d(x@y): dx = gy @ y.T, dy = x.T @ gy, with vectors as rows or columns
-        gx = np.outer(gy, y) if y.ndim == 1 and x.ndim == 2 else (gy * y if y.ndim == 1 else gy @ y.T)
-        gw = np.outer(x, gy) if x.ndim == 1 and y.ndim == 2 else (gy * x if x.ndim == 1 else x.T @ gy)
-        return gx, gw
-
-
-class Dot(MatMul):
-    """dot(x, y): the inner product of two vectors (the matrix product otherwise)."""
-
-    __slots__ = ()
-    symbol = None
-
-
-class Sum:
-    """sum(x) of every element, or sum(x, axis) along one axis."""
-
-    __slots__ = ("axis", "shape")
-
-    array_only = True
-    takes_axis = True
-
-    def __init__(self, axis=None):
-        self.axis = axis
-
-    def forward(self, x):
-        np = _np()
-        self.shape = np.shape(x)
-        _check_axis(self.axis, self.shape)
-        return np.sum(x, axis=self.axis)
-
-    def backward(self, gy):
-        return (_spread(gy, self.shape, self.axis),)
-
-
-class Mean(Sum):
-    """mean(x) of every element, or mean(x, axis) along one axis."""
-
-    __slots__ = ("count",)
-
-    def forward(self, x):
-        total = super().forward(x)
-        self.count = _np().size(x) if self.axis is None else self.shape[self.axis]
-        return total / self.count
-
-    def backward(self, gy):
-        return (_spread(gy, self.shape, self.axis) / self.count,)
-
-
-class Max:
-    """max(x) or max(x, axis); the gradient goes to the maximum, split evenly between ties."""
-
-    hides_infinity = True  # an inf or nan input can give a finite value: check it first
-
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    __slots__ = ("axis", "x", "winners")
-
-    array_only = True
-    takes_axis = True
-    pick = "max"
-
-    def __init__(self, axis=None):
-        self.axis = axis
-
-    def forward(self, x):
-        np = _np()
-        x = np.asarray(x, dtype=float)
-        _check_axis(self.axis, x.shape)
-        if x.size == 0:
-            raise ShapeMismatch(f"{self.pick} of an empty array")
-        out = getattr(np, self.pick)(x, axis=self.axis)
-        hit = x == (out if self.axis is None else np.expand_dims(out, self.axis))
-        self.winners = hit / np.sum(hit, axis=self.axis, keepdims=self.axis is not None)
-        self.x = x
-        return out
-
-    def backward(self, gy):
-        return (self.winners * (gy if self.axis is None else _np().expand_dims(gy, self.axis)),)
-
-
-class Min(Max):
-    """min(x) or min(x, axis); the gradient goes to the minimum, split evenly between ties."""
-
-    __slots__ = ()
-    pick = "min"
-
-
-class Transpose:
-    """transpose(x): the axes reversed."""
-
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    __slots__ = ()
-
-    array_only = True
-
-    def forward(self, x):
-        return _np().transpose(x)
-
-    def backward(self, gy):
-        return (_np().transpose(gy),)
-
-
-class Softmax:
-    """softmax(x) along the last axis, computed as exp(x - max) / sum so it never overflows."""
-
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    __slots__ = ("out",)
-
-    array_only = True
-
-    def forward(self, x):
-        np = _np()
-        shifted = np.exp(x - np.max(x, axis=-1, keepdims=True))
-        self.out = shifted / np.sum(shifted, axis=-1, keepdims=True)
-        return self.out
-
-    def backward(self, gy):
-        s = self.out  # J^T gy = s * (gy - <gy, s>) along the softmax axis
-        return (s * (gy - _np().sum(gy * s, axis=-1, keepdims=True)),)
-
-
-class LogSumExp:
-    """logsumexp(x) = ln(sum(exp(x))) of every element, computed as max + ln(sum(exp(x - max)))."""
-
-    __slots__ = ("weights",)
-
-    array_only = True
-
-    def forward(self, x):
-        np = _np()
-        x = np.asarray(x, dtype=float)
-        top = np.max(x)
-        total = np.sum(np.exp(x - top))
-        self.weights = np.exp(x - top) / total  # the softmax of x: the gradient's direction
-        return top + np.log(total)
-
-    def backward(self, gy):
-        return (self.weights * gy,)
-
-
-class ShapeMismatch(Exception):
-    """Raised by a layer whose inputs' shapes do not fit; the evaluator names the node."""
-
-
-def _np():
-    import numpy
-
-    return numpy
-
-
-def _all_finite(value) -> bool:
-    """One summing pass (an inf or nan makes the sum non-finite); the exact test only if it is not."""
-    np = _np()
-    return math.isfinite(np.sum(value)) or bool(np.all(np.isfinite(value)))
-
-
-def _refuse(mask, values, template: str) -> None:
-    """Raise DomainError naming the first element where `mask` holds (no-op when none does)."""
-    np = _np()
-    if not np.any(mask):
-        return
-    index = np.unravel_index(int(np.argmax(mask)), np.shape(mask))
-    value = np.broadcast_to(values, np.shape(mask))[index] if np.ndim(mask) else values
-    at = f" at index {tuple(int(i) for i in index)}" if np.ndim(mask) else ""
-    raise DomainError(template.format(value=format_number(float(value)), at=at))
-
-
-def _check_axis(axis, shape) -> None:
-    if axis is not None and not -len(shape) <= axis < len(shape):
-        raise ShapeMismatch(f"axis {axis} is out of range for shape {tuple(shape)}")
-
-
-def _spread(gy, shape, axis):
-    """The gradient of a reduction, broadcast back over the reduced axis."""
-    np = _np()
-    if axis is not None:
-        gy = np.expand_dims(gy, axis)
-    return np.broadcast_to(gy, shape)
 
 
 REGISTRY = {

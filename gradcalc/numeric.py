@@ -1,0 +1,47 @@
+"""Helpers the layers share for numpy arrays (numpy is imported on first use, never for scalars)."""
+
+import math
+
+from gradcalc.errors import DomainError
+from gradcalc.formatting import format_number
+
+
+class ShapeMismatch(Exception):
+    """Raised by a layer whose inputs' shapes do not fit; the evaluator names the node."""
+
+
+def numpy():
+    """numpy, imported when an array first needs it."""
+    import numpy
+
+    return numpy
+
+
+def all_finite(value) -> bool:
+    """One summing pass (an inf or nan makes the sum non-finite); the exact test only if it is not."""
+    np = numpy()
+    return math.isfinite(np.sum(value)) or bool(np.all(np.isfinite(value)))
+
+
+def refuse(mask, values, template: str) -> None:
+    """Raise DomainError naming the first element where `mask` holds (no-op when none does)."""
+    np = numpy()
+    if not np.any(mask):
+        return
+    index = np.unravel_index(int(np.argmax(mask)), np.shape(mask))
+    value = np.broadcast_to(values, np.shape(mask))[index] if np.ndim(mask) else values
+    at = f" at index {tuple(int(i) for i in index)}" if np.ndim(mask) else ""
+    raise DomainError(template.format(value=format_number(float(value)), at=at))
+
+
+def check_axis(axis, shape) -> None:
+    if axis is not None and not -len(shape) <= axis < len(shape):
+        raise ShapeMismatch(f"axis {axis} is out of range for shape {tuple(shape)}")
+
+
+def spread(gy, shape, axis):
+    """The gradient of a reduction, broadcast back over the reduced axis."""
+    np = numpy()
+    if axis is not None:
+        gy = np.expand_dims(gy, axis)
+    return np.broadcast_to(gy, shape)
