@@ -242,7 +242,10 @@ class Sigmoid:
         # the result is 0, sigmoid's value there to within the smallest normal double.
         out = np.exp(np.negative(x))
         out += 1.0
-        np.reciprocal(out, out=out)  # in place on this layer's own temporary
+        if isinstance(out, np.ndarray):
+            np.reciprocal(out, out=out)  # in place on this layer's own temporary
+        else:
+            out = 1.0 / out  # a numpy scalar: nothing to write into
         self.out = out
         return out
 

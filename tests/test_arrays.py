@@ -229,6 +229,13 @@ def test_large_arrays_are_summarised_unless_full(run_cli):
     assert "..." not in out and out.count(",") == 4999
 
 
+def test_scalar_through_array_code():
+    # found by atheris: sigmoid of a scalar in a graph evaluated with numpy wrote in place into a scalar
+    r = evaluate("sigmoid(x) * relu(y)", x=0.0, y=[[1.0], [2.0]])
+    np.testing.assert_array_equal(r.value, [[0.5], [1.0]])
+    assert r.gradients["x"] == pytest.approx(0.25 * 3)
+
+
 def test_scalar_expressions_stay_on_floats():
     r = evaluate("x*y + 1", x=2, y=3)
     assert type(r.value) is float and all(type(g) is float for g in r.gradients.values())
