@@ -86,6 +86,7 @@ class Max:
 
     array_only = True
     takes_axis = True
+    kink = True  # where two elements tie for the maximum the gradient jumps
     pick = "max"
 
     def __init__(self, axis=None):

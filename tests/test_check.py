@@ -107,3 +107,44 @@ def test_undefined_neighbourhood():
     # sqrt(x) at 0 has an infinite derivative: the evaluation itself is an error
     with pytest.raises(GradcalcError):
         evaluate("sqrt(x)", x=0)
+
+
+def test_arrays_are_checked_element_by_element(run_cli):
+    result = evaluate("sum(relu(X @ W + b))", X=[[1.0, 2.0], [3.0, -4.0]], W=[[0.5, -1.0], [0.25, 2.0]],
+                      b=[0.0, -1.0])
+    report = gradient_check(result)
+    names = [row.name for row in report.rows]
+    assert names[:2] == ["W[0,0]", "W[0,1]"] and "X[1,1]" in names and "b[1]" in names
+    assert len(names) == 4 + 4 + 2 and report.passed
+    row = next(r for r in report.rows if r.name == "W[1,0]")
+    assert row.analytic == -2.0 and row.numeric == pytest.approx(-2.0, rel=1e-8)
+
+
+def test_array_output_checks_the_seeded_sum(run_cli):
+    seed = ("X @ W + b", "--X", "[[7,1,7],[5,5,2]]", "--W", "[[4,4,7,8],[6,3,7,2],[5,4,2,3]]",
+            "--b", "[3,6,8,6]", "--check", "-o", "json", "--no-nodes")
+    code, out, _ = run_cli(*seed)
+    check = json.loads(out)["check"]
+    assert code == 0 and len(check) == 6 + 12 + 4
+    assert check["W[2,3]"]["numeric"] == pytest.approx(9.0) and check["b[0]"]["verdict"] == "ok"
+    code, out, _ = run_cli(*seed, "--seed-grad", "[[1,0,0,0],[0,0,0,0]]")
+    assert code == 0 and json.loads(out)["check"]["b[1]"]["numeric"] == pytest.approx(0.0, abs=1e-8)
+
+
+def test_max_ties_are_kinks_for_the_tied_elements_only():
+    rows = {row.name: row.verdict for row in gradient_check(evaluate("max(x)", x=[1.0, 3.0, 3.0])).rows}
+    assert rows == {"x[0]": "ok", "x[1]": "kink", "x[2]": "kink"}
+
+
+def test_a_wrong_array_derivative_is_a_mismatch(monkeypatch):
+    from gradcalc.array_layers import Sum
+    from gradcalc.numeric import spread
+    from gradcalc.parser import _parse_cached
+
+    _parse_cached.cache_clear()  # twice the true gradient of a sum
+    monkeypatch.setattr(Sum, "backward", lambda self, gy: (2 * spread(gy, self.shape, self.axis),))
+    try:
+        report = gradient_check(evaluate("sum(x*x)", x=[1.0, 2.0]))
+    finally:
+        _parse_cached.cache_clear()
+    assert not report.passed and report.token() == "mismatch:x[0],x[1]"
