@@ -1,7 +1,7 @@
 """`python -m gradcalc` is the `gradcalc` command."""
 
-from gradcalc.cli import main
-
 import sys
+
+from gradcalc.cli import main
 
 sys.exit(main())

@@ -163,7 +163,8 @@ def parse_array(name: str, text: str):
             return _finite_array([float(part) for part in stripped.split(",")])
     except (ValueError, TypeError, OSError) as error:
         raise ValueFormatError(f"--{name} {text!r}: {_reason(error)}",
-                               hint=f"e.g. --{name} 1,2,3 or --{name} \"[[1,2],[3,4]]\" or --{name} @points.npy") from None
+                               hint=f"e.g. --{name} 1,2,3 or --{name} \"[[1,2],[3,4]]\" or "
+                                    f"--{name} @points.npy") from None
     return None
 
 

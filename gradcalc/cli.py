@@ -299,7 +299,7 @@ def _with_progress(stream, quiet: bool):
 
 def _add_value(values: dict, name: str, text: str) -> None:
     if name in values:
-        raise UsageError(f"--{name} is given twice", hint=f"give each variable once")
+        raise UsageError(f"--{name} is given twice", hint="give each variable once")
     values[name] = text
 
 

@@ -6,8 +6,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from numbers import Real
 
-from gradcalc.errors import (DomainError, EvaluationError, MissingValueError, NonFiniteError, ShapeError,
-                             UsageError, ValueFormatError)
+from gradcalc.errors import (
+    DomainError,
+    EvaluationError,
+    MissingValueError,
+    NonFiniteError,
+    UsageError,
+    ValueFormatError,
+)
 from gradcalc.formatting import format_number
 from gradcalc.graph import Graph, Node
 

@@ -10,6 +10,7 @@ shape, in one place.
 """
 
 import math
+import operator
 
 from gradcalc.array_layers import Dot, LogSumExp, MatMul, Max, Mean, Min, Softmax, Sum, Transpose
 from gradcalc.errors import DomainError
@@ -42,8 +43,7 @@ class Plus:
 
     symbol = "+"
 
-    def forward(self, x, y):
-        return x + y
+    forward = staticmethod(operator.add)  # x + y, called without a Python frame
 
     def backward(self, gy):
         return gy, gy
@@ -56,8 +56,7 @@ class Minus:
 
     symbol = "-"
 
-    def forward(self, x, y):
-        return x - y
+    forward = staticmethod(operator.sub)  # x - y
 
     def backward(self, gy):
         return gy, -gy
@@ -117,8 +116,7 @@ class Negate:
 
     symbol = "-"
 
-    def forward(self, x):
-        return -x
+    forward = staticmethod(operator.neg)  # -x
 
     def backward(self, gy):
         return (-gy,)

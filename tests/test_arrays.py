@@ -182,8 +182,10 @@ def test_ragged_array_through_the_api():
 
 
 @pytest.mark.parametrize("expr,values,words", [
-    ("X @ W", {"X": np.ones((2, 3)), "W": np.ones((4, 3))}, "X @ W: the left side has 3 columns, the right side 4 rows"),
-    ("x + y", {"x": np.ones(3), "y": np.ones(2)}, "x + y: the shapes do not broadcast together (x has shape (3,), y has shape (2,))"),
+    ("X @ W", {"X": np.ones((2, 3)), "W": np.ones((4, 3))},
+     "X @ W: the left side has 3 columns, the right side 4 rows"),
+    ("x + y", {"x": np.ones(3), "y": np.ones(2)},
+     "x + y: the shapes do not broadcast together (x has shape (3,), y has shape (2,))"),
     ("sum(x, 2)", {"x": np.ones((2, 2))}, "axis 2 is out of range for shape (2, 2)"),
 ])
 def test_shape_errors_name_the_node_and_both_shapes(expr, values, words):

@@ -64,7 +64,8 @@ def test_csv_on_the_mixed_file(run_cli, mixed):
         "6,a +* b,,,,,,,,\"ParseError: unexpected '*'; expected a number, a name or '(' (column 4)\"",
         "7,k = 2; k*x,6.0,,,,,3.0,2.0,",
         "8,caf\ufffd + 1,,,,,,,,ParseError: the line is not valid UTF-8 (byte 0xe9) (column 4)",
-        "9,x/(a-a),,,,,,,,\"DomainError: x/(a-a): division by zero: the divisor is 0 (inputs: x = 3, a-a = 0) (column 1)\"",
+        "9,x/(a-a),,,,,,,,\"DomainError: x/(a-a): division by zero: the divisor is 0 "
+        "(inputs: x = 3, a-a = 0) (column 1)\"",
     ]
 
 
