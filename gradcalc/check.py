@@ -130,8 +130,11 @@ def _objective(result: Result, values: list) -> float:
     output = values[result.graph.output]
     if not hasattr(output, "shape"):
         return float(output)
+    import numpy as np
+
     seed = 1.0 if result.seed is None else result.seed
-    return float((seed * output).sum())
+    with np.errstate(all="ignore"):  # an overflowing sum is judged like any other number
+        return float((seed * output).sum())
 
 
 def _neighbours(result: Result, name: str, index, x: float):

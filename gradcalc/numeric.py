@@ -20,7 +20,8 @@ def numpy():
 def all_finite(value) -> bool:
     """One summing pass (an inf or nan makes the sum non-finite); the exact test only if it is not."""
     np = numpy()
-    return math.isfinite(np.sum(value)) or bool(np.all(np.isfinite(value)))
+    with np.errstate(all="ignore"):  # the sum of large finite values may overflow: that is the test
+        return math.isfinite(np.sum(value)) or bool(np.all(np.isfinite(value)))
 
 
 def refuse(mask, values, template: str) -> None:

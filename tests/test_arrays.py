@@ -238,6 +238,17 @@ def test_scalar_through_array_code():
     assert r.gradients["x"] == pytest.approx(0.25 * 3)
 
 
+def test_no_numpy_warning_when_gradients_overflow(run_cli):
+    # found by atheris: the final finiteness test summed huge gradients outside numpy's errstate
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, out, err = run_cli("c*d/(a-b)", "--a", "[0]", "--b", "linspace(-1, 1, 4)",
+                                 "--c", "linspace(-1, 1, 4)", "--d", "-1.79e308", "-o", "json")
+    assert code == 1 and "Warning" not in err and json.loads(out)["error"]["type"] == "NonFiniteError"
+
+
 def test_scalar_expressions_stay_on_floats():
     r = evaluate("x*y + 1", x=2, y=3)
     assert type(r.value) is float and all(type(g) is float for g in r.gradients.values())
