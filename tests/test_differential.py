@@ -42,9 +42,12 @@ def extend(children):
     unary = st.tuples(st.sampled_from(sorted(UNARY)), children).map(
         lambda t: (f"{t[0]}({t[1][0]})", UNARY[t[0]](t[1][1])))
     negate = children.map(lambda c: (f"-({c[0]})", -c[1]))
-    binary = st.tuples(children, st.sampled_from(sorted(BINARY)), children).map(
+    binary = st.tuples(children, st.sampled_from(sorted(set(BINARY) - {"**", "^"})), children).map(
         lambda t: (f"({t[0][0]}) {t[1]} ({t[2][0]})", BINARY[t[1]](t[0][1], t[2][1])))
-    return unary | negate | binary
+    # an exponent is a leaf: SymPy evaluates constant power towers (3**3**3**3) exactly, without end
+    power = st.tuples(children, st.sampled_from(["**", "^"]), leaves()).map(
+        lambda t: (f"({t[0][0]}) {t[1]} ({t[2][0]})", BINARY[t[1]](t[0][1], t[2][1])))
+    return unary | negate | binary | power
 
 
 EXPRESSIONS = st.recursive(leaves(), extend, max_leaves=7)
