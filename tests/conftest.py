@@ -49,7 +49,8 @@ def run_cli(capsys):
 # Hypothesis: bounded in CI; `pytest --hypothesis-profile=long` for a deeper run.
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-settings.register_profile("default", max_examples=120, deadline=None,
+# the default (CI) profile is derandomized: the same examples every run, no stale database replays
+settings.register_profile("default", max_examples=120, deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.register_profile("long", max_examples=1000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
