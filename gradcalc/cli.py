@@ -155,7 +155,7 @@ def _run_data(values: dict, var: list, expressions: list, path: str, chunk_rows:
     try:
         return evaluate_points(graph, names, chunks, numbers, sys.stdout, output_format)
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _reader_gone()
         return 0
 
 
@@ -188,14 +188,18 @@ def _run(values: dict, var: list, expressions: list, file: str | None, input_for
                     break
             renderer.close()
         except BrokenPipeError:
-            # the reader went away (`| head -1`): stop quietly, with no error when Python exits
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _reader_gone()
             return worst
     unused = [name for name in numbers if name not in used]
     if unused and not options.quiet and all_parsed:
         for name in unused:
             _warn(f"--{name} is not used by the expression" + ("s" if batch else ""))
     return worst
+
+
+def _reader_gone() -> None:
+    """The reader of stdout went away (`| head -1`): stop quietly, with no error when Python exits."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
@@ -277,7 +281,8 @@ def _with_progress(stream, quiet: bool):
     """The stream's lines, with a progress bar on stderr when the input is a file of known size,
     stderr is a terminal and the results go elsewhere (a file or a pipe)."""
     try:
-        size = os.fstat(stream.fileno()).st_size if stat.S_ISREG(os.fstat(stream.fileno()).st_mode) else 0
+        info = os.fstat(stream.fileno())
+        size = info.st_size if stat.S_ISREG(info.st_mode) else 0
     except (OSError, ValueError):
         size = 0
     if quiet or not size or not sys.stderr.isatty() or sys.stdout.isatty():

@@ -201,13 +201,13 @@ class _RowWriter:
 
     def __init__(self, out, output_format, header):
         self.out, self.format, self.header = out, output_format, header
-        self.delimiter = "\t" if output_format == "tsv" else ","
+        self.writer = csv.writer(out, delimiter="\t" if output_format == "tsv" else ",", lineterminator="\n")
         self.started = False
 
     def _start(self):
         """The header, once the first chunk has evaluated (so an error leaves no half table)."""
         if not self.started and self.format != "jsonl":
-            csv.writer(self.out, delimiter=self.delimiter, lineterminator="\n").writerow(self.header)
+            self.writer.writerow(self.header)
         self.started = True
 
     def write(self, columns, names, outputs, errors):
@@ -219,8 +219,7 @@ class _RowWriter:
                 record["error"] = error or None
                 self.out.write(json.dumps(record) + "\n")
         else:
-            writer = csv.writer(self.out, delimiter=self.delimiter, lineterminator="\n")
-            writer.writerows([*("" if v != v else repr(v) for v in row), error]
+            self.writer.writerows([*("" if v != v else repr(v) for v in row), error]
                              for row, error in zip(zip(*cells), errors))
         self.out.flush()
 
