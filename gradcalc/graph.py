@@ -116,20 +116,23 @@ class GraphBuilder:
         self.variables: dict[str, int] = {}
         self.bindings: dict[str, float] = {}
         self.scope: dict[str, Ref] = {}  # names visible to the next statement
-        self.shared: dict[tuple, Node] = {}  # (layer class, inputs or leaf key) -> node
+        self.shared: dict[tuple, Node] = {}  # (layer class, input ids[, axis]) -> node
+        self.inputs: dict[str, Node] = {}
+        self.constants: dict[float | str, Node] = {}
 
-    def _leaf(self, key, layer, span, constant) -> Node:
-        node = self.shared.get(key)
-        if node is None:
-            node = self.shared[key] = Node(len(self.nodes), layer(), (), span, constant)
-            self.nodes.append(node)
+    def _leaf(self, layer, span, constant) -> Node:
+        node = Node(len(self.nodes), layer, (), span, constant)
+        self.nodes.append(node)
         return node
 
     def _materialize(self, ref: Ref) -> Node:
         if ref.node is None:
             value = ref.literal
-            ref.node = self._leaf((Constant, repr(value)), lambda: Constant(value),
-                                  (ref.start, ref.end), True)
+            key = value if value else repr(value)  # 0.0 == -0.0 as keys, but they are two constants
+            node = self.constants.get(key)
+            if node is None:
+                node = self.constants[key] = self._leaf(Constant(value), (ref.start, ref.end), True)
+            ref.node = node
         return ref.node
 
     def number(self, text: str, start: int, end: int) -> Ref:
@@ -139,11 +142,13 @@ class GraphBuilder:
         ref = self.scope.get(name)
         if ref is not None:
             return Ref(ref.node, start, end, ref.literal)
-        return Ref(self._input(name, (start, end)), start, end)
+        return Ref(self.inputs.get(name) or self._input(name, (start, end)), start, end)
 
     def _input(self, name, span) -> Node:
-        node = self._leaf((Input, name), lambda: Input(name), span, False)
-        self.variables.setdefault(name, node.id)
+        node = self.inputs.get(name)
+        if node is None:
+            node = self.inputs[name] = self._leaf(Input(name), span, False)
+            self.variables[name] = node.id
         return node
 
     def apply(self, op: str, operands: list[Ref], start: int, end: int) -> Ref:
@@ -157,6 +162,20 @@ class GraphBuilder:
             node = self.shared[key] = Node(len(self.nodes), layer_class(), ids, (start, end), constant)
             self.nodes.append(node)
         return Ref(node, start, end)
+
+    def binary(self, op: str, left: Ref, right: Ref) -> Ref:
+        """`left op right`: apply() unrolled for two operands, the parser's most frequent step."""
+        layer_class = REGISTRY[op]
+        first = left.node or self._materialize(left)
+        second = right.node or self._materialize(right)
+        ids = (first.id, second.id)
+        key = (layer_class, ids)
+        node = self.shared.get(key)
+        if node is None:
+            node = self.shared[key] = Node(len(self.nodes), layer_class(), ids, (left.start, right.end),
+                                           first.constant and second.constant)
+            self.nodes.append(node)
+        return Ref(node, left.start, right.end)
 
     def call(self, function: str, operands: list[Ref], start: int, end: int, name_end: int) -> Ref:
         layer_class = REGISTRY.get(function) if function in FUNCTIONS else None

@@ -1,16 +1,18 @@
 """The only module that imports lark: text -> Graph, lark errors -> gradcalc errors.
 
-The LALR parser calls the builder at every reduction (an inline transformer), so no parse tree
-is built and nothing recurses, however deep the expression.
+The LALR parser calls the builder at every reduction (a transformer given to Lark itself), so no
+parse tree is built and nothing recurses, however deep the expression.
 """
 
 import gc
+import re
 import threading
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
-from lark import Lark, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lexer import Lexer
 
 from gradcalc.errors import GradcalcError, ParseError
 from gradcalc.graph import Graph, GraphBuilder
@@ -20,81 +22,144 @@ _HERE = Path(__file__).resolve().parent
 _GRAMMAR_PATHS = (_HERE / "grammar" / "gradcalc.lark", _HERE.parent / "grammar" / "gradcalc.lark")
 
 _WORDS = {"NUMBER": "a number", "NAME": "a name", "$END": "the end of the expression"}
+_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "POWER", "AT"}
 
 
-@v_args(inline=True)
 class _Reductions(Transformer):
-    """Forwards each grammar reduction to the GraphBuilder of the parse in progress."""
+    """Forwards each grammar reduction, with the rule's children as a list, to the GraphBuilder
+    of the parse in progress."""
 
     builder: GraphBuilder
 
-    def start(self, *statements):
+    def start(self, statements):
         return self.builder.finish(statements[-1])
 
-    def number(self, token):
+    def number(self, children):
+        token = children[0]
         return self.builder.number(token.value, token.start_pos, token.end_pos)
 
-    def variable(self, token):
+    def variable(self, children):
+        token = children[0]
         return self.builder.name(token.value, token.start_pos, token.end_pos)
 
-    def group(self, lpar, inner, rpar):
+    def group(self, children):
+        lpar, inner, rpar = children
         inner.start, inner.end = lpar.start_pos, rpar.end_pos
         return inner
 
-    def sign(self, token, operand):
-        if token.value == "+":
-            operand.start = token.start_pos
-            return operand
-        return self.builder.negate(operand, token.start_pos)
+    def positive(self, children):
+        sign, operand = children
+        operand.start = sign.start_pos
+        return operand
+
+    def negative(self, children):
+        sign, operand = children
+        return self.builder.negate(operand, sign.start_pos)
 
     def _binary(op):
-        def reduce(self, left, right):
-            return self.builder.apply(op, [left, right], left.start, right.end)
+        def reduce(self, children):
+            return self.builder.binary(op, children[0], children[2])
         return reduce
 
-    add, sub, mul, div = _binary("add"), _binary("sub"), _binary("mul"), _binary("div")
+    add, sub, mul, div, pow = _binary("add"), _binary("sub"), _binary("mul"), _binary("div"), _binary("pow")
     matmul = _binary("matmul")
 
-    def pow(self, base, _power, exponent):
-        return self.builder.apply("pow", [base, exponent], base.start, exponent.end)
+    def arguments(self, operands):
+        return operands
 
-    def arguments(self, *operands):
-        return list(operands)
-
-    def call(self, name, operands, rpar):
+    def call(self, children):
+        name, _, operands, rpar = children
         return self.builder.call(name.value, operands, name.start_pos, rpar.end_pos, name.end_pos)
 
-    def assign(self, name, value):
+    def assign(self, children):
+        name, value = children
         return self.builder.assign(name.value, value, name.start_pos)
 
 
+class _Token(Token):
+    """A lark Token with only what the reductions read (type, value, start and end)."""
+
+    __slots__ = ()
+    line = column = end_line = end_column = None  # not tracked: errors come from the careful parser
+
+
+class _ContextFreeLexer(Lexer):
+    """The grammar's own terminals as one regular expression, matched without parser state.
+
+    Lark's contextual lexer asks the parser state before every token; no terminal of this grammar
+    overlaps another, so the tokens are the same, at about twice the speed. Terminals are tried in
+    the order of lark's own lexer. Anything unmatched is left to the careful parser, which reports it.
+    """
+
+    def __init__(self, conf):
+        terminals = sorted(conf.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
+                                                          -len(t.pattern.value), t.name))
+        alternatives = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals]
+        self._pattern = re.compile("|".join([*alternatives, "(?P<_UNLEXABLE>.)"]),
+                                   conf.g_regex_flags | re.DOTALL)
+        self._ignored = frozenset([*conf.ignore, "_UNLEXABLE"])
+
+    def lex(self, text):
+        new, ignored = str.__new__, self._ignored
+        for match in self._pattern.finditer(text):
+            kind = match.lastgroup
+            if kind in ignored:
+                if kind == "_UNLEXABLE":
+                    raise _Unlexable
+                continue
+            token = new(_Token, value := match[0])
+            token.type, token.value, token.start_pos, token.end_pos = kind, value, match.start(), match.end()
+            yield token
+
+
+class _Unlexable(UnexpectedInput):
+    """A character no terminal matches: the careful parser says which and what was expected."""
+
+
 class Parser:
-    """A Lark LALR parser whose reductions build a Graph; safe to share between threads."""
+    """A Lark LALR parser whose reductions build a Graph; safe to share between threads.
+
+    Valid text goes through the fast context-free lexer; text with a syntax error is parsed again
+    with lark's contextual lexer, whose errors carry the parser state that the messages need.
+    """
 
     def __init__(self):
         grammar = next((p for p in _GRAMMAR_PATHS if p.is_file()), None)
         if grammar is None:
             raise GradcalcError("the grammar file gradcalc.lark is missing from the installation",
                                 hint="reinstall gradcalc")
+        self._grammar = grammar.read_text(encoding="utf-8")
         self._reductions = _Reductions()
         self._lock = threading.Lock()
+        self._lark = self._build(_ContextFreeLexer)
+
+    def _build(self, lexer) -> Lark:
         # cache=True stores the analysed grammar in the temp dir: ~2 ms to load instead of ~40 ms
-        self._lark = Lark(grammar.read_text(encoding="utf-8"), parser="lalr",
-                          transformer=self._reductions, cache=True)
+        return Lark(self._grammar, parser="lalr", lexer=lexer, transformer=self._reductions, cache=True)
+
+    @cached_property
+    def _careful(self) -> Lark:
+        return self._build("contextual")
 
     def parse(self, text: str) -> Graph:
         with self._lock:
-            self._reductions.builder = GraphBuilder(text)
             collecting = gc.isenabled()
             gc.disable()  # the graph is all new objects: cyclic GC passes over it are pure cost
             try:
-                return self._lark.parse(text)
-            except UnexpectedInput as error:
-                raise self._syntax_error(text, error) from None
+                return self._run(self._lark, text)
+            except UnexpectedInput:
+                try:
+                    return self._run(self._careful, text)
+                except UnexpectedInput as error:
+                    raise self._syntax_error(text, error) from None
             finally:
                 self._reductions.builder = None
                 if collecting:
                     gc.enable()
+
+    def _run(self, lark: Lark, text: str) -> Graph:
+        self._reductions.builder = GraphBuilder(text)
+        return lark.parse(text)
 
     def _syntax_error(self, text: str, error: UnexpectedInput) -> ParseError:
         position = min(max(error.pos_in_stream or 0, 0), len(text))
@@ -117,10 +182,10 @@ class Parser:
 
     def _describe(self, names) -> str:
         names = set(names)
-        if "NUMBER" in names:
-            names.discard("SIGN")  # "a number" already suggests a signed one
-        if {"PLUS", "MINUS"} <= names:  # after an operand: say "an operator", not all six
-            names -= {"PLUS", "MINUS", "STAR", "SLASH", "POWER", "AT"}
+        if "NUMBER" in names:  # before an operand, + and - are signs: "a number" suggests them
+            names -= {"PLUS", "MINUS"}
+        elif {"PLUS", "MINUS"} <= names:  # after an operand: say "an operator", not all six
+            names -= _OPERATORS
             names.add("an operator")
         words = sorted((self._word(name) for name in names), key=_word_order)
         if len(words) <= 1:

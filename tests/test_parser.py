@@ -1,9 +1,14 @@
 """Grammar, graph building and syntax errors."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lark import Lark
+from lark.exceptions import UnexpectedInput
 
-from gradcalc import evaluate, parse
+from gradcalc import GradcalcError, evaluate, parse
 from gradcalc.errors import ParseError, UnknownFunctionError
+from gradcalc.parser import Parser, _ContextFreeLexer
 
 
 def value(expr, **values):
@@ -187,3 +192,52 @@ def test_function_arity():
 
 def test_function_names_can_be_variables_and_prefixes():
     assert value("exp * exponent + ln", exp=2, exponent=3, ln=1) == 7.0
+
+
+# The fast path lexes without parser state; lark's contextual lexer is the reference.
+_PIECES = ["a", "x1", "exp", "sum", "1", "2.5", ".5", "1e3", "2E-1", "+", "-", "*", "**", "/", "^", "@",
+           "(", ")", ",", ";", "=", " ", "\n", "\t", "# note\n", "$", "é", "1.e", "_", "0"]
+
+
+def _shape(graph):
+    return ([(type(n.layer).__name__, n.inputs, n.span, n.names) for n in graph.nodes],
+            graph.variables, graph.bindings, graph.output)
+
+
+def _outcome(parser, lark, text):
+    try:
+        return _shape(parser._run(lark, text))
+    except UnexpectedInput:
+        return "syntax error"
+    except GradcalcError as error:
+        return type(error).__name__, error.message
+
+
+_PARSER = Parser()
+_REFERENCE_LEXER = Lark(_PARSER._grammar, parser="lalr", lexer="basic")
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(_PIECES), max_size=25).map("".join))
+def test_fast_and_careful_parsers_agree(text):
+    assert _outcome(_PARSER, _PARSER._lark, text) == _outcome(_PARSER, _PARSER._careful, text)
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(_PIECES), max_size=25).map("".join))
+def test_fast_lexer_gives_larks_tokens(text):
+    def tokens(lex):
+        try:
+            return [(t.type, t.value, t.start_pos, t.end_pos) for t in lex(text)]
+        except UnexpectedInput:
+            return "unlexable"
+
+    fast = _ContextFreeLexer(_PARSER._lark.lexer_conf)
+    assert tokens(fast.lex) == tokens(_REFERENCE_LEXER.lex)
+
+
+def test_a_syntax_error_after_a_valid_prefix_points_at_the_character():
+    with pytest.raises(ParseError) as caught:
+        parse("x * 2 + y $ 1")
+    assert caught.value.column == 11
+    assert "unexpected character '$'" in caught.value.message
