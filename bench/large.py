@@ -1,6 +1,6 @@
 """Large expressions: parse, then forward+backward, for 1k, 10k and 100k-term sums of products.
 
-    python bench/large.py [--repeat 5]
+    python bench/large.py [--repeat 11]
 
 Reports ns/node, tokens/s (parse) and nodes/s (forward+backward), and the 100k/10k time ratio
 (linear growth means about 10; target <= 12). Targets (issue 2): parse >= 130k tokens/s,
@@ -28,7 +28,7 @@ def expression(terms: int) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=11)
     repeat = parser.parse_args().repeat
     values = {f"x{i}": i / 1000 for i in range(1000)}
     print(f"{'terms':>8} {'nodes':>8} {'tokens':>8} {'parse ms':>9} {'tokens/s':>10} {'fwd+bwd ms':>10} "
