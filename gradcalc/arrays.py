@@ -93,6 +93,10 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
     if not checked and not all(all_finite(grads[index]) for index in graph.variables.values()
                                if grads[index] is not None):
         return backward_arrays(graph, values, seed, checked=True)
+    values_held = {id(value) for value in values if isinstance(value, np.ndarray)}
+    for index in graph.variables.values():  # what a caller may write to: never a node's value
+        if id(grads[index]) in values_held:
+            grads[index] = grads[index].copy()
     for node in graph.nodes:
         if grads[node.id] is None and not node.constant:
             grads[node.id] = np.zeros_like(values[node.id]) if np.ndim(values[node.id]) else 0.0

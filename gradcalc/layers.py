@@ -15,7 +15,7 @@ import operator
 from gradcalc.array_layers import Dot, LogSumExp, MatMul, Max, Mean, Min, Softmax, Sum, Transpose
 from gradcalc.errors import DomainError
 from gradcalc.formatting import format_number
-from gradcalc.numeric import numpy, refuse
+from gradcalc.numeric import numpy, refuse, times
 
 
 class Input:
@@ -72,6 +72,9 @@ class Multiply:
     def forward(self, x, y):
         self.x, self.y = x, y
         return x * y
+
+    def backward_array(self, gy):
+        return times(gy, self.y), times(gy, self.x)
 
     def backward(self, gy):
         return gy * self.y, gy * self.x
@@ -188,6 +191,9 @@ class Exp:
     def forward_array(self, x):
         self.out = numpy().exp(x)
         return self.out
+
+    def backward_array(self, gy):
+        return (times(gy, self.out),)
 
     def backward(self, gy):
         return (gy * self.out,)

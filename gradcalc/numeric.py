@@ -46,3 +46,14 @@ def spread(gy, shape, axis):
     if axis is not None:
         gy = np.expand_dims(gy, axis)
     return np.broadcast_to(gy, shape)
+
+
+def times(gy, factor):
+    """gy * factor for arrays; `factor` itself when gy is a 1 broadcast to factor's shape (what
+    sum() passes down): that product would only copy it. Gradients are never written to, so
+    sharing the array is safe."""
+    strides = getattr(gy, "strides", None)
+    if (strides is not None and not any(strides) and gy.shape == getattr(factor, "shape", None)
+            and gy.size and gy.flat[0] == 1.0):
+        return factor
+    return gy * factor

@@ -252,3 +252,23 @@ def test_no_numpy_warning_when_gradients_overflow(run_cli):
 def test_scalar_expressions_stay_on_floats():
     r = evaluate("x*y + 1", x=2, y=3)
     assert type(r.value) is float and all(type(g) is float for g in r.gradients.values())
+
+
+def test_gradient_of_a_summed_product_is_the_other_factor():
+    # the ones that sum() passes down are not multiplied out: the factor itself is the gradient
+    a, b = np.array([1.5, -2.0, 4.0]), np.array([3.0, 0.25, -1.0])
+    result = evaluate("sum(a*b) + sum(exp(a))", a=a, b=b)
+    assert np.array_equal(result.gradients["a"], b + np.exp(a))
+    assert np.array_equal(result.gradients["b"], a)
+    product = next(n for n in result.nodes if n.expr == "a*b")
+    assert np.array_equal(product.grad, np.ones(3))
+
+
+def test_writing_to_a_gradient_leaves_the_values_alone():
+    result = evaluate("sum(a*b)", a=[1.0, 2.0], b=[3.0, 4.0])
+    result.gradients["a"][:] = 99.0
+    result.gradients["b"][:] = 99.0
+    assert result.inputs["a"].tolist() == [1.0, 2.0]
+    assert result.inputs["b"].tolist() == [3.0, 4.0]
+    again = evaluate("sum(a*b)", a=[1.0, 2.0], b=[3.0, 4.0])
+    assert again.gradients["a"].tolist() == [3.0, 4.0]
