@@ -158,26 +158,25 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
     grads = graph.grad_template.copy()
     if grads[graph.output] is not None:
         grads[graph.output] = seed
-    index = None
+    index, discard = None, graph.discard
     try:
-        for index, function, first, second, first_needs, second_needs in graph.backward_program:
+        for index, layer, first, second in graph.backward_program:
             if second < 0:
-                (gx,) = function(grads[index])
-                if checked and not math.isfinite(gx):
+                (gx,) = layer.backward(grads[index])
+                if checked and first != discard and not math.isfinite(gx):
                     raise ZeroDivisionError
                 grads[first] += gx
             else:
-                gx0, gx1 = function(grads[index])
-                if checked and not ((not first_needs or math.isfinite(gx0))
-                                    and (not second_needs or math.isfinite(gx1))):
+                gx0, gx1 = layer.backward(grads[index])
+                if checked and not ((first == discard or math.isfinite(gx0))
+                                    and (second == discard or math.isfinite(gx1))):
                     raise ZeroDivisionError
-                if first_needs:
-                    grads[first] += gx0
-                if second_needs:
-                    grads[second] += gx1
+                grads[first] += gx0
+                grads[second] += gx1
     except (OverflowError, ZeroDivisionError):
         raise _at(graph, graph.nodes[index], NonFiniteError,
                   "its derivative is not finite at this point", values) from None
+    grads.pop()  # the discard slot
     if not checked and not math.isfinite(sum(filter(None, grads))):
         return backward(graph, values, seed, checked=True)  # find the node that overflowed
     return grads

@@ -41,8 +41,9 @@ class Graph:
 
     @cached_property
     def backward_program(self) -> list:
-        """(node id, bound backward, first input, second input or -1, does each input need a
-        gradient) for each operation the output depends on and a variable flows into, output first."""
+        """(node id, layer, first input, second input or -1) for each operation the output depends
+        on and a variable flows into, output first. An input that needs no gradient (a constant)
+        is replaced by `self.discard`, a scratch slot after the last node, so the loop never asks."""
         on_path = [False] * len(self.nodes)
         on_path[self.output] = True
         program = []
@@ -51,11 +52,14 @@ class Graph:
                 continue
             for index in node.inputs:
                 on_path[index] = True
-            first, *rest = node.inputs
-            second = rest[0] if rest else -1
-            program.append((node.id, node.layer.backward, first, second,
-                            not self.nodes[first].constant, second >= 0 and not self.nodes[second].constant))
+            first, *rest = [self.discard if self.nodes[index].constant else index for index in node.inputs]
+            program.append((node.id, node.layer, first, rest[0] if rest else -1))
         return program
+
+    @property
+    def discard(self) -> int:
+        """The gradient slot that collects what constants would receive (see backward_program)."""
+        return len(self.nodes)
 
     @cached_property
     def needs_arrays(self) -> bool:
@@ -80,8 +84,9 @@ class Graph:
 
     @cached_property
     def grad_template(self) -> list:
-        """Per node: 0.0 where a variable flows in, None for constants (copied by each backward)."""
-        return [None if node.constant else 0.0 for node in self.nodes]
+        """Per node: 0.0 where a variable flows in, None for constants, then the discard slot
+        (copied by each backward)."""
+        return [None if node.constant else 0.0 for node in self.nodes] + [0.0]
 
     def text(self, node: Node) -> str:
         """The node's source text as written (whitespace collapsed, long text shortened)."""
