@@ -204,9 +204,11 @@ def _describe(value) -> str:
 def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
     """Bind values, run forward, then backward from the output (seeded with `seed`, default ones)."""
     inputs = bind(graph, values)
-    node_values = forward(graph, inputs)
     if seed is not None:
         seed = _number("the seed gradient", seed)
-    result = Result(graph, inputs, node_values, backward(graph, node_values, seed))
+    with graph.lock:  # parse() shares graphs between callers, threads included
+        node_values = forward(graph, inputs)
+        grads = backward(graph, node_values, seed)
+    result = Result(graph, inputs, node_values, grads)
     result.seed = seed
     return result

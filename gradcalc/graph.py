@@ -1,6 +1,7 @@
 """The layer graph: nodes in creation order, which is a topological order, and the builder that
 shares one node per variable and per identical subexpression."""
 
+import threading
 from functools import cached_property
 
 from gradcalc.errors import UnknownFunctionError
@@ -31,6 +32,8 @@ class Graph:
         self.variables = variables  # name -> node id, in order of first use
         self.bindings = bindings  # name -> value bound on the line itself (`a = 1`)
         self.output = output
+        # layers keep what backward needs between forward and backward: one evaluation at a time
+        self.lock = threading.Lock()
 
     @cached_property
     def forward_program(self) -> list:

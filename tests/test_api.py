@@ -40,3 +40,36 @@ def test_scalar_evaluation_does_not_import_numpy_or_rich():
             "print(sorted(m for m in ('numpy', 'rich', 'typer') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_threads_evaluating_the_same_expression_get_their_own_results():
+    # parse() hands every caller the same cached graph, whose layers hold state between forward
+    # and backward; a tiny switch interval makes the threads interleave inside an evaluation
+    import math
+    import random
+    import threading
+
+    errors = []
+
+    def work(seed):
+        rng = random.Random(seed)
+        for _ in range(200):
+            x, y = rng.uniform(0.5, 2.0), rng.uniform(0.5, 2.0)
+            result = gradcalc.evaluate("x*y + sin(x)*y + x/y", x=x, y=y)
+            expected_x = y + math.cos(x) * y + 1 / y
+            expected_y = x + math.sin(x) - x / y**2
+            if (abs(result.gradients["x"] - expected_x) > 1e-12
+                    or abs(result.gradients["y"] - expected_y) > 1e-12):
+                errors.append((x, y))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
