@@ -160,30 +160,27 @@ class GraphBuilder:
         return node
 
     def apply(self, op: str, operands: list[Ref], start: int, end: int) -> Ref:
-        layer_class = REGISTRY[op]
         inputs = [ref.node or self._materialize(ref) for ref in operands]
-        ids = tuple([node.id for node in inputs])
-        key = (layer_class, ids)
-        node = self.shared.get(key)
-        if node is None:
-            constant = all([node.constant for node in inputs])
-            node = self.shared[key] = Node(len(self.nodes), layer_class(), ids, (start, end), constant)
-            self.nodes.append(node)
+        node = self._operation(REGISTRY[op], tuple([node.id for node in inputs]),
+                               all([node.constant for node in inputs]), (start, end))
         return Ref(node, start, end)
 
     def binary(self, op: str, left: Ref, right: Ref) -> Ref:
-        """`left op right`: apply() unrolled for two operands, the parser's most frequent step."""
-        layer_class = REGISTRY[op]
+        """`left op right`: apply() for two operands without its loops, the parser's most frequent step."""
         first = left.node or self._materialize(left)
         second = right.node or self._materialize(right)
-        ids = (first.id, second.id)
+        node = self._operation(REGISTRY[op], (first.id, second.id), first.constant and second.constant,
+                               (left.start, right.end))
+        return Ref(node, left.start, right.end)
+
+    def _operation(self, layer_class, ids: tuple, constant: bool, span) -> Node:
+        """The node applying `layer_class` to the nodes `ids`: an existing one if it was built before."""
         key = (layer_class, ids)
         node = self.shared.get(key)
         if node is None:
-            node = self.shared[key] = Node(len(self.nodes), layer_class(), ids, (left.start, right.end),
-                                           first.constant and second.constant)
+            node = self.shared[key] = Node(len(self.nodes), layer_class(), ids, span, constant)
             self.nodes.append(node)
-        return Ref(node, left.start, right.end)
+        return node
 
     def call(self, function: str, operands: list[Ref], start: int, end: int, name_end: int) -> Ref:
         layer_class = REGISTRY.get(function) if function in FUNCTIONS else None
