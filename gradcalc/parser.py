@@ -95,8 +95,7 @@ class _ContextFreeLexer(Lexer):
         terminals = sorted(conf.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
                                                           -len(t.pattern.value), t.name))
         alternatives = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals]
-        self._pattern = re.compile("|".join([*alternatives, "(?P<_UNLEXABLE>.)"]),
-                                   conf.g_regex_flags | re.DOTALL)
+        self._pattern = re.compile("|".join([*alternatives, "(?P<_UNLEXABLE>(?s:.))"]), conf.g_regex_flags)
         self._ignored = frozenset([*conf.ignore, "_UNLEXABLE"])
 
     def lex(self, text):
