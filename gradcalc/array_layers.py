@@ -44,6 +44,7 @@ class Sum:
     """sum(x) of every element, or sum(x, axis) along one axis."""
 
     __slots__ = ("axis", "shape")
+    params = ("axis",)  # set when the node is built; the rest is state from the last forward
 
     array_only = True
     takes_axis = True
@@ -83,6 +84,7 @@ class Max:
     keeps_finite = True  # finite inputs give a finite value and gradient
 
     __slots__ = ("axis", "x", "winners")
+    params = ("axis",)  # set when the node is built; the rest is state from the last forward
 
     array_only = True
     takes_axis = True

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 
 from gradcalc.errors import EvaluationError
-from gradcalc.evaluator import Result, forward
+from gradcalc.evaluator import Result, forward, uses_arrays
 
 STEP = 6.055e-6  # ~ cube root of the double epsilon: balances truncation and rounding error
 RTOL = 1e-5
@@ -74,6 +74,8 @@ def gradient_check(result: Result, names=None) -> CheckReport:
         for name in names or result.gradients:
             for label, index in _coordinates(name, result.inputs[name]):
                 rows.append(_check_one(result, kinks, name, index, label))
+        if uses_arrays(result.graph, result.inputs):
+            result.graph.forget()  # as after any array evaluation of a graph the parse cache keeps
     return CheckReport(tuple(rows))
 
 

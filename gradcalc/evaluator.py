@@ -116,9 +116,14 @@ def _join(names) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def uses_arrays(graph: Graph, inputs: dict) -> bool:
+    """Whether evaluating `graph` at `inputs` takes numpy (an array value or an array operation)."""
+    return graph.needs_arrays or any(type(value) is not float for value in inputs.values())
+
+
 def forward(graph: Graph, inputs: dict) -> list:
     """The value of every node, by node id."""
-    if graph.needs_arrays or any(type(value) is not float for value in inputs.values()):
+    if uses_arrays(graph, inputs):
         from gradcalc.arrays import forward_arrays
 
         return forward_arrays(graph, inputs)
@@ -207,8 +212,12 @@ def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
     if seed is not None:
         seed = _number("the seed gradient", seed)
     with graph.lock:  # parse() shares graphs between callers, threads included
-        node_values = forward(graph, inputs)
-        grads = backward(graph, node_values, seed)
+        try:
+            node_values = forward(graph, inputs)
+            grads = backward(graph, node_values, seed)
+        finally:
+            if uses_arrays(graph, inputs):
+                graph.forget()  # the parse cache keeps the graph: it must not keep these arrays
     result = Result(graph, inputs, node_values, grads)
     result.seed = seed
     return result

@@ -91,6 +91,17 @@ class Graph:
         (copied by each backward)."""
         return [None if node.constant else 0.0 for node in self.nodes] + [0.0]
 
+    def forget(self) -> None:
+        """Drop what the layers kept for backward (their parameters, such as an axis, stay)."""
+        for node in self.nodes:
+            if node.inputs:
+                layer = node.layer
+                keep = getattr(layer, "params", ())
+                for cls in type(layer).__mro__:
+                    for name in getattr(cls, "__slots__", ()):
+                        if name not in keep and hasattr(layer, name):
+                            delattr(layer, name)
+
     def text(self, node: Node) -> str:
         """The node's source text as written (whitespace collapsed, long text shortened)."""
         return shorten(self.source, *node.span)

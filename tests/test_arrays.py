@@ -272,3 +272,19 @@ def test_writing_to_a_gradient_leaves_the_values_alone():
     assert result.inputs["b"].tolist() == [3.0, 4.0]
     again = evaluate("sum(a*b)", a=[1.0, 2.0], b=[3.0, 4.0])
     assert again.gradients["a"].tolist() == [3.0, 4.0]
+
+
+def test_a_cached_graph_keeps_no_arrays_after_an_evaluation():
+    # parse() caches graphs by text; layers must not keep the last evaluation's arrays alive
+    import gradcalc
+
+    text = "sum(sigmoid(w*x + b) * ln(1 + exp(x))) + sum(max(X, 0)) + sum(X @ transpose(X))"
+    result = evaluate(text, w=0.5, b=1.0, x=np.linspace(-1, 1, 5), X=np.arange(6.0).reshape(2, 3))
+    graph = gradcalc.parse(text)
+    for node in graph.nodes:
+        for cls in type(node.layer).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                assert not isinstance(getattr(node.layer, name, None), np.ndarray), (node.layer, name)
+    again = evaluate(text, w=0.5, b=1.0, x=np.linspace(-1, 1, 5), X=np.arange(6.0).reshape(2, 3))
+    assert again.value == result.value
+    np.testing.assert_array_equal(again.gradients["X"], result.gradients["X"])
