@@ -6,6 +6,7 @@ Imported only when a value is an array or the expression has an array operation.
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -93,16 +94,23 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
     if not checked and not all(all_finite(grads[index]) for index in graph.variables.values()
                                if grads[index] is not None):
         return backward_arrays(graph, values, seed, checked=True)
-    values_held = {id(value) for value in values if isinstance(value, np.ndarray)}
-    for index in graph.variables.values():  # what a caller may write to: never a node's value
-        if id(grads[index]) in values_held:
-            grads[index] = grads[index].copy()
+    _own_variable_gradients(graph, values, grads)
     for node in graph.nodes:
         if grads[node.id] is None and not node.constant:
             grads[node.id] = np.zeros_like(values[node.id]) if np.ndim(values[node.id]) else 0.0
         elif grads[node.id] is not None and not np.ndim(grads[node.id]):
             grads[node.id] = float(grads[node.id])
     return grads
+
+
+def _own_variable_gradients(graph, values: list, grads: list) -> None:
+    """Give each variable a gradient array of its own, writable: layers may pass one array on to
+    several inputs, hand back a value (sum(a*b) for a is b) or a read-only broadcast of ones."""
+    shared = Counter(id(array) for array in (*values, *grads) if isinstance(array, np.ndarray))
+    for index in graph.variables.values():
+        gradient = grads[index]
+        if isinstance(gradient, np.ndarray) and (shared[id(gradient)] > 1 or not gradient.flags.writeable):
+            grads[index] = np.array(gradient)
 
 
 def unbroadcast(gradient, shape: tuple):

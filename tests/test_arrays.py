@@ -264,14 +264,23 @@ def test_gradient_of_a_summed_product_is_the_other_factor():
     assert np.array_equal(product.grad, np.ones(3))
 
 
-def test_writing_to_a_gradient_leaves_the_values_alone():
-    result = evaluate("sum(a*b)", a=[1.0, 2.0], b=[3.0, 4.0])
+@pytest.mark.parametrize("expr", ["sum(a*b)", "sum(a + b)", "a + b", "sum(a)*sum(b)", "mean(a - b)"])
+def test_each_variable_gradient_is_its_own_writable_array(expr):
+    a, b = [1.0, 2.0], [3.0, 4.0]
+    result = evaluate(expr, a=a, b=b)
+    expected = evaluate(expr, a=a, b=b)
+    before = [(np.array(node.value), None if node.grad is None else np.array(node.grad))
+              for node in result.nodes if node.layer != "Input"]
     result.gradients["a"][:] = 99.0
-    result.gradients["b"][:] = 99.0
-    assert result.inputs["a"].tolist() == [1.0, 2.0]
-    assert result.inputs["b"].tolist() == [3.0, 4.0]
-    again = evaluate("sum(a*b)", a=[1.0, 2.0], b=[3.0, 4.0])
-    assert again.gradients["a"].tolist() == [3.0, 4.0]
+    result.gradients["b"][:] = -99.0
+    assert result.inputs["a"].tolist() == a and result.inputs["b"].tolist() == b
+    after = [(node.value, node.grad) for node in result.nodes if node.layer != "Input"]
+    for (value, grad), (value_now, grad_now) in zip(before, after):
+        np.testing.assert_array_equal(value_now, value)
+        if grad is not None:
+            np.testing.assert_array_equal(grad_now, grad)
+    again = evaluate(expr, a=a, b=b)
+    np.testing.assert_array_equal(again.gradients["a"], expected.gradients["a"])
 
 
 def test_a_cached_graph_keeps_no_arrays_after_an_evaluation():
