@@ -74,7 +74,7 @@ class Multiply:
         return x * y
 
     def backward_array(self, gy):
-        return times(gy, self.y), times(gy, self.x)
+        return times(gy, self.y, self.x), times(gy, self.x, self.y)
 
     def backward(self, gy):
         return gy * self.y, gy * self.x

@@ -48,12 +48,16 @@ def spread(gy, shape, axis):
     return np.broadcast_to(gy, shape)
 
 
-def times(gy, factor):
-    """gy * factor for arrays; `factor` itself when gy is a 1 broadcast to factor's shape (what
-    sum() passes down): that product would only copy it. Gradients are never written to, so
-    sharing the array is safe."""
+def times(gy, factor, target=None):
+    """gy * factor, the gradient of `target` in target * factor, with two shortcuts for arrays.
+    When gy is a 1 broadcast to factor's shape (what sum() passes down) the product would only
+    copy factor: factor itself is the gradient (gradients are never written to). When `target` is
+    a scalar and gy and factor are arrays of one shape, the evaluator would sum the product back to
+    that scalar: their dot product does it in one pass, with no temporary array."""
+    shape = getattr(factor, "shape", None)
     strides = getattr(gy, "strides", None)
-    if (strides is not None and not any(strides) and gy.shape == getattr(factor, "shape", None)
-            and gy.size and gy.flat[0] == 1.0):
-        return factor
-    return gy * factor
+    ones = strides is not None and not any(strides) and gy.shape == shape and gy.size and gy.flat[0] == 1.0
+    if target is not None and shape and getattr(gy, "shape", None) == shape and not getattr(target, "ndim", 0):
+        np = numpy()
+        return float(np.sum(factor)) if ones else float(np.vdot(gy, factor))
+    return factor if ones else gy * factor

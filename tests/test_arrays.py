@@ -297,3 +297,17 @@ def test_a_cached_graph_keeps_no_arrays_after_an_evaluation():
     again = evaluate(text, w=0.5, b=1.0, x=np.linspace(-1, 1, 5), X=np.arange(6.0).reshape(2, 3))
     assert again.value == result.value
     np.testing.assert_array_equal(again.gradients["X"], result.gradients["X"])
+
+
+@pytest.mark.parametrize("expr,expected_w", [
+    ("sum(w*x)", lambda w, x: x.sum()),                          # ones from sum(): the sum of x
+    ("sum(exp(w*x))", lambda w, x: (x * np.exp(w * x)).sum()),   # a dot product with the upstream gradient
+    ("sum(x*w)", lambda w, x: x.sum()),
+    ("sum(w*transpose(X))", lambda w, x: x.sum()),               # a non-contiguous factor
+    ("w*x", lambda w, x: x.sum()),                               # an array output seeded with ones
+])
+def test_gradient_of_a_scalar_factor(expr, expected_w):
+    x = np.array([[0.5, -1.5, 2.0], [1.0, 0.25, -3.0]])
+    result = evaluate(expr, w=0.75, x=x, X=x)
+    assert isinstance(result.gradients["w"], float)
+    assert result.gradients["w"] == pytest.approx(expected_w(0.75, x), rel=1e-13)
