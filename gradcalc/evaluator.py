@@ -133,7 +133,9 @@ def forward(graph: Graph, inputs: dict) -> list:
     index = None
     try:
         for index, function, first, second in graph.forward_program:
-            if second < 0:
+            if function is None:  # x + y, inlined: a call would cost more than the addition
+                values[index] = values[first] + values[second]
+            elif second < 0:
                 values[index] = function(values[first])
             else:
                 values[index] = function(values[first], values[second])
@@ -166,7 +168,11 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
     index, discard = None, graph.discard
     try:
         for index, layer, first, second in graph.backward_program:
-            if second < 0:
+            if layer is None:  # x + y, inlined: gy flows to both inputs unchanged (finite if gy is)
+                gy = grads[index]
+                grads[first] += gy
+                grads[second] += gy
+            elif second < 0:
                 (gx,) = layer.backward(grads[index])
                 if checked and first != discard and not math.isfinite(gx):
                     raise ZeroDivisionError

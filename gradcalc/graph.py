@@ -37,16 +37,18 @@ class Graph:
 
     @cached_property
     def forward_program(self) -> list:
-        """(node id, bound forward, first input, second input or -1) for each operation, in order."""
-        return [(node.id, node.layer.forward, node.inputs[0],
-                 node.inputs[1] if len(node.inputs) > 1 else -1)
+        """(node id, bound forward, first input, second input or -1) for each operation, in order.
+        The function is None for an `inlined` layer (x + y): the loop adds, without a call."""
+        return [(node.id, None if getattr(node.layer, "inlined", False) else node.layer.forward,
+                 node.inputs[0], node.inputs[1] if len(node.inputs) > 1 else -1)
                 for node in self.nodes if node.inputs]
 
     @cached_property
     def backward_program(self) -> list:
         """(node id, layer, first input, second input or -1) for each operation the output depends
         on and a variable flows into, output first. An input that needs no gradient (a constant)
-        is replaced by `self.discard`, a scratch slot after the last node, so the loop never asks."""
+        is replaced by `self.discard`, a scratch slot after the last node, so the loop never asks.
+        The layer is None for an `inlined` layer (x + y): the loop hands gy to both inputs itself."""
         on_path = [False] * len(self.nodes)
         on_path[self.output] = True
         program = []
@@ -56,7 +58,8 @@ class Graph:
             for index in node.inputs:
                 on_path[index] = True
             first, *rest = [self.discard if self.nodes[index].constant else index for index in node.inputs]
-            program.append((node.id, node.layer, first, rest[0] if rest else -1))
+            layer = None if getattr(node.layer, "inlined", False) else node.layer
+            program.append((node.id, layer, first, rest[0] if rest else -1))
         return program
 
     @property

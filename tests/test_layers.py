@@ -117,3 +117,14 @@ def test_power_special_points():
     assert p.forward(0.0, 2.0) == 0.0 and p.backward(1.0) == (0.0, 0.0)
     p = Power()
     assert p.forward(-2.0, 3.0) == -8.0 and p.backward(1.0)[0] == 12.0
+
+
+def test_inlined_layers_are_addition():
+    # the scalar loops skip forward() and backward() of these: they compute x + y and (gy, gy) themselves
+    inlined = {name: layer for name, layer in REGISTRY.items() if getattr(layer, "inlined", False)}
+    assert set(inlined) == {"add"}
+    for layer_class in inlined.values():
+        for x, y, gy in ((1.5, -4.0, -2.5), (0.0, 2.0, 0.0), (-3.25, 1e300, 3.0)):
+            layer = layer_class()
+            assert layer.forward(x, y) == x + y
+            assert layer.backward(gy) == (gy, gy)
