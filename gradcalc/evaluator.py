@@ -16,6 +16,7 @@ from gradcalc.errors import (
 )
 from gradcalc.formatting import format_number
 from gradcalc.graph import Graph, Node
+from gradcalc.layers import Multiply, Plus
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +134,10 @@ def forward(graph: Graph, inputs: dict) -> list:
     index = None
     try:
         for index, function, first, second in graph.forward_program:
-            if function is None:  # x + y, inlined: a call would cost more than the addition
+            if function is Plus:  # inlined: a call would cost more than the operation
                 values[index] = values[first] + values[second]
+            elif function is Multiply:
+                values[index] = values[first] * values[second]
             elif second < 0:
                 values[index] = function(values[first])
             else:
@@ -162,32 +165,40 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
 
         return backward_arrays(graph, values, seed)
     seed = 1.0 if seed is None else seed
-    grads = graph.grad_template.copy()
-    if grads[graph.output] is not None:
-        grads[graph.output] = seed
-    index, discard = None, graph.discard
+    grads = [0.0] * len(values)
+    grads[graph.output] = seed
+    constant = [node.constant for node in graph.nodes] if checked else None
+    index = None
     try:
         for index, layer, first, second in graph.backward_program:
-            if layer is None:  # x + y, inlined: gy flows to both inputs unchanged (finite if gy is)
+            if layer is Plus:  # inlined: gy flows to both inputs unchanged (finite if gy is)
                 gy = grads[index]
                 grads[first] += gy
                 grads[second] += gy
+            elif layer is Multiply:  # inlined: d(xy)/dx = y, d(xy)/dy = x
+                gy = grads[index]
+                if checked and not ((constant[first] or math.isfinite(gy * values[second]))
+                                    and (constant[second] or math.isfinite(gy * values[first]))):
+                    raise ZeroDivisionError
+                grads[first] += gy * values[second]
+                grads[second] += gy * values[first]
             elif second < 0:
                 (gx,) = layer.backward(grads[index])
-                if checked and first != discard and not math.isfinite(gx):
+                if checked and not math.isfinite(gx):  # a unary operation's input is never constant
                     raise ZeroDivisionError
                 grads[first] += gx
             else:
                 gx0, gx1 = layer.backward(grads[index])
-                if checked and not ((first == discard or math.isfinite(gx0))
-                                    and (second == discard or math.isfinite(gx1))):
+                if checked and not ((constant[first] or math.isfinite(gx0))
+                                    and (constant[second] or math.isfinite(gx1))):
                     raise ZeroDivisionError
                 grads[first] += gx0
                 grads[second] += gx1
     except (OverflowError, ZeroDivisionError):
         raise _at(graph, graph.nodes[index], NonFiniteError,
                   "its derivative is not finite at this point", values) from None
-    grads.pop()  # the discard slot
+    for index in graph.constant_ids:  # they took gradients nobody needs: constants have none
+        grads[index] = None
     if not checked and not math.isfinite(sum(filter(None, grads))):
         return backward(graph, values, seed, checked=True)  # find the node that overflowed
     return grads

@@ -37,18 +37,19 @@ class Graph:
 
     @cached_property
     def forward_program(self) -> list:
-        """(node id, bound forward, first input, second input or -1) for each operation, in order.
-        The function is None for an `inlined` layer (x + y): the loop adds, without a call."""
-        return [(node.id, None if getattr(node.layer, "inlined", False) else node.layer.forward,
+        """(node id, function, first input, second input or -1) for each operation, in order. The
+        function is the layer's bound forward or, for an `inlined` layer (x + y, x * y), the
+        layer's class: the scalar loop recognises it and computes the operation without a call."""
+        return [(node.id, _inlined(node.layer) or node.layer.forward,
                  node.inputs[0], node.inputs[1] if len(node.inputs) > 1 else -1)
                 for node in self.nodes if node.inputs]
 
     @cached_property
     def backward_program(self) -> list:
         """(node id, layer, first input, second input or -1) for each operation the output depends
-        on and a variable flows into, output first. An input that needs no gradient (a constant)
-        is replaced by `self.discard`, a scratch slot after the last node, so the loop never asks.
-        The layer is None for an `inlined` layer (x + y): the loop hands gy to both inputs itself."""
+        on and a variable flows into, output first; for an `inlined` layer, its class instead of
+        the layer. A constant input accumulates a gradient nobody reads, so the loop never asks
+        which inputs need one: `constant_ids` are reset to None afterwards."""
         on_path = [False] * len(self.nodes)
         on_path[self.output] = True
         program = []
@@ -57,15 +58,14 @@ class Graph:
                 continue
             for index in node.inputs:
                 on_path[index] = True
-            first, *rest = [self.discard if self.nodes[index].constant else index for index in node.inputs]
-            layer = None if getattr(node.layer, "inlined", False) else node.layer
-            program.append((node.id, layer, first, rest[0] if rest else -1))
+            first, *rest = node.inputs
+            program.append((node.id, _inlined(node.layer) or node.layer, first, rest[0] if rest else -1))
         return program
 
-    @property
-    def discard(self) -> int:
-        """The gradient slot that collects what constants would receive (see backward_program)."""
-        return len(self.nodes)
+    @cached_property
+    def constant_ids(self) -> list:
+        """The nodes no variable flows into: their gradient is None."""
+        return [node.id for node in self.nodes if node.constant]
 
     @cached_property
     def needs_arrays(self) -> bool:
@@ -88,12 +88,6 @@ class Graph:
         """Per node: the constant's value, None elsewhere (copied at the start of each forward)."""
         return [getattr(node.layer, "value", None) if not node.inputs else None for node in self.nodes]
 
-    @cached_property
-    def grad_template(self) -> list:
-        """Per node: 0.0 where a variable flows in, None for constants, then the discard slot
-        (copied by each backward)."""
-        return [None if node.constant else 0.0 for node in self.nodes] + [0.0]
-
     def forget(self) -> None:
         """Drop what the layers kept for backward (their parameters, such as an axis, stay)."""
         for node in self.nodes:
@@ -113,6 +107,11 @@ class Graph:
         """What a table calls the node: its names, if the line gave it any, then its text."""
         text = self.text(node)
         return " = ".join((*node.names, text)) if node.names else text
+
+
+def _inlined(layer):
+    """The class of a layer the scalar loops compute themselves, else None."""
+    return type(layer) if getattr(layer, "inlined", False) else None
 
 
 class Ref:

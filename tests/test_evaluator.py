@@ -134,6 +134,22 @@ def test_gradient_overflow_names_the_node_whose_derivative_overflowed():
     assert caught.value.span == (4, 7)
 
 
+def test_product_derivative_overflow_names_the_product():
+    # value 1e10 * x**2 * 1e300 = 1e10 at x = 1e-150; ∂/∂(x*x) = 1e310 overflows inside x*x*1e300's backward
+    with pytest.raises(NonFiniteError) as caught:
+        evaluate("x*x*1e300*1e10", x=1e-150)
+    assert caught.value.message.startswith("x*x*1e300: its derivative is not finite")
+    assert caught.value.span == (0, 9)
+
+
+def test_a_constant_whose_unused_gradient_overflows_is_no_error():
+    # backward of x*1e-300 at gy = 1e300 gives the constant 1e300 * 1e10 = inf, which nobody needs
+    r = evaluate("x*1e-300*1e300", x=1e10)
+    assert r.value == pytest.approx(1e10) and r.gradients == {"x": pytest.approx(1.0)}
+    grads = {node.expr: node.grad for node in r.nodes}
+    assert grads["1e-300"] is None and grads["1e300"] is None and grads["x*1e-300"] == 1e300
+
+
 def test_missing_values_are_all_named():
     with pytest.raises(MissingValueError) as caught:
         evaluate("a*b + c - d", b=1)

@@ -119,12 +119,13 @@ def test_power_special_points():
     assert p.forward(-2.0, 3.0) == -8.0 and p.backward(1.0)[0] == 12.0
 
 
-def test_inlined_layers_are_addition():
-    # the scalar loops skip forward() and backward() of these: they compute x + y and (gy, gy) themselves
-    inlined = {name: layer for name, layer in REGISTRY.items() if getattr(layer, "inlined", False)}
-    assert set(inlined) == {"add"}
-    for layer_class in inlined.values():
-        for x, y, gy in ((1.5, -4.0, -2.5), (0.0, 2.0, 0.0), (-3.25, 1e300, 3.0)):
-            layer = layer_class()
-            assert layer.forward(x, y) == x + y
-            assert layer.backward(gy) == (gy, gy)
+@pytest.mark.parametrize("x, y, gy", [(1.5, -4.0, -2.5), (0.0, 2.0, 0.0), (-3.25, 1e300, 3.0), (7.0, 7.0, 1e-300)])
+def test_inlined_layers_compute_what_the_scalar_loops_do(x, y, gy):
+    # the scalar evaluator skips forward() and backward() of these layers and computes them inline
+    inline = {"add": (x + y, (gy, gy)), "mul": (x * y, (gy * y, gy * x))}
+    inlined = {name for name, layer in REGISTRY.items() if getattr(layer, "inlined", False)}
+    assert inlined == set(inline)
+    for name, (value, grads) in inline.items():
+        layer = REGISTRY[name]()
+        assert layer.forward(x, y) == value
+        assert layer.backward(gy) == grads
