@@ -1,0 +1,106 @@
+"""This checkout against an earlier revision, paired in one process: parse and scalar forward+backward.
+
+    python bench/versus.py REV [--repeat 21]
+
+Extracts gradcalc and the grammar of REV (`git archive`) into a temporary directory, imports both
+versions side by side, and times the sums of products of bench/large.py with each, alternating call
+by call, so that a slow spell of the machine hits both alike. Reports each version's median and the
+median of the paired ratios (above 1: this checkout is faster).
+"""
+
+import argparse
+import importlib
+import io
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from large import expression  # noqa: E402
+
+
+def load(root: Path):
+    """gradcalc.parser and gradcalc.evaluator imported afresh from `root`, then taken out of sys.modules
+    so that another copy can be imported next to them (their functions keep their own globals)."""
+    forget_gradcalc()  # large.py imported this checkout's already
+    sys.path.insert(0, str(root))
+    try:
+        parser, evaluator = importlib.import_module("gradcalc.parser"), importlib.import_module("gradcalc.evaluator")
+    finally:
+        sys.path.remove(str(root))
+        forget_gradcalc()
+    if not Path(parser.__file__).is_relative_to(root):
+        sys.exit(f"gradcalc was imported from {parser.__file__}, not from {root}")
+    return parser, evaluator
+
+
+def forget_gradcalc():
+    for name in [name for name in sys.modules if name == "gradcalc" or name.startswith("gradcalc.")]:
+        del sys.modules[name]
+
+
+def extract(revision: str, into: Path) -> Path:
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", revision, "gradcalc", "grammar"],
+                             check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def paired(first, second, repeat: int) -> tuple[list, list]:
+    """Times of `first()` and `second()`, called alternately (which goes first alternates too)."""
+    times = ([], [])
+    for round_ in range(repeat):
+        for which in ((0, 1) if round_ % 2 else (1, 0)):
+            function = (first, second)[which]
+            start = time.perf_counter()
+            result = function()
+            times[which].append(time.perf_counter() - start)
+            del result
+    return times
+
+
+def main():
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("revision")
+    arguments.add_argument("--repeat", type=int, default=21)
+    options = arguments.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        versions = {"before": load(extract(options.revision, Path(tmp))), "now": load(ROOT)}
+        compare(versions, options.revision, options.repeat)
+
+
+def compare(versions: dict, revision: str, repeat: int):
+    values = {f"x{i}": i / 1000 for i in range(1000)}
+    median = statistics.median
+    print(f"{revision} (before) vs this checkout (now); medians of {repeat} alternating pairs")
+    print(f"{'terms':>8} {'step':>8} {'before ms':>10} {'now ms':>8} {'now/before speed':>17}")
+    for terms in (1_000, 10_000, 100_000):
+        text = expression(terms)
+        parsers = {name: parser.Parser() for name, (parser, _) in versions.items()}
+        graphs = {name: parsers[name].parse(text) for name in versions}
+        inputs = {name: evaluator.bind(graphs[name], values) for name, (_, evaluator) in versions.items()}
+
+        def evaluation(name):
+            graph, evaluator = graphs[name], versions[name][1]
+            return lambda: evaluator.backward(graph, evaluator.forward(graph, inputs[name]))
+
+        before, now = evaluation("before")(), evaluation("now")()
+        if before != now:
+            sys.exit(f"the two versions disagree on the gradients of the {terms}-term sum")
+        steps = {"parse": (lambda: parsers["before"].parse(text), lambda: parsers["now"].parse(text)),
+                 "fwd+bwd": (evaluation("before"), evaluation("now"))}
+        for step, (old, new) in steps.items():
+            old_times, new_times = paired(old, new, repeat)
+            ratio = median(o / n for o, n in zip(old_times, new_times))
+            print(f"{terms:8d} {step:>8} {median(old_times) * 1e3:10.1f} {median(new_times) * 1e3:8.1f} {ratio:16.2f}x")
+
+
+if __name__ == "__main__":
+    main()
