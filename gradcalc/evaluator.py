@@ -167,8 +167,7 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
     seed = 1.0 if seed is None else seed
     grads = [0.0] * len(values)
     grads[graph.output] = seed
-    constant = [node.constant for node in graph.nodes] if checked else None
-    index = None
+    nodes, index = graph.nodes, None
     try:
         for index, layer, first, second in graph.backward_program:
             if layer is Plus:  # inlined: gy flows to both inputs unchanged (finite if gy is)
@@ -177,8 +176,8 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
                 grads[second] += gy
             elif layer is Multiply:  # inlined: d(xy)/dx = y, d(xy)/dy = x
                 gy = grads[index]
-                if checked and not ((constant[first] or math.isfinite(gy * values[second]))
-                                    and (constant[second] or math.isfinite(gy * values[first]))):
+                if checked and not ((nodes[first].constant or math.isfinite(gy * values[second]))
+                                    and (nodes[second].constant or math.isfinite(gy * values[first]))):
                     raise ZeroDivisionError
                 grads[first] += gy * values[second]
                 grads[second] += gy * values[first]
@@ -189,8 +188,8 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
                 grads[first] += gx
             else:
                 gx0, gx1 = layer.backward(grads[index])
-                if checked and not ((constant[first] or math.isfinite(gx0))
-                                    and (constant[second] or math.isfinite(gx1))):
+                if checked and not ((nodes[first].constant or math.isfinite(gx0))
+                                    and (nodes[second].constant or math.isfinite(gx1))):
                     raise ZeroDivisionError
                 grads[first] += gx0
                 grads[second] += gx1
