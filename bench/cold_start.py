@@ -1,46 +1,92 @@
-"""Cold start: the seed example with --format json, against `python -c "import numpy"` and
-`python -c pass`, interleaved in one run so machine noise hits all three alike.
+"""Cold start: the seed example as one process, against qalc computing a derivative, paired.
 
-    python bench/cold_start.py [--runs 31]
+    python bench/cold_start.py [--runs 31] [--revision REV]
 
-Target (issue 2): median(gradcalc) / median(import numpy) <= 1.5.
+Runs, interleaved round by round (the order rotating each round, so a slow spell of the machine
+hits every command alike): `python -c pass` (the floor), `qalc "diff(x^3, x, 2)"` (the peer;
+Debian package qalc), the seed example with `-o json` and as a table from this checkout, and, with
+--revision, the same two from an earlier revision (`git archive`), for a paired before/after.
+Every ratio is the median of the per-round ratios. gradcalc runs as `python -m gradcalc` with its
+bytecode compiled first, as pip does when it installs a package.
+
+Targets (issue 16, goal 4): json / qalc <= 1.25; table / json <= 1.3.
 """
 
 import argparse
+import compileall
+import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-SEED = ["c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4", "--format", "json"]
+from common import extract
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ["c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4"]
+QALC = ["qalc", "diff(x^3, x, 2)"]
+
+
+def gradcalc_commands(root: Path, label: str) -> dict:
+    compileall.compile_dir(root / "gradcalc", quiet=1)
+    command = [sys.executable, "-m", "gradcalc", *SEED]
+    return {f"{label} json": (command + ["-o", "json"], root), f"{label} table": (command, root)}
+
+
+def run(command: list, cwd: Path, env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def measure(commands: dict, runs: int) -> dict:
+    env = {**os.environ, "COLUMNS": "80"}
+    for command, cwd in commands.values():  # warm the file cache
+        run(command, cwd, env)
+    names = list(commands)
+    times = {name: [] for name in names}
+    for round_ in range(runs):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(run(*commands[name], env))
+    return times
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=31)
-    runs = parser.parse_args().runs
-    script = shutil.which("gradcalc")
-    gradcalc = [script] if script else [sys.executable, "-m", "gradcalc"]
-    commands = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
-        "gradcalc seed --format json": gradcalc + SEED,
-    }
-    for command in commands.values():  # warm the file cache and lark's grammar cache
-        subprocess.run(command, check=True, capture_output=True)
-    times = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
-            start = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True)
-            times[name].append(time.perf_counter() - start)
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    print(f"cold start, median of {runs} interleaved runs")
-    for name, value in medians.items():
-        print(f"  {name:30s} {value * 1000:7.1f} ms")
-    ratio = medians["gradcalc seed --format json"] / medians["python -c 'import numpy'"]
-    print(f"  ratio gradcalc / import numpy: {ratio:.2f} (target <= 1.5)")
+    parser.add_argument("--revision", help="also run this git revision's gradcalc, paired (before/after)")
+    options = parser.parse_args()
+    commands = {"python -c pass": ([sys.executable, "-c", "pass"], ROOT)}
+    if shutil.which("qalc"):
+        commands["qalc diff"] = (QALC, ROOT)
+    else:
+        print("qalc is not installed (Debian: apt-get install qalc): no ratio against it")
+    with tempfile.TemporaryDirectory() as tmp:
+        if options.revision:
+            commands |= gradcalc_commands(extract(ROOT, options.revision, Path(tmp)), "before")
+        commands |= gradcalc_commands(ROOT, "now")
+        times = measure(commands, options.runs)
+    median = statistics.median
+    print(f"cold start, {options.runs} interleaved rounds; medians ({sys.executable})")
+    for name, values in times.items():
+        print(f"  {name:16s} {median(values) * 1000:7.1f} ms")
+
+    def ratio(top: str, bottom: str, target: str = ""):
+        if top in times and bottom in times:
+            value = median(a / b for a, b in zip(times[top], times[bottom]))
+            print(f"  {top} / {bottom}: {value:.2f}x{target}")
+
+    print("paired ratios (median of per-round ratios)")
+    ratio("now json", "qalc diff", " (target <= 1.25)")
+    ratio("now table", "now json", " (target <= 1.3)")
+    ratio("before json", "qalc diff")
+    ratio("before table", "before json")
+    ratio("now json", "before json")
+    ratio("now table", "before table")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,8 @@ median of the paired ratios (above 1: this checkout is faster).
 
 import argparse
 import importlib
-import io
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import extract  # noqa: E402
 from large import expression  # noqa: E402
 
 
@@ -45,14 +43,6 @@ def forget_gradcalc():
         del sys.modules[name]
 
 
-def extract(revision: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", revision, "gradcalc", "grammar"],
-                             check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
-
-
 def paired(first, second, repeat: int) -> tuple[list, list]:
     """Times of `first()` and `second()`, called alternately (which goes first alternates too)."""
     times = ([], [])
@@ -72,7 +62,7 @@ def main():
     arguments.add_argument("--repeat", type=int, default=21)
     options = arguments.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        versions = {"before": load(extract(options.revision, Path(tmp))), "now": load(ROOT)}
+        versions = {"before": load(extract(ROOT, options.revision, Path(tmp))), "now": load(ROOT)}
         compare(versions, options.revision, options.repeat)
 
 
