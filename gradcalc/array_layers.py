@@ -1,17 +1,18 @@
-"""Array operations, one class each: matrix products, reductions, softmax. They also accept
-scalars (as 0-d arrays), but a graph that has one is evaluated with numpy (`array_only`)."""
+"""Array operations, one class each: matrix products, reductions, softmax, and the internal
+layers that derivative graphs of array expressions need (a reduction's gradient spread back, a
+broadcast gradient summed back, a max's winners). They accept scalars (as 0-d arrays), but a graph
+that has one is evaluated with numpy (`array_only`)."""
 
-from gradcalc.numeric import ShapeMismatch, check_axis, numpy, spread
+from gradcalc.layer import Layer
+from gradcalc.numeric import ShapeMismatch, check_axis, numpy
+from gradcalc.ops import ArrayOps
 
 
-class MatMul:
+class MatMul(Layer):
     """x @ y, the matrix product of vectors and matrices."""
 
-    __slots__ = ("x", "y")
-
-    symbol = "@"
-    array_only = True
-    arity = 2
+    __slots__ = ()
+    symbol, arity, array_only = "@", 2, True
 
     def forward(self, x, y):
         np = numpy()
@@ -21,16 +22,10 @@ class MatMul:
         if x.shape[-1] != y.shape[0]:
             raise ShapeMismatch(f"the left side has {x.shape[-1]} columns, the right side "
                                 f"{y.shape[0]} rows")
-        self.x, self.y = x, y
         return x @ y
 
-    def backward(self, gy):
-        np = numpy()
-        x, y = self.x, self.y
-        # each case is d(x@y): dx = gy @ y.T, dy = x.T @ gy, with vectors as rows or columns
-        gx = np.outer(gy, y) if y.ndim == 1 and x.ndim == 2 else (gy * y if y.ndim == 1 else gy @ y.T)
-        gw = np.outer(x, gy) if x.ndim == 1 and y.ndim == 2 else (gy * x if x.ndim == 1 else x.T @ gy)
-        return gx, gw
+    def backward(self, ops, gy, y, x0, x1):
+        return ops.matmul_grad(gy, x0, x1, 0), ops.matmul_grad(gy, x0, x1, 1)
 
 
 class Dot(MatMul):
@@ -40,54 +35,123 @@ class Dot(MatMul):
     symbol = None
 
 
-class Sum:
+class MatMulGrad(Layer):
+    """The gradient of x @ y for x (side 0: from gy and y) or for y (side 1: from gy and x); the
+    other operand only lends its shape. Bilinear, so its own rule is a matmul and a MatMulGrad."""
+
+    __slots__ = ("side",)
+    params = ("side",)
+    arity, array_only, internal = 3, True, True
+
+    def __init__(self, side):
+        self.side = side
+
+    def forward(self, gy, x, y):
+        return ArrayOps.matmul_grad(gy, x, y, self.side)
+
+    def backward(self, ops, g, out, gy, x, y):
+        # <g, grad_x(gy, y)> = <gy, g @ y>; <g, grad_y(gy, x)> = <gy, x @ g>
+        if self.side == 0:
+            return ops.matmul(g, y), None, ops.matmul_grad(gy, g, y, 1)
+        return ops.matmul(x, g), ops.matmul_grad(gy, x, g, 0), None
+
+
+class Sum(Layer):
     """sum(x) of every element, or sum(x, axis) along one axis."""
 
-    __slots__ = ("axis", "shape")
-    params = ("axis",)  # set when the node is built; the rest is state from the last forward
-
-    array_only = True
-    takes_axis = True
+    __slots__ = ("axis",)
+    params = ("axis",)
+    array_only = takes_axis = True
+    mean = False
 
     def __init__(self, axis=None):
         self.axis = axis
 
     def forward(self, x):
         np = numpy()
-        self.shape = np.shape(x)
-        check_axis(self.axis, self.shape)
-        return np.sum(x, axis=self.axis)
+        check_axis(self.axis, np.shape(x))
+        return np.mean(x, axis=self.axis) if self.mean else np.sum(x, axis=self.axis)
 
-    def backward(self, gy):
-        return (spread(gy, self.shape, self.axis),)
+    def backward(self, ops, gy, y, x):
+        return (ops.spread(gy, x, self.axis, self.mean),)
 
 
 class Mean(Sum):
     """mean(x) of every element, or mean(x, axis) along one axis."""
 
-    __slots__ = ("count",)
+    __slots__ = ()
+    mean = True
+
+
+class Spread(Layer):
+    """A sum's (or mean's) gradient g broadcast back over the reduced axis to the shape of x."""
+
+    __slots__ = ("axis", "mean")
+    params = ("axis", "mean")
+    arity, array_only, internal = 2, True, True
+
+    def __init__(self, axis=None, mean=False):
+        self.axis, self.mean = axis, mean
+
+    def forward(self, g, x):
+        return ArrayOps.spread(g, x, self.axis, self.mean)
+
+    def backward(self, ops, gy, y, g, x):
+        # linear in g: its transpose is the reduction itself
+        return (ops.mean(gy, self.axis) if self.mean else ops.sum(gy, self.axis)), None
+
+
+class SumLike(Layer):
+    """g summed back to the shape of x (where broadcasting stretched x); x lends only its shape."""
+
+    __slots__ = ()
+    arity, array_only, internal = 2, True, True
+
+    def forward(self, g, x):
+        return ArrayOps.sum_like(g, x)
+
+    def backward(self, ops, gy, y, g, x):
+        return ops.broadcast_like(gy, g), None
+
+
+class BroadcastLike(Layer):
+    """g broadcast to the shape of x (the transpose of SumLike); x lends only its shape."""
+
+    __slots__ = ()
+    arity, array_only, internal = 2, True, True
+
+    def forward(self, g, x):
+        np = numpy()
+        return np.broadcast_to(g, np.broadcast_shapes(np.shape(g), np.shape(x)))
+
+    def backward(self, ops, gy, y, g, x):
+        return ops.sum_like(gy, g), None
+
+
+class Winners(Layer):
+    """Where x attains its max (or min) along an axis, ties sharing 1 evenly; piecewise constant."""
+
+    __slots__ = ("axis", "pick")
+    params = ("axis", "pick")
+    array_only, internal = True, True
+
+    def __init__(self, axis=None, pick="max"):
+        self.axis, self.pick = axis, pick
 
     def forward(self, x):
-        total = super().forward(x)
-        self.count = numpy().size(x) if self.axis is None else self.shape[self.axis]
-        return total / self.count
+        return ArrayOps.winners(x, self.axis, self.pick)
 
-    def backward(self, gy):
-        return (spread(gy, self.shape, self.axis) / self.count,)
+    def backward(self, ops, gy, y, x):
+        return (None,)
 
 
-class Max:
+class Max(Layer):
     """max(x) or max(x, axis); the gradient goes to the maximum, split evenly between ties."""
 
-    hides_infinity = True  # an inf or nan input can give a finite value: check it first
-
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    __slots__ = ("axis", "x", "winners")
-    params = ("axis",)  # set when the node is built; the rest is state from the last forward
-
-    array_only = True
-    takes_axis = True
+    __slots__ = ("axis",)
+    params = ("axis",)
+    array_only = takes_axis = True
+    hides_infinity = keeps_finite = True
     kink = True  # where two elements tie for the maximum the gradient jumps
     pick = "max"
 
@@ -100,14 +164,10 @@ class Max:
         check_axis(self.axis, x.shape)
         if x.size == 0:
             raise ShapeMismatch(f"{self.pick} of an empty array")
-        out = getattr(np, self.pick)(x, axis=self.axis)
-        hit = x == (out if self.axis is None else np.expand_dims(out, self.axis))
-        self.winners = hit / np.sum(hit, axis=self.axis, keepdims=self.axis is not None)
-        self.x = x
-        return out
+        return getattr(np, self.pick)(x, axis=self.axis)
 
-    def backward(self, gy):
-        return (self.winners * (gy if self.axis is None else numpy().expand_dims(gy, self.axis)),)
+    def backward(self, ops, gy, y, x):
+        return (ops.winners(x, self.axis, self.pick) * ops.spread(gy, x, self.axis),)
 
 
 class Min(Max):
@@ -117,56 +177,46 @@ class Min(Max):
     pick = "min"
 
 
-class Transpose:
+class Transpose(Layer):
     """transpose(x): the axes reversed."""
 
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
     __slots__ = ()
-
-    array_only = True
+    array_only = keeps_finite = True
 
     def forward(self, x):
         return numpy().transpose(x)
 
-    def backward(self, gy):
-        return (numpy().transpose(gy),)
+    def backward(self, ops, gy, y, x):
+        return (ops.transpose(gy),)
 
 
-class Softmax:
+class Softmax(Layer):
     """softmax(x) along the last axis, computed as exp(x - max) / sum so it never overflows."""
 
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    __slots__ = ("out",)
-
-    array_only = True
+    __slots__ = ()
+    array_only = keeps_finite = True
 
     def forward(self, x):
         np = numpy()
         shifted = np.exp(x - np.max(x, axis=-1, keepdims=True))
-        self.out = shifted / np.sum(shifted, axis=-1, keepdims=True)
-        return self.out
+        return shifted / np.sum(shifted, axis=-1, keepdims=True)
 
-    def backward(self, gy):
-        s = self.out  # J^T gy = s * (gy - <gy, s>) along the softmax axis
-        return (s * (gy - numpy().sum(gy * s, axis=-1, keepdims=True)),)
+    def backward(self, ops, gy, y, x):
+        # J^T gy = s * (gy - <gy, s>) along the softmax axis
+        return (y * (gy - ops.spread(ops.sum(gy * y, -1), y, -1)),)
 
 
-class LogSumExp:
+class LogSumExp(Layer):
     """logsumexp(x) = ln(sum(exp(x))) of every element, computed as max + ln(sum(exp(x - max)))."""
 
-    __slots__ = ("weights",)
-
+    __slots__ = ()
     array_only = True
 
     def forward(self, x):
         np = numpy()
         x = np.asarray(x, dtype=float)
         top = np.max(x)
-        total = np.sum(np.exp(x - top))
-        self.weights = np.exp(x - top) / total  # the softmax of x: the gradient's direction
-        return top + np.log(total)
+        return top + np.log(np.sum(np.exp(x - top)))
 
-    def backward(self, gy):
-        return (self.weights * gy,)
+    def backward(self, ops, gy, y, x):
+        return (gy * ops.exp(x - y),)  # the softmax of x: exp(x - logsumexp(x))

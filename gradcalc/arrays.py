@@ -14,7 +14,8 @@ import numpy as np
 from gradcalc.errors import DomainError, NonFiniteError, ShapeError, ValueFormatError
 from gradcalc.evaluator import _at
 from gradcalc.layers import ReLU
-from gradcalc.numeric import ShapeMismatch, all_finite
+from gradcalc.numeric import ShapeMismatch, all_finite, unbroadcast
+from gradcalc.ops import ArrayOps
 
 
 def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
@@ -34,7 +35,7 @@ def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
             layer = node.layer
             operands = [values[i] for i in node.inputs]
             try:
-                value = getattr(layer, "forward_array", layer.forward)(*operands)
+                value = layer.forward_array(*operands)
             except DomainError as error:
                 raise _at(graph, node, DomainError, error.message, values, len(operands) > 1) from None
             except ShapeMismatch as error:
@@ -43,7 +44,7 @@ def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
                 raise _shape_error(graph, node, _broadcast_message(operands, error), operands) from None
             values[node.id] = value if np.ndim(value) else float(value)
             if checked:
-                if not getattr(layer, "keeps_finite", False) and not all_finite(value):
+                if not layer.keeps_finite and not all_finite(value):
                     _explain(graph, node, operands, value, values)
             elif node.id in checkpoints and not all_finite(value):
                 return forward_arrays(graph, inputs, checked=True)
@@ -53,7 +54,7 @@ def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
 def _explain(graph, node, operands, value, values):
     """Raise the error for a node whose value is not finite: its layer's domain, or an overflow."""
     try:
-        getattr(node.layer, "domain", lambda *_: None)(*operands)
+        node.layer.domain(*operands)
     except DomainError as error:
         raise _at(graph, node, DomainError, error.message, values, len(operands) > 1) from None
     raise _at(graph, node, NonFiniteError, f"the value is {_first_bad(value)}", values)
@@ -81,9 +82,14 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
             layer = node.layer
             if not checked and isinstance(layer, ReLU) and not all_finite(gy):
                 return backward_arrays(graph, values, seed, checked=True)
-            check = checked and not getattr(layer, "keeps_finite", False)
-            for index, gx in zip(node.inputs, getattr(layer, "backward_array", layer.backward)(gy)):
-                if graph.nodes[index].constant:
+            check = checked and not layer.keeps_finite
+            operands = [values[i] for i in node.inputs]
+            if layer.backward_array is not None:
+                gradients = layer.backward_array(gy, values[node.id], *operands)
+            else:
+                gradients = layer.backward(ArrayOps, gy, values[node.id], *operands)
+            for index, gx in zip(node.inputs, gradients):
+                if gx is None or graph.nodes[index].constant:
                     continue
                 gx = unbroadcast(gx, np.shape(values[index]))
                 if check and not all_finite(gx):
@@ -111,20 +117,6 @@ def _own_variable_gradients(graph, values: list, grads: list) -> None:
         gradient = grads[index]
         if isinstance(gradient, np.ndarray) and (shared[id(gradient)] > 1 or not gradient.flags.writeable):
             grads[index] = np.array(gradient)
-
-
-def unbroadcast(gradient, shape: tuple):
-    """Sum a gradient of a broadcast result back to the shape of the input it belongs to."""
-    if np.shape(gradient) == shape:
-        return gradient
-    gradient = np.asarray(gradient)
-    extra = gradient.ndim - len(shape)
-    if extra > 0:
-        gradient = gradient.sum(axis=tuple(range(extra)))
-    stretched = tuple(axis for axis, size in enumerate(shape) if size == 1 and gradient.shape[axis] != 1)
-    if stretched:
-        gradient = gradient.sum(axis=stretched, keepdims=True)
-    return gradient if shape else float(gradient)
 
 
 def _first_bad(value) -> str:

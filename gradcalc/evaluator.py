@@ -17,6 +17,7 @@ from gradcalc.errors import (
 from gradcalc.formatting import format_number
 from gradcalc.graph import Graph, Node
 from gradcalc.layers import Multiply, Plus
+from gradcalc.ops import ScalarOps
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +183,12 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
                 grads[first] += gy * values[second]
                 grads[second] += gy * values[first]
             elif second < 0:
-                (gx,) = layer.backward(grads[index])
+                (gx,) = layer.backward(ScalarOps, grads[index], values[index], values[first])
                 if checked and not math.isfinite(gx):  # a unary operation's input is never constant
                     raise ZeroDivisionError
                 grads[first] += gx
             else:
-                gx0, gx1 = layer.backward(grads[index])
+                gx0, gx1 = layer.backward(ScalarOps, grads[index], values[index], values[first], values[second])
                 if checked and not ((nodes[first].constant or math.isfinite(gx0))
                                     and (nodes[second].constant or math.isfinite(gx1))):
                     raise ZeroDivisionError
@@ -227,13 +228,8 @@ def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
     inputs = bind(graph, values)
     if seed is not None:
         seed = _number("the seed gradient", seed)
-    with graph.lock:  # parse() shares graphs between callers, threads included
-        try:
-            node_values = forward(graph, inputs)
-            grads = backward(graph, node_values, seed)
-        finally:
-            if uses_arrays(graph, inputs):
-                graph.forget()  # the parse cache keeps the graph: it must not keep these arrays
+    node_values = forward(graph, inputs)  # layers keep no state: a shared graph needs no lock
+    grads = backward(graph, node_values, seed)
     result = Result(graph, inputs, node_values, grads)
     result.seed = seed
     return result

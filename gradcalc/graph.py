@@ -1,7 +1,6 @@
 """The layer graph: nodes in creation order, which is a topological order, and the builder that
 shares one node per variable and per identical subexpression."""
 
-import threading
 from functools import cached_property
 
 from gradcalc.errors import UnknownFunctionError
@@ -32,8 +31,6 @@ class Graph:
         self.variables = variables  # name -> node id, in order of first use
         self.bindings = bindings  # name -> value bound on the line itself (`a = 1`)
         self.output = output
-        # layers keep what backward needs between forward and backward: one evaluation at a time
-        self.lock = threading.Lock()
 
     @cached_property
     def forward_program(self) -> list:
@@ -70,7 +67,7 @@ class Graph:
     @cached_property
     def needs_arrays(self) -> bool:
         """Whether an array operation (sum, @, ...) forces numpy even for scalar inputs."""
-        return any(getattr(node.layer, "array_only", False) for node in self.nodes)
+        return any(node.layer.array_only for node in self.nodes)
 
     @cached_property
     def finite_checkpoints(self) -> frozenset:
@@ -79,7 +76,7 @@ class Graph:
         (sigmoid(inf) = 1). Anywhere else a non-finite value would reach one of these."""
         points = {self.output}
         for node in self.nodes:
-            if getattr(node.layer, "hides_infinity", False):
+            if node.layer.hides_infinity:
                 points.update(i for i in node.inputs if self.nodes[i].inputs)
         return frozenset(points)
 
@@ -87,17 +84,6 @@ class Graph:
     def value_template(self) -> list:
         """Per node: the constant's value, None elsewhere (copied at the start of each forward)."""
         return [getattr(node.layer, "value", None) if not node.inputs else None for node in self.nodes]
-
-    def forget(self) -> None:
-        """Drop what the layers kept for backward (their parameters, such as an axis, stay)."""
-        for node in self.nodes:
-            if node.inputs:
-                layer = node.layer
-                keep = getattr(layer, "params", ())
-                for cls in type(layer).__mro__:
-                    for name in getattr(cls, "__slots__", ()):
-                        if name not in keep and hasattr(layer, name):
-                            delattr(layer, name)
 
     def text(self, node: Node) -> str:
         """The node's source text as written (whitespace collapsed, long text shortened)."""
@@ -111,7 +97,7 @@ class Graph:
 
 def _inlined(layer):
     """The class of a layer the scalar loops compute themselves, else None."""
-    return type(layer) if getattr(layer, "inlined", False) else None
+    return type(layer) if layer.inlined else None
 
 
 class Ref:
@@ -201,12 +187,12 @@ class GraphBuilder:
             raise UnknownFunctionError(
                 f"unknown function '{function}'", source=self.source, span=(start, name_end),
                 hint=f"known functions: {', '.join(FUNCTIONS)} (log is the natural log)")
-        arity = getattr(layer_class, "arity", 1)
-        if getattr(layer_class, "takes_axis", False) and len(operands) == 2:
+        arity = layer_class.arity
+        if layer_class.takes_axis and len(operands) == 2:
             return self._reduce(function, layer_class, operands, start, end)
         if len(operands) != arity:
             usage = {1: f"{function}(x)", 2: f"{function}(x, y)"}[arity]
-            if getattr(layer_class, "takes_axis", False):
+            if layer_class.takes_axis:
                 usage += f" or {function}(x, axis)"
             raise UnknownFunctionError(
                 f"{function}() takes {arity} argument{'s' if arity > 1 else ''}, {len(operands)} given",

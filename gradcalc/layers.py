@@ -1,142 +1,140 @@
-"""One class per operation: forward(*inputs) caches what backward needs; backward(gy) returns one
-gradient per input and never mutates gy. REGISTRY maps grammar names to layer classes.
+"""One class per operation, each declared through `Layer`, whose hooks are documented once there.
+REGISTRY maps grammar names to layer classes.
+
+Layers hold no per-evaluation state. `backward(ops, gy, y, *xs)` receives the upstream gradient,
+the layer's output and its inputs, and returns one gradient per input; it is written with Python
+operators and the functions of `ops` only, so the same rule runs on floats (`ScalarOps`), numpy
+arrays (`ArrayOps`) and graph terms (`gradcalc.symbolic.GraphOps`, which builds the derivative as
+a graph: higher orders and formulas).
 
 Scalars are Python floats and use the math module: numpy's scalar ufuncs cost several times more
-per operation, and a scalar expression should not pay for array machinery. When a value is an
-array, the evaluator calls `forward_array`/`backward_array` where a layer has them (numpy, imported
-only then) and `forward`/`backward` otherwise: + - * and negation are the same code for both.
-Array gradients may come back in the broadcast shape; the evaluator sums them back to each input's
-shape, in one place.
+per operation. Array gradients may come back in the broadcast shape; the evaluator sums them back
+to each input's shape, in one place.
 """
 
 import math
 import operator
 
-from gradcalc.array_layers import Dot, LogSumExp, MatMul, Max, Mean, Min, Softmax, Sum, Transpose
+from gradcalc.array_layers import (
+    BroadcastLike,
+    Dot,
+    LogSumExp,
+    MatMul,
+    MatMulGrad,
+    Max,
+    Mean,
+    Min,
+    Softmax,
+    Spread,
+    Sum,
+    SumLike,
+    Transpose,
+    Winners,
+)
 from gradcalc.errors import DomainError
 from gradcalc.formatting import format_number
+from gradcalc.layer import Layer
 from gradcalc.numeric import numpy, refuse, times
+from gradcalc.ops import ArrayOps
 
 
-class Input:
+class Input(Layer):
     """A variable: a leaf whose value comes from the caller or from a binding on the line."""
 
     __slots__ = ('name',)
+    arity = 0
 
     def __init__(self, name: str):
         self.name = name
 
 
-class Constant:
+class Constant(Layer):
     """A numeric literal: a leaf with a fixed value."""
 
     __slots__ = ('value',)
+    arity = 0
 
     def __init__(self, value: float):
         self.value = value
 
 
-class Plus:
+class Plus(Layer):
     """x + y."""
 
     __slots__ = ()
+    symbol, arity, inlined = "+", 2, True
+    forward = staticmethod(operator.add)
 
-    symbol = "+"
-
-    inlined = True  # the scalar loops compute x + y and (gy, gy) themselves: a call costs more
-
-    forward = staticmethod(operator.add)  # x + y (for arrays; the scalar loops add inline)
-
-    def backward(self, gy):
+    def backward(self, ops, gy, y, x0, x1):
         return gy, gy
 
 
-class Minus:
+class Minus(Layer):
     """x - y."""
 
     __slots__ = ()
+    symbol, arity = "-", 2
+    forward = staticmethod(operator.sub)
 
-    symbol = "-"
-
-    forward = staticmethod(operator.sub)  # x - y
-
-    def backward(self, gy):
+    def backward(self, ops, gy, y, x0, x1):
         return gy, -gy
 
 
-class Multiply:
+class Multiply(Layer):
     """x * y."""
 
-    __slots__ = ('x', 'y')
+    __slots__ = ()
+    symbol, arity, inlined = "*", 2, True
+    forward = staticmethod(operator.mul)
 
-    symbol = "*"
+    def backward(self, ops, gy, y, x0, x1):
+        return gy * x1, gy * x0
 
-    inlined = True  # the scalar loops compute x * y and (gy * y, gy * x) themselves: a call costs more
-
-    def forward(self, x, y):
-        self.x, self.y = x, y
-        return x * y
-
-    def backward_array(self, gy):
-        return times(gy, self.y, self.x), times(gy, self.x, self.y)
-
-    def backward(self, gy):
-        return gy * self.y, gy * self.x
+    def backward_array(self, gy, y, x0, x1):
+        # a scalar factor's gradient as one dot product, and no copy for a gradient of ones
+        return times(gy, x1, x0), times(gy, x0, x1)
 
 
-class Divide:
+class Divide(Layer):
     """x / y."""
 
-    hides_infinity = True  # an inf or nan input can give a finite value: check it first
-
-    __slots__ = ('y', 'out')
-
-    symbol = "/"
+    __slots__ = ()
+    symbol, arity = "/", 2
+    hides_infinity = True
 
     def forward(self, x, y):
         if y == 0:
             raise DomainError("division by zero: the divisor is 0")
-        self.y = y
-        self.out = x / y
-        return self.out
+        return x / y
 
     def forward_array(self, x, y):
-        self.y = y
-        self.out = x / y
-        return self.out
+        return x / y
 
     def domain(self, x, y):
-        """Raise DomainError if a non-finite result came from leaving the domain."""
         refuse(numpy().equal(y, 0), y, "division by zero: the divisor is 0{at}")
 
-    def backward(self, gy):
-        gx = gy / self.y
-        return gx, -gx * self.out  # d(x/y)/dy = -x/y**2 = -(1/y)(x/y)
+    def backward(self, ops, gy, y, x0, x1):
+        gx = gy / x1
+        return gx, -gx * y  # d(x/y)/dy = -x/y**2 = -(1/y)(x/y)
 
 
-class Negate:
+class Negate(Layer):
     """-x."""
 
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
     __slots__ = ()
+    symbol, keeps_finite = "-", True
+    forward = staticmethod(operator.neg)
 
-    symbol = "-"
-
-    forward = staticmethod(operator.neg)  # -x
-
-    def backward(self, gy):
+    def backward(self, ops, gy, y, x):
         return (-gy,)
 
 
-class Power:
+class Power(Layer):
     """x ** y (also written x ^ y)."""
 
-    hides_infinity = True  # an inf or nan input can give a finite value: check it first
-
-    __slots__ = ('x', 'y', 'out')
-
-    symbol = "**"
+    __slots__ = ()
+    symbol, arity = "**", 2
+    hides_infinity = True
 
     def forward(self, x, y):
         if x < 0 and not float(y).is_integer():
@@ -144,104 +142,70 @@ class Power:
                               "is not an integer; a non-integer power needs a positive base")
         if x == 0 and y < 0:
             raise DomainError(f"0 cannot be raised to a negative power ({format_number(y)})")
-        self.x, self.y = x, y
-        self.out = x ** y
-        return self.out
+        return x ** y
 
     def forward_array(self, x, y):
-        np = numpy()
-        self.x, self.y = x, y
-        self.out = np.power(x, y)
-        return self.out
+        return numpy().power(x, y)
 
     def domain(self, x, y):
-        """Raise DomainError if a non-finite result came from leaving the domain."""
         np = numpy()
         refuse((np.less(x, 0) & (np.mod(y, 1) != 0)), x, "the base is {value}{at} and the exponent "
-                "is not an integer; a non-integer power needs a positive base")
+               "is not an integer; a non-integer power needs a positive base")
         refuse(np.equal(x, 0) & np.less(y, 0), y, "0 cannot be raised to a negative power ({value}){at}")
 
-    def backward_array(self, gy):
-        np = numpy()
-        x, y = self.x, self.y
-        gx = np.where(np.equal(y, 0), 0.0, gy * y * np.power(x, y - 1.0))
-        gexp = np.where(np.greater(x, 0), gy * self.out * np.log(np.where(np.greater(x, 0), x, 1.0)),
-                        np.where(np.equal(x, 0) & np.greater(y, 0), 0.0, np.nan))
-        return gx, gexp
-
-    def backward(self, gy):
-        x, y = self.x, self.y
-        gx = 0.0 if y == 0 else gy * y * x ** (y - 1)
-        if x > 0:
-            gexp = gy * self.out * math.log(x)
-        elif x == 0 and y > 0:
-            gexp = 0.0  # 0**y is flat in y for y > 0
-        else:
-            gexp = math.nan  # d/dy of x**y is not real for x < 0; only used if y has a variable
-        return gx, gexp
+    def backward(self, ops, gy, y, x0, x1):
+        # d/dy x**y = x**y ln x: 0 at x = 0 (0**y is flat for y > 0), nan for x < 0 (not real)
+        return gy * ops.power_slope(x0, x1), gy * ops.xlogy(y, x0)
 
 
-class Exp:
+class Exp(Layer):
     """exp(x)."""
 
-    hides_infinity = True  # an inf or nan input can give a finite value: check it first
-
-    __slots__ = ('out',)
-
-    def forward(self, x):
-        self.out = math.exp(x)
-        return self.out
+    __slots__ = ()
+    hides_infinity = True
+    forward = staticmethod(math.exp)
 
     def forward_array(self, x):
-        self.out = numpy().exp(x)
-        return self.out
+        return numpy().exp(x)
 
-    def backward_array(self, gy):
-        return (times(gy, self.out),)
+    def backward(self, ops, gy, y, x):
+        return (gy * y,)
 
-    def backward(self, gy):
-        return (gy * self.out,)
+    def backward_array(self, gy, y, x):
+        return (times(gy, y),)
 
 
-class Ln:
+class Ln(Layer):
     """ln(x), the natural logarithm (also written log(x))."""
 
-    __slots__ = ('x',)
+    __slots__ = ()
 
     def forward(self, x):
         if x <= 0:
             raise DomainError(f"argument is {format_number(x)}, ln needs a positive number")
-        self.x = x
         return math.log(x)
 
     def forward_array(self, x):
-        self.x = x
         return numpy().log(x)
 
     def domain(self, x):
-        """Raise DomainError if a non-finite result came from leaving the domain."""
         refuse(numpy().less_equal(x, 0), x, "argument is {value}{at}, ln needs a positive number")
 
-    def backward(self, gy):
-        return (gy / self.x,)
+    def backward(self, ops, gy, y, x):
+        return (gy / x,)
 
 
-class Sigmoid:
+class Sigmoid(Layer):
     """1 / (1 + exp(-x)), computed without overflow for any x."""
 
-    hides_infinity = True  # an inf or nan input can give a finite value: check it first
-
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    __slots__ = ('out',)
+    __slots__ = ()
+    hides_infinity = keeps_finite = True
 
     def forward(self, x):
         if x >= 0:
-            self.out = 1.0 / (1.0 + math.exp(-x))
-        else:
-            z = math.exp(x)  # exp(-x) would overflow for x < -709
-            self.out = z / (1.0 + z)
-        return self.out
+            return 1.0 / (1.0 + math.exp(-x))
+        z = math.exp(x)  # exp(-x) would overflow for x < -709
+        return z / (1.0 + z)
 
     def forward_array(self, x):
         np = numpy()
@@ -251,153 +215,169 @@ class Sigmoid:
         out = np.exp(np.negative(x))
         out += 1.0
         if isinstance(out, np.ndarray):
-            np.reciprocal(out, out=out)  # in place on this layer's own temporary
+            np.reciprocal(out, out=out)  # in place on this call's own temporary
         else:
             out = 1.0 / out  # a numpy scalar: nothing to write into
-        self.out = out
         return out
 
-    def backward_array(self, gy):
-        gx = 1.0 - self.out
-        gx *= self.out
+    def backward(self, ops, gy, y, x):
+        return (gy * (y * (1.0 - y)),)
+
+    def backward_array(self, gy, y, x):
+        gx = 1.0 - y  # three passes in place instead of three temporaries
+        gx *= y
         gx *= gy
         return (gx,)
 
-    def backward(self, gy):
-        return (gy * self.out * (1.0 - self.out),)
 
-
-class ReLU:
+class ReLU(Layer):
     """max(x, 0); its derivative at 0 is taken as 0, as in PyTorch."""
 
-    hides_infinity = True  # an inf or nan input can give a finite value: check it first
-
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    kink = True  # the slope jumps at 0: finite differences across it are meaningless
-    __slots__ = ('positive',)
+    __slots__ = ()
+    hides_infinity = keeps_finite = kink = True
 
     def forward(self, x):
-        self.positive = x > 0
-        return x if self.positive else 0.0
+        return x if x > 0 else 0.0
 
     def forward_array(self, x):
-        self.positive = numpy().greater(x, 0)
-        return numpy().where(self.positive, x, 0.0)
+        return numpy().where(numpy().greater(x, 0), x, 0.0)
 
-    def backward_array(self, gy):
-        return (numpy().where(self.positive, gy, 0.0),)
-
-    def backward(self, gy):
-        return (gy if self.positive else 0.0,)
+    def backward(self, ops, gy, y, x):
+        return (gy * ops.step(x),)
 
 
-class Sqrt:
+class Sqrt(Layer):
     """sqrt(x)."""
 
-    __slots__ = ('out',)
+    __slots__ = ()
 
     def forward(self, x):
         if x < 0:
             raise DomainError(f"argument is {format_number(x)}, sqrt needs a number >= 0")
-        self.out = math.sqrt(x)
-        return self.out
+        return math.sqrt(x)
 
     def forward_array(self, x):
-        self.out = numpy().sqrt(x)
-        return self.out
+        return numpy().sqrt(x)
 
     def domain(self, x):
-        """Raise DomainError if a non-finite result came from leaving the domain."""
         refuse(numpy().less(x, 0), x, "argument is {value}{at}, sqrt needs a number >= 0")
 
-    def backward(self, gy):
-        return (gy / (2.0 * self.out),)
+    def backward(self, ops, gy, y, x):
+        return (gy / (2.0 * y),)
 
 
-class Tanh:
+class Tanh(Layer):
     """tanh(x)."""
 
-    hides_infinity = True  # an inf or nan input can give a finite value: check it first
-
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    __slots__ = ('out',)
-
-    def forward(self, x):
-        self.out = math.tanh(x)
-        return self.out
+    __slots__ = ()
+    hides_infinity = keeps_finite = True
+    forward = staticmethod(math.tanh)
 
     def forward_array(self, x):
-        self.out = numpy().tanh(x)
-        return self.out
+        return numpy().tanh(x)
 
-    def backward(self, gy):
-        return (gy * (1.0 - self.out * self.out),)
+    def backward(self, ops, gy, y, x):
+        return (gy * (1.0 - y * y),)
 
 
-class Sin:
+class Sin(Layer):
     """sin(x)."""
 
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    __slots__ = ('x',)
-
-    def forward(self, x):
-        self.x = x
-        return math.sin(x)
+    __slots__ = ()
+    keeps_finite = True
+    forward = staticmethod(math.sin)
 
     def forward_array(self, x):
-        self.x = x
         return numpy().sin(x)
 
-    def backward_array(self, gy):
-        return (gy * numpy().cos(self.x),)
-
-    def backward(self, gy):
-        return (gy * math.cos(self.x),)
+    def backward(self, ops, gy, y, x):
+        return (gy * ops.cos(x),)
 
 
-class Cos:
+class Cos(Layer):
     """cos(x)."""
 
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    __slots__ = ('x',)
-
-    def forward(self, x):
-        self.x = x
-        return math.cos(x)
+    __slots__ = ()
+    keeps_finite = True
+    forward = staticmethod(math.cos)
 
     def forward_array(self, x):
-        self.x = x
         return numpy().cos(x)
 
-    def backward_array(self, gy):
-        return (-gy * numpy().sin(self.x),)
-
-    def backward(self, gy):
-        return (-gy * math.sin(self.x),)
+    def backward(self, ops, gy, y, x):
+        return (-gy * ops.sin(x),)
 
 
-class Abs:
+class Abs(Layer):
     """|x|; its derivative at 0 is taken as 0, as in PyTorch."""
 
-    keeps_finite = True  # finite inputs give a finite value and gradient
-
-    kink = True
-    __slots__ = ('sign',)
-
-    def forward(self, x):
-        self.sign = (x > 0) - (x < 0)
-        return abs(x)
+    __slots__ = ()
+    keeps_finite = kink = True
+    forward = staticmethod(abs)
 
     def forward_array(self, x):
-        self.sign = numpy().sign(x)
         return numpy().abs(x)
 
-    def backward(self, gy):
-        return (gy * self.sign,)
+    def backward(self, ops, gy, y, x):
+        return (gy * ops.sign(x),)
+
+
+class Sign(Layer):
+    """sign(x): -1, 0 or 1 (sign(0) = 0); its derivative is 0 (at 0 too, as abs'(0) = 0)."""
+
+    __slots__ = ()
+    keeps_finite = kink = True
+
+    def forward(self, x):
+        return float((x > 0) - (x < 0))
+
+    def forward_array(self, x):
+        return numpy().sign(x)
+
+    def backward(self, ops, gy, y, x):
+        return (0.0 * gy,)
+
+
+class Step(Layer):
+    """step(x), the Heaviside step: 1 for x > 0, else 0 (step(0) = 0, as relu'(0) = 0)."""
+
+    __slots__ = ()
+    keeps_finite = kink = True
+
+    def forward(self, x):
+        return 1.0 if x > 0 else 0.0
+
+    def forward_array(self, x):
+        return numpy().greater(x, 0).astype(float)
+
+    def backward(self, ops, gy, y, x):
+        return (0.0 * gy,)
+
+
+class XLogY(Layer):
+    """xlogy(x, y) = x * ln(y), and 0 where x = 0 (as scipy and torch): d/dt y**t is xlogy(y**t, y)."""
+
+    __slots__ = ()
+    arity = 2
+
+    def forward(self, x, y):
+        if x == 0:
+            return 0.0
+        if y <= 0:
+            raise DomainError(f"the second argument is {format_number(y)}, xlogy needs a positive "
+                              "number where the first is not 0")
+        return x * math.log(y)
+
+    def forward_array(self, x, y):
+        return ArrayOps.xlogy(x, y)
+
+    def domain(self, x, y):
+        np = numpy()
+        refuse(np.not_equal(x, 0) & np.less_equal(y, 0), y, "the second argument is {value}{at}, "
+               "xlogy needs a positive number where the first is not 0")
+
+    def backward(self, ops, gy, y, x0, x1):
+        return gy * ops.log(x1), gy * x0 / x1
 
 
 REGISTRY = {
@@ -417,6 +397,9 @@ REGISTRY = {
     "sin": Sin,
     "cos": Cos,
     "abs": Abs,
+    "sign": Sign,
+    "step": Step,
+    "xlogy": XLogY,
     "matmul": MatMul,
     "dot": Dot,
     "sum": Sum,
@@ -426,7 +409,12 @@ REGISTRY = {
     "transpose": Transpose,
     "softmax": Softmax,
     "logsumexp": LogSumExp,
+    "_spread": Spread,
+    "_sum_like": SumLike,
+    "_winners": Winners,
+    "_matmul_grad": MatMulGrad,
+    "_broadcast_like": BroadcastLike,
 }
 
-# Names callable as f(x): every registry entry that is not an operator symbol.
-FUNCTIONS = tuple(name for name, layer in REGISTRY.items() if not getattr(layer, "symbol", None))
+# Names callable as f(x): every registry entry that is not an operator symbol nor internal.
+FUNCTIONS = tuple(name for name, layer in REGISTRY.items() if not layer.symbol and not layer.internal)

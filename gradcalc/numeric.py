@@ -61,3 +61,21 @@ def times(gy, factor, target=None):
         np = numpy()
         return float(np.sum(factor)) if ones else float(np.vdot(gy, factor))
     return factor if ones else gy * factor
+
+
+def unbroadcast(gradient, shape: tuple):
+    """Sum a gradient of a broadcast result back to the shape of the input it belongs to (or
+    broadcast a scalar gradient up to it)."""
+    np = numpy()
+    if np.shape(gradient) == shape:
+        return gradient
+    gradient = np.asarray(gradient)
+    if gradient.ndim < len(shape):
+        gradient = np.broadcast_to(gradient, np.broadcast_shapes(gradient.shape, shape))
+    extra = gradient.ndim - len(shape)
+    if extra > 0:
+        gradient = gradient.sum(axis=tuple(range(extra)))
+    stretched = tuple(axis for axis, size in enumerate(shape) if size == 1 and gradient.shape[axis] != 1)
+    if stretched:
+        gradient = gradient.sum(axis=stretched, keepdims=True)
+    return gradient if shape else float(gradient)

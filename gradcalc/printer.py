@@ -28,9 +28,9 @@ def to_text(graph: Graph) -> str:
             text = layer.name
         elif isinstance(layer, Constant):
             text = _number(layer.value)
-        elif getattr(layer, "symbol", None) and len(operands) == 2:
+        elif layer.symbol and len(operands) == 2:
             text = f"({operands[0]} {layer.symbol} {operands[1]})"
-        elif getattr(layer, "symbol", None):
+        elif layer.symbol:
             text = f"({layer.symbol}{operands[0]})"
         else:
             if getattr(layer, "axis", None) is not None:

@@ -1,0 +1,39 @@
+"""The base class every operation is declared through: each hook documented once, here."""
+
+
+class Layer:
+    """Base of every operation. The class attributes and methods below are its hooks; a layer
+    overrides only those that differ from these defaults."""
+
+    __slots__ = ()
+
+    symbol = None  # the infix operator ("+", "@") when the grammar writes it between operands
+    arity = 1  # how many inputs the operation takes
+    params = ()  # names of constructor parameters (an axis): part of a node's identity
+    array_only = False  # needs numpy even when every input is a scalar (sum, @)
+    takes_axis = False  # accepts an integer axis as a second argument: sum(x, 1)
+    hides_infinity = False  # an inf or nan input can give a finite value (sigmoid(inf) = 1): check inputs
+    keeps_finite = False  # finite inputs always give a finite value and gradient: never a culprit
+    kink = False  # the slope jumps (relu at 0): finite differences across it are meaningless
+    inlined = False  # the scalar loops compute it themselves (x + y, x * y): a call costs more
+    internal = False  # built only inside derivative graphs; not a function of the language
+
+    def forward(self, *xs):
+        """The value at scalar inputs (floats); raises DomainError outside the domain."""
+        raise NotImplementedError
+
+    def forward_array(self, *xs):
+        """The value at numpy inputs; leaving the domain gives inf/nan, which `domain` explains."""
+        return self.forward(*xs)
+
+    def domain(self, *xs):
+        """Raise DomainError naming the first element outside the domain (arrays); default: none."""
+
+    def backward(self, ops, gy, y, *xs):
+        """One gradient per input (None: no gradient flows there), written in `ops`."""
+        raise NotImplementedError
+
+    backward_array = None  # optional numpy fast path, (gy, y, *xs) -> gradients; held to backward by a test
+
+    def parameters(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.params)

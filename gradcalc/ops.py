@@ -1,0 +1,153 @@
+"""The namespaces derivative rules are written in: the same names over floats, numpy arrays and
+graph terms. A layer's `backward(ops, gy, y, *xs)` calls only Python operators and these
+functions, so one rule is today's numeric backward (`ScalarOps`, `ArrayOps`) and, run with
+`gradcalc.symbolic.GraphOps`, builds the derivative as a graph.
+
+Every function here is total: where a derivative is infinite or undefined it returns inf or nan
+instead of raising (the evaluator reports a non-finite gradient only where a variable needs it;
+a constant base's infinite derivative in `0**0.5` is nobody's concern).
+"""
+
+import math
+
+from gradcalc.numeric import numpy, spread, unbroadcast
+
+
+class ScalarOps:
+    """The rule namespace over Python floats (the math module: numpy scalars cost more per call)."""
+
+    exp = staticmethod(math.exp)
+    sin = staticmethod(math.sin)
+    cos = staticmethod(math.cos)
+    tanh = staticmethod(math.tanh)
+
+    @staticmethod
+    def log(x):
+        return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+    @staticmethod
+    def sqrt(x):
+        return math.sqrt(x) if x >= 0 else math.nan
+
+    @staticmethod
+    def sign(x):
+        return float((x > 0) - (x < 0))
+
+    @staticmethod
+    def step(x):
+        return 1.0 if x > 0 else 0.0
+
+    @staticmethod
+    def power_slope(x, y):
+        """y * x**(y - 1), the derivative of x**y in x; 0 where y == 0 (x**0 is flat)."""
+        if y == 0:
+            return 0.0
+        try:
+            return y * x ** (y - 1)
+        except ZeroDivisionError:  # 0 ** negative: the slope is infinite
+            return math.inf
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def xlogy(x, y):
+        """x * ln(y), 0 where x == 0 (the derivative of y**t in t, times y**t, at y = 0)."""
+        if x == 0:
+            return 0.0
+        return x * math.log(y) if y > 0 else math.nan
+
+
+class ArrayOps:
+    """The rule namespace over numpy arrays (and numpy scalars); shapes follow numpy's rules."""
+
+    @staticmethod
+    def exp(x):
+        return numpy().exp(x)
+
+    @staticmethod
+    def sin(x):
+        return numpy().sin(x)
+
+    @staticmethod
+    def cos(x):
+        return numpy().cos(x)
+
+    @staticmethod
+    def tanh(x):
+        return numpy().tanh(x)
+
+    @staticmethod
+    def log(x):
+        return numpy().log(x)
+
+    @staticmethod
+    def sqrt(x):
+        return numpy().sqrt(x)
+
+    @staticmethod
+    def sign(x):
+        return numpy().sign(x)
+
+    @staticmethod
+    def step(x):
+        return numpy().greater(x, 0).astype(float)
+
+    @staticmethod
+    def power_slope(x, y):
+        np = numpy()
+        return np.where(np.equal(y, 0), 0.0, y * np.power(x, np.subtract(y, 1.0)))
+
+    @staticmethod
+    def xlogy(x, y):
+        np = numpy()
+        return np.where(np.equal(x, 0), 0.0, x * np.log(np.where(np.equal(x, 0), 1.0, y)))
+
+    @staticmethod
+    def spread(gy, x, axis=None, mean=False):
+        """gy broadcast back over the `axis` that a sum (or mean) of x reduced."""
+        np = numpy()
+        g = spread(gy, np.shape(x), axis)
+        return g / (np.size(x) if axis is None else np.shape(x)[axis]) if mean else g
+
+    @staticmethod
+    def sum(x, axis=None):
+        return numpy().sum(x, axis=axis)
+
+    @staticmethod
+    def mean(x, axis=None):
+        return numpy().mean(x, axis=axis)
+
+    @staticmethod
+    def transpose(x):
+        return numpy().transpose(x)
+
+    @staticmethod
+    def winners(x, axis=None, pick="max"):
+        """Where x attains its max (or min) along `axis`, ties sharing 1 evenly."""
+        np = numpy()
+        x = np.asarray(x, dtype=float)
+        hit = x == getattr(np, pick)(x, axis=axis, keepdims=True)
+        return hit / np.sum(hit, axis=axis, keepdims=True)
+
+    @staticmethod
+    def matmul(x, y):
+        return numpy().matmul(x, y)
+
+    @staticmethod
+    def matmul_grad(gy, x, y, side):
+        """The gradient of x @ y for x (side 0) or y (side 1), vectors as rows or columns."""
+        np = numpy()
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if side == 0:
+            return np.outer(gy, y) if y.ndim == 1 and x.ndim == 2 else (gy * y if y.ndim == 1 else gy @ y.T)
+        return np.outer(x, gy) if x.ndim == 1 and y.ndim == 2 else (gy * x if x.ndim == 1 else x.T @ gy)
+
+    @staticmethod
+    def sum_like(g, x):
+        """g summed back to the shape of x, where broadcasting stretched x."""
+        return unbroadcast(g, numpy().shape(x))
+
+    @staticmethod
+    def broadcast_like(g, x):
+        np = numpy()
+        return np.broadcast_to(g, np.broadcast_shapes(np.shape(g), np.shape(x)))
