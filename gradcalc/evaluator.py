@@ -214,7 +214,9 @@ def _at(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, valu
         message += f" (inputs: {inputs})"
     hint = ("choose a point inside the function's domain" if kind is DomainError
             else "choose a point where the values stay within floating-point range")
-    return kind(message, source=graph.source, span=node.span, hint=hint)
+    error = kind(message, source=graph.source, span=node.span, hint=hint)
+    error.node = node.id  # derivative graphs map it back to the expression's node
+    return error
 
 
 def _describe(value) -> str:

@@ -87,6 +87,8 @@ class Graph:
 
     def text(self, node: Node) -> str:
         """The node's source text as written (whitespace collapsed, long text shortened)."""
+        if node.span is None:  # a node of a derivative graph: no text of its own
+            return f"∂{type(node.layer).__name__}"
         return shorten(self.source, *node.span)
 
     def label(self, node: Node) -> str:

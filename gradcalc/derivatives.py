@@ -1,0 +1,303 @@
+"""Derivatives beyond the gradient: every partial of order 2..N, Jacobians, Jacobian- and
+Hessian-vector products, and the derivative as a formula.
+
+Order N differentiates the expression N - 1 times as a graph (gradcalc.symbolic) and takes the
+last order numerically by reverse sweeps of that graph: a Hessian costs one symbolic gradient and
+one sweep per variable, O(n·m), never O(n²·m). Like the gradient, everything differentiates the
+scalar sum(seed · output): the output itself when it is a scalar.
+"""
+
+from itertools import combinations_with_replacement, permutations
+
+from gradcalc.errors import EvaluationError, NonFiniteError, UsageError
+from gradcalc.evaluator import backward, bind, forward, uses_arrays
+from gradcalc.formatting import format_number
+from gradcalc.graph import Graph
+from gradcalc.symbolic import DerivativeBuilder, Term
+
+MAX_ORDER = 10
+_SEED, _COTANGENT = "@seed", "@u"
+
+
+def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None) -> dict:
+    """{k: derivatives of order k as nested dicts keyed by variable name, k levels deep} for
+    k = 2..order (symmetric entries repeated, arrays for array variables)."""
+    if not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"--order {order}: the order must be between 1 and {MAX_ORDER}")
+    inputs = bind(graph, values)
+    names = _names(graph, wrt)
+    arrays = uses_arrays(graph, inputs)
+    if order >= 3 and any(hasattr(inputs[name], "shape") for name in names):
+        raise UsageError(f"derivatives of order {order} need scalar variables; array variables go up to order 2",
+                         hint="use --hessian (order 2) or --hvp for array variables")
+    builder = DerivativeBuilder(graph, arrays)
+    inputs, seed_term = _seeded(graph, builder, inputs, seed)
+    # symbolic levels 1..order-1, over sorted multi-indices (mixed partials are symmetric)
+    terms = {(): Term(builder, graph.output)}
+    for level in range(1, order):
+        deeper = {}
+        for alpha, term in terms.items():
+            rest = names[alpha[-1]:] if alpha else names
+            found = {} if term is None else builder.gradient(term.id, rest, seed_term if level == 1 else 1.0)
+            for offset, name in enumerate(rest):
+                deeper[alpha + (names.index(name),)] = found.get(name)
+        terms = deeper
+    live = [term for term in terms.values() if term is not None]
+    dgraph, ids, origins = builder.finish(live or [Term(builder, graph.output)])
+    node_values = _run(forward, dgraph, origins, graph, order, dgraph, inputs)
+    position = dict(zip((id(term) for term in live), ids))
+    values_by_index = {}
+    for alpha, term in terms.items():
+        last = alpha[-1] if alpha else 0
+        for offset, name in enumerate(names[last:]):
+            index = alpha + (last + offset,)
+            values_by_index[index] = _zeros(inputs, [names[i] for i in index])
+        if term is None:
+            continue
+        output = position[id(term)]
+        view = Graph(dgraph.source, dgraph.nodes, dgraph.variables, dgraph.bindings, output)
+        value = node_values[output]
+        shape = getattr(value, "shape", ())
+        for element in _elements(shape):
+            seed_array = None
+            if shape:
+                import numpy as np
+
+                seed_array = np.zeros(shape)
+                seed_array[element] = 1.0
+            grads = _run(backward, view, origins, graph, order, view, node_values, seed_array)
+            for offset, name in enumerate(names[last:]):
+                gradient = grads[dgraph.variables[name]] if name in dgraph.variables else 0.0
+                block = values_by_index[alpha + (last + offset,)]
+                if shape:
+                    block[element] = gradient
+                else:
+                    values_by_index[alpha + (last + offset,)] = gradient
+    return {order: _nested(values_by_index, names, order, inputs)}
+
+
+def all_orders(graph: Graph, values: dict, order: int, wrt=None, seed=None) -> dict:
+    """{k: order-k derivatives} for k = 2..order, each computed as in `derivatives`."""
+    found = {}
+    for k in range(2, order + 1):
+        found.update(derivatives(graph, values, k, wrt, seed))
+    return found
+
+
+def jacobian(graph: Graph, values: dict, wrt=None) -> dict:
+    """{name: ∂output/∂name of shape shape(output) + shape(name)}, one reverse sweep per element of
+    the output (the gradient itself for a scalar output)."""
+    import numpy as np
+
+    inputs = bind(graph, values)
+    names = _names(graph, wrt)
+    node_values = forward(graph, inputs)
+    output = node_values[graph.output]
+    shape = np.shape(output)
+    blocks = {name: np.zeros(shape + np.shape(inputs[name])) for name in names}
+    for element in _elements(shape):
+        seed = None
+        if shape:
+            seed = np.zeros(shape)
+            seed[element] = 1.0
+        grads = backward(graph, node_values, seed)
+        for name in names:
+            blocks[name][element] = grads[graph.variables[name]]
+    return {name: (float(block) if not block.shape else block) for name, block in blocks.items()}
+
+
+def jvp(graph: Graph, values: dict, direction: dict):
+    """J·v, the derivative of the output along `direction` (missing variables: 0), of the output's
+    shape. The reverse pass is linear in its seed u; differentiating <J^T u, v> in u gives J v:
+    one symbolic gradient and one sweep, O(m), without forming J."""
+    inputs = bind(graph, values)
+    direction = _direction(graph, inputs, direction)
+    arrays = uses_arrays(graph, inputs)
+    builder = DerivativeBuilder(graph, arrays)
+    node_values = forward(graph, inputs)
+    u = builder.input(_COTANGENT)
+    inputs = {**inputs, _COTANGENT: _ones_like(node_values[graph.output])}
+    total, inputs = _along(builder, builder.gradient(graph.output, list(direction), u), direction, inputs, arrays)
+    if total is None:
+        return 0.0 * inputs[_COTANGENT]
+    dgraph, ids, origins = builder.finish([total])
+    dvalues = _run(forward, dgraph, origins, graph, 2, dgraph, inputs)
+    grads = _run(backward, dgraph, origins, graph, 2, dgraph, dvalues)
+    return grads[dgraph.variables[_COTANGENT]]
+
+
+def hvp(graph: Graph, values: dict, direction: dict, seed=None) -> dict:
+    """{name: (H v)[name]}, the Hessian of sum(seed · output) times `direction`, without forming H:
+    the gradient as a graph, then one sweep of <gradient, v>."""
+    inputs = bind(graph, values)
+    direction = _direction(graph, inputs, direction)
+    arrays = uses_arrays(graph, inputs)
+    builder = DerivativeBuilder(graph, arrays)
+    inputs, seed_term = _seeded(graph, builder, inputs, seed)
+    names = _names(graph, None)
+    total, inputs = _along(builder, builder.gradient(graph.output, list(direction), seed_term), direction,
+                           inputs, arrays)
+    if total is None:
+        return {name: _zeros(inputs, [name]) for name in names}
+    dgraph, ids, origins = builder.finish([total])
+    dvalues = _run(forward, dgraph, origins, graph, 2, dgraph, inputs)
+    grads = _run(backward, dgraph, origins, graph, 2, dgraph, dvalues)
+    return {name: grads[dgraph.variables[name]] for name in names}
+
+
+def diff(graph: Graph, name: str, order: int = 1, latex: bool = False) -> str:
+    """The order-`order` derivative in `name` as a formula in gradcalc's syntax (or LaTeX)."""
+    from gradcalc.formula import to_formula
+
+    if not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"--order {order}: the order must be between 1 and {MAX_ORDER}")
+    if graph.needs_arrays:
+        raise UsageError("--diff prints derivatives of scalar expressions; array operations are not supported",
+                         hint="evaluate array derivatives at a point with --hessian or --jacobian")
+    _names(graph, [name])
+    builder = DerivativeBuilder(graph)
+    term = Term(builder, graph.output)
+    for _ in range(order):
+        term = builder.gradient(term.id, [name], 1.0)[name]
+        if term is None:
+            term = builder.constant(0.0)
+            break
+    dgraph, _, _ = builder.finish([term])
+    return to_formula(dgraph, latex=latex)
+
+
+def local_derivative_formulas(graph: Graph, node) -> list:
+    """∂node/∂input for each input of `node`, as formulas over the texts of the nodes involved."""
+    from gradcalc.formula import to_formula
+
+    builder = DerivativeBuilder(graph)
+    operands = [Term(builder, i) for i in node.inputs]
+    from gradcalc.symbolic import GraphOps
+
+    locals_ = node.layer.backward(GraphOps, 1.0, Term(builder, node.id), *operands)
+    texts = []
+    for term in locals_:
+        if term is None or not isinstance(term, Term):
+            texts.append(format_number(0.0 if term is None else term))
+            continue
+        dgraph, ids, origins = builder.finish([term])
+        atoms = {}
+        for new, old in enumerate(origins):
+            if dgraph.nodes[new].span is not None:  # a node of the expression itself: its own text
+                text = graph.text(graph.nodes[old])
+                atoms[new] = f"({text})" if graph.nodes[old].inputs else text
+        texts.append(to_formula(dgraph, atoms=atoms))
+    return texts
+
+
+def _names(graph: Graph, wrt) -> list:
+    if not wrt:
+        return sorted(graph.variables)
+    unknown = [name for name in wrt if name not in graph.variables]
+    if unknown:
+        known = ", ".join(sorted(graph.variables)) or "none"
+        raise UsageError(f"{unknown[0]}: the expression has no variable {unknown[0]}",
+                         hint=f"its variables are: {known}")
+    return list(dict.fromkeys(wrt))
+
+
+def _seeded(graph, builder, inputs, seed):
+    """(inputs with the seed bound, the seed term): 1 for a scalar output, an input for arrays."""
+    if not uses_arrays(graph, inputs):
+        return inputs, 1.0 if seed is None else seed
+    output = forward(graph, inputs)[graph.output]
+    if not hasattr(output, "shape"):
+        return inputs, 1.0 if seed is None else float(seed)
+    return {**inputs, _SEED: _ones_like(output) if seed is None else seed}, builder.input(_SEED)
+
+
+def _direction(graph, inputs, direction: dict) -> dict:
+    import numpy as np
+
+    _names(graph, list(direction))
+    checked = {}
+    for name, value in direction.items():
+        if np.shape(value) != np.shape(inputs[name]):
+            raise UsageError(f"the direction for {name} has shape {np.shape(value)}, {name} has shape "
+                             f"{np.shape(inputs[name])}")
+        checked[name] = value
+    return checked
+
+
+def _along(builder, gradients: dict, direction: dict, inputs: dict, arrays: bool):
+    """(the term <gradients, direction>, inputs with the direction bound)."""
+    total = None
+    for name, gradient in gradients.items():
+        if gradient is None:
+            continue
+        key = f"@v_{name}"
+        inputs = {**inputs, key: direction[name]}
+        product = gradient * builder.input(key)
+        if arrays:
+            from gradcalc.symbolic import GraphOps
+
+            product = GraphOps.sum(product)
+        total = product if total is None else total + product
+    return total, inputs
+
+
+def _run(step, dgraph, origins, graph, order, *arguments):
+    """forward or backward over a derivative graph; an error names the expression's node whose
+    derivative failed, with a caret under its text."""
+    try:
+        return step(*arguments)
+    except EvaluationError as error:
+        index = getattr(error, "node", None)
+        origin = origins[index] if index is not None and index < len(origins) else None
+        node = graph.nodes[origin if origin is not None else graph.output]
+        reason = error.message.split(": ", 1)[-1] if origin is not None and origin != index else error.message
+        raise NonFiniteError(f"{graph.text(node)}: its derivative of order {order} is not finite at this point"
+                             f" ({reason})", source=graph.source, span=node.span,
+                             hint="choose a point where the function is smooth") from None
+
+
+def _elements(shape):
+    if not shape:
+        return [()]
+    import numpy as np
+
+    return list(np.ndindex(shape))
+
+
+def _ones_like(value):
+    import numpy as np
+
+    return np.ones_like(value) if hasattr(value, "shape") else 1.0
+
+
+def _zeros(inputs, names):
+    import numpy as np
+
+    shape = sum((np.shape(inputs[name]) for name in names), ())
+    return np.zeros(shape) if shape else 0.0
+
+
+def _nested(values_by_index: dict, names: list, order: int, inputs: dict) -> dict:
+    """Every ordering of every sorted multi-index, as dicts `order` levels deep."""
+    import numpy as np
+
+    tree = {}
+    for index in combinations_with_replacement(range(len(names)), order):
+        value = values_by_index.get(index, 0.0)
+        for ordering in set(permutations(range(order))):
+            permuted = tuple(index[i] for i in ordering)
+            entry = value
+            if hasattr(value, "shape") and value.ndim:
+                entry = _permute_blocks(value, [np.ndim(inputs[names[i]]) for i in index], ordering)
+            level = tree
+            for i in permuted[:-1]:
+                level = level.setdefault(names[i], {})
+            level[names[permuted[-1]]] = entry if hasattr(entry, "shape") else float(entry)
+    return tree
+
+
+def _permute_blocks(value, ndims: list, ordering) -> object:
+    """A derivative block's axes reordered as its variables are (H[b][a] from H[a][b])."""
+    starts = [sum(ndims[:i]) for i in range(len(ndims))]
+    axes = [axis for i in ordering for axis in range(starts[i], starts[i] + ndims[i])]
+    return value.transpose(axes)

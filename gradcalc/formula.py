@@ -1,0 +1,105 @@
+"""A graph as a formula: gradcalc's own syntax (which parses back to the same values) or LaTeX.
+
+A node used more than once becomes a statement `t1 = ...;`, so the text grows with the number of
+nodes, never exponentially; everything else is written inline with as few parentheses as the
+grammar's precedences allow. One loop over the nodes in creation order, no recursion.
+"""
+
+from gradcalc.formatting import format_number
+from gradcalc.graph import Graph
+from gradcalc.layers import REGISTRY, Constant, Input, Negate, Power
+
+_NAMES = {}
+for _name, _layer in REGISTRY.items():
+    _NAMES.setdefault(_layer, _name)  # the first name wins: Ln prints as ln, not log
+
+# precedence of what a node prints as: higher binds tighter
+_SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5
+_BINARY = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "@": _PRODUCT, "**": _POWER}
+
+_LATEX_FUNCTIONS = {"exp": r"\exp", "ln": r"\ln", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
+                    "sigmoid": r"\sigma", "sign": r"\operatorname{sgn}", "step": r"\theta"}
+
+
+def to_formula(graph: Graph, latex: bool = False, atoms: dict | None = None) -> str:
+    """The output of `graph` as text; `atoms` names nodes to print as given (no statements then)."""
+    uses = [0] * len(graph.nodes)
+    for node in graph.nodes:
+        for index in node.inputs:
+            uses[index] += 1
+    taken = set(graph.variables)
+    counter, statements = 0, []
+    if atoms is None:
+        statements = [_statement(name, format_number(value), latex) for name, value in graph.bindings.items()]
+    texts = [("", _ATOM)] * len(graph.nodes)
+    for node in graph.nodes[: graph.output + 1]:
+        if atoms is not None and node.id in atoms:
+            texts[node.id] = (atoms[node.id], _ATOM)
+            continue
+        text = _node_text(node, [texts[i] for i in node.inputs], latex)
+        if atoms is None and uses[node.id] > 1 and node.inputs and node.id != graph.output:
+            counter += 1
+            while f"t{counter}" in taken:
+                counter += 1
+            name = f"t_{{{counter}}}" if latex else f"t{counter}"
+            statements.append(_statement(name, text[0], latex))
+            text = (name, _ATOM)
+        texts[node.id] = text
+    output = texts[graph.output][0]
+    if not statements:
+        return output
+    return (r" \\ ".join(statements) + r" \\ " + output) if latex else "; ".join([*statements, output])
+
+
+def _statement(name: str, text: str, latex: bool) -> str:
+    return f"{name} = {text}"
+
+
+def _node_text(node, operands: list, latex: bool) -> tuple[str, int]:
+    layer = node.layer
+    if isinstance(layer, Input):
+        return (_latex_name(layer.name) if latex else layer.name), _ATOM
+    if isinstance(layer, Constant):
+        text = format_number(layer.value)
+        return text, (_UNARY if layer.value < 0 else _ATOM)
+    if layer.internal:
+        raise ValueError(f"{type(layer).__name__} has no formula")  # array derivatives: callers refuse first
+    if isinstance(layer, Negate):
+        (operand, level), = operands
+        return "-" + _wrap(operand, level < _UNARY or operand.startswith("-"), latex), _UNARY
+    if layer.symbol:
+        (left, left_level), (right, right_level) = operands
+        level = _BINARY[layer.symbol]
+        if isinstance(layer, Power):
+            base = _wrap(left, left_level <= _POWER, latex)
+            exponent = right if latex else _wrap(right, right_level < _UNARY, latex)
+            return (f"{{{base}}}^{{{exponent}}}" if latex else f"{base}^{exponent}"), _POWER
+        if latex and layer.symbol == "/":
+            return rf"\frac{{{left}}}{{{right}}}", _ATOM
+        left = _wrap(left, left_level < level, latex)
+        right = _wrap(right, right_level <= level or right.startswith("-"), latex)
+        symbol = {"*": r" \cdot ", "@": r" \cdot "}.get(layer.symbol, f" {layer.symbol} ") if latex else (
+            layer.symbol if level == _PRODUCT else f" {layer.symbol} ")
+        return f"{left}{symbol}{right}", level
+    name = _NAMES[type(layer)]
+    arguments = [text for text, _ in operands] + [str(value) for value in layer.parameters() if value is not None]
+    if not latex:
+        return f"{name}({', '.join(arguments)})", _ATOM
+    if name == "sqrt":
+        return rf"\sqrt{{{arguments[0]}}}", _ATOM
+    if name == "abs":
+        return rf"\left|{arguments[0]}\right|", _ATOM
+    function = _LATEX_FUNCTIONS.get(name, rf"\operatorname{{{name}}}")
+    return rf"{function}\left({', '.join(arguments)}\right)", _ATOM
+
+
+def _wrap(text: str, needed: bool, latex: bool) -> str:
+    if not needed:
+        return text
+    return rf"\left({text}\right)" if latex else f"({text})"
+
+
+def _latex_name(name: str) -> str:
+    head, _, tail = name.partition("_")
+    head = head if len(head) == 1 else rf"\mathrm{{{head}}}"
+    return f"{head}_{{{tail}}}" if tail else head
