@@ -2,14 +2,25 @@
 
 The LALR parser calls the builder at every reduction (a transformer given to Lark itself), so no
 parse tree is built and nothing recurses, however deep the expression.
+
+Lark's analysis of the grammar (its LALR tables) ships in the package as plain JSON,
+gradcalc/parser_tables.json, next to the grammar text it was made from; loading it takes ~2 ms
+where analysing the grammar takes ~40 ms. It is used only when its grammar and lark version are
+the ones in use; otherwise the grammar is analysed afresh, in memory. Nothing is written to disk,
+and nothing is unpickled (Lark's own cache=True unpickles a file in the shared temp directory).
+After changing the grammar, regenerate the tables (a test checks them):
+
+    python3 -c "from gradcalc.parser import write_tables; write_tables()"
 """
 
 import gc
+import json
 import re
 import threading
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+import lark
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
@@ -20,6 +31,7 @@ from gradcalc.graph import Graph, GraphBuilder
 _HERE = Path(__file__).resolve().parent
 # Installed wheel: gradcalc/grammar/; source checkout: the repository's top-level grammar/.
 _GRAMMAR_PATHS = (_HERE / "grammar" / "gradcalc.lark", _HERE.parent / "grammar" / "gradcalc.lark")
+TABLES = _HERE / "parser_tables.json"
 
 _WORDS = {"NUMBER": "a number", "NAME": "a name", "$END": "the end of the expression"}
 _OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "POWER", "AT"}
@@ -128,13 +140,18 @@ class Parser:
             raise GradcalcError("the grammar file gradcalc.lark is missing from the installation",
                                 hint="reinstall gradcalc")
         self._grammar = grammar.read_text(encoding="utf-8")
+        self._tables = read_tables(self._grammar) or analyse(self._grammar)
         self._reductions = _Reductions()
         self._lock = threading.Lock()
         self._lark = self._build(_ContextFreeLexer)
 
     def _build(self, lexer) -> Lark:
-        # cache=True stores the analysed grammar in the temp dir: ~2 ms to load instead of ~40 ms
-        return Lark(self._grammar, parser="lalr", lexer=lexer, transformer=self._reductions, cache=True)
+        """A Lark parser from the analysed tables, lexing with `lexer` (a name or a Lexer class)."""
+        data, memo = self._tables["lark"]["data"], self._tables["lark"]["memo"]
+        lexer_conf = {**data["parser"]["lexer_conf"], "lexer_type": lexer}
+        data = {**data, "options": {**data["options"], "lexer": lexer},
+                "parser": {**data["parser"], "lexer_conf": lexer_conf}}
+        return Lark._load_from_dict(data, memo, transformer=self._reductions)
 
     @cached_property
     def _careful(self) -> Lark:
@@ -213,6 +230,80 @@ def _hint_for(text: str, position: int) -> str:
     if text[position : position + 1] in ("*", "/", "+") or text[:position].rstrip()[-1:] in ("*", "/", "+", "-", "^"):
         return "an operator needs an operand on each side"
     return "see `gradcalc --help` for the expression syntax"
+
+
+def analyse(grammar: str) -> dict:
+    """Lark's LALR analysis of `grammar` as plain data (lists, dicts, strings, numbers)."""
+    from lark.grammar import Rule
+    from lark.lark import _LOAD_ALLOWED_OPTIONS
+    from lark.lexer import TerminalDef
+
+    analysed = Lark(grammar, parser="lalr", lexer="contextual")
+    data, memo = analysed.memo_serialize([TerminalDef, Rule])
+    # as Lark.save() does: options given again at load time (the transformer) are not data
+    data["options"] = {name: value for name, value in data["options"].items() if name not in _LOAD_ALLOWED_OPTIONS}
+    data, memo = _canonical(data, memo)
+    return {"grammar": grammar, "lark_version": lark.__version__, "lark": {"data": data, "memo": memo}}
+
+
+def _canonical(data: dict, memo: dict) -> tuple[dict, dict]:
+    """The same tables, numbered the same way every time. Lark numbers its LALR states and its
+    rules and terminals in an order that varies from run to run; here rules and terminals are
+    numbered in the order of their text, and states breadth first from the start, following the
+    symbols in name order."""
+    order = sorted(memo, key=lambda key: json.dumps(memo[key], sort_keys=True))
+    renumber = {old: new for new, old in enumerate(order)}
+    memo = {renumber[old]: memo[old] for old in order}
+    # every {"@": n} is a reference to memo entry n; the decoder's hook visits each dict once
+    data = json.loads(json.dumps(data), object_hook=lambda obj: _integer_keys(
+        {"@": renumber[obj["@"]]} if obj.keys() == {"@"} else obj))
+    frontend = data["parser"]
+    for references in (data["rules"], frontend["parser_conf"]["rules"], frontend["lexer_conf"]["terminals"]):
+        references.sort(key=lambda reference: reference["@"])
+
+    table = frontend["parser"]
+    names = table["tokens"]
+    token_ids = {name: number for number, name in enumerate(sorted(names.values()))}
+    states = {}  # old number -> new number, in breadth-first order
+    queue = [table["start_states"][start] for start in sorted(table["start_states"])]
+    for state in queue:
+        if state not in states:
+            states[state] = len(states)
+            actions = sorted(table["states"][state].items(), key=lambda item: names[item[0]])
+            queue.extend(arg for _, (action, arg) in actions if action == 0)
+    table["states"] = {
+        states[old]: {token_ids[names[token]]: [action, states[arg] if action == 0 else arg]
+                      for token, (action, arg) in sorted(actions.items(), key=lambda item: names[item[0]])}
+        for old, actions in sorted(table["states"].items(), key=lambda item: states[item[0]])}
+    table["tokens"] = {number: name for name, number in token_ids.items()}
+    for key in ("start_states", "end_states"):
+        table[key] = {start: states[state] for start, state in table[key].items()}
+    return data, memo
+
+
+def read_tables(grammar: str) -> dict | None:
+    """The shipped tables, if they were made from `grammar` by this version of lark."""
+    try:
+        tables = json.loads(TABLES.read_text(encoding="utf-8"), object_hook=_integer_keys)
+    except (OSError, ValueError):
+        return None
+    if isinstance(tables, dict) and tables.get("grammar") == grammar and tables.get("lark_version") == lark.__version__:
+        return tables
+    return None
+
+
+def tables_text(grammar: str) -> str:
+    return json.dumps(analyse(grammar), sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def write_tables() -> None:
+    """Regenerate gradcalc/parser_tables.json from the grammar."""
+    TABLES.write_text(tables_text(Parser()._grammar), encoding="utf-8")
+
+
+def _integer_keys(obj: dict) -> dict:
+    # JSON keys are strings; lark's tables key states, tokens and memo entries by integers
+    return {int(key) if key.isascii() and key.isdigit() else key: value for key, value in obj.items()}
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,5 @@
-"""The built wheel carries the grammar: install it into a fresh virtual environment and run
-gradcalc from another directory."""
+"""The built wheel carries the grammar and its parser tables: install it into a fresh virtual
+environment and run gradcalc from another directory."""
 
 import json
 import subprocess
@@ -34,5 +34,9 @@ def test_wheel_ships_grammar_and_runs_from_elsewhere(tmp_path):
     located = subprocess.run([python, "-c", "import gradcalc.parser as p; print(p.__file__)"],
                              cwd=elsewhere, capture_output=True, text=True, check=True).stdout
     assert str(env_dir) in located  # not the source checkout
+    # the analysed grammar ships in the wheel: the installed parser loads it instead of analysing
+    code = "import gradcalc.parser as p; print(p.read_tables(p.Parser()._grammar) is not None)"
+    shipped = subprocess.run([python, "-c", code], cwd=elsewhere, capture_output=True, text=True, check=True).stdout
+    assert shipped.strip() == "True"
     assert subprocess.run([python, "-m", "gradcalc", "--version"], cwd=elsewhere,
                           capture_output=True, text=True).returncode == 0
