@@ -3,7 +3,7 @@ shares one node per variable and per identical subexpression."""
 
 from functools import cached_property
 
-from gradcalc.errors import UnknownFunctionError
+from gradcalc.errors import ParseError, UnknownFunctionError
 from gradcalc.formatting import shorten
 from gradcalc.layers import FUNCTIONS, REGISTRY, Constant, Input
 
@@ -25,11 +25,12 @@ class Node:
 class Graph:
     """Nodes in topological order, variables by name, the line's own bindings, and the output."""
 
-    def __init__(self, source, nodes, variables, bindings, output):
+    def __init__(self, source, nodes, variables, bindings, output, sigmas=None):
         self.source = source
         self.nodes = nodes
         self.variables = variables  # name -> node id, in order of first use
         self.bindings = bindings  # name -> value bound on the line itself (`a = 1`)
+        self.sigmas = sigmas or {}  # name -> standard uncertainty bound on the line (`a = 1 ± 0.1`)
         self.output = output
 
     @cached_property
@@ -106,13 +107,14 @@ class Ref:
     """A parsed operand: the node it stands for and the span of its text (parentheses included).
 
     A numeric literal stays unmaterialised (node None) until an operation uses it, so that
-    `a = -1` can bind an input without leaving a constant node behind.
+    `a = -1` can bind an input without leaving a constant node behind. `5 ± 0.2` is a literal
+    with a `sigma`, which only a binding may take.
     """
 
-    __slots__ = ("node", "start", "end", "literal")
+    __slots__ = ("node", "start", "end", "literal", "sigma")
 
-    def __init__(self, node, start, end, literal=None):
-        self.node, self.start, self.end, self.literal = node, start, end, literal
+    def __init__(self, node, start, end, literal=None, sigma=None):
+        self.node, self.start, self.end, self.literal, self.sigma = node, start, end, literal, sigma
 
 
 class GraphBuilder:
@@ -124,6 +126,7 @@ class GraphBuilder:
         self.nodes: list[Node] = []
         self.variables: dict[str, int] = {}
         self.bindings: dict[str, float] = {}
+        self.sigmas: dict[str, float] = {}
         self.scope: dict[str, Ref] = {}  # names visible to the next statement
         self.shared: dict[tuple, Node] = {}  # (layer class, input ids[, axis]) -> node
         self.inputs: dict[str, Node] = {}
@@ -136,6 +139,8 @@ class GraphBuilder:
 
     def _materialize(self, ref: Ref) -> Node:
         if ref.node is None:
+            if ref.sigma is not None:
+                raise self._misplaced_uncertainty(ref.start, ref.end)
             value = ref.literal
             key = value if value else repr(value)  # 0.0 == -0.0 as keys, but they are two constants
             node = self.constants.get(key)
@@ -204,7 +209,7 @@ class GraphBuilder:
     def _reduce(self, function, layer_class, operands, start, end) -> Ref:
         """sum(x, axis) and friends: the axis is an integer literal, a parameter of the layer."""
         operand, axis = operands
-        if axis.node is not None or not float(axis.literal).is_integer():
+        if axis.node is not None or axis.sigma is not None or not float(axis.literal).is_integer():
             raise UnknownFunctionError(
                 f"the axis of {function}() must be an integer such as 0, 1 or -1",
                 source=self.source, span=(axis.start, axis.end), hint=f"write {function}(x, 0)")
@@ -219,14 +224,34 @@ class GraphBuilder:
         return Ref(node, start, end)
 
     def negate(self, operand: Ref, start: int) -> Ref:
-        if operand.node is None:  # fold the sign into the literal: -1 is one constant
+        if operand.node is None and operand.sigma is None:  # fold the sign into the literal: -1 is one constant
             return Ref(None, start, operand.end, -operand.literal)
         return self.apply("neg", [operand], start, operand.end)
 
+    def plus_minus(self, value: Ref | None, sigma: Ref, start: int, end: int) -> Ref:
+        """`5 ± 0.2` (or `5 +- 0.2`): a literal with a standard uncertainty, for a binding."""
+        if value is None or value.node is not None or value.sigma is not None:
+            raise self._misplaced_uncertainty(start, end)
+        if sigma.node is not None or sigma.sigma is not None:
+            raise ParseError("the uncertainty after ± must be a number", source=self.source,
+                             span=(sigma.start, sigma.end), hint="write x = 5 ± 0.2")
+        if not 0 <= sigma.literal < float("inf"):
+            raise ParseError(f"the uncertainty {sigma.literal} is not a finite number >= 0", source=self.source,
+                             span=(sigma.start, sigma.end), hint="a standard uncertainty is >= 0: x = 5 ± 0.2")
+        return Ref(None, value.start, sigma.end, value.literal, sigma.literal)
+
+    def _misplaced_uncertainty(self, start: int, end: int) -> ParseError:
+        return ParseError("± (or +-) gives an input a standard uncertainty, and only in a binding of a number",
+                          source=self.source, span=(start, end),
+                          hint="write x = 5 ± 0.2 (or x = 5 +- 0.2) before x is used; to add a negative "
+                               "number write a + -b")
+
     def assign(self, name: str, value: Ref, start: int) -> Ref:
         if value.node is None and name not in self.scope and name not in self.variables:
-            # `a = 1`: a signed literal binds the input `a` on this line
+            # `a = 1`: a signed literal binds the input `a` on this line (`a = 1 ± 0.1`: with its uncertainty)
             self.bindings[name] = value.literal
+            if value.sigma is not None:
+                self.sigmas[name] = value.sigma
             value = Ref(self._input(name, (start, start + len(name))), start, value.end)
         else:
             node = self._materialize(value)
@@ -237,4 +262,4 @@ class GraphBuilder:
 
     def finish(self, output: Ref) -> Graph:
         node = self._materialize(output)
-        return Graph(self.source, self.nodes, self.variables, self.bindings, node.id)
+        return Graph(self.source, self.nodes, self.variables, self.bindings, node.id, self.sigmas)

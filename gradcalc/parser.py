@@ -34,7 +34,7 @@ _GRAMMAR_PATHS = (_HERE / "grammar" / "gradcalc.lark", _HERE.parent / "grammar" 
 TABLES = _HERE / "parser_tables.json"
 
 _WORDS = {"NUMBER": "a number", "NAME": "a name", "$END": "the end of the expression"}
-_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "POWER", "AT"}
+_OPERATORS = {"PLUS", "MINUS", "PLUSMINUS", "STAR", "SLASH", "POWER", "AT"}
 
 
 class _Reductions(Transformer):
@@ -75,6 +75,14 @@ class _Reductions(Transformer):
 
     add, sub, mul, div, pow = _binary("add"), _binary("sub"), _binary("mul"), _binary("div"), _binary("pow")
     matmul = _binary("matmul")
+
+    def plus_minus(self, children):
+        value, sign, sigma = children
+        return self.builder.plus_minus(value, sigma, sign.start_pos, sign.end_pos)
+
+    def plus_minus_sign(self, children):
+        sign, operand = children
+        return self.builder.plus_minus(None, operand, sign.start_pos, sign.end_pos)
 
     def arguments(self, operands):
         return operands
@@ -199,7 +207,7 @@ class Parser:
     def _describe(self, names) -> str:
         names = set(names)
         if "NUMBER" in names:  # before an operand, + and - are signs: "a number" suggests them
-            names -= {"PLUS", "MINUS"}
+            names -= {"PLUS", "MINUS", "PLUSMINUS"}
         elif {"PLUS", "MINUS"} <= names:  # after an operand: say "an operator", not all six
             names -= _OPERATORS
             names.add("an operator")

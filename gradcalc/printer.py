@@ -19,7 +19,8 @@ def to_text(graph: Graph) -> str:
     prefix = "_t"
     while any(name.startswith(prefix) for name in graph.variables):
         prefix = "_" + prefix
-    statements = [f"{name} = {_number(value)}" for name, value in graph.bindings.items()]
+    statements = [f"{name} = {_number(value)}" + (f" ± {_number(graph.sigmas[name])}" if name in graph.sigmas else "")
+                  for name, value in graph.bindings.items()]
     texts = [""] * len(graph.nodes)
     for node in graph.nodes:
         layer = node.layer

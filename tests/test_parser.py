@@ -196,7 +196,7 @@ def test_function_names_can_be_variables_and_prefixes():
 
 # The fast path lexes without parser state; lark's contextual lexer is the reference.
 _PIECES = ["a", "x1", "exp", "sum", "1", "2.5", ".5", "1e3", "2E-1", "+", "-", "*", "**", "/", "^", "@",
-           "(", ")", ",", ";", "=", " ", "\n", "\t", "# note\n", "$", "é", "1.e", "_", "0"]
+           "(", ")", ",", ";", "=", " ", "\n", "\t", "# note\n", "$", "é", "1.e", "_", "0", "±", "+-"]
 
 
 def _shape(graph):
