@@ -20,10 +20,17 @@ def parse(expression: str):
 
 
 def evaluate(expression: str, /, **values):
-    """Evaluate `expression` at `values`, then differentiate it in reverse mode."""
+    """Evaluate `expression` at `values`, then differentiate it in reverse mode. Inputs the line
+    binds with an uncertainty (`x = 5 ± 0.2; ...`) give the result an `uncertainty`."""
     from gradcalc.evaluator import evaluate_graph
 
-    return evaluate_graph(parse(expression), values)
+    graph = parse(expression)
+    result = evaluate_graph(graph, values)
+    if graph.sigmas:
+        from gradcalc.uncertainty import uncertainty_of
+
+        result.uncertainty = uncertainty_of(result, {}, values)
+    return result
 
 
 def __getattr__(name):

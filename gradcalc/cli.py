@@ -86,6 +86,12 @@ def gradcalc(
         help="Evaluate at every row of FILE (CSV with a header, .npy, .npz, JSON Lines); writes csv, tsv or jsonl."),
     chunk_rows: int = typer.Option(65_536, "--chunk-rows", min=1, metavar="N",
                                    help="Rows per vectorized pass with --data."),
+    correlation: Optional[str] = typer.Option(
+        None, "--correlation", metavar="FILE",
+        help="Correlations between inputs given with ± (a JSON or CSV matrix of named rows)."),
+    covariance: Optional[str] = typer.Option(
+        None, "--covariance", metavar="FILE",
+        help="Covariances of inputs (a JSON or CSV matrix): their uncertainties and correlations."),
     nodes: Optional[bool] = typer.Option(
         None, "--nodes/--no-nodes", show_default=False,
         help="Per-node values and gradients (default: on for one expression, off for a batch)."),
@@ -100,8 +106,13 @@ def gradcalc(
 
     Example: gradcalc "c*d/(a-b)" --a 1 --b 2 --c 3 --d 4
     """
+    matrix = ("covariance", covariance) if covariance is not None else ("correlation", correlation)
     options = Options(output_format.value, tuple(wrt or ()), precision, nodes, quiet, fail_fast, check,
-                      seed_grad, full)
+                      seed_grad, full, matrix if matrix[1] is not None else None)
+    if correlation is not None and covariance is not None:
+        _error(UsageError("give --correlation or --covariance, not both",
+                          hint="a covariance matrix already holds the correlations"))
+        raise typer.Exit(2)
     try:
         if data is not None:
             code = _run_data(ctx.obj or {}, var or [], expressions or [], data, chunk_rows, options)
@@ -126,17 +137,37 @@ class Options:
     check: bool
     seed_grad: str | None
     full: bool
+    matrix: tuple | None  # ("correlation" or "covariance", file) for inputs with uncertainties
 
 
-def _numbers(values: dict, var: list) -> dict:
-    """Every --NAME VALUE and --var NAME=VALUE, parsed."""
+def _numbers(values: dict, var: list) -> tuple[dict, dict]:
+    """Every --NAME VALUE and --var NAME=VALUE, parsed: (values, standard uncertainties of `--x 5±0.2`)."""
     values = dict(values)
     for item in var:
         name, equals, text = item.partition("=")
         if not equals or not _NAME.fullmatch(name.strip()):
             raise UsageError(f"--var {item}: expected NAME=VALUE", hint="for example --var format=2")
         _add_value(values, name.strip(), text)
-    return {name: _parse_value(name, text) for name, text in values.items()}
+    numbers, sigmas = {}, {}
+    for name, text in values.items():
+        if "±" in text or "+-" in text:
+            from gradcalc.uncertainty import split_uncertain
+
+            text, sigma = split_uncertain(name, text)
+            if sigma is not None:
+                sigmas[name] = sigma
+        numbers[name] = _parse_value(name, text)
+    return numbers, sigmas
+
+
+def _correlation(options: "Options"):
+    """The --correlation/--covariance matrix, read once for every job."""
+    if options.matrix is None:
+        return None
+    from gradcalc.uncertainty import read_matrix
+
+    kind, path = options.matrix
+    return read_matrix(path, kind)
 
 
 def _run_data(values: dict, var: list, expressions: list, path: str, chunk_rows: int, options: Options) -> int:
@@ -146,14 +177,15 @@ def _run_data(values: dict, var: list, expressions: list, path: str, chunk_rows:
     output_format = "csv" if options.output_format == "table" else options.output_format
     if output_format not in ("csv", "tsv", "jsonl"):
         raise UsageError(f"--data writes csv, tsv or jsonl, not {output_format}")
-    numbers = _numbers(values, var)
+    numbers, sigmas = _numbers(values, var)
     from gradcalc import parse
     from gradcalc.data import evaluate_points, read_points
 
     graph = parse(expressions[0])
+    correlation = _correlation(options)
     names, chunks = read_points(path, chunk_rows)
     try:
-        return evaluate_points(graph, names, chunks, numbers, sys.stdout, output_format)
+        return evaluate_points(graph, names, chunks, numbers, sys.stdout, output_format, sigmas, correlation)
     except BrokenPipeError:
         _reader_gone()
         return 0
@@ -161,8 +193,9 @@ def _run_data(values: dict, var: list, expressions: list, path: str, chunk_rows:
 
 def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,
          options: Options) -> int:
-    numbers = _numbers(values, var)
+    numbers, sigmas = _numbers(values, var)
     seed = None if options.seed_grad is None else _parse_value("seed-grad", options.seed_grad)
+    uncertain = (sigmas, _correlation(options))
 
     from gradcalc.render import RENDERERS
 
@@ -174,11 +207,12 @@ def _run(values: dict, var: list, expressions: list, file: str | None, input_for
         color = False if "NO_COLOR" in os.environ else None
         renderer = RENDERERS[options.output_format](sys.stdout, wrt=options.wrt, precision=options.precision,
                                                     nodes=options.nodes, batch=batch, color=color,
-                                                    check=options.check, full=options.full)
+                                                    check=options.check, full=options.full,
+                                                    uncertain=sorted({*sigmas, *getattr(uncertain[1], "sigmas", ())}))
         worst, used, all_parsed = 0, set(), True
         try:
             for job in jobs:
-                code, variables = _run_job(renderer, job, numbers, batch, options, seed)
+                code, variables = _run_job(renderer, job, numbers, batch, options, seed, uncertain)
                 worst = max(worst, code)
                 if variables is None:
                     all_parsed = False  # the names of a line that did not parse are unknown
@@ -203,8 +237,9 @@ def _reader_gone() -> None:
 
 
 def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
-             seed=None) -> tuple[int, list | None]:
-    """Evaluate and render one job: (exit code, the variables it takes from options or None)."""
+             seed=None, uncertain=({}, None)) -> tuple[int, list | None]:
+    """Evaluate and render one job: (exit code, the variables it takes from options or None).
+    `uncertain` is (σ of option values, correlation matrix or None)."""
     from gradcalc import parse
     from gradcalc.evaluator import evaluate_graph
 
@@ -216,6 +251,11 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         variables = [name for name in graph.variables
                      if name not in graph.bindings and name not in job.values]
         result = evaluate_graph(graph, {**numbers, **job.values}, seed)
+        sigmas, correlation = uncertain
+        if sigmas or graph.sigmas or correlation is not None:
+            from gradcalc.uncertainty import uncertainty_of
+
+            result.uncertainty = uncertainty_of(result, sigmas, job.values, correlation)
         code = 0
         if options.check:
             from gradcalc.check import gradient_check

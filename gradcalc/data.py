@@ -3,9 +3,12 @@ vectorized pass, and write one output row per point: the input columns, the valu
 grad_<name> column per variable (then an error column). Memory stays flat however long the file.
 
 Row i's output depends only on row i, so each variable is a column (options that the file lacks
-are broadcast to every row) and the gradient seeded with ones gives each row's own gradient.
+and the line's own bindings are broadcast to every row) and the gradient seeded with ones gives
+each row's own gradient. A column sigma_<name> holds the standard uncertainty of variable <name>:
+each row then gets its own first-order sigma and share_<name> columns.
 """
 
+import copy
 import csv
 import io
 import itertools
@@ -144,8 +147,10 @@ def _slices(columns, chunk_rows):
                           for name, column in columns.items()}
 
 
-def evaluate_points(graph, names, chunks, options: dict, out, output_format: str) -> int:
-    """Evaluate `graph` at every row and write the rows; returns the worst exit code."""
+def evaluate_points(graph, names, chunks, options: dict, out, output_format: str, sigmas: dict | None = None,
+                    correlation=None) -> int:
+    """Evaluate `graph` at every row and write the rows; returns the worst exit code. `sigmas` are the
+    standard uncertainties of options (`--x 5±0.2`); `correlation` a gradcalc.uncertainty.Correlation."""
     variables = sorted(graph.variables)
     missing = [v for v in variables if v not in names and v not in options and v not in graph.bindings]
     if missing:
@@ -154,46 +159,108 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
     for name, value in options.items():
         if np.ndim(value):
             raise UsageError(f"--{name}: with --data, option values must be numbers (broadcast to every row)")
-    header = [*names, "value", *(f"grad_{v}" for v in variables), "error"]
+    spread = _Spread(graph, names, options, sigmas or {}, correlation)
+    # the line's bindings become columns too, so that each row gets its own gradient for them
+    bound = graph.bindings
+    if bound:
+        graph = copy.copy(graph)
+        graph.bindings = {}
+    header = [*names, "value", *(f"grad_{v}" for v in variables), *spread.header, "error"]
     writer = _RowWriter(out, output_format, header)
     worst = 0
     for first_line, columns in chunks:
         rows = len(next(iter(columns.values()))) if columns else 0
-        values = {**{k: np.full(rows, float(v)) for k, v in options.items() if k not in columns}, **columns}
+        values = {**{k: np.full(rows, float(v)) for k, v in options.items() if k not in columns}, **columns,
+                  **{k: np.full(rows, v) for k, v in bound.items()}}
         try:
+            spread.check(columns, first_line)
             result = evaluate_graph(graph, values)
-            outputs = _columns(result, variables, rows)
+            outputs = _columns(result, variables, rows, spread, columns)
             writer.write(columns, names, outputs, [""] * rows)
         except EvaluationError:
-            worst = max(worst, _row_by_row(graph, columns, names, values, variables, writer))
+            worst = max(worst, _row_by_row(graph, columns, names, values, variables, writer, spread))
         except GradcalcError as error:
             raise type(error)(f"{error.message} (rows from line {first_line})", hint=error.hint) from None
     writer.close()
     return worst
 
 
-def _columns(result, variables, rows):
+def _columns(result, variables, rows, spread, columns):
     if np.shape(result.value) != (rows,):
         raise UsageError("with --data the expression must give one number per row",
                          hint="reductions such as sum() or mean() would mix the rows")
-    return [result.value, *(np.broadcast_to(result.gradients[v], (rows,)) for v in variables)]
+    gradients = {v: np.broadcast_to(result.gradients[v], (rows,)) for v in variables}
+    return [result.value, *gradients.values(), *spread.columns(result.value, gradients, result.inputs, columns)]
 
 
-def _row_by_row(graph, columns, names, values, variables, writer) -> int:
+def _row_by_row(graph, columns, names, values, variables, writer, spread) -> int:
     """A chunk with a failing row: evaluate each row alone so every other row is still written."""
     worst = 0
     for i in range(len(next(iter(values.values())))):
-        point = {name: float(column[i]) for name, column in values.items()}
+        point = {name: column[i : i + 1] for name, column in values.items()}
         single = {name: column[i : i + 1] for name, column in columns.items()}
         try:
-            result = evaluate_graph(graph, point)
-            outputs = [np.array([result.value]), *(np.array([result.gradients[v]]) for v in variables)]
+            result = evaluate_graph(graph, {name: float(column[0]) for name, column in point.items()})
+            outputs = _columns(_Row(result), variables, 1, spread, single)
             writer.write(single, names, outputs, [""])
         except EvaluationError as error:
             worst = max(worst, error.exit_code)
-            empty = [np.array([np.nan])] * (1 + len(variables))
+            empty = [np.array([np.nan])] * (1 + len(variables) + len(spread.header))
             writer.write(single, names, empty, [f"{error.type}: {error.message}"])
     return worst
+
+
+class _Row:
+    """One row's Result as columns of length 1, as a chunk's would be."""
+
+    def __init__(self, result):
+        self.value = np.array([result.value])
+        self.gradients = {name: np.array([g]) for name, g in result.gradients.items()}
+        self.inputs = {name: np.array([v]) for name, v in result.inputs.items()}
+
+
+class _Spread:
+    """Where each uncertain variable's σ comes from (a sigma_<name> column, an option's ±, the line's
+    own binding, a covariance matrix) and the sigma and share_<name> columns it adds."""
+
+    def __init__(self, graph, names, options, sigmas, correlation):
+        self.correlation = correlation
+        self.sources = {}  # variable -> a column name (str) or a number
+        for name in sorted(graph.variables):
+            column = f"sigma_{name}"
+            if name in graph.bindings:
+                source = graph.sigmas.get(name)
+            elif name in names:
+                source = column if column in names and column not in graph.variables else None
+            else:
+                source = sigmas.get(name)
+            from_matrix = getattr(correlation, "sigmas", {}).get(name)
+            if from_matrix is not None:
+                if isinstance(source, str):
+                    raise UsageError(f"{name} has a {column} column and a variance in the covariance matrix",
+                                     hint="give the uncertainty once")
+                from gradcalc.uncertainty import _agree
+
+                source = _agree(name, source, from_matrix)
+            if source is not None:
+                self.sources[name] = source
+        self.header = ["sigma", *(f"share_{name}" for name in self.sources)] if self.sources else []
+
+    def check(self, columns, first_line):
+        for name, source in self.sources.items():
+            if isinstance(source, str) and np.any(columns[source] < 0):
+                row = first_line + int(np.argmax(columns[source] < 0))
+                raise ValueFormatError(f"line {row}, column {source}: a standard uncertainty is >= 0")
+
+    def columns(self, value, gradients, inputs, columns) -> list:
+        if not self.sources:
+            return []
+        from gradcalc.uncertainty import propagate
+
+        sigmas = {name: columns[source] if isinstance(source, str) else np.full(len(value), source)
+                  for name, source in self.sources.items()}
+        spread = propagate(value, gradients, inputs, sigmas, self.correlation)
+        return [spread.sigma, *(spread.share[name] for name in self.sources)]
 
 
 class _RowWriter:

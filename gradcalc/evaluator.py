@@ -46,6 +46,7 @@ class Result:
         self.gradients = {name: grads[graph.variables[name]] for name in sorted(graph.variables)}
         self.check = None  # a gradcalc.check.CheckReport when --check asked for one
         self.seed = None  # the upstream gradient given for the output, if any (default: ones)
+        self.uncertainty = None  # a gradcalc.uncertainty.Uncertainty when inputs carry ± σ
 
     @cached_property
     def nodes(self) -> list[NodeRecord]:

@@ -19,6 +19,8 @@ def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool =
     record["expression"] = result.expression
     record["value"] = _plain(result.value)
     record["gradients"] = {name: _plain(g) for name, g in result.gradients_for(wrt).items()}
+    if result.uncertainty is not None:
+        record["uncertainty"] = result.uncertainty.to_dict()
     if hasattr(result.value, "shape"):
         record["seed_grad"] = "ones" if result.seed is None else _plain(result.seed)
     if result.check is not None:
@@ -48,9 +50,10 @@ class Renderer:
     """Writes jobs to `out` as they come. `error` returns False when errors belong on stderr."""
 
     def __init__(self, out, *, wrt=(), precision=None, nodes=None, batch=False, color=None, check=False,
-                 full=False):
+                 full=False, uncertain=()):
         self.out, self.wrt, self.precision, self.batch = out, tuple(wrt or ()), precision, batch
         self.check, self.full = check, full
+        self.uncertain = tuple(uncertain)  # inputs given ± by the command line (known before any job)
         self.nodes = (not batch) if nodes is None else nodes
         self.color = color
 
@@ -129,7 +132,8 @@ class PlainRenderer(Renderer):
         if len(self.wrt) == 1:
             text = self.number(gradients[self.wrt[0]])
         else:
-            text = " ".join([self.number(result.value),
+            sigma = [] if result.uncertainty is None else [f"±{self.number(result.uncertainty.sigma)}"]
+            text = " ".join([self.number(result.value), *sigma,
                              *(f"{name}={self.number(grad)}" for name, grad in gradients.items())])
             if result.check is not None:
                 text += f" check={result.check.token()}"
@@ -155,16 +159,19 @@ class TableRenderer(Renderer):
         gradients = result.gradients_for(self.wrt)
         if self.nodes:
             self._print_nodes(result, line if self.batch else None)
+        sigma = None if result.uncertainty is None else result.uncertainty.sigma
         if self.batch:
-            self.rows.append((line, result.expression, result.value, gradients, None))
+            self.rows.append((line, result.expression, result.value, gradients, None, sigma))
         else:
             self._print_gradients(result, gradients)
+            if result.uncertainty is not None:
+                self._print_uncertainty(result)
         if result.check is not None:
             self._print_check(result.check, line if self.batch else None)
 
     def error(self, error, expression, line):
         if self.batch:
-            self.rows.append((line, expression, None, {}, error.message))
+            self.rows.append((line, expression, None, {}, error.message, None))
         return False
 
     def _print_nodes(self, result, line):
@@ -191,7 +198,11 @@ class TableRenderer(Renderer):
     def _print_gradients(self, result, gradients):
         from rich.table import Table
 
-        self.console.print(f"output = {self.number(result.value)}")
+        if result.uncertainty is None:
+            self.console.print(f"output = {self.number(result.value)}")
+        else:
+            self.console.print(f"output = {self._plus_minus(result.value, result.uncertainty.sigma)} "
+                               "(σ by first-order propagation)")
         if hasattr(result.value, "shape"):
             seeded = "ones (the gradient of the sum of its elements)" if result.seed is None else "--seed-grad"
             self.console.print(f"the output is an array of shape {result.value.shape}: backward was "
@@ -205,6 +216,29 @@ class TableRenderer(Renderer):
         for name, grad in gradients.items():
             table.add_row(name, self.number(result.inputs[name]), self.number(grad))
         self.console.print(table)
+
+    def _plus_minus(self, value, sigma) -> str:
+        """value ± σ, σ to two significant digits (or both to --precision digits)."""
+        if self.precision is not None:
+            return f"{self.number(value)} ± {self.number(sigma)}"
+        from gradcalc.uncertainty import format_plus_minus
+
+        return format_plus_minus(value, sigma)
+
+    def _print_uncertainty(self, result):
+        from rich.table import Table
+
+        uncertainty, digits = result.uncertainty, self.precision or 4
+        table = Table("input", title="sensitivity, largest share of σ² first", title_justify="left")
+        for header in ("value ± σ", "contribution", "share", "elasticity"):
+            table.add_column(header, justify="right")
+        for name, contribution in uncertainty.contributions.items():
+            share, elasticity = uncertainty.share[name], uncertainty.elasticity[name]
+            table.add_row(name, f"{self.number(result.inputs[name])} ± {self.number(uncertainty.sigmas[name])}",
+                          format_number(contribution, digits), _percent(share),
+                          "" if elasticity is None else format_number(elasticity, digits))
+        self.console.print(table)
+        self.console.print("contribution = ∂output/∂x·σ, elasticity = ∂output/∂x·x/output")
 
     def _print_check(self, report, line):
         from rich.table import Table
@@ -233,20 +267,25 @@ class TableRenderer(Renderer):
         from rich.table import Table
 
         names = sorted({name for row in self.rows for name in row[3]})
-        table = Table("line", "expression", "value", *(f"∂/∂{name}" for name in names), "error")
-        for line, expression, value, gradients, message in self.rows:
+        sigmas = any(row[5] is not None for row in self.rows)
+        table = Table("line", "expression", "value", *(["± σ"] if sigmas else []),
+                      *(f"∂/∂{name}" for name in names), "error")
+        for line, expression, value, gradients, message, sigma in self.rows:
             table.add_row(str(line), shorten(expression or ""), self.number(value),
+                          *([self.number(sigma)] if sigmas else []),
                           *(self.number(gradients.get(name)) for name in names), message or "")
         self.console.print(table)
 
 
 class CsvRenderer(Renderer):
     """Rows of line,expression,value,grad_<name>...,error: one grad_<name> column per variable
-    of the run, in name order (or one per --wrt, in the order given).
+    of the run, in name order (or one per --wrt, in the order given); with uncertainties, then
+    sigma and one share_<name> column per uncertain input.
 
-    With --wrt the columns are known at once and every row is written as soon as it is evaluated.
-    Otherwise they are known only when the input ends: rows wait in a temporary file (memory
-    stays flat) and are written, under the header, at the end.
+    With --wrt the columns are known at once and every row is written as soon as it is evaluated
+    (the uncertainty columns are those of the inputs given ± on the command line). Otherwise they
+    are known only when the input ends: rows wait in a temporary file (memory stays flat) and are
+    written, under the header, at the end.
     """
 
     delimiter = ","
@@ -254,33 +293,46 @@ class CsvRenderer(Renderer):
     def __init__(self, out, **options):
         super().__init__(out, **options)
         self.writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
+        self.sigma = bool(self.uncertain)  # whether there is a sigma column
         if self.wrt:
             self.names, self.pending = list(dict.fromkeys(self.wrt)), None
+            self.shares = list(self.uncertain)
             self._header()
         else:
-            self.names, self.pending = set(), tempfile.SpooledTemporaryFile(8 << 20, mode="w+")
+            self.names, self.shares = set(), set()
+            self.pending = tempfile.SpooledTemporaryFile(8 << 20, mode="w+")
 
     def _header(self):
-        self.writer.writerow(["line", "expression", "value", *(f"grad_{n}" for n in self.names), "error",
-                              *(["check"] if self.check else [])])
+        self.writer.writerow(["line", "expression", "value", *(f"grad_{n}" for n in self.names),
+                              *(["sigma", *(f"share_{n}" for n in self.shares)] if self.sigma else []),
+                              "error", *(["check"] if self.check else [])])
 
-    def _add(self, line, expression, value, gradients, message, check=""):
+    def _add(self, line, expression, value, gradients, message, check="", uncertainty=None):
+        spread = None if uncertainty is None else {"sigma": uncertainty.sigma, "share": uncertainty.share}
         if self.pending is None:
-            self._write(line, expression, value, gradients, message, check)
+            self._write(line, expression, value, gradients, message, check, spread)
         else:
             self.names.update(gradients)
+            if spread is not None:
+                self.sigma = True
+                self.shares.update(spread["share"])
             gradients = {name: _plain(g) for name, g in gradients.items()}
-            self.pending.write(json.dumps([line, expression, _plain(value), gradients, message, check]) + "\n")
+            self.pending.write(json.dumps([line, expression, _plain(value), gradients, message, check,
+                                           spread]) + "\n")
 
-    def _write(self, line, expression, value, gradients, message, check):
+    def _write(self, line, expression, value, gradients, message, check, spread):
+        spread = spread or {"sigma": None, "share": {}}
         self.writer.writerow([line, expression, _full(value),
-                              *(_full(gradients.get(name)) for name in self.names), message,
-                              *([check] if self.check else [])])
+                              *(_full(gradients.get(name)) for name in self.names),
+                              *([_full(spread["sigma"]), *(_full(spread["share"].get(name)) for name in self.shares)]
+                                if self.sigma else []),
+                              message, *([check] if self.check else [])])
         self.out.flush()
 
     def result(self, result, line):
         check = result.check.summary() if result.check is not None else ""
-        self._add(line, result.expression, result.value, result.gradients_for(self.wrt), "", check)
+        self._add(line, result.expression, result.value, result.gradients_for(self.wrt), "", check,
+                  result.uncertainty)
 
     def error(self, error, expression, line):
         where = f" (column {error.column})" if error.column is not None else ""
@@ -289,7 +341,7 @@ class CsvRenderer(Renderer):
 
     def close(self):
         if self.pending is not None:
-            self.names = sorted(self.names)
+            self.names, self.shares = sorted(self.names), sorted(self.shares)
             self._header()
             self.pending.seek(0)
             for row in self.pending:
@@ -313,6 +365,12 @@ def _shape(value) -> str:
 def _plain(value):
     """Arrays as nested lists of floats, for JSON and CSV cells."""
     return value.tolist() if hasattr(value, "tolist") else value
+
+
+def _percent(share) -> str:
+    if share is None:
+        return ""
+    return "<0.1%" if 0 < share < 0.0005 else f"{share:.1%}"
 
 
 def _short(value) -> str:

@@ -1,0 +1,236 @@
+"""Standard uncertainties through the gradient (first order) and each input's part in the result.
+
+For inputs xᵢ with standard uncertainties σᵢ and correlations ρᵢⱼ, the output f has
+σ_f² = Σᵢ Σⱼ cᵢ ρᵢⱼ cⱼ with cᵢ = ∂f/∂xᵢ · σᵢ (independent inputs: σ_f² = Σ cᵢ²). Input i's share of
+the variance is cᵢ Σⱼ ρᵢⱼ cⱼ / σ_f² (the shares add up to 1; with correlations one may be negative),
+and its elasticity ∂f/∂xᵢ · xᵢ / f is the relative change of f per relative change of xᵢ.
+
+The same formulas run on floats (one job) and on numpy columns (`--data`, one value per row).
+"""
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gradcalc.errors import UsageError, ValueFormatError
+from gradcalc.formatting import format_number
+
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_UNCERTAIN = re.compile(rf"\s*({_NUMBER})\s*(?:±|\+-)\s*({_NUMBER})\s*")
+_SYMMETRY = 1e-9  # relative: a matrix written out with 10 digits is still symmetric
+
+
+def split_uncertain(name: str, text: str) -> tuple[str, float | None]:
+    """`5±0.2` or `5+-0.2` -> ("5", 0.2); text without ± -> (text, None)."""
+    match = _UNCERTAIN.fullmatch(text)
+    if match is None:
+        if "±" in text or "+-" in text:
+            raise ValueFormatError(f"--{name} {text!r}: expected a number ± its standard uncertainty",
+                                   hint=f"write --{name} 5±0.2 or --{name} 5+-0.2 (numbers only, not arrays)")
+        return text, None
+    sigma = float(match[2])
+    if not 0 <= sigma < math.inf:
+        raise ValueFormatError(f"--{name} {text!r}: the uncertainty must be a finite number >= 0",
+                               hint=f"write --{name} 5±0.2")
+    return match[1], sigma
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """σ of the output and each uncertain input's contribution ∂f/∂x·σ, share of the variance and
+    elasticity, largest share first (None where undefined: a share when σ_f = 0, an elasticity when f = 0)."""
+
+    sigma: float
+    contributions: dict
+    share: dict
+    elasticity: dict
+    sigmas: dict = field(default_factory=dict)  # the inputs' own σ, in the same order
+
+    def to_dict(self) -> dict:
+        return {"sigma": self.sigma, "contributions": self.contributions, "share": self.share,
+                "elasticity": self.elasticity}
+
+
+class Correlation:
+    """Correlations (and, from a covariance matrix, standard uncertainties) between named inputs."""
+
+    def __init__(self, names: list, rho: list, sigmas: dict | None = None):
+        self.index = {name: i for i, name in enumerate(names)}
+        self.rho = rho
+        self.sigmas = sigmas or {}  # from a covariance matrix's diagonal
+
+    def __call__(self, first: str, second: str) -> float:
+        if first == second:
+            return 1.0
+        i, j = self.index.get(first), self.index.get(second)
+        return 0.0 if i is None or j is None else self.rho[i][j]
+
+
+def propagate(value, gradients: dict, inputs: dict, sigmas: dict, correlation: Correlation | None = None):
+    """First-order uncertainty of `value` from ∂value/∂x (`gradients`), the inputs' values and their
+    standard uncertainties `sigmas` (name -> σ; floats, or numpy columns for many points at once)."""
+    names = [name for name in sigmas if name in gradients]
+    contributions = {name: gradients[name] * sigmas[name] for name in names}
+    # Σⱼ ρᵢⱼ cⱼ for each i: cᵢ itself when the inputs are independent
+    coupled = contributions if correlation is None else {
+        name: sum((correlation(name, other) * contributions[other] for other in names), 0.0) for name in names}
+    parts = {name: contributions[name] * coupled[name] for name in names}
+    variance = sum(parts.values(), 0.0)
+    if isinstance(variance, float):
+        sigma = math.sqrt(max(variance, 0.0))  # a correlation matrix rounded in print may dip below 0
+        share = {name: parts[name] / variance if variance > 0 else None for name in names}
+        elasticity = {name: gradients[name] * inputs[name] / value if value else None for name in names}
+        order = sorted(names, key=lambda name: (-abs(share[name] or 0.0), -abs(contributions[name]), name))
+        return Uncertainty(sigma, {n: contributions[n] for n in order}, {n: share[n] for n in order},
+                           {n: elasticity[n] for n in order}, {n: sigmas[n] for n in order})
+    import numpy as np
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = np.sqrt(np.maximum(variance, 0.0))
+        share = {name: np.where(variance > 0, parts[name] / variance, np.nan) for name in names}
+        elasticity = {name: np.where(value != 0, gradients[name] * inputs[name] / value, np.nan)
+                      for name in names}
+    return Uncertainty(sigma, contributions, share, elasticity, {n: sigmas[n] for n in names})
+
+
+def format_plus_minus(value: float, sigma: float, digits: int = 2) -> str:
+    """`value ± sigma` as measurements are written: σ to `digits` significant digits and the value
+    rounded to the same decimal place (15 ± 0.7810 -> '15.00 ± 0.78'); a shared power of ten
+    outside 1e-4..1e6 ('(1.23 ± 0.05)e-20')."""
+    if not sigma or not math.isfinite(sigma) or not math.isfinite(value):
+        return f"{format_number(value)} ± {format_number(sigma)}"
+    sigma = float(f"{sigma:.{digits - 1}e}")  # rounded first: 0.0996 -> 0.10, not 0.0996's digits
+    scale = max(abs(value), sigma)
+    power = math.floor(math.log10(scale)) if not 1e-4 <= scale < 1e6 else 0
+    value, sigma = value / 10**power, sigma / 10**power
+    decimals = digits - 1 - math.floor(math.log10(sigma))
+    if decimals < 0:  # σ of 120: the value to the tens as well
+        value, sigma, decimals = round(value, decimals), round(sigma, decimals), 0
+    center = f"{value:.{decimals}f}"
+    center = center.lstrip("-") if float(center) == 0 else center  # no "-0.00"
+    text = f"{center} ± {sigma:.{decimals}f}"
+    return f"({text})e{power:+d}" if power else text
+
+
+def uncertainty_of(result, option_sigmas: dict, job_values: dict, correlation: Correlation | None = None):
+    """The Uncertainty of an evaluated job, or None when none of its inputs carries one.
+
+    σ goes with the value it was given with: the line's own binding (`x = 5 ± 0.2`) wins over an
+    option (`--x 5±0.2`), as the value does; a covariance matrix gives the σ of the inputs it names.
+    """
+    graph = result.graph
+    sigmas = {}
+    for name in result.inputs:
+        if name in graph.bindings:
+            sigma = graph.sigmas.get(name)
+        elif name in job_values:
+            sigma = None
+        else:
+            sigma = option_sigmas.get(name)
+        if correlation is not None and name in correlation.sigmas:
+            sigma = _agree(name, sigma, correlation.sigmas[name])
+        if sigma is not None:
+            sigmas[name] = sigma
+    if not sigmas:
+        return None
+    if hasattr(result.value, "shape") or any(hasattr(result.inputs[name], "shape") for name in sigmas):
+        raise UsageError("uncertainties propagate through a number-valued expression of numbers",
+                         hint="give ± to number inputs of an expression whose value is one number, or use "
+                              "--data with sigma_<name> columns for many points")
+    return propagate(result.value, result.gradients, result.inputs, sigmas, correlation)
+
+
+def _agree(name: str, given: float | None, from_matrix: float) -> float:
+    if given is not None and not math.isclose(given, from_matrix, rel_tol=_SYMMETRY, abs_tol=0.0):
+        raise UsageError(f"{name} has the uncertainty {given} but the covariance matrix gives "
+                         f"{from_matrix} (the square root of its diagonal)",
+                         hint="give the uncertainty once: in the covariance matrix, or with ±")
+    return from_matrix
+
+
+def read_matrix(path: str, kind: str) -> Correlation:
+    """A correlation or covariance matrix (`kind`) between named inputs, from JSON
+    ({"names": [...], "matrix": [[...], ...]}) or CSV (a header row of names, then one row each)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise UsageError(f"--{kind} {path!r}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+    names, rows = _json_matrix(path, text, kind) if path.lower().endswith(".json") else _csv_matrix(path, text, kind)
+    _check_matrix(path, kind, names, rows)
+    if kind == "correlation":
+        return Correlation(names, rows)
+    sigmas = [math.sqrt(rows[i][i]) for i in range(len(names))]
+    rho = [[rows[i][j] / (sigmas[i] * sigmas[j]) if sigmas[i] and sigmas[j] else float(i == j)
+            for j in range(len(names))] for i in range(len(names))]
+    return Correlation(names, rho, dict(zip(names, sigmas)))
+
+
+def _json_matrix(path, text, kind):
+    hint = '{"names": ["x", "y"], "matrix": [[1, 0.5], [0.5, 1]]}'
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueFormatError(f"--{kind} {path}: not valid JSON ({error.msg} at line {error.lineno})",
+                               hint=hint) from None
+    if not isinstance(record, dict) or not isinstance(record.get("names"), list) \
+            or not isinstance(record.get("matrix"), list):
+        raise ValueFormatError(f"--{kind} {path}: expected an object with \"names\" and \"matrix\"", hint=hint)
+    rows = record["matrix"]
+    if not all(isinstance(row, list) for row in rows):
+        raise ValueFormatError(f"--{kind} {path}: \"matrix\" must be a list of rows", hint=hint)
+    return [str(name) for name in record["names"]], [[_cell(path, kind, cell) for cell in row] for row in rows]
+
+
+def _csv_matrix(path, text, kind):
+    import csv
+
+    lines = [row for row in csv.reader(text.splitlines()) if row and "".join(row).strip()]
+    if not lines:
+        raise ValueFormatError(f"--{kind} {path}: the file is empty", hint="a header row of names, then the rows")
+    names = [name.strip() for name in lines[0]]
+    return names, [[_cell(path, kind, cell) for cell in row] for row in lines[1:]]
+
+
+def _cell(path, kind, cell) -> float:
+    try:
+        value = float(cell)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(cell, bool) or not math.isfinite(value):
+        raise ValueFormatError(f"--{kind} {path}: {cell!r} is not a finite number")
+    return value
+
+
+def _check_matrix(path, kind, names, rows):
+    n = len(names)
+    where = f"--{kind} {path}"
+    if n == 0 or len(set(names)) != n or not all(names):
+        raise ValueFormatError(f"{where}: the names must be distinct and non-empty")
+    if len(rows) != n or any(len(row) != n for row in rows):
+        raise ValueFormatError(f"{where}: {n} names need {n} rows of {n} numbers",
+                               hint="one row per name, in the order of the names")
+    for i in range(n):
+        for j in range(i):
+            a, b = rows[i][j], rows[j][i]
+            if not math.isclose(a, b, rel_tol=_SYMMETRY, abs_tol=1e-15):
+                raise ValueFormatError(f"{where}: not symmetric ({names[i]},{names[j]} is {a} but "
+                                       f"{names[j]},{names[i]} is {b})")
+    if kind == "correlation":
+        for i in range(n):
+            if rows[i][i] != 1:
+                raise ValueFormatError(f"{where}: the diagonal of a correlation matrix is 1 ({names[i]} has "
+                                       f"{rows[i][i]})", hint="for variances, use --covariance")
+        bad = [(names[i], names[j]) for i in range(n) for j in range(n) if abs(rows[i][j]) > 1]
+        if bad:
+            raise ValueFormatError(f"{where}: correlations lie between -1 and 1 ({bad[0][0]},{bad[0][1]})")
+    elif any(rows[i][i] < 0 for i in range(n)):
+        raise ValueFormatError(f"{where}: a variance on the diagonal is negative")
+    import numpy as np
+
+    eigenvalues = np.linalg.eigvalsh(np.array(rows))
+    if eigenvalues[0] < -1e-9 * max(abs(eigenvalues[-1]), 1e-300):
+        raise ValueFormatError(f"{where}: the matrix is not positive semi-definite (an eigenvalue is "
+                               f"{eigenvalues[0]:.3g}), so no inputs can have these {kind}s",
+                               hint="check the signs and sizes of the off-diagonal entries")
