@@ -31,6 +31,9 @@ UMATH = {
     "sin": umath.sin, "cos": umath.cos, "abs": abs,
     "sigmoid": lambda u: 1 / (1 + umath.exp(-u)),
     "relu": lambda u: u if _nominal(u) > 0 else 0 * u,  # relu'(0) = 0, as gradcalc's
+    "sign": lambda u: 0 * u + float((_nominal(u) > 0) - (_nominal(u) < 0)),  # derivative 0
+    "step": lambda u: 0 * u + float(_nominal(u) > 0),
+    "xlogy": lambda u, v: 0 * u * v if _nominal(u) == 0 else u * umath.log(v),
 }
 BINARY = {"+": lambda p, q: p + q, "-": lambda p, q: p - q, "*": lambda p, q: p * q,
           "/": lambda p, q: p / q, "**": lambda p, q: p ** q}
@@ -47,9 +50,15 @@ def _leaves():
     return variables | constants
 
 
+def _call(name, operands):
+    return (f"{name}({', '.join(text for text, _ in operands)})",
+            lambda env: UMATH[name](*(build(env) for _, build in operands)))
+
+
 def _extend(children):
-    unary = st.tuples(st.sampled_from(SCALAR_FUNCTIONS), children).map(
-        lambda t: (f"{t[0]}({t[1][0]})", lambda env, t=t: UMATH[t[0]](t[1][1](env))))
+    unary = st.sampled_from(SCALAR_FUNCTIONS).flatmap(
+        lambda name: st.lists(children, min_size=getattr(REGISTRY[name], "arity", 1),
+                              max_size=getattr(REGISTRY[name], "arity", 1)).map(lambda ops: _call(name, ops)))
     negate = children.map(lambda c: (f"-({c[0]})", lambda env, c=c: -c[1](env)))
     binary = st.tuples(children, st.sampled_from(sorted(BINARY)), children).map(
         lambda t: (f"({t[0][0]}) {t[1]} ({t[2][0]})",
