@@ -8,8 +8,16 @@
 Submodules are imported on first use, so `import gradcalc` stays cheap.
 """
 
+from collections.abc import Mapping as _Mapping
+
 __version__ = "0.1.0"
-__all__ = ["evaluate", "parse", "GradcalcError", "Result", "NodeRecord", "__version__"]
+
+# the error classes, exported from gradcalc.errors on first use (see __getattr__)
+_ERRORS = ("GradcalcError", "InputError", "UsageError", "ParseError", "UnknownFunctionError",
+           "MissingValueError", "ValueFormatError", "ShapeError", "EvaluationError", "DomainError",
+           "NonFiniteError")
+
+__all__ = ["evaluate", "gradient", "parse", "Result", "NodeRecord", *_ERRORS, "__version__"]
 
 
 def parse(expression: str):
@@ -21,7 +29,9 @@ def parse(expression: str):
 
 def evaluate(expression: str, /, **values):
     """Evaluate `expression` at `values`, then differentiate it in reverse mode. Inputs the line
-    binds with an uncertainty (`x = 5 ± 0.2; ...`) give the result an `uncertainty`."""
+    binds with an uncertainty (`x = 5 ± 0.2; ...`) give the result an `uncertainty`.
+
+    Every keyword is a variable (even `wrt` or `check`); `gradient` takes options as well."""
     from gradcalc.evaluator import evaluate_graph
 
     graph = parse(expression)
@@ -33,13 +43,48 @@ def evaluate(expression: str, /, **values):
     return result
 
 
-def __getattr__(name):
-    if name == "GradcalcError":
-        from gradcalc.errors import GradcalcError
+def gradient(expression: str, values: _Mapping, /, *, wrt=None, seed_grad=None, check: bool = False):
+    """Evaluate `expression` at `values` (a mapping of name: value) and differentiate it.
 
-        return GradcalcError
+    `wrt`: a name or names; `gradients` then holds only those, in that order. `seed_grad`: the
+    upstream gradient of an array output (default ones). `check`: also compare every reported
+    derivative with central finite differences; the report is `result.check` (`.passed`)."""
+    from gradcalc.errors import UsageError
+    from gradcalc.evaluator import evaluate_graph
+
+    if not isinstance(values, _Mapping):
+        raise UsageError(f"values must be a mapping of name: value, not {type(values).__name__}",
+                         hint='gradient("x*y", {"x": 1, "y": 2})')
+    names = () if wrt is None else (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    graph = parse(expression)
+    result = evaluate_graph(graph, values, seed_grad)
+    if graph.sigmas:  # as in evaluate: inputs bound with an uncertainty give the result one
+        from gradcalc.uncertainty import uncertainty_of
+
+        result.uncertainty = uncertainty_of(result, {}, values)
+    unknown = [name for name in names if name not in result.gradients]
+    if unknown:
+        raise UsageError(f"wrt={unknown[0]!r}: the expression has no variable {unknown[0]}",
+                         hint=f"its variables are: {', '.join(result.gradients) or 'none'}")
+    result.gradients = {name: result.gradients[name] for name in dict.fromkeys(names or result.gradients)}
+    if check:
+        from gradcalc.check import gradient_check
+
+        result.check = gradient_check(result, result.gradients)
+    return result
+
+
+def __getattr__(name):
+    if name in _ERRORS:
+        from gradcalc import errors
+
+        return getattr(errors, name)
     if name in ("Result", "NodeRecord"):
         from gradcalc import evaluator as _evaluate_module
 
         return getattr(_evaluate_module, name)
     raise AttributeError(f"module 'gradcalc' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -14,7 +14,7 @@ from gradcalc.errors import (
     UsageError,
     ValueFormatError,
 )
-from gradcalc.formatting import format_number
+from gradcalc.formatting import format_number, shorten
 from gradcalc.graph import Graph, Node
 from gradcalc.layers import Multiply, Plus
 from gradcalc.ops import ScalarOps
@@ -67,7 +67,7 @@ class Result:
         return {name: self.gradients[name] for name in dict.fromkeys(wrt)}
 
     def __repr__(self):
-        return f"Result(value={self.value!r}, gradients={self.gradients!r})"
+        return f"Result(expression={shorten(self.expression)!r}, value={self.value!r}, gradients={self.gradients!r})"
 
 
 def bind(graph: Graph, values: dict) -> dict:
@@ -95,20 +95,39 @@ def _number(name, value):
         return _array(name, value)
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueFormatError(f"the value of {name} is {value!r}, not a number")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int (or Fraction) beyond the double range: 10**400
+        raise ValueFormatError(f"the value of {name} is too large for a float (beyond ±1.8e308)") from None
     if not math.isfinite(value):
         raise ValueFormatError(f"the value of {name} is {value}; values must be finite numbers")
     return value
+
+
+_NOT_NUMBERS = {"b": "booleans", "U": "strings", "S": "bytes", "M": "dates", "m": "time spans", "V": "records"}
 
 
 def _array(name, value):
     import numpy as np
 
     try:
-        array = np.array(value, dtype=float)
+        array = np.asarray(value)
     except (ValueError, TypeError):
+        array = None  # numpy refuses ragged rows
+    if array is None or (array.dtype.kind == "O" and not all(
+            isinstance(v, Real) and not isinstance(v, bool) for v in array.flat)):
         raise ValueFormatError(f"the value of {name} is not a rectangular array of numbers",
-                               hint="every row needs the same length: [[1, 2], [3, 4]]") from None
+                               hint="every row needs the same length: [[1, 2], [3, 4]]")
+    if array.dtype.kind == "c":  # float() would drop the imaginary part, with a ComplexWarning
+        raise ValueFormatError(f"the value of {name} is complex; values must be real numbers")
+    if array.dtype.kind in _NOT_NUMBERS:
+        raise ValueFormatError(f"the value of {name} holds {_NOT_NUMBERS[array.dtype.kind]}, not numbers")
+    try:
+        with np.errstate(over="raise"):  # a long double beyond the double range
+            array = array.astype(float)
+    except (OverflowError, FloatingPointError):  # or a Python int: 10**400
+        raise ValueFormatError(f"the value of {name} has an element too large for a float "
+                               "(beyond ±1.8e308)") from None
     if not np.all(np.isfinite(array)):
         raise ValueFormatError(f"the value of {name} has a non-finite element; values must be finite")
     return float(array) if array.ndim == 0 else array

@@ -86,6 +86,12 @@ class Graph:
         """Per node: the constant's value, None elsewhere (copied at the start of each forward)."""
         return [getattr(node.layer, "value", None) if not node.inputs else None for node in self.nodes]
 
+    def __repr__(self):
+        names = list(self.variables)
+        shown = ", ".join(names[:10]) + (f", … ({len(names)} in all)" if len(names) > 10 else "")
+        return (f"<Graph {shorten(self.source)!r}: {len(self.nodes)} nodes, output node {self.output}, "
+                f"variables: {shown or 'none'}>")
+
     def text(self, node: Node) -> str:
         """The node's source text as written (whitespace collapsed, long text shortened)."""
         if node.span is None:  # a node of a derivative graph: no text of its own

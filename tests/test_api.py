@@ -73,3 +73,89 @@ def test_threads_evaluating_the_same_expression_get_their_own_results():
     finally:
         sys.setswitchinterval(interval)
     assert errors == []
+
+
+# --- issue 12, items 19-21: the API's edges ----------------------------------------------------
+
+def test_values_beyond_a_float_or_complex_are_value_format_errors():
+    import warnings
+
+    import numpy as np
+    import pytest
+
+    from gradcalc import ValueFormatError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's ComplexWarning must not reach the caller
+        for value in (10**400, -(10**400), [1, 10**400], np.array([1j]), [2 + 0j], np.complex128(1),
+                      np.longdouble("1e4000"), ["1"], [True], np.array(["2020-01-01"], dtype="M8[D]")):
+            with pytest.raises(ValueFormatError) as caught:
+                gradcalc.evaluate("x*2", x=value)
+            assert "the value of x" in caught.value.message and len(caught.value.message) < 100
+    assert gradcalc.evaluate("x*2", x=10**300).gradients == {"x": 2.0}  # large but finite: fine
+    assert gradcalc.evaluate("x*2", x=np.array([1, 2], dtype=np.int8)).value.tolist() == [2.0, 4.0]
+
+
+def test_every_error_class_is_exported_from_the_package():
+    import inspect
+
+    from gradcalc import errors
+
+    classes = [cls for _, cls in inspect.getmembers(errors, inspect.isclass)
+               if issubclass(cls, errors.GradcalcError)]
+    assert len(classes) >= 11
+    for cls in classes:
+        assert getattr(gradcalc, cls.__name__) is cls and cls.__name__ in gradcalc.__all__
+        assert cls.__name__ in dir(gradcalc)
+    from gradcalc import DomainError, ParseError  # noqa: F401  (the README's spelling)
+
+
+def test_importing_gradcalc_stays_cheap():
+    code = ("import sys, gradcalc; print(sorted(m for m in sys.modules if m.startswith('gradcalc')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['gradcalc']"
+
+
+def test_result_and_graph_reprs_name_the_expression():
+    result = gradcalc.evaluate("c*d/(a-b)", a=1, b=2, c=3, d=4)
+    assert repr(result) == ("Result(expression='c*d/(a-b)', value=-12.0, "
+                            "gradients={'a': -12.0, 'b': 12.0, 'c': -4.0, 'd': -3.0})")
+    assert repr(gradcalc.parse("c*d/(a-b)")) == "<Graph 'c*d/(a-b)': 7 nodes, output node 6, variables: c, d, a, b>"
+    wide = repr(gradcalc.parse(" + ".join(f"x{i}" for i in range(1000))))
+    assert len(wide) < 250 and "(1000 in all)" in wide
+
+
+def test_gradient_takes_values_as_a_mapping_and_options_as_keywords():
+    # variables named like the options stay variables: ∂(wrt*check + order**2)
+    result = gradcalc.gradient("wrt*check + order**2", {"wrt": 2, "check": 3, "order": 4})
+    assert result.value == 2 * 3 + 4**2
+    assert result.gradients == {"check": 2.0, "order": 8.0, "wrt": 3.0}
+    only = gradcalc.gradient("wrt*check + order**2", {"wrt": 2, "check": 3, "order": 4}, wrt=["order", "wrt"])
+    assert list(only.gradients.items()) == [("order", 8.0), ("wrt", 3.0)]
+    assert gradcalc.gradient("x*y", {"x": 2, "y": 5}, wrt="y").gradients == {"y": 2.0}
+
+
+def test_gradient_seed_and_check():
+    import numpy as np
+
+    result = gradcalc.gradient("x*x", {"x": [1.0, 3.0]}, seed_grad=[1.0, -0.5])
+    assert result.gradients["x"].tolist() == [2 * 1.0 * 1.0, 2 * 3.0 * -0.5]
+    checked = gradcalc.gradient("sin(x)*y", {"x": 0.5, "y": 2.0}, check=True)
+    assert checked.check.passed and [row.name for row in checked.check.rows] == ["x", "y"]
+    x_row = checked.check.rows[0]
+    assert abs(x_row.analytic - 2.0 * np.cos(0.5)) < 1e-15 and abs(x_row.numeric - x_row.analytic) < 1e-8
+    assert gradcalc.gradient("x*y", {"x": 2, "y": 5}).check is None
+
+
+def test_gradient_refuses_what_it_cannot_use():
+    import pytest
+
+    from gradcalc import UsageError
+
+    with pytest.raises(UsageError, match="mapping"):
+        gradcalc.gradient("x*2", [("x", 1)])
+    with pytest.raises(UsageError, match="no variable z") as caught:
+        gradcalc.gradient("x*2", {"x": 1}, wrt="z")
+    assert caught.value.hint == "its variables are: x"
+    with pytest.raises(TypeError):  # options are keyword-only: no silent unused variable
+        gradcalc.gradient("x*2", {"x": 1}, "x")
