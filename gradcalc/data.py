@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import EvaluationError, GradcalcError, MissingValueError, UsageError, ValueFormatError
 from gradcalc.evaluator import evaluate_graph
 
@@ -268,7 +269,7 @@ class _RowWriter:
 
     def __init__(self, out, output_format, header):
         self.out, self.format, self.header = out, output_format, header
-        self.writer = csv.writer(out, delimiter="\t" if output_format == "tsv" else ",", lineterminator="\n")
+        self.writer = row_writer(out, output_format)
         self.started = False
 
     def _start(self):

@@ -4,10 +4,10 @@ Each renderer takes jobs one at a time (`result`, `error`) and writes as it goes
 jobs is printed as it is evaluated; `close` finishes what needs the whole run (a table, a JSON array).
 """
 
-import csv
 import json
 import tempfile
 
+from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
 from gradcalc.formatting import format_number, shorten
@@ -288,11 +288,11 @@ class CsvRenderer(Renderer):
     written, under the header, at the end.
     """
 
-    delimiter = ","
+    output_format = "csv"
 
     def __init__(self, out, **options):
         super().__init__(out, **options)
-        self.writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
+        self.writer = row_writer(out, self.output_format)
         self.sigma = bool(self.uncertain)  # whether there is a sigma column
         if self.wrt:
             self.names, self.pending = list(dict.fromkeys(self.wrt)), None
@@ -351,9 +351,9 @@ class CsvRenderer(Renderer):
 
 
 class TsvRenderer(CsvRenderer):
-    """CSV with tabs."""
+    """The same rows, tab-separated, with tabs, newlines and backslashes in cells escaped."""
 
-    delimiter = "\t"
+    output_format = "tsv"
 
 
 def _shape(value) -> str:
