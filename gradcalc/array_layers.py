@@ -3,9 +3,12 @@ layers that derivative graphs of array expressions need (a reduction's gradient 
 broadcast gradient summed back, a max's winners). They accept scalars (as 0-d arrays), but a graph
 that has one is evaluated with numpy (`array_only`)."""
 
+from gradcalc.formatting import plural
 from gradcalc.layer import Layer
 from gradcalc.numeric import ShapeMismatch, check_axis, numpy
 from gradcalc.ops import ArrayOps
+
+MATMUL_HINT = "x @ y needs as many columns in x as rows in y; transpose(y) swaps the axes of a matrix"
 
 
 class MatMul(Layer):
@@ -20,8 +23,8 @@ class MatMul(Layer):
         if x.ndim not in (1, 2) or y.ndim not in (1, 2):
             raise ShapeMismatch("a matrix product needs vectors or matrices")
         if x.shape[-1] != y.shape[0]:
-            raise ShapeMismatch(f"the left side has {x.shape[-1]} columns, the right side "
-                                f"{y.shape[0]} rows")
+            raise ShapeMismatch(f"the left side has {plural(x.shape[-1], 'column')}, the right side "
+                                f"{plural(y.shape[0], 'row')}", hint=MATMUL_HINT)
         return x @ y
 
     def backward(self, ops, gy, y, x0, x1):

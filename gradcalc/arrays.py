@@ -39,9 +39,10 @@ def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
             except DomainError as error:
                 raise _at(graph, node, DomainError, error.message, values, len(operands) > 1) from None
             except ShapeMismatch as error:
-                raise _shape_error(graph, node, str(error), operands) from None
+                raise _shape_error(graph, node, str(error), operands, error.hint) from None
             except ValueError as error:  # numpy's "operands could not be broadcast together"
-                raise _shape_error(graph, node, _broadcast_message(operands, error), operands) from None
+                raise _shape_error(graph, node, _broadcast_message(operands, error), operands,
+                                   BROADCAST_HINT) from None
             values[node.id] = value if np.ndim(value) else float(value)
             if checked:
                 if not layer.keeps_finite and not all_finite(value):
@@ -126,11 +127,14 @@ def _first_bad(value) -> str:
     return f"{value[index]} at index {tuple(int(i) for i in index)}"
 
 
-def _shape_error(graph, node, reason: str, operands) -> ShapeError:
+BROADCAST_HINT = "elementwise operations broadcast as numpy does: each axis the same size, or 1"
+
+
+def _shape_error(graph, node, reason: str, operands, hint: str | None) -> ShapeError:
     shapes = ", ".join(f"{graph.text(graph.nodes[i])} has shape {np.shape(v)}"
                        for i, v in zip(node.inputs, operands))
     return ShapeError(f"{graph.text(node)}: {reason} ({shapes})", source=graph.source, span=node.span,
-                      hint="check the shapes of the values; elementwise operations broadcast as numpy does")
+                      hint=hint or "check the shapes of the values")
 
 
 def _broadcast_message(operands, error: ValueError) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import EvaluationError, GradcalcError, MissingValueError, UsageError, ValueFormatError
 from gradcalc.evaluator import evaluate_graph
+from gradcalc.formatting import plural
 
 CHUNK_ROWS = 65_536
 
@@ -67,7 +68,8 @@ def _parse_csv(lines, names, first_line, path):
         _find_bad_cell(lines, names, first_line, path)
         raise
     if table.shape[1] != len(names):
-        raise ValueFormatError(f"{path}, line {first_line}: {table.shape[1]} cells, the header names {len(names)}")
+        raise ValueFormatError(f"{path}, line {first_line}: {plural(table.shape[1], 'cell')}, but the header names "
+                               f"{plural(len(names), 'column')}", hint="every row needs one cell per column")
     if not np.all(np.isfinite(table)):  # nan or inf cells parse as floats: name the first one
         _find_bad_cell(lines, names, first_line, path)
     return {name: table[:, i] for i, name in enumerate(names)}
@@ -79,8 +81,9 @@ def _find_bad_cell(lines, names, first_line, path):
         if not row or not "".join(row).strip():
             continue
         if len(row) != len(names):
-            raise ValueFormatError(f"{path}, line {first_line + offset}: {len(row)} cells, the header "
-                                   f"names {len(names)}", hint="every row needs one cell per column")
+            raise ValueFormatError(f"{path}, line {first_line + offset}: {plural(len(row), 'cell')}, but the "
+                                   f"header names {plural(len(names), 'column')}",
+                                   hint="every row needs one cell per column")
         for name, cell in zip(names, row):
             try:
                 value = float(cell)

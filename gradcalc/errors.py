@@ -1,6 +1,6 @@
 """One error hierarchy: every failure a user can cause is a GradcalcError that knows its exit code."""
 
-from gradcalc.formatting import caret_excerpt, line_and_column
+from gradcalc.formatting import bounded, caret_excerpt, line_and_column
 
 
 class GradcalcError(Exception):
@@ -10,9 +10,12 @@ class GradcalcError(Exception):
 
     def __init__(self, message: str, *, hint: str | None = None, source: str | None = None,
                  span: tuple[int, int] | None = None):
+        # whatever a message quotes (a name, a token, a value) it reaches a terminal escaped and
+        # bounded: a 2 MB input must not make an 8 MB message, nor an ESC byte recolour the screen
+        message = bounded(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = None if hint is None else bounded(hint)
         self.source = source
         self.span = span
 

@@ -229,9 +229,10 @@ def _at(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, valu
     """An evaluation error that names the node, shows its input values and points at its text."""
     message = f"{graph.text(node)}: {reason}"
     if show_inputs and node.inputs:
-        inputs = ", ".join(f"{graph.text(graph.nodes[i])} = {_describe(values[i])}"
-                           for i in node.inputs)
-        message += f" (inputs: {inputs})"
+        described = ((graph.text(graph.nodes[i]), _describe(values[i])) for i in node.inputs)
+        inputs = ", ".join(f"{text} = {value}" for text, value in described if text != value)  # not "0.5 = 0.5"
+        if inputs:
+            message += f" (inputs: {inputs})"
     hint = ("choose a point inside the function's domain" if kind is DomainError
             else "choose a point where the values stay within floating-point range")
     error = kind(message, source=graph.source, span=node.span, hint=hint)

@@ -1,8 +1,16 @@
 """Number and source-text formatting shared by messages and renderers (no dependencies)."""
 
 import math
+import re
 
 LABEL_LIMIT = 80
+MESSAGE_LIMIT = 1000  # a message or hint is never longer, whatever it quotes
+
+# C0/C1 controls, zero-width and bidirectional marks, line/paragraph separators, the BOM:
+# echoed raw they would move the cursor, recolour the terminal or reorder what is shown
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_LONG_WORD = re.compile(r"\S{%d,}" % (LABEL_LIMIT + 1))
 
 
 def format_number(value: float, precision: int | None = None) -> str:
@@ -15,8 +23,41 @@ def format_number(value: float, precision: int | None = None) -> str:
     return text
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 cell', '2 cells', '0 cells'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def printable(text: str) -> str:
+    """`text` with control and invisible formatting characters escaped (\\x1b, \\n, \\u202e)."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match) -> str:
+    char = match.group()
+    code = ord(char)
+    return _ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def bounded(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """A message fit to show: control characters escaped, each run of more than 80 non-blank
+    characters (a name, a number, a quoted input) cut in the middle, and the whole cut to `limit`."""
+    if len(message) > 4 * limit:  # the cuts below keep both ends: never scan megabytes for them
+        message = message[: 2 * limit] + "…" + message[-2 * limit :]
+    message = _LONG_WORD.sub(lambda word: _cut(word.group(), LABEL_LIMIT), printable(message))
+    return _cut(message, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    tail = (limit - 1) // 2
+    return text[: limit - 1 - tail].rstrip() + "…" + text[-tail:].lstrip() if tail else text[: limit - 1] + "…"
+
+
 def shorten(source: str, start: int = 0, end: int | None = None, limit: int = LABEL_LIMIT) -> str:
-    """source[start:end] with whitespace collapsed and a long middle cut: 'a + b + … + z'.
+    """source[start:end] with whitespace collapsed, control characters escaped and a long middle
+    cut: 'a + b + … + z'.
 
     Never copies more than a few times `limit` characters, so labelling every node of a
     100,000-term sum stays linear.
@@ -26,32 +67,29 @@ def shorten(source: str, start: int = 0, end: int | None = None, limit: int = LA
         text = source[start : start + 2 * limit] + " " + source[end - 2 * limit : end]
     else:
         text = source[start:end]
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    half = (limit - 1) // 2
-    return text[:half].rstrip() + "…" + text[-half:].lstrip()
+    return _cut(printable(" ".join(text.split())), limit)
 
 
 def caret_excerpt(source: str, start: int, end: int | None = None, width: int = 72) -> str:
-    """The source line holding `start`, with carets under [start, end) (windowed on long lines)."""
+    """The source line holding `start`, with carets under [start, end) (windowed on long lines;
+    control characters escaped, the carets moved to stay under the same characters)."""
     line_start = source.rfind("\n", 0, start) + 1
     line_end = source.find("\n", start)
     if line_end == -1:
         line_end = len(source)
     end = start + 1 if end is None or end <= start else min(end, line_end)
     col, stop = start - line_start, end - line_start
-    line = source[line_start:line_end].replace("\t", " ")
-    offset = 0
-    if len(line) > width:  # keep the caret in view on very long lines
-        offset = max(0, min(col - width // 3, len(line) - width))
-        line = line[offset : offset + width]
-        if offset:
-            line = "…" + line[1:]
-        if offset + width < line_end - line_start:
-            line = line[:-1] + "…"
-    marks = max(1, min(stop, offset + width) - max(col, offset))
-    return f"    {line}\n    {' ' * (col - offset)}{'^' * marks}"
+    length = line_end - line_start
+    offset = max(0, min(col - width // 3, length - width)) if length > width else 0
+    window = source[line_start + offset : line_start + min(length, offset + width)].replace("\t", " ")
+    shown = [printable(char) for char in window]
+    if offset:
+        shown[0] = "…"
+    if offset + width < length:
+        shown[-1] = "…"
+    before = sum(map(len, shown[: max(0, col - offset)]))
+    marks = max(1, sum(map(len, shown[max(0, col - offset) : max(0, stop - offset)])))
+    return f"    {''.join(shown)}\n    {' ' * before}{'^' * marks}"
 
 
 def line_and_column(source: str, position: int) -> tuple[int, int]:

@@ -9,6 +9,10 @@ from gradcalc.formatting import format_number
 class ShapeMismatch(Exception):
     """Raised by a layer whose inputs' shapes do not fit; the evaluator names the node."""
 
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
 
 def numpy():
     """numpy, imported when an array first needs it."""
@@ -37,7 +41,11 @@ def refuse(mask, values, template: str) -> None:
 
 def check_axis(axis, shape) -> None:
     if axis is not None and not -len(shape) <= axis < len(shape):
-        raise ShapeMismatch(f"axis {axis} is out of range for shape {tuple(shape)}")
+        count = len(shape)
+        hint = ("a scalar has no axes: leave the axis out" if count == 0 else
+                "its only axis is 0 (or -1)" if count == 1 else
+                f"its axes are 0 to {count - 1}, or -{count} to -1 counting from the end")
+        raise ShapeMismatch(f"axis {axis} is out of range for shape {tuple(shape)}", hint=hint)
 
 
 def spread(gy, shape, axis):

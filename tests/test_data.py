@@ -98,7 +98,7 @@ def test_a_failing_row_does_not_lose_the_others(run_cli, tmp_path):
 
 @pytest.mark.parametrize("content,words", [
     ("x,y\n1,2\n3,abc\n", "line 3, column y: 'abc' is not a finite number"),
-    ("x,y\n1,2\n3\n", "line 3: 1 cells, the header names 2"),
+    ("x,y\n1,2\n3\n", "line 3: 1 cell, but the header names 2 columns"),
     ("x,y\n1,nan\n", "line 2, column y: 'nan' is not a finite number"),
 ])
 def test_bad_cells_exit_2_with_line_and_column(run_cli, tmp_path, content, words):
