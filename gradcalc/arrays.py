@@ -201,15 +201,3 @@ def _finite_array(value):
     if array.dtype == object or not np.all(np.isfinite(array)):
         raise ValueError("every element must be a finite number")
     return array
-
-
-def format_array(value, precision=None, full: bool = False) -> str:
-    """numpy's text for an array: whole when small (or `full`), summarised with '...' when large;
-    integral arrays without trailing dots."""
-    array = np.asarray(value)
-    options = {"threshold": np.iinfo(np.int64).max if full else 1000, "edgeitems": 3,
-               "max_line_width": 1_000_000 if full else 100}
-    if np.all(np.isfinite(array)) and np.all(array == np.round(array)) and np.all(np.abs(array) < 1e15):
-        return np.array2string(array.astype(np.int64), separator=", ", **options)
-    return np.array2string(array, separator=", ", precision=precision or 17, floatmode="unique"
-                           if precision is None else "maxprec", **options)

@@ -1,4 +1,4 @@
-"""Number and source-text formatting shared by messages and renderers (no dependencies)."""
+"""Number and source-text formatting shared by messages and renderers (numpy only for arrays)."""
 
 import math
 import re
@@ -17,15 +17,44 @@ def format_number(value: float, precision: int | None = None) -> str:
     """Shortest round-trip text (or `precision` significant digits); integral values without '.0'."""
     if value == 0:
         return "0"  # also folds -0.0
+    if precision is not None:
+        return format(value, f".{precision}g")  # 'g' drops a trailing '.0' itself
     if math.isfinite(value) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
-    text = repr(value) if precision is None else format(value, f".{precision}g")
-    return text
+    return repr(value)
+
+
+def format_array(value, precision: int | None = None, full: bool = False, width: int = 100) -> str:
+    """An array in numpy's layout with each element written as `format_number` writes a scalar
+    (`[0, 1.5, 3]`, not `[0. , 1.5, 3. ]`): whole when small (or `full`), summarised with '...'
+    when large, lines wrapped between elements at `width` characters. An array printed on several
+    lines has its elements right-aligned to the widest one shown, so a matrix's columns line up."""
+    import numpy as np
+
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return format_number(float(array), precision)
+    threshold = array.size if full else 1000
+    options = {"separator": ", ", "threshold": threshold, "edgeitems": 3, "max_line_width": width}
+    text = np.array2string(array, formatter={"all": lambda v: format_number(float(v), precision)}, **options)
+    if "\n" not in text:
+        return text
+    shown = array
+    if array.size > threshold:  # numpy prints only the 3 items at each end of every axis
+        shown = array[np.ix_(*(np.r_[0 : min(n, 3), max(3, n - 3) : n] for n in array.shape))]
+    widest = max(len(format_number(float(v), precision)) for v in shown.flat)
+    return np.array2string(array, formatter={"all": lambda v: format_number(float(v), precision).rjust(widest)},
+                           **options)
 
 
 def plural(count: int, noun: str) -> str:
     """'1 cell', '2 cells', '0 cells'."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def labelled(label: str, text: str) -> str:
+    """`label` then `text`, its continuation lines indented to start under the text's first line."""
+    return label + text.replace("\n", "\n" + " " * len(label))
 
 
 def printable(text: str) -> str:

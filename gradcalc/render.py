@@ -10,7 +10,7 @@ import tempfile
 from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
-from gradcalc.formatting import format_number, shorten
+from gradcalc.formatting import format_array, format_number, labelled
 
 
 def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool = True) -> dict:
@@ -55,15 +55,15 @@ class Renderer:
         self.check, self.full = check, full
         self.uncertain = tuple(uncertain)  # inputs given ± by the command line (known before any job)
         self.nodes = (not batch) if nodes is None else nodes
+        self.array_width = 100  # where array text wraps to a new line (between elements)
         self.color = color
 
-    def number(self, value) -> str:
+    def number(self, value, width: int | None = None) -> str:
+        """A value's text; an array's lines wrap at `width` (default `self.array_width`)."""
         if value is None:
             return ""
         if hasattr(value, "shape"):
-            from gradcalc.arrays import format_array
-
-            return format_array(value, self.precision, self.full)
+            return format_array(value, self.precision, self.full, width or self.array_width)
         return format_number(value, self.precision)
 
     def result(self, result: Result, line: int | None) -> None:
@@ -123,8 +123,8 @@ class PlainRenderer(Renderer):
     """One line per job: the value, then name=gradient pairs; with one --wrt, the bare gradient.
     Arrays print on one line without spaces ([[1,2],[3,4]]), so fields split on spaces."""
 
-    def number(self, value) -> str:
-        text = super().number(value)
+    def number(self, value, width=None) -> str:
+        text = super().number(value, width)
         return "".join(text.split()) if hasattr(value, "shape") else text
 
     def result(self, result, line):
@@ -144,7 +144,9 @@ class PlainRenderer(Renderer):
 class TableRenderer(Renderer):
     """Rich tables: per-node values and gradients, the output, then ∂output/∂variable.
 
-    A batch gets one summary table (per-node tables with --nodes) when the run ends.
+    A batch gets one summary table (per-node tables with --nodes) when the run ends. Tables fit
+    the console by shortening their expression column, never by breaking a number
+    (gradcalc/render_tables.py).
     """
 
     def __init__(self, out, **options):
@@ -153,6 +155,8 @@ class TableRenderer(Renderer):
 
         self.console = Console(file=out, highlight=False, soft_wrap=False,
                                force_terminal=self.color, no_color=self.color is False)
+        # a table shows two array columns side by side (value, gradient): each gets under half
+        self.array_width = max(24, (self.console.width - 30) // 2)
         self.rows = []
 
     def result(self, result, line):
@@ -175,47 +179,43 @@ class TableRenderer(Renderer):
         return False
 
     def _print_nodes(self, result, line):
-        from rich.table import Table
+        from gradcalc.render_tables import Column, print_table
 
-        title = shorten(result.expression)
-        table = Table(title=title if line is None else f"line {line}: {title}", title_justify="left",
-                      caption="gradient = ∂output/∂node", caption_justify="left")
         graph = result.graph
         arrays = any(hasattr(value, "shape") for value in result.values)
-        for header, justify in (("id", "right"), ("node", "left"), ("layer", "left"), ("inputs", "left"),
-                                *([("shape", "left")] if arrays else []),
-                                ("value", "right"), ("gradient", "right")):
-            table.add_column(header, justify=justify, overflow="fold")
+        columns = [Column("id"), Column("node", "left", "shorten"), Column("layer", "left"),
+                   Column("inputs", "left"), *([Column("shape", "left")] if arrays else []),
+                   Column("value"), Column("gradient")]
+        rows = []
         for node in graph.nodes:
             value = result.values[node.id]
             cells = [str(node.id), graph.label(node), type(node.layer).__name__,
                      ", ".join(map(str, node.inputs)), self.number(value), self.number(result.grads[node.id])]
             if arrays:
                 cells.insert(4, _shape(value))
-            table.add_row(*cells)
-        self.console.print(table)
+            rows.append(cells)
+        title = result.expression if line is None else f"line {line}: {result.expression}"
+        print_table(self.console, columns, rows, title=title, caption="gradient = ∂output/∂node")
 
     def _print_gradients(self, result, gradients):
-        from rich.table import Table
+        from gradcalc.render_tables import Column, print_line, print_prose, print_table
 
+        label = "output = "
         if result.uncertainty is None:
-            self.console.print(f"output = {self.number(result.value)}")
+            text = self.number(result.value, self.console.width - len(label))
         else:
-            self.console.print(f"output = {self._plus_minus(result.value, result.uncertainty.sigma)} "
-                               "(σ by first-order propagation)")
+            text = f"{self._plus_minus(result.value, result.uncertainty.sigma)} (σ by first-order propagation)"
+        print_line(self.console, labelled(label, text))
         if hasattr(result.value, "shape"):
             seeded = "ones (the gradient of the sum of its elements)" if result.seed is None else "--seed-grad"
-            self.console.print(f"the output is an array of shape {result.value.shape}: backward was "
-                               f"seeded with {seeded}")
+            print_prose(self.console, f"the output is an array of shape {result.value.shape}: backward "
+                                      f"was seeded with {seeded}")
         if not gradients:
-            self.console.print("(no variables: nothing to differentiate)")
+            print_line(self.console, "(no variables: nothing to differentiate)")
             return
-        table = Table("variable")
-        table.add_column("value", justify="right")
-        table.add_column("∂output/∂variable", justify="right")
-        for name, grad in gradients.items():
-            table.add_row(name, self.number(result.inputs[name]), self.number(grad))
-        self.console.print(table)
+        rows = [[name, self.number(result.inputs[name]), self.number(grad)] for name, grad in gradients.items()]
+        print_table(self.console, [Column("variable", "left", "shorten"), Column("value"),
+                                   Column("∂output/∂variable")], rows)
 
     def _plus_minus(self, value, sigma) -> str:
         """value ± σ, σ to two significant digits (or both to --precision digits)."""
@@ -226,37 +226,33 @@ class TableRenderer(Renderer):
         return format_plus_minus(value, sigma)
 
     def _print_uncertainty(self, result):
-        from rich.table import Table
+        from gradcalc.render_tables import Column, print_line, print_table
 
         uncertainty, digits = result.uncertainty, self.precision or 4
-        table = Table("input", title="sensitivity, largest share of σ² first", title_justify="left")
-        for header in ("value ± σ", "contribution", "share", "elasticity"):
-            table.add_column(header, justify="right")
+        columns = [Column("input", "left", "shorten"), Column("value ± σ"), Column("contribution"),
+                   Column("share"), Column("elasticity")]
+        rows = []
         for name, contribution in uncertainty.contributions.items():
             share, elasticity = uncertainty.share[name], uncertainty.elasticity[name]
-            table.add_row(name, f"{self.number(result.inputs[name])} ± {self.number(uncertainty.sigmas[name])}",
-                          format_number(contribution, digits), _percent(share),
-                          "" if elasticity is None else format_number(elasticity, digits))
-        self.console.print(table)
-        self.console.print("contribution = ∂output/∂x·σ, elasticity = ∂output/∂x·x/output")
+            rows.append([name, f"{self.number(result.inputs[name])} ± {self.number(uncertainty.sigmas[name])}",
+                         format_number(contribution, digits), _percent(share),
+                         "" if elasticity is None else format_number(elasticity, digits)])
+        print_table(self.console, columns, rows, title="sensitivity, largest share of σ² first")
+        print_line(self.console, "contribution = ∂output/∂x·σ, elasticity = ∂output/∂x·x/output")
 
     def _print_check(self, report, line):
-        from rich.table import Table
+        from gradcalc.render_tables import Column, print_prose, print_table
 
         title = "gradient check (central differences)" + (f", line {line}" if line is not None else "")
-        table = Table(title=title, title_justify="left")
-        table.add_column("variable")
-        for header in ("analytic", "numeric", "abs error", "rel error"):
-            table.add_column(header, justify="right")
-        table.add_column("verdict")
-        for row in report.rows:
-            numeric = "" if row.numeric is None else format_number(row.numeric, self.precision or 12)
-            table.add_row(row.name, self.number(row.analytic), numeric,
-                          _short(row.abs_error), _short(row.rel_error), row.verdict)
-        self.console.print(table)
+        columns = [Column("variable", "left", "shorten"), Column("analytic"), Column("numeric"),
+                   Column("abs error"), Column("rel error"), Column("verdict", "left")]
+        rows = [[row.name, self.number(row.analytic),
+                 "" if row.numeric is None else format_number(row.numeric, self.precision or 12),
+                 _short(row.abs_error), _short(row.rel_error), row.verdict] for row in report.rows]
+        print_table(self.console, columns, rows, title=title)
         for row in report.rows:
             if row.note:
-                self.console.print(f"  {row.name}: {row.note}")
+                print_prose(self.console, f"{row.name}: {row.note}", indent="  ")
 
     def close(self):
         if self.batch and self.rows:
@@ -264,17 +260,17 @@ class TableRenderer(Renderer):
         super().close()
 
     def _print_summary(self):
-        from rich.table import Table
+        from gradcalc.render_tables import Column, print_table
 
         names = sorted({name for row in self.rows for name in row[3]})
         sigmas = any(row[5] is not None for row in self.rows)
-        table = Table("line", "expression", "value", *(["± σ"] if sigmas else []),
-                      *(f"∂/∂{name}" for name in names), "error")
-        for line, expression, value, gradients, message, sigma in self.rows:
-            table.add_row(str(line), shorten(expression or ""), self.number(value),
-                          *([self.number(sigma)] if sigmas else []),
-                          *(self.number(gradients.get(name)) for name in names), message or "")
-        self.console.print(table)
+        columns = [Column("line"), Column("expression", "left", "shorten"), Column("value"),
+                   *([Column("± σ")] if sigmas else []), *(Column(f"∂/∂{name}") for name in names),
+                   Column("error", "left", "wrap")]
+        rows = [[str(line), expression or "", self.number(value), *([self.number(sigma)] if sigmas else []),
+                 *(self.number(gradients.get(name)) for name in names), message or ""]
+                for line, expression, value, gradients, message, sigma in self.rows]
+        print_table(self.console, columns, rows)
 
 
 class CsvRenderer(Renderer):

@@ -1,0 +1,84 @@
+"""Rich tables and lines that fit the console without breaking a number.
+
+Numbers and headers are never wrapped or cut. When a table is wider than the console, its text
+column (an expression, a node, a variable) is shortened in the middle, as JSON's `expr` is, and
+its prose column (an error message) wraps between words, the wider of the two giving way first;
+if the table still does not fit, it is printed wider than the console (the terminal wraps whole
+lines) rather than split a number.
+Titles, captions and messages are single lines or wrapped between words, with no trailing spaces.
+"""
+
+import textwrap
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.table import Table
+from rich.text import Text
+
+from gradcalc.formatting import shorten
+
+SHORTEST_PROSE = 10  # a message column is not wrapped narrower than this (nor than its header)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its header, alignment, and how it may give way when the console is narrow."""
+
+    header: str
+    justify: str = "right"
+    fit: str = "keep"  # keep: never wrapped or cut; shorten: cut in the middle; wrap: between words
+
+
+def print_table(console, columns: list[Column], rows: list[list[str]], title: str | None = None,
+                caption: str | None = None) -> None:
+    """Print `rows` (cells as text, arrays as several lines) under `title`, fitted to the console."""
+    widths = fitted_widths(console.width, columns, rows)
+    table = Table(width=sum(widths) + 3 * len(columns) + 1)  # each column: padding and one rule
+    for column, width in zip(columns, widths):
+        table.add_column(Text(column.header), justify=column.justify, width=width,
+                         no_wrap=column.fit != "wrap", overflow="ellipsis" if column.fit == "shorten" else "fold")
+    for row in rows:
+        table.add_row(*(Text(shorten(cell, limit=width) if column.fit == "shorten" else cell)
+                        for column, width, cell in zip(columns, widths, row)))
+    if title is not None:
+        print_line(console, shorten(title, limit=max(console.width, 20)))
+    console.print(table, crop=False)
+    if caption is not None:
+        print_line(console, caption)
+
+
+def fitted_widths(console_width: int, columns: list[Column], rows: list[list[str]]) -> list[int]:
+    """The width of each column's text: what it holds, less what the console lacks, taken from the
+    widest column that may give way (shortened or wrapped), never from a kept one or below a header."""
+    natural, least = [], []
+    for index, column in enumerate(columns):
+        header = cell_len(column.header)
+        cells = (shorten(row[index]) if column.fit == "shorten" else row[index] for row in rows)
+        widest = max((cell_len(line) for cell in cells for line in cell.splitlines()), default=0)
+        natural.append(max(header, widest, 1))
+        # a shortened column may narrow to its header: a short label beats a table wider than
+        # the terminal, whose wrapped lines would scatter every row
+        shortest = {"shorten": header, "wrap": max(header, SHORTEST_PROSE)}.get(column.fit, natural[-1])
+        least.append(min(natural[-1], shortest))
+    widths = list(natural)
+    excess = sum(widths) + 3 * len(columns) + 1 - console_width
+    while excess > 0:  # narrow the widest column that may give way, one character at a time
+        narrowable = [index for index, width in enumerate(widths) if width > least[index]]
+        if not narrowable:
+            break
+        widths[max(narrowable, key=widths.__getitem__)] -= 1
+        excess -= 1
+    return widths
+
+
+def print_line(console, text: str) -> None:
+    """One line of text as it is, however long: no markup, no wrapping inside a number."""
+    console.print(Text(text), soft_wrap=True)
+
+
+def print_prose(console, text: str, indent: str = "") -> None:
+    """Sentences wrapped between words to the console's width (never inside a word or number)."""
+    lines = textwrap.wrap(text, max(console.width, 20), initial_indent=indent,
+                          subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+    for line in lines:
+        print_line(console, line)

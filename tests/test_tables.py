@@ -1,0 +1,167 @@
+"""Tables and array text as a person reads them, at any terminal width (issue 12, items 10-11)."""
+
+import io
+import math
+import re
+
+import numpy as np
+import pytest
+from rich.cells import cell_len
+
+from gradcalc import evaluate
+from gradcalc.errors import DomainError
+from gradcalc.formatting import format_array, format_number, labelled, shorten
+from gradcalc.render import PlainRenderer, TableRenderer
+
+X, Y = 0.3, 2.2
+LONG = "ln(x)*x + sigmoid(x*y)/tanh(y) + exp(-x*y) + x*x*x*y*y*y + sqrt(x + y*y)"
+
+
+def _sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def _long_value_and_gradients():
+    """LONG's value and partial derivatives, by hand."""
+    s, t = _sigmoid(X * Y), math.tanh(Y)
+    value = (math.log(X) * X + s / t + math.exp(-X * Y) + X**3 * Y**3 + math.sqrt(X + Y * Y))
+    dx = (math.log(X) + 1 + s * (1 - s) * Y / t - Y * math.exp(-X * Y) + 3 * X**2 * Y**3
+          + 0.5 / math.sqrt(X + Y * Y))
+    dy = (s * (1 - s) * X / t - s * (1 - t * t) / t**2 - X * math.exp(-X * Y) + 3 * X**3 * Y**2
+          + Y / math.sqrt(X + Y * Y))
+    return value, dx, dy
+
+
+def _table(width, jobs, **options):
+    """What TableRenderer prints on a console `width` columns wide, for [(expression, values)]."""
+    out = io.StringIO()
+    renderer = TableRenderer(out, color=False, **options)
+    renderer.console.width = width
+    for line, (expression, values) in enumerate(jobs, start=1):
+        renderer.result(evaluate(expression, **values), line)
+    renderer.close()
+    return out.getvalue()
+
+
+def _cells(text):
+    """Every table cell's text, stripped, per line (header and body rows)."""
+    return [[cell.strip() for cell in re.split("[│┃]", line)[1:-1]]
+            for line in text.splitlines() if line[:1] in "│┃"]
+
+
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_node_table_never_splits_a_number_or_a_header(width):
+    text = _table(width, [(LONG, {"x": X, "y": Y})])
+    value, dx, dy = _long_value_and_gradients()
+    cells = {cell for row in _cells(text) for cell in row}
+    for number in (value, dx, dy, math.log(X), math.exp(-X * Y)):
+        assert any(cell == repr(number) or abs(float(cell) - number) <= 4e-16 * abs(number)
+                   for cell in cells if re.fullmatch(r"-?[\d.e+-]+", cell)), (number, text)
+    assert {"id", "node", "layer", "inputs", "value", "gradient", "variable", "∂output/∂variable"} <= cells
+    assert not any(line != line.rstrip() for line in text.splitlines())  # no trailing spaces
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_node_column_gives_way_so_the_table_fits(width):
+    text = _table(width, [(LONG, {"x": X, "y": Y})])
+    assert max(cell_len(line) for line in text.splitlines()) <= width
+    nodes = [row[1] for row in _cells(text)[1:] if len(row) == 6]
+    assert nodes[-1] == shorten(LONG, limit=len(nodes[-1])) and "…" in nodes[-1]
+
+
+def test_at_40_columns_the_table_is_wider_rather_than_break_a_number():
+    text = _table(40, [(LONG, {"x": X, "y": Y})])
+    title = text.splitlines()[0]
+    assert cell_len(title) <= 40 and "…" in title  # the title line is shortened to the width
+    assert max(cell_len(line) for line in text.splitlines()) > 40
+
+
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_batch_summary_keeps_numbers_whole_and_right_aligned(width):
+    jobs = [("x*y/3 + " + " + ".join(f"x*{k}" for k in range(1, 30)), {"x": 1 / 7, "y": 1 / 9}),
+            ("x**2", {"x": 2, "y": 1}), ("ln(x - 3)", {"x": 1, "y": 1})]
+    out = io.StringIO()
+    renderer = TableRenderer(out, color=False, batch=True)
+    renderer.console.width = width
+    for line, (expression, values) in enumerate(jobs, start=1):
+        try:
+            renderer.result(evaluate(expression, **values), line)
+        except DomainError as error:
+            renderer.error(error, expression, line)
+    renderer.close()
+    text = out.getvalue()
+    value = (1 / 7) * (1 / 9) / 3 + (1 / 7) * sum(range(1, 30))
+    gradient_x = (1 / 9) / 3 + sum(range(1, 30))
+    lines = [line for line in text.splitlines() if line.startswith("│")]
+    first = re.split("│", lines[0])[1:-1]
+    for cell, expected in ((first[2], value), (first[3], gradient_x)):  # whole: every digit
+        assert math.isclose(float(cell), expected, rel_tol=1e-15) and cell.strip() == repr(float(cell))
+    second = re.split("│", lines[1])[1:-1]
+    assert [cell.strip() for cell in second[2:4]] == ["4", "4"]
+    for cell in second[2:4]:  # right-aligned under the wider numbers above
+        assert cell.endswith(" 4 ") and cell.startswith("     ")
+    assert "…" in first[1]
+    errors = " ".join(" ".join(re.split("│", line)[-2].split()) for line in lines).split()
+    assert "ln(x - 3): argument is -2, ln needs a positive number" in " ".join(errors)  # wrapped whole
+    assert not any(line != line.rstrip() for line in text.splitlines())
+
+
+@pytest.mark.parametrize("width", ["40", "80", "120"])
+def test_tables_through_the_command_line_in_a_pipe(run_cli, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", width)
+    code, out, err = run_cli("c*d/(a-b) + c*c*c*c*d*d*d*d/(a*a*a - b*b*b)", "--a", "0.1", "--b", "0.7",
+                             "--c", "3.3", "--d", "4.1")
+    a, b, c, d = 0.1, 0.7, 3.3, 4.1
+    expected = c * d / (a - b) + c**4 * d**4 / (a**3 - b**3)
+    assert code == 0 and err == ""
+    output = [line for line in out.splitlines() if line.startswith("output = ")]
+    assert output and math.isclose(float(output[0].split("= ")[1]), expected, rel_tol=1e-14)
+    headers = _cells(out)[0]
+    assert headers == ["id", "node", "layer", "inputs", "value", "gradient"]
+    if width != "40":
+        assert max(cell_len(line) for line in out.splitlines()) <= int(width)
+
+
+def test_title_and_caption_lines_have_no_trailing_spaces():
+    text = _table(80, [("c*d/(a-b)", {"a": 1, "b": 2, "c": 3, "d": 4})])
+    lines = text.splitlines()
+    assert lines[0] == "c*d/(a-b)"
+    assert "gradient = ∂output/∂node" in lines
+
+
+# --- array text ----------------------------------------------------------------------
+
+def test_arrays_use_the_number_text_of_scalars():
+    assert format_array(np.array([0.0, 1.5, 3.0])) == "[0, 1.5, 3]"
+    assert format_array(np.array([0.0, 1e-20])) == "[0, 1e-20]"  # not 0.0000000000000000e+00
+    assert format_array(np.array([-0.0, 2.0])) == "[0, 2]"
+    assert format_array(np.array([1 / 3, 2.0]), precision=3) == "[0.333, 2]"
+    assert format_array(np.array(2.5)) == "2.5"
+
+
+def test_multi_line_arrays_line_up_and_sit_under_their_label():
+    text = format_array(np.array([[0.0, 0.5, 1.0], [1.5, 2.0, 2.5]]))
+    assert text == "[[  0, 0.5,   1],\n [1.5,   2, 2.5]]"
+    assert labelled("output = ", text) == "output = [[  0, 0.5,   1],\n          [1.5,   2, 2.5]]"
+    out = _table(80, [("X*0.5", {"X": [[0, 1, 2], [3, 4, 5]]})], nodes=False)
+    assert "output = [[  0, 0.5,   1],\n          [1.5,   2, 2.5]]\n" in out
+
+
+def test_large_arrays_are_summarised_with_the_same_numbers():
+    values = np.arange(2000.0) / 4
+    text = format_array(values)
+    assert "..." in text and text.startswith("[") and "499.75]" in text
+    assert [float(t) for t in re.findall(r"[\d.]+(?=[,\]])", text) if t != "..."] == \
+        [0, 0.25, 0.5, 499.25, 499.5, 499.75]
+    assert len(re.findall(r"[\d.]+", format_array(values, full=True))) == 2000
+
+
+def test_precision_applies_to_integral_values():
+    assert format_number(123456789012.0, 3) == "1.23e+11"
+    assert format_number(-12.0, 3) == "-12"
+    assert format_number(123456789012.0) == "123456789012"
+    out = io.StringIO()
+    PlainRenderer(out, precision=3).result(evaluate("y*1 + 0*x", y=123456789012, x=[1.0, 2e9]), 1)
+    assert out.getvalue() == "[1.23e+11,1.23e+11] x=[0,0] y=2\n"
+
+
