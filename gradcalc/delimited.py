@@ -14,14 +14,18 @@ import io
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-class CsvWriter:
-    """csv.writer with rows ending in "\n" that also quotes a cell holding a bare carriage return."""
+class _Writer:
+    """Rows of cells written to a text stream, with csv.writer's two methods."""
 
     def __init__(self, out):
         self.out = out
 
     def writerow(self, row) -> None:
         self.writerows([row])
+
+
+class CsvWriter(_Writer):
+    """csv.writer with rows ending in LF that also quotes a cell holding a bare carriage return."""
 
     def writerows(self, rows) -> None:
         rows = list(rows)
@@ -36,7 +40,7 @@ class CsvWriter:
 
 
 class _UnixLineEnds:
-    """Turns the "\r\n" ending each row (never one quoted inside a cell) into "\n"."""
+    """Turns the CRLF ending each row (never one quoted inside a cell) into LF."""
 
     def __init__(self, out):
         self.out = out
@@ -45,14 +49,8 @@ class _UnixLineEnds:
         self.out.write(line[:-2] + "\n")
 
 
-class TsvWriter:
+class TsvWriter(_Writer):
     """Tab-separated cells, one row per line, special characters escaped with a backslash."""
-
-    def __init__(self, out):
-        self.out = out
-
-    def writerow(self, row) -> None:
-        self.writerows([row])
 
     def writerows(self, rows) -> None:
         rows = list(rows)
