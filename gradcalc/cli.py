@@ -38,6 +38,10 @@ class Format(str, Enum):
     csv = "csv"
     tsv = "tsv"
     plain = "plain"
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+    tree = "tree"
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
@@ -81,6 +85,10 @@ def gradcalc(
         None, "--seed-grad", metavar="ARRAY",
         help="The upstream gradient for an array output (default: ones, the gradient of its sum)."),
     full: bool = typer.Option(False, "--full", help="Print arrays whole, however large."),
+    tree: bool = typer.Option(False, "--tree", help="Draw the graph as a tree in the terminal (same as -o tree)."),
+    graph_file: Optional[str] = typer.Option(
+        None, "--graph", metavar="FILE",
+        help="Also draw the evaluated graph into FILE (.svg or .png through Graphviz's dot, or .dot text)."),
     data: Optional[str] = typer.Option(
         None, "--data", metavar="FILE",
         help="Evaluate at every row of FILE (CSV with a header, .npy, .npz, JSON Lines); writes csv, tsv or jsonl."),
@@ -107,13 +115,15 @@ def gradcalc(
     Example: gradcalc "c*d/(a-b)" --a 1 --b 2 --c 3 --d 4
     """
     matrix = ("covariance", covariance) if covariance is not None else ("correlation", correlation)
-    options = Options(output_format.value, tuple(wrt or ()), precision, nodes, quiet, fail_fast, check,
-                      seed_grad, full, matrix if matrix[1] is not None else None)
+    options = Options("tree" if tree else output_format.value, tuple(wrt or ()), precision, nodes, quiet,
+                      fail_fast, check, seed_grad, full, matrix if matrix[1] is not None else None, graph_file)
     if correlation is not None and covariance is not None:
         _error(UsageError("give --correlation or --covariance, not both",
                           hint="a covariance matrix already holds the correlations"))
         raise typer.Exit(2)
     try:
+        if tree and output_format not in (Format.table, Format.tree):
+            raise UsageError(f"--tree draws a tree; it cannot be combined with -o {output_format.value}")
         if data is not None:
             code = _run_data(ctx.obj or {}, var or [], expressions or [], data, chunk_rows, options)
         else:
@@ -138,6 +148,7 @@ class Options:
     seed_grad: str | None
     full: bool
     matrix: tuple | None  # ("correlation" or "covariance", file) for inputs with uncertainties
+    graph_file: str | None = None
 
 
 def _numbers(values: dict, var: list) -> tuple[dict, dict]:
@@ -197,18 +208,12 @@ def _run(values: dict, var: list, expressions: list, file: str | None, input_for
     seed = None if options.seed_grad is None else _parse_value("seed-grad", options.seed_grad)
     uncertain = (sigmas, _correlation(options))
 
-    from gradcalc.render import RENDERERS
-
     with _open_input(expressions, file) as stream:
         if stream is None:
             jobs, batch = argument_jobs(expressions), len(expressions) > 1
         else:
             jobs, batch = line_jobs(_with_progress(stream, options.quiet), input_format), True
-        color = False if "NO_COLOR" in os.environ else None
-        renderer = RENDERERS[options.output_format](sys.stdout, wrt=options.wrt, precision=options.precision,
-                                                    nodes=options.nodes, batch=batch, color=color,
-                                                    check=options.check, full=options.full,
-                                                    uncertain=sorted({*sigmas, *getattr(uncertain[1], "sigmas", ())}))
+        renderer = _renderer(options, batch, sorted({*sigmas, *getattr(uncertain[1], "sigmas", ())}))
         worst, used, all_parsed = 0, set(), True
         try:
             for job in jobs:
@@ -229,6 +234,24 @@ def _run(values: dict, var: list, expressions: list, file: str | None, input_for
         for name in unused:
             _warn(f"--{name} is not used by the expression" + ("s" if batch else ""))
     return worst
+
+
+def _renderer(options: Options, batch: bool, uncertain: list):
+    """The renderer of the output format (the graph pictures' own module for dot, svg, png, tree)."""
+    from gradcalc.render import RENDERERS
+
+    renderers = RENDERERS
+    if options.output_format not in RENDERERS or options.graph_file is not None:
+        from gradcalc import render_graph
+
+        renderers = {**RENDERERS, **render_graph.RENDERERS}
+    color = False if "NO_COLOR" in os.environ else None
+    renderer = renderers[options.output_format](sys.stdout, wrt=options.wrt, precision=options.precision,
+                                                nodes=options.nodes, batch=batch, color=color,
+                                                check=options.check, full=options.full, uncertain=uncertain)
+    if options.graph_file is not None:
+        renderer = render_graph.PictureFile(renderer, options.graph_file)
+    return renderer
 
 
 def _reader_gone() -> None:

@@ -17,7 +17,7 @@ from gradcalc import GradcalcError, evaluate
 from gradcalc.cli import main
 
 BOUND = settings(deadline=5000)  # per input, in ms: a generous bound on this noisy machine
-FORMATS = st.sampled_from(["table", "json", "jsonl", "csv", "tsv", "plain"])
+FORMATS = st.sampled_from(["table", "json", "jsonl", "csv", "tsv", "plain", "dot", "tree"])
 SEEDS = [case["expr"] for case in load_cases()] + [
     "e = a - b; f = c*d; f/e", "a=1; b=-2; ln(a - b)", "-x**2", "2^3^2", "x**y"]
 ALPHABET = st.sampled_from(list("abcxyz0123456789.eE+-*/^()=;, #_") + ["**", "exp(", "ln(", "relu(", "\n", "\t"])
