@@ -93,7 +93,13 @@ def gradcalc(
         None, "--data", metavar="FILE",
         help="Evaluate at every row of FILE (CSV with a header, .npy, .npz, JSON Lines); writes csv, tsv or jsonl."),
     chunk_rows: int = typer.Option(65_536, "--chunk-rows", min=1, metavar="N",
-                                   help="Rows per vectorized pass with --data."),
+                                   help="Rows (points) per vectorized pass with --data and --sweep."),
+    sweep: Optional[List[str]] = typer.Option(
+        None, "--sweep", metavar="NAME=START:STOP:COUNT",
+        help="Evaluate at COUNT points from START to STOP (repeatable: a grid); writes a table, csv, tsv or jsonl."),
+    plot: bool = typer.Option(False, "--plot", help="With --sweep: draw f and its derivatives in the terminal; "
+                                                    "--plot FILE.png|svg|pdf draws into a file."),
+    plot_file: Optional[str] = typer.Option(None, "--plot-file", hidden=True),
     correlation: Optional[str] = typer.Option(
         None, "--correlation", metavar="FILE",
         help="Correlations between inputs given with ± (a JSON or CSV matrix of named rows)."),
@@ -124,7 +130,15 @@ def gradcalc(
     try:
         if tree and output_format not in (Format.table, Format.tree):
             raise UsageError(f"--tree draws a tree; it cannot be combined with -o {output_format.value}")
-        if data is not None:
+        if sweep or plot or plot_file:
+            others = [name for name, given in (("--data", data), ("--file", file), ("--graph", graph_file),
+                                                ("--tree", tree), ("--check", check)) if given]
+            if others:
+                raise UsageError(f"--sweep cannot be combined with {others[0]}")
+            explicit = ctx.get_parameter_source("output_format").name != "DEFAULT"
+            code = _run_sweep(ctx.obj or {}, var or [], expressions or [], sweep or [],
+                              plot_file or ("terminal" if plot else None), explicit, chunk_rows, options)
+        elif data is not None:
             code = _run_data(ctx.obj or {}, var or [], expressions or [], data, chunk_rows, options)
         else:
             code = _run(ctx.obj or {}, var or [], expressions or [], file, input_format.value, options)
@@ -200,6 +214,55 @@ def _run_data(values: dict, var: list, expressions: list, path: str, chunk_rows:
     except BrokenPipeError:
         _reader_gone()
         return 0
+
+
+def _run_sweep(values: dict, var: list, expressions: list, sweeps: list, plot: str | None, explicit: bool,
+               chunk_rows: int, options: Options) -> int:
+    """--sweep (and --plot): one expression along a range or a grid."""
+    if not sweeps:
+        raise UsageError("--plot draws along a --sweep", hint='gradcalc "ln(x)" --sweep x=0:5:101 --plot')
+    if len(expressions) != 1:
+        raise UsageError("--sweep needs exactly one expression")
+    from gradcalc import parse
+    from gradcalc.sweep import Sweep, SweepOutput, parse_axis, show_sweep
+
+    numbers, sigmas = _numbers(values, var)
+    if sigmas or options.matrix:
+        raise UsageError("--sweep takes plain values, not uncertainties (±, --correlation, --covariance)",
+                         hint="sweep the value itself, or use --data with sigma_<name> columns")
+    sweep = Sweep(parse(expressions[0]), [parse_axis(text) for text in sweeps], numbers, options.wrt)
+    color = "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    how = SweepOutput.choose(options.output_format, explicit, plot, options.precision, color, options.quiet)
+    try:
+        return show_sweep(sweep, sys.stdout, sys.stderr, how, chunk_rows)
+    except BrokenPipeError:
+        _reader_gone()
+        return 0
+
+
+def _plot_file_argv(argv: list) -> list:
+    """`--plot FILE.png` and `--plot=FILE` name a picture file (the hidden --plot-file); a bare
+    `--plot` draws in the terminal. Only a picture's name is taken as the value, so `--plot` may
+    stand before an expression."""
+    if not any(token.startswith("--plot") for token in argv):
+        return argv  # the usual case: no import of the plot module (and numpy)
+    from gradcalc.plot import is_picture_file
+
+    rewritten, i = [], 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            rewritten.extend(argv[i:])
+            break
+        if token.startswith("--plot="):
+            rewritten += ["--plot-file", token[len("--plot="):]]
+        elif token == "--plot" and i + 1 < len(argv) and is_picture_file(argv[i + 1]):
+            rewritten += ["--plot-file", argv[i + 1]]
+            i += 1
+        else:
+            rewritten.append(token)
+        i += 1
+    return rewritten
 
 
 def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,
@@ -459,7 +522,7 @@ def main(argv: list | None = None) -> int:
     """Entry point of the console script and `python -m gradcalc`; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        click_args, values = split_argv(argv, _own_options())
+        click_args, values = split_argv(_plot_file_argv(argv), _own_options())
         # standalone: Typer reports its own usage errors (exit 2) and exits with typer.Exit's code
         typer.main.get_command(app).main(args=click_args, prog_name="gradcalc", obj=values)
         return 0

@@ -170,7 +170,7 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
         graph = copy.copy(graph)
         graph.bindings = {}
     header = [*names, "value", *(f"grad_{v}" for v in variables), *spread.header, "error"]
-    writer = _RowWriter(out, output_format, header)
+    writer = RowWriter(out, output_format, header)
     worst = 0
     for first_line, columns in chunks:
         rows = len(next(iter(columns.values()))) if columns else 0
@@ -267,8 +267,9 @@ class _Spread:
         return [spread.sigma, *(spread.share[name] for name in self.sources)]
 
 
-class _RowWriter:
-    """Writes rows of numbers at full precision (shortest round-trip text) as CSV, TSV or JSON Lines."""
+class RowWriter:
+    """Writes rows of numbers at full precision (shortest round-trip text) as CSV, TSV or JSON Lines;
+    a nan is an empty cell (null in JSON). Rows carry an error cell when `write` is given errors."""
 
     def __init__(self, out, output_format, header):
         self.out, self.format, self.header = out, output_format, header
@@ -281,17 +282,21 @@ class _RowWriter:
             self.writer.writerow(self.header)
         self.started = True
 
-    def write(self, columns, names, outputs, errors):
+    def write(self, columns, names, outputs, errors=None):
         self._start()
         cells = [np.asarray(columns[name]).tolist() for name in names] + [o.tolist() for o in outputs]
+        rows = zip(*cells)
         if self.format == "jsonl":
-            for row, error in zip(zip(*cells), errors):
+            for row, error in zip(rows, errors or itertools.repeat(None)):
                 record = dict(zip(self.header, (None if v != v else v for v in row)))
-                record["error"] = error or None
+                if errors is not None:
+                    record["error"] = error or None
                 self.out.write(json.dumps(record) + "\n")
+        elif errors is None:
+            self.writer.writerows(["" if v != v else repr(v) for v in row] for row in rows)
         else:
             self.writer.writerows([*("" if v != v else repr(v) for v in row), error]
-                             for row, error in zip(zip(*cells), errors))
+                                  for row, error in zip(rows, errors))
         self.out.flush()
 
     def close(self):
