@@ -267,12 +267,21 @@ class _Spread:
         return [spread.sigma, *(spread.share[name] for name in self.sources)]
 
 
+def _texts(column: list) -> list[str]:
+    """Each number's shortest round-trip text; a nan is an empty cell."""
+    texts = list(map(repr, column))
+    for index in np.flatnonzero(np.isnan(column)).tolist():
+        texts[index] = ""
+    return texts
+
+
 class RowWriter:
     """Writes rows of numbers at full precision (shortest round-trip text) as CSV, TSV or JSON Lines;
     a nan is an empty cell (null in JSON). Rows carry an error cell when `write` is given errors."""
 
     def __init__(self, out, output_format, header):
         self.out, self.format, self.header = out, output_format, header
+        self.delimiter = "\t" if output_format == "tsv" else ","
         self.writer = row_writer(out, output_format)
         self.started = False
 
@@ -292,8 +301,11 @@ class RowWriter:
                 if errors is not None:
                     record["error"] = error or None
                 self.out.write(json.dumps(record) + "\n")
-        elif errors is None:
-            self.writer.writerows(["" if v != v else repr(v) for v in row] for row in rows)
+        elif not any(errors or ()):  # numbers only: no cell needs quoting, so join the texts directly
+            texts = [_texts(column) for column in cells]
+            if errors is not None:
+                texts.append([""] * len(errors))
+            self.out.writelines(line + "\n" for line in map(self.delimiter.join, zip(*texts)))
         else:
             self.writer.writerows([*("" if v != v else repr(v) for v in row), error]
                                   for row, error in zip(rows, errors))

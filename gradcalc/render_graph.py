@@ -54,7 +54,7 @@ def to_dot(result: Result, precision=None, name: str = "gradcalc") -> str:
         lines.append(f"  n{node.id} [label={_quote(label)}{_node_style(graph, node)}];")
     for edge in sorted(contributions(result), key=lambda edge: (edge.source, edge.position)):
         label = "" if edge.contribution is None else f", label={_quote(number_text(edge.contribution, precision))}"
-        lines.append(f"  n{edge.node} -> n{edge.source} [tooltip={_quote(_tooltip(graph, edge))}{label}];")
+        lines.append(f'  n{edge.node} -> n{edge.source} [tooltip="input {edge.position} of #{edge.source}"{label}];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -72,10 +72,6 @@ def _node_style(graph, node) -> str:
     if node.id == graph.output:
         return ', fillcolor="#fef3c7", penwidth=2'
     return ""
-
-
-def _tooltip(graph, edge) -> str:
-    return f"input {edge.position} of #{edge.source} {graph.text(graph.nodes[edge.source])}"
 
 
 def _quote(text: str) -> str:

@@ -38,8 +38,13 @@ class Axis:
     stop: float
     count: int
 
-    def points(self) -> np.ndarray:
-        return np.linspace(self.start, self.stop, self.count)
+    def points(self, indices: np.ndarray) -> np.ndarray:
+        """The points at `indices`, exactly as np.linspace(start, stop, count)[indices] (the same
+        start + i * step), without building the whole range: a long sweep keeps flat memory."""
+        step = (self.stop - self.start) / max(self.count - 1, 1)
+        points = indices * step + self.start
+        points[indices == self.count - 1] = self.stop if self.count > 1 else self.start
+        return points
 
 
 def parse_axis(text: str) -> Axis:
@@ -100,11 +105,10 @@ class Sweep:
     def chunks(self, chunk_points: int = CHUNK_POINTS):
         """(columns of the swept variables, [value, gradients...]) for each chunk of points;
         the first axis varies slowest, as in nested loops."""
-        grids = [axis.points() for axis in self.axes]
         shape = tuple(axis.count for axis in self.axes)
         for start in range(0, self.total, chunk_points):
             indices = np.unravel_index(np.arange(start, min(start + chunk_points, self.total)), shape)
-            columns = {axis.name: grid[index] for axis, grid, index in zip(self.axes, grids, indices)}
+            columns = {axis.name: axis.points(index.astype(float)) for axis, index in zip(self.axes, indices)}
             yield columns, self.evaluate(columns)
 
     def evaluate(self, columns: dict) -> list[np.ndarray]:

@@ -57,6 +57,13 @@ def test_every_point_matches_sympy(run_cli, expression):
         assert f"{gaps} of 26 points are gaps" in err and "the first at x = -2:" in err
 
 
+@pytest.mark.parametrize("start, stop, count", [(-5, 5, 100_001), (0.1, 0.7, 7), (1, 1, 5), (3, -2, 11), (2, 9, 1)])
+def test_points_are_numpys_linspace_chunk_by_chunk(start, stop, count):
+    sweep = Sweep(parse("x"), [Axis("x", start, stop, count)], {})
+    points = np.concatenate([columns["x"] for columns, _ in sweep.chunks(999)])
+    assert np.array_equal(points, np.linspace(start, stop, count))
+
+
 def test_a_grid_varies_the_first_sweep_slowest(run_cli):
     code, out, _ = run_cli("x*x*w", "--sweep", "x=1:3:3", "--sweep", "w=-1:1:2", "-o", "csv")
     assert code == 0
