@@ -3,12 +3,14 @@ the upstream gradient (∂output/∂operation) and the contribution it sends to 
 contributions reaching a node add up to the node's gradient — the chain rule, edge by edge.
 
 The evaluator keeps only the sums (one gradient per node); the graph picture labels each edge
-and --explain lists each step, so they ask each operation's backward again, one node at a time.
+and --explain lists each step, so they run each operation's backward rule again, one node at a
+time (the rules are stateless: the upstream gradient, the output and the inputs are all they need).
 """
 
 from dataclasses import dataclass
 
 from gradcalc.evaluator import Result, uses_arrays
+from gradcalc.ops import ArrayOps, ScalarOps
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,24 +29,20 @@ def contributions(result: Result) -> list[Contribution]:
     graph, values, grads = result.graph, result.values, result.grads
     arrays = uses_arrays(graph, result.inputs)
     edges = []
-    with graph.lock:  # a layer's backward reads what its forward left behind
-        try:
-            for node in reversed(graph.nodes):
-                if not node.inputs:
-                    continue
-                upstream = grads[node.id]
-                sent = _sent_back(node, upstream, values, arrays)
-                for position, (index, gradient) in enumerate(zip(node.inputs, sent)):
-                    constant = graph.nodes[index].constant
-                    edges.append(Contribution(index, node.id, position, upstream, None if constant else gradient))
-        finally:
-            if arrays:
-                graph.forget()
+    for node in reversed(graph.nodes):
+        if not node.inputs:
+            continue
+        upstream = grads[node.id]
+        sent = sent_back(node, upstream, values, arrays)
+        for position, (index, gradient) in enumerate(zip(node.inputs, sent)):
+            constant = graph.nodes[index].constant
+            edges.append(Contribution(index, node.id, position, upstream, None if constant else gradient))
     return edges
 
 
-def _sent_back(node, upstream, values: list, arrays: bool) -> tuple:
-    """The gradient the operation `node` sends to each of its inputs, given its upstream gradient."""
+def sent_back(node, upstream, values: list, arrays: bool) -> tuple:
+    """The gradient the operation `node` sends to each of its inputs, given its upstream gradient:
+    its layer's backward rule, as the evaluator runs it."""
     if upstream is None:  # a constant operation: no variable flows into it
         return (None,) * len(node.inputs)
     operands = [values[index] for index in node.inputs]
@@ -52,15 +50,17 @@ def _sent_back(node, upstream, values: list, arrays: bool) -> tuple:
     if not arrays:
         if upstream == 0:  # the output does not depend on it here: nothing flows back (not 0 * inf)
             return (0.0,) * len(operands)
-        layer.forward(*operands)
-        return tuple(layer.backward(upstream))
+        return tuple(layer.backward(ScalarOps, upstream, values[node.id], *operands))
     import numpy as np
 
-    from gradcalc.arrays import unbroadcast
+    from gradcalc.numeric import unbroadcast
 
     if not np.any(upstream):
         return tuple(np.zeros_like(operand) if np.ndim(operand) else 0.0 for operand in operands)
     with np.errstate(all="ignore"):
-        getattr(layer, "forward_array", layer.forward)(*operands)
-        sent = getattr(layer, "backward_array", layer.backward)(upstream)
-        return tuple(unbroadcast(gradient, np.shape(operand)) for gradient, operand in zip(sent, operands))
+        if layer.backward_array is not None:
+            sent = layer.backward_array(upstream, values[node.id], *operands)
+        else:
+            sent = layer.backward(ArrayOps, upstream, values[node.id], *operands)
+        return tuple(None if gradient is None else unbroadcast(gradient, np.shape(operand))
+                     for gradient, operand in zip(sent, operands))

@@ -170,18 +170,14 @@ def node_values(graph: Graph, values: dict) -> list:
     node_values = graph.value_template.copy()
     for name, index in graph.variables.items():
         node_values[index] = values[name]
-    with graph.lock, np.errstate(all="ignore"):
-        try:
-            for node in graph.nodes:
-                if node.inputs:
-                    layer = node.layer
-                    operands = [node_values[i] for i in node.inputs]
-                    try:
-                        node_values[node.id] = getattr(layer, "forward_array", layer.forward)(*operands)
-                    except (GradcalcError, ArithmeticError):
-                        node_values[node.id] = math.nan
-        finally:
-            graph.forget()  # layers keep what backward needs: the graph cache must not keep these arrays
+    with np.errstate(all="ignore"):
+        for node in graph.nodes:
+            if node.inputs:
+                operands = [node_values[i] for i in node.inputs]
+                try:
+                    node_values[node.id] = node.layer.forward_array(*operands)
+                except (GradcalcError, ArithmeticError):
+                    node_values[node.id] = math.nan
     return node_values
 
 
