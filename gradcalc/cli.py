@@ -95,8 +95,8 @@ def gradcalc(
     chunk_rows: int = typer.Option(65_536, "--chunk-rows", min=1, metavar="N",
                                    help="Rows (points) per vectorized pass with --data and --sweep."),
     sweep: Optional[List[str]] = typer.Option(
-        None, "--sweep", metavar="NAME=START:STOP:COUNT",
-        help="Evaluate at COUNT points from START to STOP (repeatable: a grid); writes a table, csv, tsv or jsonl."),
+        None, "--sweep", metavar="X=A:B:N",
+        help="Evaluate at N points of X from A to B (repeatable: a grid); writes a table, csv, tsv or jsonl."),
     plot: bool = typer.Option(False, "--plot", help="With --sweep: draw f and its derivatives in the terminal; "
                                                     "--plot FILE.png|svg|pdf draws into a file."),
     plot_file: Optional[str] = typer.Option(None, "--plot-file", hidden=True),
