@@ -17,7 +17,8 @@ _ERRORS = ("GradcalcError", "InputError", "UsageError", "ParseError", "UnknownFu
            "MissingValueError", "ValueFormatError", "ShapeError", "EvaluationError", "DomainError",
            "NonFiniteError")
 
-__all__ = ["evaluate", "gradient", "parse", "Result", "NodeRecord", *_ERRORS, "__version__"]
+__all__ = ["evaluate", "gradient", "parse", "derivatives", "hessian", "jacobian", "jvp", "hvp", "diff",
+           "Result", "NodeRecord", *_ERRORS, "__version__"]
 
 
 def parse(expression: str):
@@ -72,6 +73,48 @@ def gradient(expression: str, values: _Mapping, /, *, wrt=None, seed_grad=None, 
 
         result.check = gradient_check(result, result.gradients)
     return result
+
+
+def derivatives(expression: str, values, /, order: int = 2, wrt=None, seed_grad=None) -> dict:
+    """{k: the order-k partial derivatives as dicts k levels deep} for k = 2..order, at `values`
+    (a mapping, so that a variable may be called `order` or `wrt`). For an array output, of
+    sum(seed_grad * output), seed_grad ones by default."""
+    from gradcalc.higher_order import all_orders
+
+    return all_orders(parse(expression), dict(values), order, wrt, seed_grad)
+
+
+def hessian(expression: str, values, /, wrt=None, seed_grad=None) -> dict:
+    """{a: {b: ∂²f/∂a∂b}}; for array variables each block has shape shape(a) + shape(b)."""
+    return derivatives(expression, values, 2, wrt, seed_grad)[2]
+
+
+def jacobian(expression: str, values, /, wrt=None) -> dict:
+    """{name: ∂output/∂name}, each of shape shape(output) + shape(name)."""
+    from gradcalc.higher_order import jacobian as _jacobian
+
+    return _jacobian(parse(expression), dict(values), wrt)
+
+
+def jvp(expression: str, values, direction, /):
+    """The derivative of the output along `direction` ({name: value}; missing names: 0)."""
+    from gradcalc.higher_order import jvp as _jvp
+
+    return _jvp(parse(expression), dict(values), dict(direction))
+
+
+def hvp(expression: str, values, direction, /, seed_grad=None) -> dict:
+    """{name: (H v)[name]}: the Hessian times `direction`, without forming the Hessian."""
+    from gradcalc.higher_order import hvp as _hvp
+
+    return _hvp(parse(expression), dict(values), dict(direction), seed_grad)
+
+
+def diff(expression: str, name: str, /, order: int = 1, latex: bool = False) -> str:
+    """The order-`order` derivative of `expression` in `name`, as text gradcalc evaluates (or LaTeX)."""
+    from gradcalc.higher_order import diff as _diff
+
+    return _diff(parse(expression), name, order, latex)
 
 
 def __getattr__(name):

@@ -42,6 +42,7 @@ class Format(str, Enum):
     svg = "svg"
     png = "png"
     tree = "tree"
+    latex = "latex"
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
@@ -109,6 +110,21 @@ def gradcalc(
     nodes: Optional[bool] = typer.Option(
         None, "--nodes/--no-nodes", show_default=False,
         help="Per-node values and gradients (default: on for one expression, off for a batch)."),
+    order: int = typer.Option(
+        1, "--order", min=1, max=10, metavar="N", rich_help_panel="Derivatives",
+        help="Also every partial derivative of order 2..N in the --wrt variables (JSON key \"derivatives\")."),
+    hessian: bool = typer.Option(False, "--hessian", rich_help_panel="Derivatives", help="Same as --order 2."),
+    jacobian: bool = typer.Option(False, "--jacobian", rich_help_panel="Derivatives",
+                                  help="The full Jacobian of an array output: shape(output) + shape(variable)."),
+    jvp: Optional[List[str]] = typer.Option(
+        None, "--jvp", metavar="x=1,y=0", rich_help_panel="Derivatives",
+        help="The directional derivative of the output along a direction (arrays allowed)."),
+    hvp: Optional[List[str]] = typer.Option(
+        None, "--hvp", metavar="x=1,y=0", rich_help_panel="Derivatives",
+        help="The Hessian times a direction, without forming the Hessian."),
+    diff: Optional[str] = typer.Option(
+        None, "--diff", metavar="NAME", rich_help_panel="Derivatives",
+        help="Print ∂output/∂NAME (the N-th with --order N) as an expression; -o latex for LaTeX. No values needed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Silence warnings and the progress bar."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
@@ -122,7 +138,8 @@ def gradcalc(
     """
     matrix = ("covariance", covariance) if covariance is not None else ("correlation", correlation)
     options = Options("tree" if tree else output_format.value, tuple(wrt or ()), precision, nodes, quiet,
-                      fail_fast, check, seed_grad, full, matrix if matrix[1] is not None else None, graph_file)
+                      fail_fast, check, seed_grad, full, matrix if matrix[1] is not None else None, graph_file,
+                      max(order, 2 if hessian else 1), jacobian, tuple(jvp or ()), tuple(hvp or ()), diff)
     if correlation is not None and covariance is not None:
         _error(UsageError("give --correlation or --covariance, not both",
                           hint="a covariance matrix already holds the correlations"))
@@ -163,6 +180,15 @@ class Options:
     full: bool
     matrix: tuple | None  # ("correlation" or "covariance", file) for inputs with uncertainties
     graph_file: str | None = None
+    order: int = 1
+    jacobian: bool = False
+    jvp: tuple = ()
+    hvp: tuple = ()
+    diff: str | None = None
+
+    def extra_columns(self):
+        """(order, jvp, hvp, jacobian): what CSV/TSV add columns for."""
+        return self.order, bool(self.jvp), bool(self.hvp), self.jacobian
 
 
 def _numbers(values: dict, var: list) -> tuple[dict, dict]:
@@ -268,6 +294,7 @@ def _plot_file_argv(argv: list) -> list:
 def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,
          options: Options) -> int:
     numbers, sigmas = _numbers(values, var)
+    _check_derivative_options(options)
     seed = None if options.seed_grad is None else _parse_value("seed-grad", options.seed_grad)
     uncertain = (sigmas, _correlation(options))
 
@@ -311,7 +338,8 @@ def _renderer(options: Options, batch: bool, uncertain: list):
     color = False if "NO_COLOR" in os.environ else None
     renderer = renderers[options.output_format](sys.stdout, wrt=options.wrt, precision=options.precision,
                                                 nodes=options.nodes, batch=batch, color=color,
-                                                check=options.check, full=options.full, uncertain=uncertain)
+                                                check=options.check, full=options.full, uncertain=uncertain,
+                                                extra_columns=options.extra_columns())
     if options.graph_file is not None:
         renderer = render_graph.PictureFile(renderer, options.graph_file)
     return renderer
@@ -334,6 +362,8 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         if job.error is not None:
             raise job.error
         graph = parse(job.text)
+        if options.diff is not None:
+            return _run_diff(renderer, job, graph, options), []
         variables = [name for name in graph.variables
                      if name not in graph.bindings and name not in job.values]
         result = evaluate_graph(graph, {**numbers, **job.values}, seed)
@@ -342,6 +372,11 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
             from gradcalc.uncertainty import uncertainty_of
 
             result.uncertainty = uncertainty_of(result, sigmas, job.values, correlation)
+        if options.order > 1 or options.jacobian or options.jvp or options.hvp:
+            from gradcalc.higher_order import add_to_result
+
+            add_to_result(result, options.order, options.jacobian, _direction(options.jvp, "jvp"),
+                          _direction(options.hvp, "hvp"), options.wrt)
         code = 0
         if options.check:
             from gradcalc.check import gradient_check
@@ -357,6 +392,57 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         if not renderer.error(error, job.text, job.line):
             _error(error, job.line if batch else None)
         return error.exit_code, variables
+
+
+def _check_derivative_options(options: Options) -> None:
+    """Refuse combinations that have no meaning, before any job runs."""
+    if options.output_format == "latex" and options.diff is None:
+        raise UsageError("-o latex prints formulas: it goes with --diff NAME",
+                         hint="gradcalc --diff x \"x^3*y\" -o latex")
+    if options.diff is not None and options.output_format in ("csv", "tsv"):
+        raise UsageError(f"--diff prints formulas as text, json, jsonl or latex, not {options.output_format}")
+    if options.diff is not None and (options.jacobian or options.jvp or options.hvp or options.check):
+        raise UsageError("--diff prints a formula; --jacobian, --jvp, --hvp and --check need values")
+
+
+def _run_diff(renderer, job: Job, graph, options: Options) -> int:
+    """--diff NAME: the derivative as a formula, no values needed."""
+    from gradcalc.higher_order import diff
+    from gradcalc.render_derivatives import Formula
+
+    text = diff(graph, options.diff, options.order, latex=options.output_format == "latex")
+    renderer.formula(Formula(job.text, options.diff, options.order, text), job.line)
+    return 0
+
+
+def _direction(items: tuple, option: str) -> dict | None:
+    """--jvp x=1,y=0 (or repeated --jvp x=1 --jvp y=0; arrays as x=[1,2]): {name: value}."""
+    if not items:
+        return None
+    direction = {}
+    for item in items:
+        for part in _split_top_level(item):
+            name, equals, text = part.partition("=")
+            name = name.strip()
+            if not equals or not _NAME.fullmatch(name):
+                raise UsageError(f"--{option} {item}: expected NAME=VALUE pairs separated by commas",
+                                 hint=f"--{option} x=1,y=0 or --{option} \"v=[1,0,0]\"")
+            if name in direction:
+                raise UsageError(f"--{option}: {name} is given twice")
+            direction[name] = _parse_value(f"{option} {name}", text)
+    return direction
+
+
+def _split_top_level(text: str) -> list:
+    """Split on commas outside brackets: x=[1,2],y=3 -> ['x=[1,2]', 'y=3']."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return [part for part in parts if part.strip()]
 
 
 @contextmanager

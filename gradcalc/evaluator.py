@@ -47,6 +47,10 @@ class Result:
         self.check = None  # a gradcalc.check.CheckReport when --check asked for one
         self.seed = None  # the upstream gradient given for the output, if any (default: ones)
         self.uncertainty = None  # a gradcalc.uncertainty.Uncertainty when inputs carry ± σ
+        self.derivatives = None  # {order: nested dict} when --order N > 1 asked for them
+        self.jacobian = None  # {name: array} with --jacobian
+        self.jvp = None  # the directional derivative with --jvp
+        self.hvp = None  # {name: (H v)[name]} with --hvp
 
     @cached_property
     def nodes(self) -> list[NodeRecord]:

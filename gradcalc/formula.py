@@ -21,7 +21,13 @@ _LATEX_FUNCTIONS = {"exp": r"\exp", "ln": r"\ln", "sin": r"\sin", "cos": r"\cos"
                     "sigmoid": r"\sigma", "sign": r"\operatorname{sgn}", "step": r"\theta"}
 
 
-def to_formula(graph: Graph, latex: bool = False, atoms: dict | None = None) -> str:
+def to_text(graph: Graph) -> str:
+    """Text that parses back to `graph`'s values and variables: every variable and operation kept,
+    an unused one as a statement of its own (an unused constant would bind a new input: dropped)."""
+    return to_formula(graph, keep_unused=True)
+
+
+def to_formula(graph: Graph, latex: bool = False, atoms: dict | None = None, keep_unused: bool = False) -> str:
     """The output of `graph` as text; `atoms` names nodes to print as given (no statements then)."""
     uses = [0] * len(graph.nodes)
     for node in graph.nodes:
@@ -30,14 +36,17 @@ def to_formula(graph: Graph, latex: bool = False, atoms: dict | None = None) -> 
     taken = set(graph.variables)
     counter, statements = 0, []
     if atoms is None:
-        statements = [_statement(name, format_number(value), latex) for name, value in graph.bindings.items()]
+        statements = [_statement(name, _binding(graph, name, value, latex), latex)
+                      for name, value in graph.bindings.items()]
     texts = [("", _ATOM)] * len(graph.nodes)
-    for node in graph.nodes[: graph.output + 1]:
+    last = len(graph.nodes) if keep_unused else graph.output + 1
+    for node in graph.nodes[:last]:
         if atoms is not None and node.id in atoms:
             texts[node.id] = (atoms[node.id], _ATOM)
             continue
         text = _node_text(node, [texts[i] for i in node.inputs], latex)
-        if atoms is None and uses[node.id] > 1 and node.inputs and node.id != graph.output:
+        unused = keep_unused and not uses[node.id] and node.id != graph.output and not isinstance(node.layer, Constant)
+        if atoms is None and node.id != graph.output and (unused or (uses[node.id] > 1 and node.inputs)):
             counter += 1
             while f"t{counter}" in taken:
                 counter += 1
@@ -49,6 +58,15 @@ def to_formula(graph: Graph, latex: bool = False, atoms: dict | None = None) -> 
     if not statements:
         return output
     return (r" \\ ".join(statements) + r" \\ " + output) if latex else "; ".join([*statements, output])
+
+
+def _binding(graph: Graph, name: str, value: float, latex: bool) -> str:
+    """`a = 3` or, with a standard uncertainty bound on the line, `a = 3 ± 0.1`."""
+    number = format_number if latex else repr
+    text = number(value)
+    if name in graph.sigmas:
+        text += (r" \pm " if latex else " ± ") + number(graph.sigmas[name])
+    return text
 
 
 def _statement(name: str, text: str, latex: bool) -> str:

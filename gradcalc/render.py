@@ -11,6 +11,15 @@ from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
 from gradcalc.formatting import format_array, format_number, labelled
+from gradcalc.render_derivatives import (
+    bare,
+    column_order,
+    columns,
+    expected_columns,
+    json_fields,
+    plain_tokens,
+    print_tables,
+)
 
 
 def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool = True) -> dict:
@@ -23,6 +32,7 @@ def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool =
         record["uncertainty"] = result.uncertainty.to_dict()
     if hasattr(result.value, "shape"):
         record["seed_grad"] = "ones" if result.seed is None else _plain(result.seed)
+    record.update(json_fields(result))
     if result.check is not None:
         record["check"] = {row.name: row.to_dict() for row in result.check.rows}
     if nodes:
@@ -50,10 +60,11 @@ class Renderer:
     """Writes jobs to `out` as they come. `error` returns False when errors belong on stderr."""
 
     def __init__(self, out, *, wrt=(), precision=None, nodes=None, batch=False, color=None, check=False,
-                 full=False, uncertain=()):
+                 full=False, uncertain=(), extra_columns=None):
         self.out, self.wrt, self.precision, self.batch = out, tuple(wrt or ()), precision, batch
         self.check, self.full = check, full
         self.uncertain = tuple(uncertain)  # inputs given ± by the command line (known before any job)
+        self.extra_columns = extra_columns  # (order, jvp, hvp, jacobian) asked for: CSV's columns
         self.nodes = (not batch) if nodes is None else nodes
         self.array_width = 100  # where array text wraps to a new line (between elements)
         self.color = color
@@ -71,6 +82,11 @@ class Renderer:
 
     def error(self, error: GradcalcError, expression: str | None, line: int | None) -> bool:
         return False
+
+    def formula(self, formula, line: int | None) -> None:
+        """--diff: the derivative's text, one line per job."""
+        self.out.write(formula.text + "\n")
+        self.out.flush()
 
     def close(self) -> None:
         self.out.flush()
@@ -98,6 +114,9 @@ class JsonRenderer(Renderer):
         self._write(error_record(error, expression, line if self.batch else None))
         return True
 
+    def formula(self, formula, line):
+        self._write(formula.record(line if self.batch else None))
+
     def close(self):
         if self.batch:
             self.out.write("\n]\n" if self.count else "[]\n")
@@ -118,6 +137,9 @@ class JsonLinesRenderer(Renderer):
         self._write(error_record(error, expression, line))
         return True
 
+    def formula(self, formula, line):
+        self._write(formula.record(line))
+
 
 class PlainRenderer(Renderer):
     """One line per job: the value, then name=gradient pairs; with one --wrt, the bare gradient.
@@ -130,11 +152,13 @@ class PlainRenderer(Renderer):
     def result(self, result, line):
         gradients = result.gradients_for(self.wrt)
         if len(self.wrt) == 1:
-            text = self.number(gradients[self.wrt[0]])
+            higher = bare(result, self.wrt[0])
+            text = self.number(gradients[self.wrt[0]] if higher is None else higher)
         else:
             sigma = [] if result.uncertainty is None else [f"±{self.number(result.uncertainty.sigma)}"]
             text = " ".join([self.number(result.value), *sigma,
-                             *(f"{name}={self.number(grad)}" for name, grad in gradients.items())])
+                             *(f"{name}={self.number(grad)}" for name, grad in gradients.items()),
+                             *plain_tokens(result, self.number)])
             if result.check is not None:
                 text += f" check={result.check.token()}"
         self.out.write(text + "\n")
@@ -168,6 +192,7 @@ class TableRenderer(Renderer):
             self.rows.append((line, result.expression, result.value, gradients, None, sigma))
         else:
             self._print_gradients(result, gradients)
+            print_tables(self.console, result, self.number)
             if result.uncertainty is not None:
                 self._print_uncertainty(result)
         if result.check is not None:
@@ -275,7 +300,8 @@ class TableRenderer(Renderer):
 
 class CsvRenderer(Renderer):
     """Rows of line,expression,value,grad_<name>...,error: one grad_<name> column per variable
-    of the run, in name order (or one per --wrt, in the order given); with uncertainties, then
+    of the run, in name order (or one per --wrt, in the order given); then the derivatives that
+    --order, --jvp, --hvp and --jacobian ask for (d2_x_y, jvp, hvp_x, ...); with uncertainties,
     sigma and one share_<name> column per uncertain input.
 
     With --wrt the columns are known at once and every row is written as soon as it is evaluated
@@ -293,33 +319,38 @@ class CsvRenderer(Renderer):
         if self.wrt:
             self.names, self.pending = list(dict.fromkeys(self.wrt)), None
             self.shares = list(self.uncertain)
+            self.extras = expected_columns(self.names, *self.extra_columns) if self.extra_columns else []
             self._header()
         else:
-            self.names, self.shares = set(), set()
+            self.names, self.shares, self.extras = set(), set(), set()
             self.pending = tempfile.SpooledTemporaryFile(8 << 20, mode="w+")
 
     def _header(self):
-        self.writer.writerow(["line", "expression", "value", *(f"grad_{n}" for n in self.names),
+        self.writer.writerow(["line", "expression", "value", *(f"grad_{n}" for n in self.names), *self.extras,
                               *(["sigma", *(f"share_{n}" for n in self.shares)] if self.sigma else []),
                               "error", *(["check"] if self.check else [])])
 
-    def _add(self, line, expression, value, gradients, message, check="", uncertainty=None):
+    def _add(self, line, expression, value, gradients, message, check="", uncertainty=None, extras=None):
         spread = None if uncertainty is None else {"sigma": uncertainty.sigma, "share": uncertainty.share}
+        extras = extras or {}
         if self.pending is None:
-            self._write(line, expression, value, gradients, message, check, spread)
+            self._write(line, expression, value, gradients, message, check, spread, extras)
         else:
             self.names.update(gradients)
+            self.extras.update(extras)
             if spread is not None:
                 self.sigma = True
                 self.shares.update(spread["share"])
             gradients = {name: _plain(g) for name, g in gradients.items()}
+            extras = {name: _plain(v) for name, v in extras.items()}
             self.pending.write(json.dumps([line, expression, _plain(value), gradients, message, check,
-                                           spread]) + "\n")
+                                           spread, extras]) + "\n")
 
-    def _write(self, line, expression, value, gradients, message, check, spread):
+    def _write(self, line, expression, value, gradients, message, check, spread, extras):
         spread = spread or {"sigma": None, "share": {}}
         self.writer.writerow([line, expression, _full(value),
                               *(_full(gradients.get(name)) for name in self.names),
+                              *(_full(extras.get(name)) for name in self.extras),
                               *([_full(spread["sigma"]), *(_full(spread["share"].get(name)) for name in self.shares)]
                                 if self.sigma else []),
                               message, *([check] if self.check else [])])
@@ -328,7 +359,7 @@ class CsvRenderer(Renderer):
     def result(self, result, line):
         check = result.check.summary() if result.check is not None else ""
         self._add(line, result.expression, result.value, result.gradients_for(self.wrt), "", check,
-                  result.uncertainty)
+                  result.uncertainty, columns(result))
 
     def error(self, error, expression, line):
         where = f" (column {error.column})" if error.column is not None else ""
@@ -338,6 +369,7 @@ class CsvRenderer(Renderer):
     def close(self):
         if self.pending is not None:
             self.names, self.shares = sorted(self.names), sorted(self.shares)
+            self.extras = sorted(self.extras, key=column_order)
             self._header()
             self.pending.seek(0)
             for row in self.pending:
@@ -387,4 +419,5 @@ RENDERERS = {
     "csv": CsvRenderer,
     "tsv": TsvRenderer,
     "plain": PlainRenderer,
+    "latex": PlainRenderer,  # --diff only: the formula as LaTeX, one line per job
 }

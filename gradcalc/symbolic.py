@@ -244,6 +244,8 @@ class DerivativeBuilder:
             if self._negated(right) is not None:
                 return self.binary(Plus, left, self._negated(right))
         elif layer_class is Multiply:
+            if a is not None and b is not None:
+                return self.apply(Multiply, left, right)  # folds
             if a == 0 or b == 0:
                 return self.constant(0.0)
             if a == 1 or b == 1:
@@ -252,11 +254,10 @@ class DerivativeBuilder:
                 return self.apply(Negate, right if a == -1 else left)
             if b is not None and a is None:
                 return self.binary(Multiply, right, left)  # the constant first: 2*x
-            if a is not None and isinstance(right, Term):
-                inner = self.nodes[right.id]
-                if isinstance(inner.layer, Multiply) and self.value(Term(self, inner.inputs[0])) is not None:
-                    factor = self.value(Term(self, inner.inputs[0]))  # 2*(3*x) = 6*x
-                    return self.binary(Multiply, a * factor, Term(self, inner.inputs[1]))
+            (ca, ra), (cb, rb) = self._coefficient(left), self._coefficient(right)
+            if (ca != 1 or cb != 1) and not (a is not None and cb == 1):  # 3*y*(2*x) = 6*(y*x)
+                rest = rb if ra is None else ra if rb is None else self.binary(Multiply, ra, rb)
+                return self.binary(Multiply, ca * cb, rest)
         elif layer_class is Divide:
             if b == 1:
                 return self._term(left)
@@ -268,6 +269,19 @@ class DerivativeBuilder:
             if b == 0:
                 return self.constant(1.0)
         return self.apply(layer_class, left, right)
+
+    def _coefficient(self, term):
+        """(c, rest) for a term c*rest with a constant c; (value, None) for a constant; else (1, term)."""
+        value = self.value(term)
+        if value is not None:
+            return value, None
+        node = self.nodes[term.id]
+        if isinstance(node.layer, Multiply):
+            first, second = node.inputs
+            for factor, rest in ((first, second), (second, first)):
+                if self.value(Term(self, factor)) is not None:
+                    return self.value(Term(self, factor)), Term(self, rest)
+        return 1, term
 
     def _negated(self, term):
         """x when the term is -x, else None."""
@@ -329,7 +343,8 @@ class DerivativeBuilder:
                 origins.append(self.origin[node.id])
         variables = {name: new_id[index] for name, index in self.variables.items() if index in new_id}
         ids = [new_id[term.id] for term in outputs]
-        graph = Graph(self.graph.source, nodes, variables, self.graph.bindings, ids[-1] if ids else 0)
+        graph = Graph(self.graph.source, nodes, variables, self.graph.bindings, ids[-1] if ids else 0,
+                      self.graph.sigmas)
         return graph, ids, origins
 
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from gradcalc import evaluate, parse
 from gradcalc.errors import EvaluationError, GradcalcError, ParseError
+from gradcalc.formula import to_text
 from gradcalc.layers import FUNCTIONS, REGISTRY
-from gradcalc.printer import to_text
 from gradcalc.uncertainty import Correlation, format_plus_minus, propagate
 
 uncertainties = pytest.importorskip("uncertainties", reason="the test extra installs uncertainties")

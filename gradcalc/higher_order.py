@@ -19,15 +19,17 @@ MAX_ORDER = 10
 _SEED, _COTANGENT = "@seed", "@u"
 
 
-def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None) -> dict:
-    """{k: derivatives of order k as nested dicts keyed by variable name, k levels deep} for
-    k = 2..order (symmetric entries repeated, arrays for array variables)."""
+def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None, rowwise: bool = False) -> dict:
+    """{order: the derivatives of that order as nested dicts keyed by variable name, `order` levels
+    deep} (symmetric entries repeated; for array variables, blocks of shape shape(a) + shape(b)).
+    `rowwise`: every variable is a column of points, row i depending on row i only (--data), and
+    each derivative is that column's own, row by row."""
     if not 1 <= order <= MAX_ORDER:
         raise UsageError(f"--order {order}: the order must be between 1 and {MAX_ORDER}")
     inputs = bind(graph, values)
     names = _names(graph, wrt)
     arrays = uses_arrays(graph, inputs)
-    if order >= 3 and any(hasattr(inputs[name], "shape") for name in names):
+    if order >= 3 and not rowwise and any(hasattr(inputs[name], "shape") for name in names):
         raise UsageError(f"derivatives of order {order} need scalar variables; array variables go up to order 2",
                          hint="use --hessian (order 2) or --hvp for array variables")
     builder = DerivativeBuilder(graph, arrays)
@@ -51,15 +53,15 @@ def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None) -> 
         last = alpha[-1] if alpha else 0
         for offset, name in enumerate(names[last:]):
             index = alpha + (last + offset,)
-            values_by_index[index] = _zeros(inputs, [names[i] for i in index])
+            values_by_index[index] = _zeros(inputs, names[last:last + 1] if rowwise else [names[i] for i in index])
         if term is None:
             continue
         output = position[id(term)]
         view = Graph(dgraph.source, dgraph.nodes, dgraph.variables, dgraph.bindings, output)
         value = node_values[output]
-        shape = getattr(value, "shape", ())
+        shape = () if rowwise else getattr(value, "shape", ())
         for element in _elements(shape):
-            seed_array = None
+            seed_array = _ones_like(value) if rowwise else None
             if shape:
                 import numpy as np
 
@@ -73,14 +75,14 @@ def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None) -> 
                     block[element] = gradient
                 else:
                     values_by_index[alpha + (last + offset,)] = gradient
-    return {order: _nested(values_by_index, names, order, inputs)}
+    return {order: _nested(values_by_index, names, order, inputs, rowwise)}
 
 
-def all_orders(graph: Graph, values: dict, order: int, wrt=None, seed=None) -> dict:
+def all_orders(graph: Graph, values: dict, order: int, wrt=None, seed=None, rowwise: bool = False) -> dict:
     """{k: order-k derivatives} for k = 2..order, each computed as in `derivatives`."""
     found = {}
     for k in range(2, order + 1):
-        found.update(derivatives(graph, values, k, wrt, seed))
+        found.update(derivatives(graph, values, k, wrt, seed, rowwise))
     return found
 
 
@@ -277,7 +279,7 @@ def _zeros(inputs, names):
     return np.zeros(shape) if shape else 0.0
 
 
-def _nested(values_by_index: dict, names: list, order: int, inputs: dict) -> dict:
+def _nested(values_by_index: dict, names: list, order: int, inputs: dict, rowwise: bool = False) -> dict:
     """Every ordering of every sorted multi-index, as dicts `order` levels deep."""
     import numpy as np
 
@@ -287,7 +289,7 @@ def _nested(values_by_index: dict, names: list, order: int, inputs: dict) -> dic
         for ordering in set(permutations(range(order))):
             permuted = tuple(index[i] for i in ordering)
             entry = value
-            if hasattr(value, "shape") and value.ndim:
+            if hasattr(value, "shape") and value.ndim and not rowwise:
                 entry = _permute_blocks(value, [np.ndim(inputs[names[i]]) for i in index], ordering)
             level = tree
             for i in permuted[:-1]:
@@ -301,3 +303,47 @@ def _permute_blocks(value, ndims: list, ordering) -> object:
     starts = [sum(ndims[:i]) for i in range(len(ndims))]
     axes = [axis for i in ordering for axis in range(starts[i], starts[i] + ndims[i])]
     return value.transpose(axes)
+
+
+def add_to_result(result, order: int = 1, want_jacobian: bool = False, jvp_direction=None,
+                  hvp_direction=None, wrt=(), rowwise: bool = False) -> None:
+    """Compute what the command line asked for beyond the gradient and keep it on `result`."""
+    values = result.inputs
+    if order > 1:
+        result.derivatives = all_orders(result.graph, values, order, wrt, result.seed, rowwise)
+    if want_jacobian:
+        result.jacobian = jacobian(result.graph, values, wrt)
+    if jvp_direction is not None:
+        result.jvp = jvp(result.graph, values, jvp_direction)
+    if hvp_direction is not None:
+        result.hvp = hvp(result.graph, values, hvp_direction, result.seed)
+
+
+def distinct(tree: dict, order: int, names=None):
+    """(multi-index of names, value) for each distinct derivative of a nested dict, sorted
+    multi-indices only: ∂²f/∂x∂y once, not again as ∂y∂x."""
+    names = names or list(tree)
+    for index in combinations_with_replacement(names, order):
+        value = tree
+        for name in index:
+            value = value[name]
+        yield index, value
+
+
+def symbol(index: tuple) -> str:
+    """∂³f/∂x²∂y for ('x', 'x', 'y')."""
+    powers = {}
+    for name in index:
+        powers[name] = powers.get(name, 0) + 1
+    order = len(index)
+    below = "".join(f"∂{name}" + (_superscript(count) if count > 1 else "") for name, count in powers.items())
+    return f"∂{_superscript(order) if order > 1 else ''}f/{below}"
+
+
+def column(index: tuple) -> str:
+    """d2_x_y: the CSV/TSV column of a derivative."""
+    return f"d{len(index)}_" + "_".join(index)
+
+
+def _superscript(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))

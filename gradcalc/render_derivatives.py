@@ -1,0 +1,133 @@
+"""What --order, --hessian, --jacobian, --jvp and --hvp add to each output format, and --diff's
+formulas. The renderers in render.py call these; they never decide exit codes."""
+
+from gradcalc.higher_order import column, distinct, symbol
+
+
+def _plain(value):
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def _plain_tree(tree):
+    """A nested dict of derivatives with arrays as nested lists (JSON)."""
+    return {name: (_plain_tree(value) if isinstance(value, dict) else _plain(value)) for name, value in tree.items()}
+
+
+def json_fields(result) -> dict:
+    """The JSON keys beyond the gradient: derivatives, jacobian, jvp, hvp."""
+    fields = {}
+    if result.derivatives:
+        fields["derivatives"] = {str(order): _plain_tree(tree) for order, tree in result.derivatives.items()}
+    if result.jacobian is not None:
+        fields["jacobian"] = {name: _plain(value) for name, value in result.jacobian.items()}
+    if result.jvp is not None:
+        fields["jvp"] = _plain(result.jvp)
+    if result.hvp is not None:
+        fields["hvp"] = {name: _plain(value) for name, value in result.hvp.items()}
+    return fields
+
+
+def columns(result) -> dict:
+    """{column name: value} of the CSV/TSV columns after the gradients: d2_x_y ..., jvp, hvp_x ..."""
+    found = {}
+    for order, tree in (result.derivatives or {}).items():
+        for index, value in distinct(tree, order):
+            found[column(index)] = value
+    if result.jvp is not None:
+        found["jvp"] = result.jvp
+    for name, value in (result.hvp or {}).items():
+        found[f"hvp_{name}"] = value
+    for name, value in (result.jacobian or {}).items():
+        found[f"jacobian_{name}"] = value
+    return found
+
+
+def column_order(name: str):
+    """Sort key of extra columns: derivatives by order, then jvp, hvp, jacobian."""
+    if name.startswith("d") and name[1:].split("_", 1)[0].isdigit():
+        return 0, int(name[1:].split("_", 1)[0]), name
+    return {"jvp": 1, "hvp": 2, "jacobian": 3}[name.split("_", 1)[0]], 0, name
+
+
+def expected_columns(names, order: int, jvp: bool, hvp: bool, jacobian: bool) -> list:
+    """The extra columns when the variables are known in advance (--wrt)."""
+    from itertools import combinations_with_replacement
+
+    found = [column(index) for k in range(2, order + 1) for index in combinations_with_replacement(names, k)]
+    found += ["jvp"] if jvp else []
+    found += [f"hvp_{name}" for name in names] if hvp else []
+    found += [f"jacobian_{name}" for name in names] if jacobian else []
+    return found
+
+
+def bare(result, name: str):
+    """With -o plain and one --wrt: the highest-order derivative in `name` (the gradient at order 1)."""
+    if not result.derivatives:
+        return None
+    order = max(result.derivatives)
+    value = result.derivatives[order]
+    for _ in range(order):
+        value = value[name]
+    return value
+
+
+def plain_tokens(result, number) -> list:
+    """name=value tokens for -o plain after the gradients."""
+    return [f"{name}={number(value)}" for name, value in columns(result).items()]
+
+
+def print_tables(console, result, number) -> None:
+    """The Hessian as a matrix, higher orders one row per distinct derivative, then J, Jv and Hv."""
+    from rich.table import Table
+
+    for order, tree in (result.derivatives or {}).items():
+        names = list(tree)
+        scalar = all(not hasattr(tree[a][b], "shape") or not tree[a][b].shape for a in names for b in names) \
+            if order == 2 else False
+        if order == 2 and scalar:
+            table = Table(title="Hessian ∂²f/∂row∂column", title_justify="left")
+            table.add_column("")
+            for name in names:
+                table.add_column(name, justify="right")
+            for row in names:
+                table.add_row(row, *(number(tree[row][col]) for col in names))
+        else:
+            table = Table(title=f"derivatives of order {order}", title_justify="left")
+            table.add_column("derivative")
+            table.add_column("value", justify="right")
+            for index, value in distinct(tree, order):
+                table.add_row(symbol(index), number(value))
+        console.print(table)
+    if result.jacobian is not None:
+        table = Table(title="Jacobian ∂output/∂variable", title_justify="left")
+        table.add_column("variable")
+        table.add_column("shape")
+        table.add_column("value", justify="right")
+        for name, value in result.jacobian.items():
+            table.add_row(name, "×".join(map(str, getattr(value, "shape", ()))) or "scalar", number(value))
+        console.print(table)
+    if result.jvp is not None:
+        console.print(f"directional derivative (jvp) = {number(result.jvp)}")
+    if result.hvp is not None:
+        table = Table(title="Hessian-vector product (hvp)", title_justify="left")
+        table.add_column("variable")
+        table.add_column("(H v)", justify="right")
+        for name, value in result.hvp.items():
+            table.add_row(name, number(value))
+        console.print(table)
+
+
+class Formula:
+    """--diff's answer for one job: the expression, the variable and the derivative's text."""
+
+    __slots__ = ("expression", "wrt", "order", "text")
+
+    def __init__(self, expression: str, wrt: str, order: int, text: str):
+        self.expression, self.wrt, self.order, self.text = expression, wrt, order, text
+
+    def record(self, line=None) -> dict:
+        record = {} if line is None else {"line": line}
+        record.update(expression=self.expression, wrt=self.wrt, derivative=self.text)
+        if self.order > 1:
+            record["order"] = self.order
+        return record
