@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gradcalc.delimited import bulk_writer, tsv_cell
 from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import EvaluationError, GradcalcError, MissingValueError, UsageError, ValueFormatError
 from gradcalc.evaluator import evaluate_graph
@@ -282,13 +283,13 @@ class RowWriter:
     def __init__(self, out, output_format, header):
         self.out, self.format, self.header = out, output_format, header
         self.delimiter = "\t" if output_format == "tsv" else ","
-        self.writer = row_writer(out, output_format)
+        self.writer = bulk_writer(out, output_format)  # numbers and messages, as written below
         self.started = False
 
     def _start(self):
         """The header, once the first chunk has evaluated (so an error leaves no half table)."""
         if not self.started and self.format != "jsonl":
-            self.writer.writerow(self.header)
+            row_writer(self.out, self.format).writerow(self.header)  # names from the file: checked
         self.started = True
 
     def write(self, columns, names, outputs, errors=None):
@@ -307,6 +308,8 @@ class RowWriter:
                 texts.append([""] * len(errors))
             self.out.writelines(line + "\n" for line in map(self.delimiter.join, zip(*texts)))
         else:
+            if self.format == "tsv":  # messages are single lines (GradcalcError escapes controls), but
+                errors = [tsv_cell(error) for error in errors]  # may hold a backslash
             self.writer.writerows([*("" if v != v else repr(v) for v in row), error]
                                   for row, error in zip(rows, errors))
         self.out.flush()
