@@ -1,4 +1,5 @@
-"""This checkout against an earlier revision, paired in one process: parse and scalar forward+backward.
+"""This checkout against an earlier revision, paired in one process: parse and scalar forward+backward,
+and forward+backward of the arrays bench's expression at 1e6 elements.
 
     python bench/versus.py REV [--repeat 21]
 
@@ -30,6 +31,9 @@ def load(root: Path):
     sys.path.insert(0, str(root))
     try:
         parser, evaluator = importlib.import_module("gradcalc.parser"), importlib.import_module("gradcalc.evaluator")
+        importlib.import_module("gradcalc.arrays")  # imported lazily by evaluator: keep this version's
+        evaluator.modules = {name: module for name, module in sys.modules.items()
+                             if name == "gradcalc" or name.startswith("gradcalc.")}
     finally:
         sys.path.remove(str(root))
         forget_gradcalc()
@@ -90,6 +94,30 @@ def compare(versions: dict, revision: str, repeat: int):
             old_times, new_times = paired(old, new, repeat)
             ratio = median(o / n for o, n in zip(old_times, new_times))
             print(f"{terms:8d} {step:>8} {median(old_times) * 1e3:10.1f} {median(new_times) * 1e3:8.1f} {ratio:16.2f}x")
+    compare_arrays(versions, repeat, median)
+
+
+def compare_arrays(versions: dict, repeat: int, median):
+    """The arrays bench's expression at 1e6 elements through each version's evaluate_graph."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    size = 1_000_000
+    values = {name: rng.normal(size=size) for name in ("x", "w", "b")}
+    text = "sum(sigmoid(w*x + b) * ln(1 + exp(x)))"
+    graphs = {name: parser.Parser().parse(text) for name, (parser, _) in versions.items()}
+
+    def evaluation(name):
+        evaluator = versions[name][1]
+
+        def run():
+            sys.modules.update(evaluator.modules)  # lazy imports inside the version resolve to its own
+            return evaluator.evaluate_graph(graphs[name], values)
+        return run
+
+    old_times, new_times = paired(evaluation("before"), evaluation("now"), repeat)
+    ratio = median(o / n for o, n in zip(old_times, new_times))
+    print(f"{'1e6 arr':>8} {'fwd+bwd':>8} {median(old_times) * 1e3:10.1f} {median(new_times) * 1e3:8.1f} {ratio:16.2f}x")
 
 
 if __name__ == "__main__":

@@ -236,7 +236,8 @@ def _run_data(values: dict, var: list, expressions: list, path: str, chunk_rows:
     correlation = _correlation(options)
     names, chunks = read_points(path, chunk_rows)
     try:
-        return evaluate_points(graph, names, chunks, numbers, sys.stdout, output_format, sigmas, correlation)
+        return evaluate_points(graph, names, chunks, numbers, sys.stdout, output_format, sigmas, correlation,
+                               options.order)
     except BrokenPipeError:
         _reader_gone()
         return 0

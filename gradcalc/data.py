@@ -153,9 +153,10 @@ def _slices(columns, chunk_rows):
 
 
 def evaluate_points(graph, names, chunks, options: dict, out, output_format: str, sigmas: dict | None = None,
-                    correlation=None) -> int:
+                    correlation=None, order: int = 1) -> int:
     """Evaluate `graph` at every row and write the rows; returns the worst exit code. `sigmas` are the
-    standard uncertainties of options (`--x 5±0.2`); `correlation` a gradcalc.uncertainty.Correlation."""
+    standard uncertainties of options (`--x 5±0.2`); `correlation` a gradcalc.uncertainty.Correlation;
+    `order` > 1 adds one column per distinct derivative of order 2..order (d2_x_y), row by row."""
     variables = sorted(graph.variables)
     missing = [v for v in variables if v not in names and v not in options and v not in graph.bindings]
     if missing:
@@ -170,7 +171,8 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
     if bound:
         graph = copy.copy(graph)
         graph.bindings = {}
-    header = [*names, "value", *(f"grad_{v}" for v in variables), *spread.header, "error"]
+    higher = _Higher(graph, variables, order)
+    header = [*names, "value", *(f"grad_{v}" for v in variables), *higher.header, *spread.header, "error"]
     writer = RowWriter(out, output_format, header)
     worst = 0
     for first_line, columns in chunks:
@@ -181,9 +183,10 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
             spread.check(columns, first_line)
             result = evaluate_graph(graph, values)
             outputs = _columns(result, variables, rows, spread, columns)
+            outputs[1 + len(variables):1 + len(variables)] = higher.columns(values, rows)
             writer.write(columns, names, outputs, [""] * rows)
         except EvaluationError:
-            worst = max(worst, _row_by_row(graph, columns, names, values, variables, writer, spread))
+            worst = max(worst, _row_by_row(graph, columns, names, values, variables, writer, spread, higher))
         except GradcalcError as error:
             raise type(error)(f"{error.message} (rows from line {first_line})", hint=error.hint) from None
     writer.close()
@@ -198,21 +201,48 @@ def _columns(result, variables, rows, spread, columns):
     return [result.value, *gradients.values(), *spread.columns(result.value, gradients, result.inputs, columns)]
 
 
-def _row_by_row(graph, columns, names, values, variables, writer, spread) -> int:
+def _row_by_row(graph, columns, names, values, variables, writer, spread, higher) -> int:
     """A chunk with a failing row: evaluate each row alone so every other row is still written."""
     worst = 0
     for i in range(len(next(iter(values.values())))):
         point = {name: column[i : i + 1] for name, column in values.items()}
         single = {name: column[i : i + 1] for name, column in columns.items()}
         try:
-            result = evaluate_graph(graph, {name: float(column[0]) for name, column in point.items()})
+            scalars = {name: float(column[0]) for name, column in point.items()}
+            result = evaluate_graph(graph, scalars)
             outputs = _columns(_Row(result), variables, 1, spread, single)
+            outputs[1 + len(variables):1 + len(variables)] = higher.columns(scalars, 1)
             writer.write(single, names, outputs, [""])
         except EvaluationError as error:
             worst = max(worst, error.exit_code)
-            empty = [np.array([np.nan])] * (1 + len(variables) + len(spread.header))
+            empty = [np.array([np.nan])] * (1 + len(variables) + len(higher.header) + len(spread.header))
             writer.write(single, names, empty, [f"{error.type}: {error.message}"])
     return worst
+
+
+class _Higher:
+    """The d2_x_y ... columns of --order N: every row's own derivatives (row i depends on row i only)."""
+
+    def __init__(self, graph, variables, order):
+        from itertools import combinations_with_replacement
+
+        self.graph, self.variables, self.order = graph, variables, order
+        self.indices = [index for k in range(2, order + 1) for index in combinations_with_replacement(variables, k)]
+        self.header = ["d%d_%s" % (len(index), "_".join(index)) for index in self.indices]
+
+    def columns(self, values, rows) -> list:
+        if self.order < 2:
+            return []
+        from gradcalc.higher_order import all_orders
+
+        found = all_orders(self.graph, values, self.order, rowwise=True)
+        columns = []
+        for index in self.indices:
+            value = found[len(index)]
+            for name in index:
+                value = value[name]
+            columns.append(np.broadcast_to(np.asarray(value, dtype=float), (rows,)))
+        return columns
 
 
 class _Row:

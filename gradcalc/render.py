@@ -190,6 +190,7 @@ class TableRenderer(Renderer):
         sigma = None if result.uncertainty is None else result.uncertainty.sigma
         if self.batch:
             self.rows.append((line, result.expression, result.value, gradients, None, sigma))
+            print_tables(self.console, result, self.number, f"line {line}: ")  # the summary holds no matrices
         else:
             self._print_gradients(result, gradients)
             print_tables(self.console, result, self.number)

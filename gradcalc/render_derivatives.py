@@ -76,45 +76,33 @@ def plain_tokens(result, number) -> list:
     return [f"{name}={number(value)}" for name, value in columns(result).items()]
 
 
-def print_tables(console, result, number) -> None:
-    """The Hessian as a matrix, higher orders one row per distinct derivative, then J, Jv and Hv."""
-    from rich.table import Table
+def print_tables(console, result, number, prefix: str = "") -> None:
+    """The Hessian as a matrix, higher orders one row per distinct derivative, then J, Jv and Hv,
+    fitted to the console as every table is (gradcalc/render_tables.py)."""
+    from gradcalc.render_tables import Column, print_line, print_table
 
     for order, tree in (result.derivatives or {}).items():
         names = list(tree)
-        scalar = all(not hasattr(tree[a][b], "shape") or not tree[a][b].shape for a in names for b in names) \
-            if order == 2 else False
-        if order == 2 and scalar:
-            table = Table(title="Hessian ∂²f/∂row∂column", title_justify="left")
-            table.add_column("")
-            for name in names:
-                table.add_column(name, justify="right")
-            for row in names:
-                table.add_row(row, *(number(tree[row][col]) for col in names))
+        matrix = order == 2 and all(not getattr(tree[a][b], "shape", ()) for a in names for b in names)
+        if matrix:
+            columns = [Column("", "left", "shorten"), *(Column(name) for name in names)]
+            rows = [[row, *(number(tree[row][col]) for col in names)] for row in names]
+            print_table(console, columns, rows, title=prefix + "Hessian: ∂²f/∂row∂column")
         else:
-            table = Table(title=f"derivatives of order {order}", title_justify="left")
-            table.add_column("derivative")
-            table.add_column("value", justify="right")
-            for index, value in distinct(tree, order):
-                table.add_row(symbol(index), number(value))
-        console.print(table)
+            rows = [[symbol(index), number(value)] for index, value in distinct(tree, order)]
+            print_table(console, [Column("derivative", "left"), Column("value")], rows,
+                        title=prefix + f"derivatives of order {order}")
     if result.jacobian is not None:
-        table = Table(title="Jacobian ∂output/∂variable", title_justify="left")
-        table.add_column("variable")
-        table.add_column("shape")
-        table.add_column("value", justify="right")
-        for name, value in result.jacobian.items():
-            table.add_row(name, "×".join(map(str, getattr(value, "shape", ()))) or "scalar", number(value))
-        console.print(table)
+        rows = [[name, "×".join(map(str, getattr(value, "shape", ()))) or "scalar", number(value)]
+                for name, value in result.jacobian.items()]
+        print_table(console, [Column("variable", "left", "shorten"), Column("shape", "left"), Column("value")],
+                    rows, title=prefix + "Jacobian: ∂output/∂variable")
     if result.jvp is not None:
-        console.print(f"directional derivative (jvp) = {number(result.jvp)}")
+        print_line(console, f"{prefix}directional derivative (jvp) = {number(result.jvp)}")
     if result.hvp is not None:
-        table = Table(title="Hessian-vector product (hvp)", title_justify="left")
-        table.add_column("variable")
-        table.add_column("(H v)", justify="right")
-        for name, value in result.hvp.items():
-            table.add_row(name, number(value))
-        console.print(table)
+        rows = [[name, number(value)] for name, value in result.hvp.items()]
+        print_table(console, [Column("variable", "left", "shorten"), Column("(H v)")], rows,
+                    title=prefix + "Hessian-vector product (hvp)")
 
 
 class Formula:

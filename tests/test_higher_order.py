@@ -333,3 +333,18 @@ def test_bad_combinations_are_usage_errors():
     assert cli("x", "--x", "1", "-o", "latex").returncode == 2
     assert cli("--diff", "x", "x", "-o", "csv").returncode == 2
     assert cli("--diff", "z", "x").returncode == 2
+
+
+def test_data_rows_get_their_own_derivative_columns(tmp_path):
+    points = tmp_path / "points.csv"
+    points.write_text("x,y\n1,2\n2,3\n-1,0.5\n")
+    out = cli("x^3*y + ln(y)", "--data", str(points), "--order", "3").stdout.splitlines()
+    header = out[0].split(",")
+    assert header[5:12] == ["d2_x_x", "d2_x_y", "d2_y_y", "d3_x_x_x", "d3_x_x_y", "d3_x_y_y", "d3_y_y_y"]
+    for line in out[1:]:
+        row = dict(zip(header, line.split(",")))
+        px, py = float(row["x"]), float(row["y"])
+        expected = {"d2_x_x": 6 * px * py, "d2_x_y": 3 * px ** 2, "d2_y_y": -1 / py ** 2, "d3_x_x_x": 6 * py,
+                    "d3_x_x_y": 6 * px, "d3_x_y_y": 0.0, "d3_y_y_y": 2 / py ** 3}
+        for column, value in expected.items():
+            assert float(row[column]) == pytest.approx(value, rel=1e-12), column
