@@ -57,36 +57,17 @@ class ScalarOps:
         return x * math.log(y) if y > 0 else math.nan
 
 
+def _numpy(name: str):
+    """numpy's function of that name, looked up when first called (numpy is imported only then)."""
+    return staticmethod(lambda *args: getattr(numpy(), name)(*args))
+
+
 class ArrayOps:
     """The rule namespace over numpy arrays (and numpy scalars); shapes follow numpy's rules."""
 
-    @staticmethod
-    def exp(x):
-        return numpy().exp(x)
-
-    @staticmethod
-    def sin(x):
-        return numpy().sin(x)
-
-    @staticmethod
-    def cos(x):
-        return numpy().cos(x)
-
-    @staticmethod
-    def tanh(x):
-        return numpy().tanh(x)
-
-    @staticmethod
-    def log(x):
-        return numpy().log(x)
-
-    @staticmethod
-    def sqrt(x):
-        return numpy().sqrt(x)
-
-    @staticmethod
-    def sign(x):
-        return numpy().sign(x)
+    exp, sin, cos, tanh = _numpy("exp"), _numpy("sin"), _numpy("cos"), _numpy("tanh")
+    log, sqrt, sign, transpose, matmul = _numpy("log"), _numpy("sqrt"), _numpy("sign"), _numpy("transpose"), \
+        _numpy("matmul")
 
     @staticmethod
     def step(x):
@@ -118,20 +99,12 @@ class ArrayOps:
         return numpy().mean(x, axis=axis)
 
     @staticmethod
-    def transpose(x):
-        return numpy().transpose(x)
-
-    @staticmethod
     def winners(x, axis=None, pick="max"):
         """Where x attains its max (or min) along `axis`, ties sharing 1 evenly."""
         np = numpy()
         x = np.asarray(x, dtype=float)
         hit = x == getattr(np, pick)(x, axis=axis, keepdims=True)
         return hit / np.sum(hit, axis=axis, keepdims=True)
-
-    @staticmethod
-    def matmul(x, y):
-        return numpy().matmul(x, y)
 
     @staticmethod
     def matmul_grad(gy, x, y, side):
