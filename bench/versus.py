@@ -117,7 +117,8 @@ def compare_arrays(versions: dict, repeat: int, median):
 
     old_times, new_times = paired(evaluation("before"), evaluation("now"), repeat)
     ratio = median(o / n for o, n in zip(old_times, new_times))
-    print(f"{'1e6 arr':>8} {'fwd+bwd':>8} {median(old_times) * 1e3:10.1f} {median(new_times) * 1e3:8.1f} {ratio:16.2f}x")
+    before, now = median(old_times) * 1e3, median(new_times) * 1e3
+    print(f"{'1e6 arr':>8} {'fwd+bwd':>8} {before:10.1f} {now:8.1f} {ratio:16.2f}x")
 
 
 if __name__ == "__main__":
