@@ -86,6 +86,9 @@ def gradcalc(
         None, "--seed-grad", metavar="ARRAY",
         help="The upstream gradient for an array output (default: ones, the gradient of its sum)."),
     full: bool = typer.Option(False, "--full", help="Print arrays whole, however large."),
+    explain: bool = typer.Option(
+        False, "--explain", help="Show the chain rule step by step: upstream × local derivative for every use of "
+                                 "every node (in the table; -o json/jsonl add \"explain\")."),
     tree: bool = typer.Option(False, "--tree", help="Draw the graph as a tree in the terminal (same as -o tree)."),
     graph_file: Optional[str] = typer.Option(
         None, "--graph", metavar="FILE",
@@ -139,7 +142,7 @@ def gradcalc(
     matrix = ("covariance", covariance) if covariance is not None else ("correlation", correlation)
     options = Options("tree" if tree else output_format.value, tuple(wrt or ()), precision, nodes, quiet,
                       fail_fast, check, seed_grad, full, matrix if matrix[1] is not None else None, graph_file,
-                      max(order, 2 if hessian else 1), jacobian, tuple(jvp or ()), tuple(hvp or ()), diff)
+                      max(order, 2 if hessian else 1), jacobian, tuple(jvp or ()), tuple(hvp or ()), diff, explain)
     if correlation is not None and covariance is not None:
         _error(UsageError("give --correlation or --covariance, not both",
                           hint="a covariance matrix already holds the correlations"))
@@ -147,9 +150,12 @@ def gradcalc(
     try:
         if tree and output_format not in (Format.table, Format.tree):
             raise UsageError(f"--tree draws a tree; it cannot be combined with -o {output_format.value}")
+        if explain and options.output_format not in ("table", "json", "jsonl"):
+            raise UsageError(f"--explain shows in a table, json or jsonl, not -o {options.output_format}")
         if sweep or plot or plot_file:
             others = [name for name, given in (("--data", data), ("--file", file), ("--graph", graph_file),
-                                                ("--tree", tree), ("--check", check)) if given]
+                                                ("--tree", tree), ("--check", check), ("--explain", explain))
+                      if given]
             if others:
                 raise UsageError(f"--sweep cannot be combined with {others[0]}")
             explicit = ctx.get_parameter_source("output_format").name != "DEFAULT"
@@ -185,6 +191,7 @@ class Options:
     jvp: tuple = ()
     hvp: tuple = ()
     diff: str | None = None
+    explain: bool = False
 
     def extra_columns(self):
         """(order, jvp, hvp, jacobian): what CSV/TSV add columns for."""
@@ -379,6 +386,10 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
             add_to_result(result, options.order, options.jacobian, _direction(options.jvp, "jvp"),
                           _direction(options.hvp, "hvp"), options.wrt)
         code = 0
+        if options.explain:
+            from gradcalc.explain import explain
+
+            result.explain = explain(result)
         if options.check:
             from gradcalc.check import gradient_check
 

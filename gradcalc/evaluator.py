@@ -51,6 +51,7 @@ class Result:
         self.jacobian = None  # {name: array} with --jacobian
         self.jvp = None  # the directional derivative with --jvp
         self.hvp = None  # {name: (H v)[name]} with --hvp
+        self.explain = None  # the chain rule's steps (gradcalc.explain.Step) when --explain asked for them
 
     @cached_property
     def nodes(self) -> list[NodeRecord]:

@@ -126,3 +126,19 @@ def line_and_column(source: str, position: int) -> tuple[int, int]:
     line = source.count("\n", 0, position) + 1
     column = position - (source.rfind("\n", 0, position) + 1) + 1
     return line, column
+
+
+def needs_parentheses(text: str) -> bool:
+    """Whether an expression's text needs parentheses to stand as an operand: not for a name, an
+    unsigned number or a single call such as sin(x + y)."""
+    head = text.split("(", 1)[0]
+    if text.replace(".", "", 1).replace("_", "").isalnum():
+        return False  # a name or an unsigned number
+    if not head or not head.replace("_", "").isalnum() or not text.endswith(")"):
+        return True
+    depth = 0
+    for position, character in enumerate(text):
+        depth += (character == "(") - (character == ")")
+        if depth == 0 and position > len(head):
+            return position != len(text) - 1  # the call's parentheses close only at the end
+    return True

@@ -35,6 +35,8 @@ def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool =
     record.update(json_fields(result))
     if result.check is not None:
         record["check"] = {row.name: row.to_dict() for row in result.check.rows}
+    if result.explain is not None:
+        record["explain"] = [step.to_dict() for step in result.explain]
     if nodes:
         record["nodes"] = [_node_record(node) for node in result.nodes]
     return record
@@ -198,6 +200,10 @@ class TableRenderer(Renderer):
                 self._print_uncertainty(result)
         if result.check is not None:
             self._print_check(result.check, line if self.batch else None)
+        if result.explain is not None:
+            from gradcalc.render_explain import print_explain
+
+            print_explain(self, result, result.explain, line if self.batch else None)
 
     def error(self, error, expression, line):
         if self.batch:

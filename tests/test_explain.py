@@ -1,0 +1,143 @@
+"""--explain: each step's upstream, local derivative (number and formula) and contribution; the
+contributions add up to the exact gradients; the local derivatives agree with central differences
+of each operation alone, and their formulas evaluate to the same numbers."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from conftest import load_cases
+from gradcalc import GradcalcError, evaluate
+from gradcalc.explain import explain
+
+KEYS = {"node", "from", "upstream", "local", "local_formula", "contribution"}
+SEED = ("c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4")
+
+
+def _values(case):
+    return {name: float(value) for name, value in case["vars"].items()}
+
+
+def test_seed_steps_in_json(run_cli):
+    code, out, err = run_cli(*SEED, "--explain", "-o", "json")
+    assert code == 0 and err == ""
+    steps = json.loads(out)["explain"]
+    assert all(set(step) == KEYS for step in steps)
+    # ids: c 0, d 1, c*d 2, a 3, b 4, a-b 5, output 6; hand-derived with x = c*d = 12, y = a-b = -1
+    assert steps == [
+        {"node": 5, "from": 6, "upstream": 1.0, "local": -12.0,  # ∂(x/y)/∂y = -x/y² = -12
+         "local_formula": "-(1/(a-b))*(c*d/(a-b))", "contribution": -12.0},
+        {"node": 4, "from": 5, "upstream": -12.0, "local": -1.0, "local_formula": "-1", "contribution": 12.0},
+        {"node": 3, "from": 5, "upstream": -12.0, "local": 1.0, "local_formula": "1", "contribution": -12.0},
+        {"node": 2, "from": 6, "upstream": 1.0, "local": -1.0,  # ∂(x/y)/∂x = 1/y = -1
+         "local_formula": "1/(a-b)", "contribution": -1.0},
+        {"node": 1, "from": 2, "upstream": -1.0, "local": 3.0, "local_formula": "c", "contribution": -3.0},
+        {"node": 0, "from": 2, "upstream": -1.0, "local": 4.0, "local_formula": "d", "contribution": -4.0},
+    ]
+
+
+def test_a_node_used_three_times_sums_its_contributions(run_cli):
+    code, out, _ = run_cli("x*x + x", "--x", "3", "--explain", "--no-nodes")
+    assert code == 0
+    assert "∂(x*x)/∂x = x = 3" in out
+    sum_row = next(line for line in out.splitlines() if "(sum)" in line)
+    assert "1 + 3 + 3" in sum_row and sum_row.rstrip("│ ").endswith("7")  # d/dx (x² + x) = 2x + 1
+
+
+@pytest.mark.parametrize("case", load_cases(), ids=lambda case: str(case["id"]))
+def test_steps_make_the_exact_gradients(case):
+    values = _values(case)
+    result = evaluate(case["expr"], **values)
+    steps = explain(result)
+    totals = {}
+    for step in steps:
+        totals[step.node] = totals.get(step.node, 0.0) + step.contribution
+        if math.isfinite(step.local):
+            assert math.isclose(step.upstream * step.local, step.contribution, rel_tol=1e-12, abs_tol=1e-300)
+    for name, expected in case["grad"].items():
+        got = totals.get(result.graph.variables[name], 0.0)
+        assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-9), (name, got, expected)
+    for node, total in totals.items():  # each node's steps add up to the gradient backward reported
+        assert math.isclose(total, result.grads[node], rel_tol=1e-12, abs_tol=1e-300)
+    order = [step.node for step in steps]
+    assert order == sorted(order, reverse=True)  # from the output back
+
+
+@pytest.mark.parametrize("case", load_cases()[::3], ids=lambda case: str(case["id"]))
+def test_local_derivatives_by_central_differences_and_formulas(case):
+    """Each operation alone, its other inputs fixed: the slope by central differences of its
+    forward, and the formula's text evaluated by gradcalc itself, both equal the step's local."""
+    values = _values(case)
+    result = evaluate(case["expr"], **values)
+    graph = result.graph
+    steps, checked = explain(result), 0
+    for step in steps:
+        node = graph.nodes[step.source]
+        if not math.isfinite(step.local):
+            continue
+        formula_value = evaluate(step.local_formula, **values).value
+        assert math.isclose(formula_value, step.local, rel_tol=1e-12, abs_tol=1e-12), step.local_formula
+        if node.layer.kink:  # a difference quotient across the kink would straddle two slopes
+            continue
+        xs = [result.values[i] for i in node.inputs]
+        h = 1e-6 * max(1.0, abs(xs[step.position]))
+
+        def shifted(delta):
+            moved = list(xs)
+            moved[step.position] += delta
+            return node.layer.forward(*moved)
+
+        try:
+            slope = (shifted(h) - shifted(-h)) / (2 * h)
+        except (ArithmeticError, GradcalcError):  # a step leaves the domain: skip this one
+            continue
+        checked += 1
+        assert math.isclose(slope, step.local, rel_tol=1e-5, abs_tol=1e-6 * max(1.0, abs(result.values[node.id]))), \
+            (graph.text(node), step.position, slope, step.local)
+    assert checked or not steps or all(graph.nodes[step.source].layer.kink for step in steps)
+
+
+def test_arrays_give_contributions_and_no_local_number():
+    w = np.array([1.0, -2.0, 4.0])
+    result = evaluate("sum(w * x)", w=w, x=0.5)
+    steps = {(step.node, step.source): step for step in explain(result)}
+    ids = result.graph.variables
+    to_w = steps[(ids["w"], 2)]
+    assert to_w.local is None and to_w.local_formula == "x"
+    np.testing.assert_array_equal(to_w.contribution, [0.5, 0.5, 0.5])
+    assert steps[(2, 3)].local_formula is None  # sum's derivative spreads: no formula
+    record = to_w.to_dict()
+    assert set(record) == KEYS and record["contribution"] == [0.5, 0.5, 0.5]
+
+
+def test_constants_and_unused_nodes_have_no_steps():
+    result = evaluate("e = a*b; 2*3*a", a=1.5, b=2.0)
+    steps = explain(result)
+    graph = result.graph
+    assert {graph.text(graph.nodes[step.node]) for step in steps} == {"a"}  # 2*3 is constant, e unused
+    assert [step.contribution for step in steps] == [6.0]
+
+
+def test_a_non_finite_number_is_null_in_json():
+    from gradcalc.explain import Step
+
+    record = Step(0, 1, 0, 0.0, math.inf, "1/(2*sqrt(x))", 0.0).to_dict()
+    assert record["local"] is None
+    json.dumps(record, allow_nan=False)
+
+
+@pytest.mark.parametrize("output_format", ["csv", "tsv", "plain", "dot", "tree"])
+def test_explain_needs_a_table_or_json(run_cli, output_format):
+    code, _, err = run_cli(*SEED, "--explain", "-o", output_format)
+    assert code == 2 and "--explain shows in a table, json or jsonl" in err
+
+
+def test_explain_in_a_batch_names_the_line(run_cli):
+    code, out, _ = run_cli("x*y", "x+y", "--x", "2", "--y", "5", "--explain")
+    assert code == 0
+    assert "line 1: the chain rule" in out and "line 2: the chain rule" in out
+    code, out, _ = run_cli("x*y", "x+y", "--x", "2", "--y", "5", "--explain", "-o", "jsonl")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [[step["local"] for step in record["explain"]] for record in records] == [[2.0, 5.0], [1.0, 1.0]]
