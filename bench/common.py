@@ -1,8 +1,10 @@
 """Helpers shared by the benchmark scripts: repeated timing, median reporting, an earlier revision's code."""
 
 import io
+import resource
 import statistics
 import subprocess
+import sys
 import tarfile
 import time
 from pathlib import Path
@@ -26,3 +28,22 @@ def extract(root: Path, revision: str, into: Path) -> Path:
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     return into
+
+
+def command_of(root: Path) -> list:
+    """The gradcalc command of the code under `root` (this checkout or an extracted revision)."""
+    return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(root)!r}); "
+            "from gradcalc.cli import main; sys.exit(main())"]
+
+
+def timed_run(command: list, stdin=None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child) of one run of `command`, output discarded.
+
+    The CPU time is what the run costs when it has a core to itself: on a machine whose cores are
+    shared with other work, the wall time also counts the time spent waiting for one."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stdin=stdin)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

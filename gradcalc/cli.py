@@ -362,8 +362,8 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
              seed=None, uncertain=({}, None)) -> tuple[int, list | None]:
     """Evaluate and render one job: (exit code, the variables it takes from options or None).
     `uncertain` is (σ of option values, correlation matrix or None)."""
-    from gradcalc import parse
     from gradcalc.evaluator import evaluate_graph
+    from gradcalc.parser import parse
 
     variables = None
     try:
@@ -372,9 +372,10 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         graph = parse(job.text)
         if options.diff is not None:
             return _run_diff(renderer, job, graph, options), []
+        # the names taken from options, for the warning about options no job used (none given: none)
         variables = [name for name in graph.variables
-                     if name not in graph.bindings and name not in job.values]
-        result = evaluate_graph(graph, {**numbers, **job.values}, seed)
+                     if name not in graph.bindings and name not in job.values] if numbers else ()
+        result = evaluate_graph(graph, {**numbers, **job.values} if job.values else numbers, seed)
         sigmas, correlation = uncertain
         if sigmas or graph.sigmas or correlation is not None:
             from gradcalc.uncertainty import uncertainty_of

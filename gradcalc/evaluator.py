@@ -43,7 +43,8 @@ class Result:
         self.values = values  # per node id
         self.grads = grads  # per node id
         self.value = values[graph.output]
-        self.gradients = {name: grads[graph.variables[name]] for name in sorted(graph.variables)}
+        variables = graph.variables
+        self.gradients = {name: grads[variables[name]] for name in graph.sorted_variables}
         self.check = None  # a gradcalc.check.CheckReport when --check asked for one
         self.seed = None  # the upstream gradient given for the output, if any (default: ones)
         self.uncertainty = None  # a gradcalc.uncertainty.Uncertainty when inputs carry ± σ
@@ -77,10 +78,12 @@ class Result:
 
 def bind(graph: Graph, values: dict) -> dict:
     """The value of every variable: the line's own bindings win over `values`."""
-    inputs, missing = {}, []
+    inputs, missing, bindings, isfinite = {}, [], graph.bindings, math.isfinite
     for name in graph.variables:
-        value = graph.bindings.get(name, values.get(name))
-        if value is None:
+        value = bindings.get(name, values.get(name))
+        if type(value) is float and isfinite(value):  # the common case, without _number's checks
+            inputs[name] = value
+        elif value is None:
             missing.append(name)
         else:
             inputs[name] = _number(name, value)
@@ -145,7 +148,12 @@ def _join(names) -> str:
 
 def uses_arrays(graph: Graph, inputs: dict) -> bool:
     """Whether evaluating `graph` at `inputs` takes numpy (an array value or an array operation)."""
-    return graph.needs_arrays or any(type(value) is not float for value in inputs.values())
+    if graph.needs_arrays:
+        return True
+    for value in inputs.values():  # a loop, not any(): this runs once per job of a batch
+        if type(value) is not float:
+            return True
+    return False
 
 
 def forward(graph: Graph, inputs: dict) -> list:
@@ -193,7 +201,7 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
     seed = 1.0 if seed is None else seed
     grads = [0.0] * len(values)
     grads[graph.output] = seed
-    nodes, index = graph.nodes, None
+    nodes, index = graph.nodes if checked else None, None  # a moved view copies its nodes when asked
     try:
         for index, layer, first, second in graph.backward_program:
             if layer is Plus:  # inlined: gy flows to both inputs unchanged (finite if gy is)

@@ -61,6 +61,11 @@ class Graph:
         return program
 
     @cached_property
+    def sorted_variables(self) -> list:
+        """The variables' names in alphabetical order, as results list their gradients."""
+        return sorted(self.variables)
+
+    @cached_property
     def constant_ids(self) -> list:
         """The nodes no variable flows into: their gradient is None."""
         return [node.id for node in self.nodes if node.constant]
@@ -92,6 +97,25 @@ class Graph:
         return (f"<Graph {shorten(self.source)!r}: {len(self.nodes)} nodes, output node {self.output}, "
                 f"variables: {shown or 'none'}>")
 
+    def prepare(self) -> "Graph":
+        """Compute every cached program now, so that views made by `rebound` share them."""
+        for name in _PROGRAMS:
+            getattr(self, name)
+        return self
+
+    def rebound(self, source: str, bindings: dict, moves: list) -> "Graph":
+        """This graph as parsed from `source`, a line of the same structure that binds other
+        numbers (gradcalc.structure): the nodes and programs are shared; where the line's literals
+        are longer or shorter, `moves` lists (position, shift): text at or after each position
+        moved by that shift, and the view's nodes carry spans moved accordingly."""
+        view = object.__new__(MovedGraph if moves else Graph)
+        view.__dict__.update(self.__dict__)
+        view.source, view.bindings = source, bindings
+        if moves:
+            view.shared_nodes = view.__dict__.pop("nodes")
+            view.moves = moves
+        return view
+
     def text(self, node: Node) -> str:
         """The node's source text as written (whitespace collapsed, long text shortened)."""
         if node.span is None:  # a node of a derivative graph: no text of its own
@@ -102,6 +126,36 @@ class Graph:
         """What a table calls the node: its names, if the line gave it any, then its text."""
         text = self.text(node)
         return " = ".join((*node.names, text)) if node.names else text
+
+
+# what scalar evaluation reads (finite_checkpoints is for arrays only: a view computes its own)
+_PROGRAMS = ("forward_program", "backward_program", "sorted_variables", "constant_ids", "needs_arrays",
+             "value_template")
+
+
+class MovedGraph(Graph):
+    """A view of a graph for a line whose text moved (longer or shorter bound literals): its nodes
+    are copies whose spans point into the view's own source, made when first asked for."""
+
+    @cached_property
+    def nodes(self) -> list:
+        moves = self.moves
+
+        def moved(position):
+            shift = 0
+            for start, offset in moves:
+                if position < start:
+                    break
+                shift = offset
+            return position + shift
+
+        copies = []
+        for node in self.shared_nodes:
+            copy = Node(node.id, node.layer, node.inputs,
+                        None if node.span is None else (moved(node.span[0]), moved(node.span[1])), node.constant)
+            copy.names = node.names
+            copies.append(copy)
+        return copies
 
 
 def _inlined(layer):

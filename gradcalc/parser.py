@@ -27,6 +27,7 @@ from lark.lexer import Lexer
 
 from gradcalc.errors import GradcalcError, ParseError
 from gradcalc.graph import Graph, GraphBuilder
+from gradcalc.structure import parse_structured
 
 _HERE = Path(__file__).resolve().parent
 # Installed wheel: gradcalc/grammar/; source checkout: the repository's top-level grammar/.
@@ -324,7 +325,8 @@ _CACHED_LENGTH = 4096  # longer texts are rarely repeated: keep the cache's memo
 
 def parse(text: str) -> Graph:
     """Parse `text` into a Graph. Repeated expressions (up to 4096 characters, the last 1024 of
-    them) reuse their graph: evaluation never changes a graph's structure."""
+    them) reuse their graph: evaluation never changes a graph's structure; so do lines that differ
+    only in the numbers they bind (gradcalc.structure)."""
     if len(text) > _CACHED_LENGTH:
         return _parser().parse(text)
     return _parse_cached(text)
@@ -332,4 +334,4 @@ def parse(text: str) -> Graph:
 
 @lru_cache(maxsize=1024)
 def _parse_cached(text: str) -> Graph:
-    return _parser().parse(text)
+    return parse_structured(text, _parser().parse)

@@ -21,6 +21,9 @@ from gradcalc.render_derivatives import (
     print_tables,
 )
 
+# One encoder for every compact record: json.dumps with an option builds a new encoder per call.
+_compact = json.JSONEncoder(ensure_ascii=False).encode
+
 
 def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool = True) -> dict:
     """The JSON object of one evaluated job (numbers at full precision, arrays as nested lists)."""
@@ -30,7 +33,7 @@ def result_record(result: Result, wrt=(), line: int | None = None, nodes: bool =
     record["gradients"] = {name: _plain(g) for name, g in result.gradients_for(wrt).items()}
     if result.uncertainty is not None:
         record["uncertainty"] = result.uncertainty.to_dict()
-    if hasattr(result.value, "shape"):
+    if type(result.value) is not float and hasattr(result.value, "shape"):
         record["seed_grad"] = "ones" if result.seed is None else _plain(result.seed)
     record.update(json_fields(result))
     if result.check is not None:
@@ -105,7 +108,7 @@ class JsonRenderer(Renderer):
         if not self.batch:
             self.out.write(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
             return
-        self.out.write(("[\n" if self.count == 0 else ",\n") + json.dumps(record, ensure_ascii=False))
+        self.out.write(("[\n" if self.count == 0 else ",\n") + _compact(record))
         self.count += 1
         self.out.flush()
 
@@ -129,7 +132,7 @@ class JsonLinesRenderer(Renderer):
     """One compact JSON object per job and line, flushed as soon as it is written."""
 
     def _write(self, record: dict) -> None:
-        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.out.write(_compact(record) + "\n")
         self.out.flush()
 
     def result(self, result, line):
@@ -399,6 +402,8 @@ def _shape(value) -> str:
 
 def _plain(value):
     """Arrays as nested lists of floats, for JSON and CSV cells."""
+    if type(value) is float:  # most values: spare hasattr's failed lookup
+        return value
     return value.tolist() if hasattr(value, "tolist") else value
 
 
