@@ -24,7 +24,7 @@ def outcome(graph):
 
 def literal(rng) -> str:
     """A signed literal of varying length and form."""
-    sign = rng.choice(["", "-", "+", "- ", "- -", "+-"])
+    sign = rng.choice(["", "-", "+", "- ", "- -", "+ -"])  # "+-" without a space is ±
     number = rng.choice([f"{rng.uniform(0.01, 9):.{rng.randint(0, 6)}f}", f"{rng.uniform(1, 9):.2e}",
                          str(rng.randint(0, 300)), f".{rng.randint(1, 99)}"])
     return sign + number
