@@ -118,6 +118,8 @@ _NOT_NUMBERS = {"b": "booleans", "U": "strings", "S": "bytes", "M": "dates", "m"
 def _array(name, value):
     import numpy as np
 
+    from gradcalc.numeric import all_finite
+
     try:
         array = np.asarray(value)
     except (ValueError, TypeError):
@@ -132,11 +134,11 @@ def _array(name, value):
         raise ValueFormatError(f"the value of {name} holds {_NOT_NUMBERS[array.dtype.kind]}, not numbers")
     try:
         with np.errstate(over="raise"):  # a long double beyond the double range
-            array = array.astype(float)
+            array = array.astype(float, copy=False)  # a float64 array as it is: layers never write to one
     except (OverflowError, FloatingPointError):  # or a Python int: 10**400
         raise ValueFormatError(f"the value of {name} has an element too large for a float "
                                "(beyond ±1.8e308)") from None
-    if not np.all(np.isfinite(array)):
+    if not all_finite(array):  # a summing pass first: no full-size temporary of booleans
         raise ValueFormatError(f"the value of {name} has a non-finite element; values must be finite")
     return float(array) if array.ndim == 0 else array
 
@@ -264,6 +266,12 @@ def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
     inputs = bind(graph, values)
     if seed is not None:
         seed = _number("the seed gradient", seed)
+    if seed is None and uses_arrays(graph, inputs):
+        from gradcalc.blocked import evaluate_blocked
+
+        result = evaluate_blocked(graph, inputs)  # large elementwise graphs: by blocks, on every core
+        if result is not None:
+            return result
     node_values = forward(graph, inputs)  # layers keep no state: a shared graph needs no lock
     grads = backward(graph, node_values, seed)
     result = Result(graph, inputs, node_values, grads)
