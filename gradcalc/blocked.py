@@ -17,7 +17,7 @@ gradients (`Result.nodes`) are not kept: asking for them runs the plain path onc
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -208,8 +208,9 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
         return total, partial
 
     chunks = _split(list(range(0, rows, step)), _WORKERS)
-    with ThreadPoolExecutor(len(chunks)) as pool:
-        outcomes = list(pool.map(work, chunks))
+    others = [_pool().submit(work, chunk) for chunk in chunks[1:]]
+    outcomes = [work(chunks[0])]  # this thread takes a share too
+    outcomes += [other.result() for other in others]
     value = float(sum(part for part, _ in outcomes)) if reduction else output
     if not _finite(value):
         raise _NotFinite
@@ -221,6 +222,12 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
             gradient = sum(parts[name] for _, parts in outcomes)
             result[name] = float(gradient) if not np.ndim(gradient) else gradient
     return value, result
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    """Threads kept for the whole process: starting them costs more than a block."""
+    return ThreadPoolExecutor(max(_WORKERS - 1, 1), thread_name_prefix="gradcalc-blocks")
 
 
 def _split(starts, parts):

@@ -24,6 +24,7 @@ import lark
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
+from lark.parsers.lalr_analysis import Shift
 
 from gradcalc.errors import GradcalcError, ParseError
 from gradcalc.graph import Graph, GraphBuilder
@@ -136,6 +137,72 @@ class _Unlexable(UnexpectedInput):
     """A character no terminal matches: the careful parser says which and what was expected."""
 
 
+class _NotInGrammar(UnexpectedInput):
+    """A token the table has no action for: the careful parser says what was expected."""
+
+
+class _Driver:
+    """Lark's own LALR tables and reduction callbacks, run by one tight loop.
+
+    Lark's `feed_token` is half of a parse: per token it looks the action up by a Rule object
+    (hashed and compared in Python) and asks whether the token has a callback. Here each action is
+    resolved once, when the parser is built: a shift is the next state (an int), a reduction the
+    tuple (how many values it takes, lark's callback for the rule, the goto row's key). Same
+    table, same callbacks, same results; any token without an action goes to the careful parser.
+    """
+
+    def __init__(self, lark: Lark):
+        frontend = lark.parser.parser
+        table, callbacks = frontend._parse_table, frontend.parser.callbacks
+        self.usable = not any(isinstance(key, str) for key in callbacks)  # no per-token callbacks
+        self.start, self.end = table.start_states["start"], table.end_states["start"]
+        self.actions = {}
+        for state, row in table.states.items():
+            self.actions[state] = {
+                name: argument if action is Shift else (len(argument.expansion), callbacks[argument],
+                                                        argument.origin.name)
+                for name, (action, argument) in row.items()}
+
+    def parse(self, tokens):
+        actions, stack, values = self.actions, [self.start], []
+        try:
+            for token in tokens:
+                kind = token.type
+                while True:
+                    step = actions[stack[-1]][kind]
+                    if step.__class__ is int:  # shift
+                        stack.append(step)
+                        values.append(token)
+                        break
+                    size, reduce, origin = step  # inlined: the loop's most frequent step
+                    if size:
+                        children = values[-size:]
+                        del stack[-size:], values[-size:]
+                    else:
+                        children = []
+                    values.append(reduce(children))
+                    stack.append(actions[stack[-1]][origin])
+            while True:  # the end: reduce until the start rule is complete
+                step = actions[stack[-1]]["$END"]
+                if step.__class__ is int:
+                    raise KeyError("$END")
+                self._reduce(step, stack, values)
+                if stack[-1] == self.end:
+                    return values[-1]
+        except KeyError:  # no action for the token
+            raise _NotInGrammar from None
+
+    def _reduce(self, step, stack, values):
+        size, reduce, origin = step
+        if size:
+            children = values[-size:]
+            del stack[-size:], values[-size:]
+        else:
+            children = []
+        values.append(reduce(children))
+        stack.append(self.actions[stack[-1]][origin])
+
+
 class Parser:
     """A Lark LALR parser whose reductions build a Graph; safe to share between threads.
 
@@ -182,9 +249,19 @@ class Parser:
                 if collecting:
                     gc.enable()
 
+    @cached_property
+    def _driver(self) -> _Driver:
+        return _Driver(self._lark)
+
     def _run(self, lark: Lark, text: str) -> Graph:
         self._reductions.builder = GraphBuilder(text)
+        if lark is self._lark and self._driver.usable:
+            return self._driver.parse(self._lexer.lex(text))
         return lark.parse(text)
+
+    @cached_property
+    def _lexer(self) -> "_ContextFreeLexer":
+        return _ContextFreeLexer(self._lark.lexer_conf)
 
     def _syntax_error(self, text: str, error: UnexpectedInput) -> ParseError:
         position = min(max(error.pos_in_stream or 0, 0), len(text))
