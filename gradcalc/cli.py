@@ -154,8 +154,9 @@ def gradcalc(
             raise UsageError(f"--explain shows in a table, json or jsonl, not -o {options.output_format}")
         if sweep or plot or plot_file:
             others = [name for name, given in (("--data", data), ("--file", file), ("--graph", graph_file),
-                                                ("--tree", tree), ("--check", check), ("--explain", explain))
-                      if given]
+                                                ("--tree", tree), ("--check", check), ("--explain", explain),
+                                                ("--jacobian", jacobian), ("--jvp", jvp), ("--hvp", hvp),
+                                                ("--diff", diff)) if given]
             if others:
                 raise UsageError(f"--sweep cannot be combined with {others[0]}")
             explicit = ctx.get_parameter_source("output_format").name != "DEFAULT"
@@ -264,7 +265,8 @@ def _run_sweep(values: dict, var: list, expressions: list, sweeps: list, plot: s
     if sigmas or options.matrix:
         raise UsageError("--sweep takes plain values, not uncertainties (±, --correlation, --covariance)",
                          hint="sweep the value itself, or use --data with sigma_<name> columns")
-    sweep = Sweep(parse(expressions[0]), [parse_axis(text) for text in sweeps], numbers, options.wrt)
+    sweep = Sweep(parse(expressions[0]), [parse_axis(text) for text in sweeps], numbers, options.wrt,
+                  options.order)
     color = "NO_COLOR" not in os.environ and sys.stdout.isatty()
     how = SweepOutput.choose(options.output_format, explicit, plot, options.precision, color, options.quiet)
     try:

@@ -171,7 +171,7 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
     if bound:
         graph = copy.copy(graph)
         graph.bindings = {}
-    higher = _Higher(graph, variables, order)
+    higher = HigherColumns(graph, variables, order)
     header = [*names, "value", *(f"grad_{v}" for v in variables), *higher.header, *spread.header, "error"]
     writer = RowWriter(out, output_format, header)
     worst = 0
@@ -220,7 +220,7 @@ def _row_by_row(graph, columns, names, values, variables, writer, spread, higher
     return worst
 
 
-class _Higher:
+class HigherColumns:
     """The d2_x_y ... columns of --order N: every row's own derivatives (row i depends on row i only)."""
 
     def __init__(self, graph, variables, order):

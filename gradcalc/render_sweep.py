@@ -16,6 +16,10 @@ def print_table(sweep, columns: dict, outputs: list, out, precision=None, color=
     table.add_column("value", justify="right")
     for name in sweep.gradient_names:
         table.add_column(f"∂f/∂{name}", justify="right")
+    from gradcalc.higher_order import symbol
+
+    for index in sweep.higher.indices:  # --order N
+        table.add_column(symbol(index), justify="right")
     cells = [column.tolist() for column in (*columns.values(), *outputs)]
     for row in zip(*cells):
         table.add_row(*(_number(value, precision) for value in row))

@@ -69,7 +69,7 @@ class Sweep:
     """An expression at every point of a grid of axes, chunk by chunk: the columns of the swept
     variables, then value and one gradient per variable (nan where a point is a gap)."""
 
-    def __init__(self, graph: Graph, axes: list[Axis], values: dict, wrt=()):
+    def __init__(self, graph: Graph, axes: list[Axis], values: dict, wrt=(), order: int = 1):
         self.graph, self.axes = graph, axes
         names = [axis.name for axis in axes]
         for name in names:
@@ -94,13 +94,17 @@ class Sweep:
             raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
                              hint=f"its variables are: {', '.join(graph.variables)}")
         self.gradient_names = list(dict.fromkeys(wrt)) or sorted(graph.variables)
+        from gradcalc.data import HigherColumns
+
+        self.higher = HigherColumns(graph, self.gradient_names, order)  # --order N: d2_x_x ... per point
         self.total = math.prod(axis.count for axis in axes)
         self.gaps = 0
         self.first_gap = None  # {name: value} of the first point that is a gap
 
     @property
     def header(self) -> list[str]:
-        return [*(axis.name for axis in self.axes), "value", *(f"grad_{name}" for name in self.gradient_names)]
+        return [*(axis.name for axis in self.axes), "value", *(f"grad_{name}" for name in self.gradient_names),
+                *self.higher.header]
 
     def chunks(self, chunk_points: int = CHUNK_POINTS):
         """(columns of the swept variables, [value, gradients...]) for each chunk of points;
@@ -116,20 +120,20 @@ class Sweep:
         size = len(next(iter(columns.values())))
         values = {**{name: np.full(size, float(v)) for name, v in self.fixed.items()}, **columns}
         try:
-            return self._outputs(evaluate_graph(self.graph, values), size)
+            return self._outputs(values, size)
         except EvaluationError:
             pass
-        outputs = [np.full(size, np.nan) for _ in range(1 + len(self.gradient_names))]
+        outputs = [np.full(size, np.nan) for _ in range(1 + len(self.gradient_names) + len(self.higher.header))]
         pending = [np.flatnonzero(self.defined(values, size))]
         while pending:  # halve what fails until each failing point stands alone
             rows = pending.pop()
             try:
-                result = evaluate_graph(self.graph, {name: column[rows] for name, column in values.items()})
+                found = self._outputs({name: column[rows] for name, column in values.items()}, len(rows))
             except EvaluationError:
                 if len(rows) > 1:
                     pending += [rows[len(rows) // 2 :], rows[: len(rows) // 2]]
                 continue
-            for output, column in zip(outputs, self._outputs(result, len(rows))):
+            for output, column in zip(outputs, found):
                 output[rows] = column
         gaps = np.isnan(outputs[0])
         if gaps.any() and self.first_gap is None:
@@ -138,12 +142,15 @@ class Sweep:
         self.gaps += int(gaps.sum())
         return outputs
 
-    def _outputs(self, result, size: int) -> list[np.ndarray]:
+    def _outputs(self, values: dict, size: int) -> list[np.ndarray]:
+        """Value, gradients and (--order N) higher derivatives at every point of `values`."""
+        result = evaluate_graph(self.graph, values)
         if np.shape(result.value) != (size,):
             raise UsageError("with --sweep the expression must give one number per point",
                              hint="reductions such as sum() or mean() would mix the points")
         return [np.asarray(result.value), *(np.broadcast_to(result.gradients[name], (size,))
-                                            for name in self.gradient_names)]
+                                            for name in self.gradient_names),
+                *self.higher.columns(values, size)]
 
     def defined(self, values: dict, size: int) -> np.ndarray:
         """Whether every node's value is finite at each point: a point outside a function's domain
@@ -293,8 +300,13 @@ def _plot(sweep, columns, outputs, out, how):
     x = columns[axis.name]
     values = {**{name: np.full(len(x), float(v)) for name, v in sweep.fixed.items()}, **columns}
     breaks = kink_breaks(sweep.graph, values, len(x))
+    from gradcalc.higher_order import symbol
+
+    firsts = len(sweep.gradient_names)
     series = [("f", outputs[0], None),
               *((f"∂f/∂{name}", gradient, breaks) for name, gradient in zip(sweep.gradient_names, outputs[1:]))]
+    series += [(symbol(index), column, breaks) for index, column in zip(sweep.higher.indices, outputs[1 + firsts:])
+               if set(index) == {axis.name}]  # f″ along the sweep: the swept variable's own
     if how.plot == "terminal":
         size = shutil.get_terminal_size((80, 24))
         width, height = max(40, min(size.columns, 120)), max(12, min(size.lines - 4, 24))

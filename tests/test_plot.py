@@ -50,6 +50,15 @@ def test_terminal_plot_text_at_a_fixed_size():
     assert heights == sorted(heights)
 
 
+def test_order_2_adds_the_second_derivative_to_the_plot():
+    pytest.importorskip("plotext", reason="the terminal plot needs plotext (pip install 'gradcalc[plot]')")
+    done = gradcalc("x**3*w", "--sweep", "x=-1:1:41", "--w", "2", "--order", "2", "--plot")
+    assert done.returncode == 0
+    legend = "\n".join(canvas(done.stdout)[0][:4])
+    assert "∂f/∂x" in legend and "∂f/∂w" in legend and "∂²f/∂x²" in legend
+    assert "∂²f/∂w" not in legend  # only the swept variable's own higher derivatives are drawn
+
+
 def test_y_range_is_not_squashed_by_a_singularity():
     x = np.linspace(0.001, 5, 500)
     low, high = y_limits([("f", np.log(x), None), ("∂f/∂x", 1 / x, None)])

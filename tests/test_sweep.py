@@ -64,6 +64,32 @@ def test_points_are_numpys_linspace_chunk_by_chunk(start, stop, count):
     assert np.array_equal(points, np.linspace(start, stop, count))
 
 
+@pytest.mark.parametrize("expression", ["x**3 * w + sin(x*w)", "ln(x) * exp(w*x)"])
+def test_order_2_columns_match_sympy(run_cli, expression):
+    code, out, _ = run_cli(expression, "--sweep", "x=-1:2:13", "--w", "0.7", "--order", "2", "-o", "csv", "-q")
+    assert code == 0
+    table = rows(out)
+    assert list(table[0])[-3:] == ["d2_w_w", "d2_w_x", "d2_x_x"]
+    expr = sympy.parse_expr(expression, local_dict=SYMPY_NAMES)
+    for row in table:
+        subs = {X: sympy.Rational(row["x"]), W: sympy.Rational("0.7")}
+        if exact(expression, {"x": float(row["x"]), "w": 0.7}) is None:
+            assert row["d2_x_x"] == ""
+            continue
+        for column, (a, b) in {"d2_w_w": (W, W), "d2_w_x": (W, X), "d2_x_x": (X, X)}.items():
+            expected = float(sympy.N(sympy.diff(expr, a, b).subs(subs), 30))
+            assert math.isclose(float(row[column]), expected, rel_tol=1e-9, abs_tol=1e-12), (row, column)
+
+
+def test_a_second_derivative_infinite_at_one_point_is_a_gap():
+    """sqrt(x)**3 and its first derivative are finite at 0, its second is not."""
+    sweep = Sweep(parse("sqrt(x)**3"), [Axis("x", 0.0, 1.0, 5)], {}, order=2)
+    (columns, (value, first, second)), = list(sweep.chunks(64))
+    x = columns["x"]
+    assert np.isnan(value).tolist() == [True, False, False, False, False]
+    np.testing.assert_allclose(second[1:], 0.75 / np.sqrt(x[1:]), rtol=1e-13)
+
+
 def test_a_grid_varies_the_first_sweep_slowest(run_cli):
     code, out, _ = run_cli("x*x*w", "--sweep", "x=1:3:3", "--sweep", "w=-1:1:2", "-o", "csv")
     assert code == 0
@@ -167,6 +193,7 @@ def test_bad_axes(text, message):
     (["x*2", "--sweep", "x=0:1:3", "--wrt", "z"], "has no variable z"),
     (["x*y", "--sweep", "x=0:1:3", "--y", "1,2"], "are numbers, not arrays"),
     (["x*2", "--sweep", "x=0:1:3", "--check"], "cannot be combined with --check"),
+    (["x*2", "--sweep", "x=0:1:3", "--jacobian"], "cannot be combined with --jacobian"),
 ])
 def test_usage_errors(run_cli, argv, message):
     code, out, err = run_cli(*argv)
