@@ -1,47 +1,45 @@
 """The only module that imports lark: text -> Graph, lark errors -> gradcalc errors.
 
-The LALR parser calls the builder at every reduction (a transformer given to Lark itself), so no
-parse tree is built and nothing recurses, however deep the expression.
+The LALR parser calls the builder at every reduction (as a transformer given to Lark itself does),
+so no parse tree is built and nothing recurses, however deep the expression.
 
-Lark's analysis of the grammar (its LALR tables) ships in the package as plain JSON,
-gradcalc/parser_tables.json, next to the grammar text it was made from; loading it takes ~2 ms
-where analysing the grammar takes ~40 ms. It is used only when its grammar and lark version are
-the ones in use; otherwise the grammar is analysed afresh, in memory. Nothing is written to disk,
-and nothing is unpickled (Lark's own cache=True unpickles a file in the shared temp directory).
-After changing the grammar, regenerate the tables (a test checks them):
+Lark analyses the grammar; its LALR tables ship in the package as plain JSON,
+gradcalc/parser_tables.json, with the grammar text they were made from. Valid text is parsed by
+gradcalc/lalr.py's loop over those tables without importing lark at all (lark's import is about a
+quarter of a command's start-up); text with a syntax error is parsed again by lark's own parser,
+loaded from the same file, whose errors carry what the messages need. Tables made from another
+grammar, or by another lark version for lark's part, are not used: the grammar is then analysed
+afresh, in memory. Nothing is written to disk and nothing is unpickled (Lark's own cache=True
+unpickles a file in the shared temp directory). After changing the grammar, regenerate the tables
+(a test checks them):
 
     python3 -c "from gradcalc.parser import write_tables; write_tables()"
 """
 
 import gc
 import json
-import re
 import threading
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-import lark
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.lexer import Lexer
-from lark.parsers.lalr_analysis import Shift
-
 from gradcalc.errors import GradcalcError, ParseError
 from gradcalc.graph import Graph, GraphBuilder
+from gradcalc.lalr import FastParser, NoParse
 from gradcalc.structure import parse_structured
 
 _HERE = Path(__file__).resolve().parent
 # Installed wheel: gradcalc/grammar/; source checkout: the repository's top-level grammar/.
 _GRAMMAR_PATHS = (_HERE / "grammar" / "gradcalc.lark", _HERE.parent / "grammar" / "gradcalc.lark")
 TABLES = _HERE / "parser_tables.json"
+_FORMAT = 2  # of the tables file: another format (an older gradcalc's) is not read
 
 _WORDS = {"NUMBER": "a number", "NAME": "a name", "$END": "the end of the expression"}
 _OPERATORS = {"PLUS", "MINUS", "PLUSMINUS", "STAR", "SLASH", "POWER", "AT"}
 
 
-class _Reductions(Transformer):
+class _Reductions:
     """Forwards each grammar reduction, with the rule's children as a list, to the GraphBuilder
-    of the parse in progress."""
+    of the parse in progress (a transformer for Lark, which looks its methods up by rule name)."""
 
     builder: GraphBuilder
 
@@ -98,172 +96,58 @@ class _Reductions(Transformer):
         return self.builder.assign(name.value, value, name.start_pos)
 
 
-class _Token(Token):
-    """A lark Token with only what the reductions read (type, value, start and end)."""
-
-    __slots__ = ()
-    line = column = end_line = end_column = None  # not tracked: errors come from the careful parser
-
-
-class _ContextFreeLexer(Lexer):
-    """The grammar's own terminals as one regular expression, matched without parser state.
-
-    Lark's contextual lexer asks the parser state before every token; no terminal of this grammar
-    overlaps another, so the tokens are the same, at about twice the speed. Terminals are tried in
-    the order of lark's own lexer. Anything unmatched is left to the careful parser, which reports it.
-    """
-
-    def __init__(self, conf):
-        terminals = sorted(conf.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
-                                                          -len(t.pattern.value), t.name))
-        alternatives = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals]
-        self._pattern = re.compile("|".join([*alternatives, "(?P<_UNLEXABLE>(?s:.))"]), conf.g_regex_flags)
-        self._ignored = frozenset([*conf.ignore, "_UNLEXABLE"])
-
-    def lex(self, text):
-        new, ignored = str.__new__, self._ignored
-        for match in self._pattern.finditer(text):
-            kind = match.lastgroup
-            if kind in ignored:
-                if kind == "_UNLEXABLE":
-                    raise _Unlexable
-                continue
-            token = new(_Token, value := match[0])
-            token.type, token.value, token.start_pos, token.end_pos = kind, value, match.start(), match.end()
-            yield token
-
-
-class _Unlexable(UnexpectedInput):
-    """A character no terminal matches: the careful parser says which and what was expected."""
-
-
-class _NotInGrammar(UnexpectedInput):
-    """A token the table has no action for: the careful parser says what was expected."""
-
-
-class _Driver:
-    """Lark's own LALR tables and reduction callbacks, run by one tight loop.
-
-    Lark's `feed_token` is half of a parse: per token it looks the action up by a Rule object
-    (hashed and compared in Python) and asks whether the token has a callback. Here each action is
-    resolved once, when the parser is built: a shift is the next state (an int), a reduction the
-    tuple (how many values it takes, lark's callback for the rule, the goto row's key). Same
-    table, same callbacks, same results; any token without an action goes to the careful parser.
-    """
-
-    def __init__(self, lark: Lark):
-        frontend = lark.parser.parser
-        table, callbacks = frontend._parse_table, frontend.parser.callbacks
-        self.usable = not any(isinstance(key, str) for key in callbacks)  # no per-token callbacks
-        self.start, self.end = table.start_states["start"], table.end_states["start"]
-        self.actions = {}
-        for state, row in table.states.items():
-            self.actions[state] = {
-                name: argument if action is Shift else (len(argument.expansion), callbacks[argument],
-                                                        argument.origin.name)
-                for name, (action, argument) in row.items()}
-
-    def parse(self, tokens):
-        actions, stack, values = self.actions, [self.start], []
-        try:
-            for token in tokens:
-                kind = token.type
-                while True:
-                    step = actions[stack[-1]][kind]
-                    if step.__class__ is int:  # shift
-                        stack.append(step)
-                        values.append(token)
-                        break
-                    size, reduce, origin = step  # inlined: the loop's most frequent step
-                    if size:
-                        children = values[-size:]
-                        del stack[-size:], values[-size:]
-                    else:
-                        children = []
-                    values.append(reduce(children))
-                    stack.append(actions[stack[-1]][origin])
-            while True:  # the end: reduce until the start rule is complete
-                step = actions[stack[-1]]["$END"]
-                if step.__class__ is int:
-                    raise KeyError("$END")
-                self._reduce(step, stack, values)
-                if stack[-1] == self.end:
-                    return values[-1]
-        except KeyError:  # no action for the token
-            raise _NotInGrammar from None
-
-    def _reduce(self, step, stack, values):
-        size, reduce, origin = step
-        if size:
-            children = values[-size:]
-            del stack[-size:], values[-size:]
-        else:
-            children = []
-        values.append(reduce(children))
-        stack.append(self.actions[stack[-1]][origin])
-
-
 class Parser:
-    """A Lark LALR parser whose reductions build a Graph; safe to share between threads.
+    """An LALR parser whose reductions build a Graph; safe to share between threads.
 
-    Valid text goes through the fast context-free lexer; text with a syntax error is parsed again
-    with lark's contextual lexer, whose errors carry the parser state that the messages need.
+    Valid text goes through gradcalc/lalr.py; text with a syntax error is parsed again by lark with
+    its contextual lexer, whose errors carry the parser state that the messages need.
     """
 
     def __init__(self):
-        grammar = next((p for p in _GRAMMAR_PATHS if p.is_file()), None)
-        if grammar is None:
-            raise GradcalcError("the grammar file gradcalc.lark is missing from the installation",
-                                hint="reinstall gradcalc")
-        self._grammar = grammar.read_text(encoding="utf-8")
+        self._grammar = read_grammar()
         self._tables = read_tables(self._grammar) or analyse(self._grammar)
         self._reductions = _Reductions()
         self._lock = threading.Lock()
-        self._lark = self._build(_ContextFreeLexer)
-
-    def _build(self, lexer) -> Lark:
-        """A Lark parser from the analysed tables, lexing with `lexer` (a name or a Lexer class)."""
-        data, memo = self._tables["lark"]["data"], self._tables["lark"]["memo"]
-        lexer_conf = {**data["parser"]["lexer_conf"], "lexer_type": lexer}
-        data = {**data, "options": {**data["options"], "lexer": lexer},
-                "parser": {**data["parser"], "lexer_conf": lexer_conf}}
-        return Lark._load_from_dict(data, memo, transformer=self._reductions)
+        self._fast = FastParser(self._tables["fast"], self._reductions)
 
     @cached_property
-    def _careful(self) -> Lark:
-        return self._build("contextual")
+    def _careful(self):
+        """Lark's own parser, from the shipped tables when this lark version made them."""
+        import lark
+
+        if self._tables["lark_version"] != lark.__version__:
+            self._tables = analyse(self._grammar)
+        lark_tables = json.loads(self._tables["lark"], object_hook=_integer_keys)
+        return lark.Lark._load_from_dict(lark_tables["data"], lark_tables["memo"], transformer=self._reductions)
 
     def parse(self, text: str) -> Graph:
         with self._lock:
             collecting = gc.isenabled()
             gc.disable()  # the graph is all new objects: cyclic GC passes over it are pure cost
             try:
-                return self._run(self._lark, text)
-            except UnexpectedInput:
+                self._reductions.builder = GraphBuilder(text)
                 try:
-                    return self._run(self._careful, text)
-                except UnexpectedInput as error:
-                    raise self._syntax_error(text, error) from None
+                    return self._fast.parse(text)
+                except NoParse:
+                    pass
+                return self._careful_parse(text)
             finally:
                 self._reductions.builder = None
                 if collecting:
                     gc.enable()
 
-    @cached_property
-    def _driver(self) -> _Driver:
-        return _Driver(self._lark)
+    def _careful_parse(self, text: str) -> Graph:
+        from lark.exceptions import UnexpectedInput
 
-    def _run(self, lark: Lark, text: str) -> Graph:
         self._reductions.builder = GraphBuilder(text)
-        if lark is self._lark and self._driver.usable:
-            return self._driver.parse(self._lexer.lex(text))
-        return lark.parse(text)
+        try:
+            return self._careful.parse(text)
+        except UnexpectedInput as error:
+            raise self._syntax_error(text, error) from None
 
-    @cached_property
-    def _lexer(self) -> "_ContextFreeLexer":
-        return _ContextFreeLexer(self._lark.lexer_conf)
+    def _syntax_error(self, text: str, error) -> ParseError:
+        from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
-    def _syntax_error(self, text: str, error: UnexpectedInput) -> ParseError:
         position = min(max(error.pos_in_stream or 0, 0), len(text))
         if isinstance(error, UnexpectedToken):
             token = error.token
@@ -297,7 +181,7 @@ class Parser:
     def _word(self, name: str) -> str:
         if name in _WORDS or " " in name:
             return _WORDS.get(name, name)
-        pattern = self._lark.get_terminal(name).pattern
+        pattern = self._careful.get_terminal(name).pattern
         if pattern.type == "str":
             return repr(pattern.value)
         return name.lower()
@@ -318,18 +202,69 @@ def _hint_for(text: str, position: int) -> str:
     return "see `gradcalc --help` for the expression syntax"
 
 
+def read_grammar() -> str:
+    grammar = next((path for path in _GRAMMAR_PATHS if path.is_file()), None)
+    if grammar is None:
+        raise GradcalcError("the grammar file gradcalc.lark is missing from the installation",
+                            hint="reinstall gradcalc")
+    return grammar.read_text(encoding="utf-8")
+
+
 def analyse(grammar: str) -> dict:
-    """Lark's LALR analysis of `grammar` as plain data (lists, dicts, strings, numbers)."""
+    """Lark's LALR analysis of `grammar` as plain data: for lalr.py ("fast") and, as JSON text
+    decoded only when needed, lark's own serialization of its parser ("lark")."""
+    import lark
     from lark.grammar import Rule
     from lark.lark import _LOAD_ALLOWED_OPTIONS
     from lark.lexer import TerminalDef
 
-    analysed = Lark(grammar, parser="lalr", lexer="contextual")
+    analysed = lark.Lark(grammar, parser="lalr", lexer="contextual")
     data, memo = analysed.memo_serialize([TerminalDef, Rule])
     # as Lark.save() does: options given again at load time (the transformer) are not data
     data["options"] = {name: value for name, value in data["options"].items() if name not in _LOAD_ALLOWED_OPTIONS}
     data, memo = _canonical(data, memo)
-    return {"grammar": grammar, "lark_version": lark.__version__, "lark": {"data": data, "memo": memo}}
+    fast = _fast_tables(data, memo, analysed.lexer_conf)
+    return {"format": _FORMAT, "grammar": grammar, "lark_version": lark.__version__, "fast": fast,
+            "lark": json.dumps({"data": data, "memo": memo}, sort_keys=True, separators=(",", ":"))}
+
+
+def _fast_tables(data: dict, memo: dict, lexer_conf) -> dict:
+    """lalr.py's tables: the lexer's pattern, each state's actions, what each rule reduces."""
+    terminals = sorted(lexer_conf.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
+                                                            -len(t.pattern.value), t.name))
+    alternatives = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals]
+    lexer = {"pattern": "|".join([*alternatives, "(?P<_UNLEXABLE>(?s:.))"]),
+             "flags": lexer_conf.g_regex_flags, "ignore": sorted(lexer_conf.ignore)}
+    rule_ids = sorted(key for key, entry in memo.items() if entry["__type__"] == "Rule")
+    rule_index = {key: index for index, key in enumerate(rule_ids)}
+    rules = [_fast_rule(memo[key]) for key in rule_ids]
+    table = data["parser"]["parser"]
+    names = table["tokens"]
+    states = [{names[token]: arg if action == 0 else ~rule_index[arg["@"]]
+               for token, (action, arg) in table["states"][state].items()}
+              for state in range(len(table["states"]))]
+    return {"lexer": lexer, "states": states, "rules": rules,
+            "start": table["start_states"]["start"], "end": table["end_states"]["start"]}
+
+
+def _fast_rule(rule: dict) -> dict:
+    """A rule as lark's tree builder treats it (lark/parse_tree_builder.py): which children the
+    reduction gets (tokens marked filter_out are left out), which are spliced in (helper rules,
+    named with '_'), whether a single child passes through (`?rule`), and the method called."""
+    options = rule["options"]
+    if options["empty_indices"] or not rule["expansion"]:
+        raise NotImplementedError("gradcalc/lalr.py handles no empty rules or [optional] parts")
+    children = [[index, symbol["__type__"] == "NonTerminal" and symbol["name"].startswith("_")]
+                for index, symbol in enumerate(rule["expansion"])
+                if options["keep_all_tokens"] or not (symbol["__type__"] == "Terminal" and symbol["filter_out"])]
+    expand1 = bool(options["expand1"]) and not rule["alias"]
+    name = rule["alias"] or options["template_source"] or rule["origin"]["name"]
+    method = name if hasattr(_Reductions, name) else None
+    helper = rule["origin"]["name"].startswith("_")
+    if method is None and not helper and not (expand1 and len(children) == 1):
+        raise NotImplementedError(f"no reduction for rule {name!r}: add a method to _Reductions")
+    return {"origin": rule["origin"]["name"], "size": len(rule["expansion"]), "children": children,
+            "expand1": expand1, "method": method}
 
 
 def _canonical(data: dict, memo: dict) -> tuple[dict, dict]:
@@ -368,12 +303,12 @@ def _canonical(data: dict, memo: dict) -> tuple[dict, dict]:
 
 
 def read_tables(grammar: str) -> dict | None:
-    """The shipped tables, if they were made from `grammar` by this version of lark."""
+    """The shipped tables, if they were made from `grammar`."""
     try:
-        tables = json.loads(TABLES.read_text(encoding="utf-8"), object_hook=_integer_keys)
+        tables = json.loads(TABLES.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if isinstance(tables, dict) and tables.get("grammar") == grammar and tables.get("lark_version") == lark.__version__:
+    if isinstance(tables, dict) and tables.get("format") == _FORMAT and tables.get("grammar") == grammar:
         return tables
     return None
 
@@ -384,7 +319,7 @@ def tables_text(grammar: str) -> str:
 
 def write_tables() -> None:
     """Regenerate gradcalc/parser_tables.json from the grammar."""
-    TABLES.write_text(tables_text(Parser()._grammar), encoding="utf-8")
+    TABLES.write_text(tables_text(read_grammar()), encoding="utf-8")
 
 
 def _integer_keys(obj: dict) -> dict:

@@ -143,18 +143,40 @@ def test_the_shipped_tables_are_larks_analysis_of_the_grammar():
     assert tables_text(GRAMMAR) == TABLES.read_text(encoding="utf-8"), "regenerate the tables (see gradcalc/parser.py)"
 
 
-def test_tables_for_another_grammar_or_lark_version_are_not_used(tmp_path, monkeypatch):
+def test_tables_for_another_grammar_or_format_are_not_used(tmp_path, monkeypatch):
     import gradcalc.parser as parser
-    from gradcalc.evaluator import evaluate_graph
 
     assert read_tables(GRAMMAR) is not None
     assert read_tables(GRAMMAR + "\n// changed") is None
+    other_format = tmp_path / "tables.json"
+    other_format.write_text(tables_text(GRAMMAR).replace('"format":2', '"format":1'))
+    monkeypatch.setattr(parser, "TABLES", other_format)
+    assert read_tables(GRAMMAR) is None
+
+
+def test_lark_tables_made_by_another_lark_version_are_made_again(tmp_path, monkeypatch):
+    import gradcalc.parser as parser
+    from gradcalc.errors import ParseError
+    from gradcalc.evaluator import evaluate_graph
+
     stale = tmp_path / "tables.json"
     stale.write_text(tables_text(GRAMMAR).replace(f'"lark_version":"{lark.__version__}"', '"lark_version":"0.1"'))
     monkeypatch.setattr(parser, "TABLES", stale)
-    assert read_tables(GRAMMAR) is None
     analysed, analyse = [], parser.analyse
     monkeypatch.setattr(parser, "analyse", lambda grammar: analysed.append(grammar) or analyse(grammar))
-    graph = Parser().parse("c*d/(a-b)")
-    assert analysed == [GRAMMAR]
+    fresh = Parser()
+    graph = fresh.parse("c*d/(a-b)")  # lalr.py's tables do not depend on lark's version
     assert evaluate_graph(graph, {"a": 1, "b": 2, "c": 3, "d": 4}).gradients == SEED_GRADIENTS
+    assert analysed == []
+    with pytest.raises(ParseError, match="unexpected '\\)'; expected a number, a name or '\\('"):
+        fresh.parse("c*d/(a-)")  # lark's own parser, for the message: its part is analysed again
+    assert analysed == [GRAMMAR]
+
+
+def test_valid_input_never_imports_lark():
+    code = ("import sys; from gradcalc.cli import main; main(%r); "
+            "print(sorted(m for m in ('lark', 'rich', 'numpy') if m in sys.modules), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code % (SEED + ["-o", "json"])], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout)["gradients"] == SEED_GRADIENTS
+    assert result.stderr.strip() == "[]"
