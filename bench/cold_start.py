@@ -6,8 +6,9 @@ Runs, interleaved round by round (the order rotating each round, so a slow spell
 hits every command alike): `python -c pass` (the floor), `qalc "diff(x^3, x, 2)"` (the peer;
 Debian package qalc), the seed example with `-o json` and as a table from this checkout, and, with
 --revision, the same two from an earlier revision (`git archive`), for a paired before/after.
-Every ratio is the median of the per-round ratios. gradcalc runs as `python -m gradcalc` with its
-bytecode compiled first, as pip does when it installs a package.
+Every ratio is the median of the per-round ratios. gradcalc runs as its installed console script
+does (`from gradcalc.cli import main`; `python -m` would add runpy's imports), from the checkout,
+with its bytecode compiled first, as pip does when it installs a package.
 
 Targets (issue 16, goal 4): json / qalc <= 1.25; table / json <= 1.3.
 """
@@ -28,11 +29,13 @@ from common import extract
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ["c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4"]
 QALC = ["qalc", "diff(x^3, x, 2)"]
+# what the `gradcalc` script pip writes runs; with -c, the working directory (the checkout) comes first
+CONSOLE_SCRIPT = "import sys; from gradcalc.cli import main; sys.exit(main())"
 
 
 def gradcalc_commands(root: Path, label: str) -> dict:
     compileall.compile_dir(root / "gradcalc", quiet=1)
-    command = [sys.executable, "-m", "gradcalc", *SEED]
+    command = [sys.executable, "-c", CONSOLE_SCRIPT, *SEED]
     return {f"{label} json": (command + ["-o", "json"], root), f"{label} table": (command, root)}
 
 
