@@ -5,7 +5,6 @@ jobs is printed as it is evaluated; `close` finishes what needs the whole run (a
 """
 
 import json
-import tempfile
 
 from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import GradcalcError
@@ -182,7 +181,9 @@ class TableRenderer(Renderer):
         super().__init__(out, **options)
         from rich.console import Console
 
-        self.console = Console(file=out, highlight=False, soft_wrap=False,
+        # emoji=False: text is printed as written (no ":name:" codes), and Rich's table of
+        # emoji codes is never loaded (~1 ms of the start)
+        self.console = Console(file=out, highlight=False, soft_wrap=False, emoji=False,
                                force_terminal=self.color, no_color=self.color is False)
         # a table shows two array columns side by side (value, gradient): each gets under half
         self.array_width = max(24, (self.console.width - 30) // 2)
@@ -332,6 +333,8 @@ class CsvRenderer(Renderer):
             self.extras = expected_columns(self.names, *self.extra_columns) if self.extra_columns else []
             self._header()
         else:
+            import tempfile  # here: ~1 ms of every other run's start
+
             self.names, self.shares, self.extras = set(), set(), set()
             self.pending = tempfile.SpooledTemporaryFile(8 << 20, mode="w+")
 
