@@ -223,6 +223,7 @@ _REFERENCE_LEXER = Lark(_PARSER._grammar, parser="lalr", lexer="basic")
 @pytest.mark.parametrize("text", [
     "a=1; b=2; c=3; d=4; c*d/(a-b)", "a;b;c;", "a;;b", ";", "e = a - b; f = c*d; f/e;", "sum(x, 0) + max(x, -1)",
     "dot(a, b, c)", "f(,)", "f()", "-+-x^-+2**y", "(((a)))", "a = (-1.5); a", "# only a comment", "  \n ", "x @ y @ z",
+    "x = 5 ± 0.2; x*y", "x = 5 +- 0.2; x", "a +- b", "±x", "x = ± 2",
 ])
 def test_fast_and_careful_parsers_agree_on_every_rule(text):
     assert _outcome(_PARSER._fast.parse, text) == _outcome(_PARSER._careful.parse, text)
