@@ -6,9 +6,11 @@ Runs, interleaved round by round (the order rotating each round, so a slow spell
 hits every command alike): `python -c pass` (the floor), `qalc "diff(x^3, x, 2)"` (the peer;
 Debian package qalc), the seed example with `-o json` and as a table from this checkout, and, with
 --revision, the same two from an earlier revision (`git archive`), for a paired before/after.
-Every ratio is the median of the per-round ratios. gradcalc runs as its installed console script
-does (`from gradcalc.cli import main`; `python -m` would add runpy's imports), from the checkout,
-with its bytecode compiled first, as pip does when it installs a package.
+Every ratio is the median of the per-round ratios. Wall time is the figure; the processor time
+(user + system) of each run is shown beside it, because on a loaded machine a process waits for a
+core for a share of its wall time, and that share is larger for longer runs. gradcalc runs as
+its installed console script does (`from gradcalc.cli import main`; `python -m` would add runpy's
+imports), from the checkout, with its bytecode compiled first, as pip does when it installs it.
 
 Targets (issue 16, goal 4): json / qalc <= 1.25; table / json <= 1.3.
 """
@@ -16,6 +18,7 @@ Targets (issue 16, goal 4): json / qalc <= 1.25; table / json <= 1.3.
 import argparse
 import compileall
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,10 +42,14 @@ def gradcalc_commands(root: Path, label: str) -> dict:
     return {f"{label} json": (command + ["-o", "json"], root), f"{label} table": (command, root)}
 
 
-def run(command: list, cwd: Path, env: dict) -> float:
+def run(command: list, cwd: Path, env: dict) -> tuple[float, float]:
+    """(wall time, processor time) of one run of `command`."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (now.ru_utime - used.ru_utime) + (now.ru_stime - used.ru_stime)
 
 
 def measure(commands: dict, runs: int) -> dict:
@@ -55,7 +62,7 @@ def measure(commands: dict, runs: int) -> dict:
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
             times[name].append(run(*commands[name], env))
-    return times
+    return times  # name -> [(wall, processor), ...]
 
 
 def main():
@@ -74,14 +81,17 @@ def main():
         commands |= gradcalc_commands(ROOT, "now")
         times = measure(commands, options.runs)
     median = statistics.median
-    print(f"cold start, {options.runs} interleaved rounds; medians ({sys.executable})")
+    print(f"cold start, {options.runs} interleaved rounds; medians ({sys.executable}; load {os.getloadavg()[0]:.1f})")
+    print(f"  {'':16s} {'wall ms':>8s} {'cpu ms':>8s}")
     for name, values in times.items():
-        print(f"  {name:16s} {median(values) * 1000:7.1f} ms")
+        print(f"  {name:16s} {median(w for w, _ in values) * 1000:8.1f} {median(c for _, c in values) * 1000:8.1f}")
 
     def ratio(top: str, bottom: str, target: str = ""):
         if top in times and bottom in times:
-            value = median(a / b for a, b in zip(times[top], times[bottom]))
-            print(f"  {top} / {bottom}: {value:.2f}x{target}")
+            pairs = list(zip(times[top], times[bottom]))
+            wall = median(a[0] / b[0] for a, b in pairs)
+            cpu = median(a[1] / b[1] for a, b in pairs)
+            print(f"  {top} / {bottom}: {wall:.2f}x wall, {cpu:.2f}x cpu{target}")
 
     print("paired ratios (median of per-round ratios)")
     ratio("now json", "qalc diff", " (target <= 1.25)")
