@@ -12,6 +12,7 @@ careful parser (lark's own, with its contextual lexer) then parses it again and 
 
 import re
 from collections import namedtuple
+from itertools import chain
 from operator import itemgetter
 
 # What a reduction sees of a token: the fields of lark's Token that gradcalc's reductions read.
@@ -57,12 +58,14 @@ class FastParser:
 
     def parse(self, text: str):
         states, values = [self._start], []
-        actions, rules = self._states, self._rules
-        for token in self.lexer.lex(text):
+        actions, rules, end = self._states, self._rules, self._end
+        for token in chain(self.lexer.lex(text), _END):
             kind = token.type
             while True:
                 action = actions[states[-1]].get(kind)
                 if action is None:
+                    if kind == "$END" and states[-1] == end:  # the start rule is complete
+                        return values[-1]
                     raise NoParse
                 if action >= 0:  # shift
                     states.append(action)
@@ -76,20 +79,10 @@ class FastParser:
                     del values[-size:], states[-size:]
                     values.append(reduce(children))
                 states.append(actions[states[-1]][origin])
-        while True:  # the end of the text: reduce until the start rule is complete
-            action = actions[states[-1]].get("$END")
-            if action is None or action >= 0:
-                raise NoParse
-            size, origin, reduce = rules[~action]
-            if reduce is None:
-                del states[-1]
-            else:
-                children = values[-size:]
-                del values[-size:], states[-size:]
-                values.append(reduce(children))
-            states.append(actions[states[-1]][origin])
-            if states[-1] == self._end:
-                return values[-1]
+        raise NoParse  # $END was shifted, which lark's tables never ask for
+
+
+_END = (Token("$END", "", None, None),)  # after the last token: reduce until the start rule is complete
 
 
 def _reduction(rule: dict, reductions):
