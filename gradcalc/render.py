@@ -262,7 +262,7 @@ class TableRenderer(Renderer):
         return format_plus_minus(value, sigma)
 
     def _print_uncertainty(self, result):
-        from gradcalc.render_tables import Column, print_line, print_table
+        from gradcalc.render_tables import Column, print_line, print_prose, print_table
 
         uncertainty, digits = result.uncertainty, self.precision or 4
         columns = [Column("input", "left", "shorten"), Column("value ± σ"), Column("contribution"),
@@ -275,6 +275,11 @@ class TableRenderer(Renderer):
                          "" if elasticity is None else format_number(elasticity, digits)])
         print_table(self.console, columns, rows, title="sensitivity, largest share of σ² first")
         print_line(self.console, "contribution = ∂output/∂x·σ, elasticity = ∂output/∂x·x/output")
+        if uncertainty.second is not None:
+            second = uncertainty.second
+            moments = self._plus_minus(second.mean, second.sigma)
+            print_line(self.console, f"second order (normal inputs): {moments} (mean ± σ)")
+            print_prose(self.console, second.note(uncertainty.sigma))
 
     def _print_check(self, report, line):
         from gradcalc.render_tables import Column, print_prose, print_table

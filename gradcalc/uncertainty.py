@@ -6,6 +6,10 @@ the variance is cᵢ Σⱼ ρᵢⱼ cⱼ / σ_f² (the shares add up to 1; with 
 and its elasticity ∂f/∂xᵢ · xᵢ / f is the relative change of f per relative change of xᵢ.
 
 The same formulas run on floats (one job) and on numpy columns (`--data`, one value per row).
+
+The second-order correction (`second_order`) keeps the curvature too: for normal inputs with
+covariance matrix Σ, E[f] ≈ f + ½ tr(HΣ) and Var f ≈ gᵀΣg + ½ tr(HΣHΣ), with H the Hessian — exact
+when f is quadratic (independent inputs: ½ Σᵢ Hᵢᵢσᵢ² and ½ Σᵢⱼ Hᵢⱼ²σᵢ²σⱼ²).
 """
 
 import json
@@ -20,6 +24,9 @@ from gradcalc.formatting import format_number
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _UNCERTAIN = re.compile(rf"\s*({_NUMBER})\s*(?:±|\+-)\s*({_NUMBER})\s*")
 _SYMMETRY = 1e-9  # relative: a matrix written out with 10 digits is still symmetric
+# First order is flagged unreliable when a second-order term exceeds this fraction of it: the
+# variance term of the first-order variance, or the shift of the mean of the first-order σ.
+UNRELIABLE = 0.1
 
 
 def split_uncertain(name: str, text: str) -> tuple[str, float | None]:
@@ -47,10 +54,66 @@ class Uncertainty:
     share: dict
     elasticity: dict
     sigmas: dict = field(default_factory=dict)  # the inputs' own σ, in the same order
+    second: "SecondOrder | None" = None  # with --order 2
 
     def to_dict(self) -> dict:
-        return {"sigma": self.sigma, "contributions": self.contributions, "share": self.share,
-                "elasticity": self.elasticity}
+        record = {"sigma": self.sigma, "contributions": self.contributions, "share": self.share,
+                  "elasticity": self.elasticity}
+        if self.second is not None:
+            record["second_order"] = self.second.to_dict()
+        return record
+
+
+@dataclass(frozen=True)
+class SecondOrder:
+    """The mean and σ of the output to second order for normal inputs, and whether first order
+    alone can be trusted (each second-order term below UNRELIABLE of its first-order counterpart)."""
+
+    mean: float  # f + ½ tr(HΣ)
+    sigma: float  # √(gᵀΣg + ½ tr(HΣHΣ))
+    mean_shift: float  # ½ tr(HΣ)
+    variance_term: float  # ½ tr(HΣHΣ), never negative
+    reliable: bool
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean, "sigma": self.sigma, "mean_shift": self.mean_shift,
+                "variance_term": self.variance_term, "first_order_reliable": self.reliable}
+
+    def note(self, first_sigma: float) -> str:
+        """Why first order is or is not to be trusted here, in words."""
+        verdict = "reliable" if self.reliable else "NOT reliable"
+        limit = f"(limit {UNRELIABLE:.0%} each)"
+        if not first_sigma:
+            return (f"first order is {verdict} here: it gives σ = 0, the curvature gives σ = "
+                    f"{format_number(self.sigma, 4)} and shifts the mean by {format_number(self.mean_shift, 4)}")
+        ratio = self.variance_term / (first_sigma * first_sigma)
+        shift = abs(self.mean_shift) / first_sigma
+        return (f"first order is {verdict} here: the second-order variance term is {ratio:.1%} of the "
+                f"first-order variance and the mean shifts by {shift:.1%} of σ {limit}")
+
+
+def second_order(result, uncertainty: Uncertainty, correlation: "Correlation | None" = None) -> SecondOrder:
+    """The second-order correction to `uncertainty` (of an evaluated `result`), from the Hessian."""
+    from gradcalc.derivatives import derivatives
+
+    names = list(uncertainty.sigmas)
+    hessian = derivatives(result.graph, result.inputs, 2, wrt=names)[2]
+    sigmas = uncertainty.sigmas
+    covariance = [[(correlation(a, b) if correlation is not None else float(a == b)) * sigmas[a] * sigmas[b]
+                   for b in names] for a in names]
+    h = [[hessian[a][b] for b in names] for a in names]
+    hs = _product(h, covariance)
+    mean_shift = 0.5 * sum(hs[i][i] for i in range(len(names)))
+    variance_term = 0.5 * sum(hs[i][k] * hs[k][i] for i in range(len(names)) for k in range(len(names)))
+    variance_term = max(variance_term, 0.0)  # a trace of (HΣ)² is >= 0; rounding may dip below
+    first = uncertainty.sigma
+    reliable = variance_term <= UNRELIABLE * first * first and abs(mean_shift) <= UNRELIABLE * first
+    return SecondOrder(result.value + mean_shift, math.sqrt(first * first + variance_term), mean_shift,
+                       variance_term, reliable)
+
+
+def _product(a: list, b: list) -> list:
+    return [[sum(a[i][k] * b[k][j] for k in range(len(b))) for j in range(len(b[0]))] for i in range(len(a))]
 
 
 class Correlation:

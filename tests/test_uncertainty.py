@@ -404,3 +404,69 @@ def test_data_negative_sigma_is_exit_2(run_cli, tmp_path):
     points.write_text("x,sigma_x\n1,0.1\n2,-0.1\n")
     code, _, err = run_cli("x*2", "--data", str(points))
     assert code == 2 and "line 3, column sigma_x" in err
+
+
+# ---- second order ---------------------------------------------------------------------------------
+
+def _second(text, correlation=None, **values):
+    from gradcalc.uncertainty import second_order, uncertainty_of
+
+    result = evaluate(text, **values)
+    uncertainty = uncertainty_of(result, {}, values, correlation) if correlation else result.uncertainty
+    return uncertainty, second_order(result, uncertainty, correlation)
+
+
+def test_second_order_is_exact_for_a_square():
+    # x ~ N(2, 0.5²): E[x²] = μ² + σ² = 4.25, Var[x²] = 4μ²σ² + 2σ⁴ = 4.125
+    first, second = _second("x = 2 ± 0.5; x**2")
+    assert first.sigma == pytest.approx(2.0)
+    assert second.mean == pytest.approx(4.25, rel=1e-15)
+    assert second.mean_shift == pytest.approx(0.25, rel=1e-15)
+    assert second.sigma == pytest.approx(math.sqrt(4.125), rel=1e-15)
+    assert not second.reliable  # the mean moves by 12.5% of σ
+
+
+def test_second_order_is_exact_for_a_product_of_correlated_inputs():
+    # bivariate normal: E[xy] = μxμy + ρσxσy; Var[xy] = μx²σy² + μy²σx² + 2ρμxμyσxσy + σx²σy²(1 + ρ²)
+    rho, (mx, sx), (my, sy) = 0.6, (5.0, 0.2), (3.0, 0.1)
+    correlation = Correlation(["x", "y"], [[1, rho], [rho, 1]])
+    first, second = _second("x = 5 ± 0.2; y = 3 ± 0.1; x*y", correlation)
+    assert second.mean == pytest.approx(mx * my + rho * sx * sy, rel=1e-15)
+    variance = mx**2 * sy**2 + my**2 * sx**2 + 2 * rho * mx * my * sx * sy + sx**2 * sy**2 * (1 + rho**2)
+    assert second.sigma == pytest.approx(math.sqrt(variance), rel=1e-14)
+    assert second.reliable
+
+
+def test_second_order_flags_first_order_near_an_extremum():
+    # sin(x) at 1.2 ± 0.3 (first order 8% below the exact σ): the curvature term is 30% of the
+    # first-order variance, and the second-order mean is close to the exact E[sin X] = sin μ e^(-σ²/2)
+    first, second = _second("x = 1.2 ± 0.3; sin(x)")
+    assert not second.reliable
+    assert second.variance_term / first.sigma**2 == pytest.approx(0.5 * math.sin(1.2) ** 2 * 0.3**4
+                                                                  / (math.cos(1.2) * 0.3) ** 2)
+    assert second.mean == pytest.approx(math.sin(1.2) * math.exp(-0.045), rel=2e-3)
+    exact = exact_sigma("sin(x)", {"x": 1.2}, {"x": 0.3})
+    assert abs(second.sigma / exact - 1) < abs(first.sigma / exact - 1)  # closer than first order
+
+
+def test_second_order_where_first_order_sees_nothing():
+    first, second = _second("x = 0 ± 0.1; x**2")
+    assert first.sigma == 0.0 and second.sigma == pytest.approx(math.sqrt(2) * 0.01)
+    assert not second.reliable and "it gives σ = 0" in second.note(first.sigma)
+
+
+def test_second_order_keeps_a_linear_expression_reliable():
+    first, second = _second("x = 1 ± 0.1; y = 2 ± 0.3; 3*x - 2*y")
+    assert second.mean_shift == 0.0 and second.variance_term == 0.0 and second.sigma == first.sigma
+    assert second.reliable and "0.0% of the first-order variance" in second.note(first.sigma)
+
+
+def test_second_order_in_json_is_one_more_key():
+    import dataclasses
+
+    first, second = _second("x = 2 ± 0.5; x**2")
+    record = dataclasses.replace(first, second=second).to_dict()
+    assert list(record) == ["sigma", "contributions", "share", "elasticity", "second_order"]
+    assert record["second_order"] == {"mean": 4.25, "sigma": math.sqrt(4.125), "mean_shift": 0.25,
+                                      "variance_term": 0.125, "first_order_reliable": False}
+    assert list(first.to_dict()) == ["sigma", "contributions", "share", "elasticity"]
