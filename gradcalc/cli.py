@@ -10,7 +10,7 @@ import re
 import stat
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import List, Optional
 
@@ -164,6 +164,8 @@ def gradcalc(
                               plot_file or ("terminal" if plot else None), explicit, chunk_rows, options)
         elif data is not None:
             code = _run_data(ctx.obj or {}, var or [], expressions or [], data, chunk_rows, options)
+        elif not expressions and file is None and sys.stdin is not None and sys.stdin.isatty():
+            code = _run_session(ctx.obj or {}, var or [], options)
         else:
             code = _run(ctx.obj or {}, var or [], expressions or [], file, input_format.value, options)
     except GradcalcError as error:
@@ -299,6 +301,20 @@ def _plot_file_argv(argv: list) -> list:
             rewritten.append(token)
         i += 1
     return rewritten
+
+
+def _run_session(values: dict, var: list, options: Options) -> int:
+    """No expression, standard input a terminal: the interactive session (gradcalc/session.py)."""
+    numbers, sigmas = _numbers(values, var)
+    seed = None if options.seed_grad is None else _parse_value("seed-grad", options.seed_grad)
+    correlation = _correlation(options)
+    from gradcalc.session import run_session
+
+    def run_job(renderer, job: Job, settings: dict) -> int:
+        # the session spells every value in the job's text, so that :save replays it alone
+        return _run_job(renderer, job, {}, False, replace(options, **settings), seed, ({}, correlation))[0]
+
+    return run_session(run_job, options, numbers, sigmas)
 
 
 def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,

@@ -1,0 +1,327 @@
+"""The interactive session: `gradcalc` with no expression and standard input a terminal.
+
+Each line is a job in the usual syntax. What a line defines persists: `x = 2` binds x for later
+lines, `y = x*3` names an expression that later lines re-evaluate with the values then in force, and
+`ans` is the last output. A line is evaluated as one self-contained job line: the definitions it
+needs, then the line itself (`x = 2; y = x*3; y + 1`), so `:save` writes lines that `gradcalc -f`
+replays to the same results. Reading lines (prompt_toolkit or readline, history, completion) is
+gradcalc/session_input.py.
+"""
+
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+from gradcalc.errors import GradcalcError
+from gradcalc.formatting import format_number
+from gradcalc.jobs import Job
+
+_ASSIGNMENT = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)", re.DOTALL)
+FORMATS = ("table", "json", "jsonl", "csv", "tsv", "plain")
+
+COMMANDS = {
+    ":vars": "the definitions in force and their values",
+    ":unset": ":unset NAME... — forget definitions",
+    ":format": ":format table|json|jsonl|csv|tsv|plain — how results are printed",
+    ":wrt": ":wrt NAME... — report only these gradients (:wrt alone: all)",
+    ":check": ":check [on|off] — also check gradients by finite differences",
+    ":save": ":save FILE — write the session as a job file for gradcalc -f FILE",
+    ":help": "this list",
+    ":quit": "leave (also Ctrl-D)",
+}
+
+HELP = """Each line is an expression or statements, as on the command line:
+  x = 2              binds x for the lines that follow (x = 2 ± 0.1 with an uncertainty)
+  y = x^2 * sin(x)   names an expression: later lines re-evaluate it with the values in force
+  y + 1              evaluates; ans is the last output
+Tab completes functions, names and commands; Up/Down and Ctrl-R search the history.
+Commands:"""
+
+
+@dataclass
+class Definition:
+    """What a name stands for: a value (with its uncertainty), or statements ending in `name = ...`."""
+
+    value: object = None
+    sigma: float | None = None
+    statements: tuple = ()
+    uses: frozenset = field(default_factory=frozenset)  # the definitions the statements read
+
+    def text(self, name: str) -> tuple:
+        """The statements that define `name` on a job line."""
+        if self.statements:
+            return self.statements
+        literal = format_number(self.value)
+        return (f"{name} = {literal}" + (f" ± {format_number(self.sigma)}" if self.sigma is not None else ""),)
+
+
+class _Recorder:
+    """A renderer that also remembers the job's result (None when the job failed)."""
+
+    def __init__(self, renderer):
+        self.renderer, self.last = renderer, None
+
+    def result(self, result, line):
+        self.last = result
+        self.renderer.result(result, line)
+
+    def error(self, error, expression, line):
+        return self.renderer.error(error, expression, line)
+
+    def close(self):
+        self.renderer.close()
+
+
+class Session:
+    """The definitions in force, the print settings, and the lines that evaluated (for :save)."""
+
+    def __init__(self, run_job, options, numbers: dict, sigmas: dict, out=None):
+        self.run_job = run_job  # (renderer, job, settings) -> exit code; from the command line module
+        self.options = options
+        self.out = out or sys.stdout
+        self.settings = {"output_format": options.output_format, "wrt": tuple(options.wrt), "check": options.check}
+        self.definitions: dict[str, Definition] = {}
+        self.arrays = {}  # array values of options: a job line cannot spell them, so they stay values
+        for name, value in numbers.items():
+            if hasattr(value, "shape"):
+                self.arrays[name] = value
+            else:
+                self.definitions[name] = Definition(value, sigmas.get(name))
+        self.evaluated: list[str] = []  # job lines, for :save
+        self.count = 0
+
+    # ---- lines ---------------------------------------------------------------------------------
+
+    def handle(self, line: str) -> bool:
+        """Run one line (an expression or a :command); False when the session should end."""
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            return True
+        if stripped.startswith(":"):
+            return self.command(stripped)
+        self.evaluate(stripped)
+        return True
+
+    def evaluate(self, line: str) -> None:
+        from gradcalc import parse
+
+        self.count += 1
+        try:
+            graph = parse(line)  # its syntax errors point into what was typed
+        except GradcalcError as error:
+            _error(error)
+            return
+        needed = [name for name in graph.variables if name not in graph.bindings]
+        text = "; ".join([*self.expand(needed), line])
+        renderer = self._renderer()
+        code = self.run_job(renderer, Job(self.count, text, self._arrays_for(text)), self.settings)
+        renderer.close()
+        if renderer.last is None:
+            return  # a failed line changes nothing
+        self.evaluated.append(text)
+        self._define(_statements(line), renderer.last, code)
+
+    def _renderer(self) -> _Recorder:
+        from gradcalc.render import RENDERERS
+
+        options = self.options
+        color = False if "NO_COLOR" in os.environ else None
+        nodes = bool(options.nodes)  # per-node tables only with --nodes: a session shows results
+        return _Recorder(RENDERERS[self.settings["output_format"]](
+            self.out, wrt=self.settings["wrt"], precision=options.precision, nodes=nodes,
+            batch=False, color=color, check=self.settings["check"], full=options.full))
+
+    def _arrays_for(self, text: str) -> dict:
+        return {name: value for name, value in self.arrays.items() if re.search(rf"\b{name}\b", text)}
+
+    def expand(self, names) -> list:
+        """The statements defining `names` and what they use, each after what it reads."""
+        order, done = [], set()
+        stack = [(name, False) for name in reversed(list(names)) if name in self.definitions]
+        while stack:  # depth first, without recursion: a name is emitted after its uses
+            name, ready = stack.pop()
+            if name in done:
+                continue
+            if ready:
+                done.add(name)
+                order.append(name)
+                continue
+            stack.append((name, True))
+            stack.extend((used, False) for used in sorted(self.definitions[name].uses)
+                         if used in self.definitions and used not in done and used != name)
+        statements = []
+        for name in order:
+            statements.extend(self.definitions[name].text(name))
+        return statements
+
+    def _define(self, statements: list, result, code: int) -> None:
+        """Remember what a line that evaluated defined, and its output as `ans`."""
+        from gradcalc import parse
+
+        for name, expression in statements:
+            single = parse(f"{name} = {expression}")
+            if name in single.bindings:
+                self.definitions[name] = Definition(single.bindings[name], single.sigmas.get(name))
+                continue
+            uses = {used for used in parse(expression).variables}
+            # a name that depends on the one being defined means its definition so far (x = x + 1)
+            earlier = [used for used in uses if used == name or name in self._closure(used)]
+            inline = tuple(self.expand(earlier))
+            own = (*inline, f"{name} = {expression}")
+            uses = frozenset(parse("; ".join(own)).variables) - set(parse("; ".join(own)).bindings)
+            self.definitions[name] = Definition(statements=own, uses=uses)
+        value = result.value
+        if not hasattr(value, "shape"):
+            self.definitions.pop("ans", None)  # ans moves to the end: it is the newest definition
+            self.definitions["ans"] = Definition(float(value))
+
+    def _closure(self, name: str) -> set:
+        """Every definition that `name` reads, directly or not."""
+        seen, stack = set(), [name]
+        while stack:
+            definition = self.definitions.get(stack.pop())
+            for used in definition.uses if definition else ():
+                if used not in seen:
+                    seen.add(used)
+                    stack.append(used)
+        return seen
+
+    # ---- commands ------------------------------------------------------------------------------
+
+    def command(self, text: str) -> bool:
+        word, _, rest = text.partition(" ")
+        arguments = rest.split()
+        if word in (":quit", ":q", ":exit"):
+            return False
+        handler = {":vars": self._vars, ":unset": self._unset, ":format": self._format, ":wrt": self._wrt,
+                   ":check": self._check, ":save": self._save, ":help": self._help}.get(word)
+        if handler is None:
+            _say(f"gradcalc: error: unknown command {word}", sys.stderr)
+            _say("  hint: :help lists the commands", sys.stderr)
+        else:
+            handler(arguments)
+        return True
+
+    def _help(self, _arguments) -> None:
+        _say(HELP, self.out)
+        for name, meaning in COMMANDS.items():
+            _say(f"  {name:<8} {meaning}", self.out)
+
+    def _vars(self, _arguments) -> None:
+        from gradcalc import evaluate
+
+        if not self.definitions and not self.arrays:
+            _say("(nothing defined yet: x = 2 binds x)", self.out)
+        for name, definition in self.definitions.items():
+            if not definition.statements:
+                _say(definition.text(name)[0], self.out)
+                continue
+            try:
+                value = format_number(evaluate("; ".join(self.expand([name])), **self._arrays_for(name)).value)
+            except GradcalcError as error:
+                value = f"(cannot evaluate: {error.message})"
+            _say(f"{definition.statements[-1]}    # = {value}", self.out)
+        for name, value in self.arrays.items():
+            _say(f"{name}: an array of shape {value.shape} (from the command line)", self.out)
+
+    def _unset(self, names) -> None:
+        if not names:
+            _say("gradcalc: error: :unset needs a name (:unset x)", sys.stderr)
+        for name in names:
+            if self.definitions.pop(name, None) is None and self.arrays.pop(name, None) is None:
+                _say(f"gradcalc: error: {name} is not defined (:vars lists the definitions)", sys.stderr)
+                continue
+            users = sorted(other for other, d in self.definitions.items() if name in d.uses)
+            if users:
+                _say(f"gradcalc: warning: {', '.join(users)} still read{'s' if len(users) == 1 else ''} "
+                     f"{name}: give it a value again before using {'it' if len(users) == 1 else 'them'}",
+                     sys.stderr)
+
+    def _format(self, arguments) -> None:
+        if len(arguments) != 1 or arguments[0] not in FORMATS:
+            _say(f"gradcalc: error: :format takes one of {', '.join(FORMATS)} "
+                 f"(now {self.settings['output_format']})", sys.stderr)
+            return
+        self.settings["output_format"] = arguments[0]
+
+    def _wrt(self, names) -> None:
+        self.settings["wrt"] = tuple(names)
+        _say(f"reporting ∂/∂{', ∂/∂'.join(names)}" if names else "reporting every gradient", self.out)
+
+    def _check(self, arguments) -> None:
+        if arguments and arguments[0] not in ("on", "off"):
+            _say("gradcalc: error: :check on, :check off, or :check alone to switch", sys.stderr)
+            return
+        self.settings["check"] = (arguments[0] == "on") if arguments else not self.settings["check"]
+        _say(f"gradient check {'on' if self.settings['check'] else 'off'}", self.out)
+
+    def _save(self, arguments) -> None:
+        if len(arguments) != 1:
+            _say("gradcalc: error: :save takes a file name (:save session.txt)", sys.stderr)
+            return
+        path = arguments[0]
+        replay = f"gradcalc -f {path}" + "".join(f" --{name} '{json.dumps(value.tolist())}'"
+                                                 for name, value in self.arrays.items())
+        lines = [f"# gradcalc session: {len(self.evaluated)} jobs; replay with {replay}", *self.evaluated]
+        try:
+            with open(path, "w", encoding="utf-8") as stream:
+                stream.write("\n".join(lines) + "\n")
+        except (OSError, ValueError) as error:
+            _say(f"gradcalc: error: cannot write {path!r}: {getattr(error, 'strerror', None) or error}",
+                 sys.stderr)
+            return
+        _say(f"saved {len(self.evaluated)} jobs to {path}", self.out)
+
+
+def _statements(line: str) -> list:
+    """(name, expression) for each `name = expression` statement of a line, in order.
+
+    The grammar has no strings, so '#' always starts a comment and ';' always ends a statement."""
+    assignments = []
+    for statement in line.split("#", 1)[0].split(";"):
+        match = _ASSIGNMENT.fullmatch(statement)
+        if match:
+            assignments.append((match[1], match[2].strip()))
+    return assignments
+
+
+def _error(error: GradcalcError) -> None:
+    _say(f"gradcalc: error: {error.describe()}", sys.stderr)
+
+
+def _say(text: str, stream) -> None:
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def run_session(run_job, options, numbers: dict, sigmas: dict) -> int:
+    """Read and run lines until :quit or end of input (Ctrl-D). Always exit code 0: each line's
+    errors were reported as they happened."""
+    from gradcalc import __version__
+    from gradcalc.session_input import line_reader
+
+    session = Session(run_job, options, numbers, sigmas)
+    read, kind = line_reader(session)
+    _say(f"gradcalc {__version__} ({kind}): :help lists the commands, Ctrl-D quits", sys.stdout)
+    if kind != "prompt_toolkit":
+        _say("  pip install 'gradcalc[session]' adds prompt_toolkit's line editor", sys.stdout)
+    while True:
+        try:
+            text = read()
+        except KeyboardInterrupt:
+            continue  # Ctrl-C abandons the line being typed
+        except EOFError:
+            return 0
+        for line in text.splitlines() or [""]:  # a paste of several lines: one job each
+            try:
+                if not session.handle(line):
+                    return 0
+            except KeyboardInterrupt:
+                _say("interrupted", sys.stderr)
+                break
+            except Exception as error:  # a bug in gradcalc: the session goes on
+                if os.environ.get("GRADCALC_DEBUG"):
+                    raise
+                _say(f"gradcalc: internal error: {type(error).__name__}: {error}", sys.stderr)

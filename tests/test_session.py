@@ -1,0 +1,343 @@
+"""The interactive session: its definitions and commands with scripted lines, then real sessions on
+a pseudo-terminal (prompt_toolkit and the readline fallback): history, completion, Ctrl-R, paste,
+a failed line leaving the session alive, and :save replaying to identical JSON."""
+
+import json
+import math
+import os
+import re
+import select
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import read_terminal
+from gradcalc.session_input import completions
+
+
+class _Terminal:
+    """Standard input that says it is a terminal, so that gradcalc opens a session."""
+
+    def isatty(self):
+        return True
+
+
+@pytest.fixture
+def session(monkeypatch, capsys, tmp_path):
+    """Run a session on scripted lines in-process: (exit code, stdout, stderr)."""
+    from gradcalc import session_input
+    from gradcalc.cli import main
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.chdir(tmp_path)
+
+    def run(*lines, argv=()):
+        pending = list(lines)
+
+        def read():
+            if not pending:
+                raise EOFError
+            return pending.pop(0)
+
+        monkeypatch.setattr(session_input, "line_reader", lambda s: (read, "scripted"))
+        monkeypatch.setattr(sys, "stdin", _Terminal())
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def _plain(out):
+    """The result lines of a session in plain format (the banner and command replies left out)."""
+    return [line for line in out.splitlines()[1:] if line and line[0] in "-0123456789"]
+
+
+def test_bindings_persist_and_named_expressions_follow_them(session):
+    code, out, err = session(":format plain", "x = 2", "x^3", "y = x^2 * 3", "x = 5", "y", "ans * 2")
+    assert code == 0 and err == ""
+    # x^3 at 2 is 8 (∂ 12); y at x = 2 is 12 (∂ 12); after x = 5, y is 75 (∂ 30); ans*2 is 150
+    assert _plain(out) == ["2 x=1", "8 x=12", "12 x=12", "5 x=1", "75 x=30", "150 ans=2"]
+
+
+def test_a_name_defined_from_itself_means_its_previous_definition(session):
+    code, out, _ = session(":format plain", "x = 2", "x = x + 1", "x = x * 10", "x")
+    assert _plain(out) == ["2 x=1", "3 x=1", "30 x=10", "30 x=10"]  # x is (2 + 1)·10, ∂/∂(the 2) = 10
+
+
+def test_a_cycle_through_another_name_uses_the_definitions_so_far(session):
+    # y = 3x, then x = y + 1: x is 3·2 + 1 = 7 from then on, and y follows it: 21
+    code, out, _ = session(":format plain", "x = 2", "y = x*3", "x = y + 1", "x", "y")
+    assert _plain(out) == ["2 x=1", "6 x=3", "7 x=3", "7 x=3", "21 x=9"]
+
+
+def test_a_failed_line_changes_nothing_and_the_session_goes_on(session):
+    code, out, err = session(":format plain", "x = 2", "x = ln(0 - x)", "y = (x", "x + 1", "ans")
+    assert code == 0
+    assert "ln(0 - x): argument is -2" in err and "'(' is not closed" in err
+    assert _plain(out) == ["2 x=1", "3 x=1", "3 ans=1"]  # x is still 2; ans is the 3 of x + 1
+
+
+def test_statements_of_one_line_define_each_name(session):
+    code, out, _ = session(":format plain", "a = 1; b = 2; c = 3; d = 4; e = a - b; f = c*d; f/e",
+                           "a = 5", "f/e", ":vars")
+    results = _plain(out)
+    assert results[0] == "-12 a=-12 b=12 c=-4 d=-3"
+    assert results[2] == "4 a=-1.3333333333333333 b=1.3333333333333333 c=1.3333333333333333 d=1"
+    assert "e = a - b    # = 3" in out and "f = c*d    # = 12" in out and "ans = 4" in out
+
+
+def test_options_given_at_the_start_are_definitions(session):
+    code, out, _ = session(":format plain", "x*y", ":vars", argv=("--x", "2", "--y", "3±0.5"))
+    assert _plain(out)[0] == "6 ±1 x=3 y=2"
+    assert "x = 2" in out and "y = 3 ± 0.5" in out
+
+
+def test_uncertainties_on_lines(session):
+    code, out, _ = session(":format json", "L = 0.992 ± 0.002; T = 1.998 +- 0.004", "4*9.8696044*L/T^2")
+    records = _json_records(out)
+    assert records[-1]["uncertainty"]["elasticity"] == pytest.approx({"T": -2.0, "L": 1.0})
+
+
+def test_wrt_check_format_and_unset(session):
+    code, out, err = session("x = 2; y = 3", ":wrt x", ":format plain", "x*y", ":wrt", ":check on", "x*y",
+                             ":unset y", "x*y", ":unset z", ":format xml")
+    assert _plain(out) == ["3", "6 x=3 y=2 check=ok"]  # one --wrt: the bare gradient; then all, checked
+    assert "no value for y" in err  # unset
+    assert "z is not defined" in err and ":format takes one of" in err
+
+
+def test_unset_warns_about_definitions_that_read_the_name(session):
+    code, out, err = session("x = 2", "y = x + 1", ":unset x")
+    assert "y still reads x" in err
+
+
+def test_help_and_unknown_commands(session):
+    code, out, err = session(":help", ":frobnicate", ":quit", "x = 1")
+    assert ":save FILE" in out and ":unset NAME" in out
+    assert "unknown command :frobnicate" in err
+    assert "output =" not in out  # :quit ended the session before x = 1
+
+
+def test_save_replays_to_identical_json(session, tmp_path):
+    lines = (":format jsonl", "a = 1; b = 2", "c = 3; d = 4", "e = a - b", "f = c*d", "f/e", "ln(a - b)",
+             "a = 5", "f/e", "w = 0.5 ± 0.1", "sigmoid(w*f)", "ans + e")
+    code, out, err = session(*lines, ":save saved.txt")
+    records = [{k: v for k, v in r.items() if k != "line"} for r in _json_records(out) if "error" not in r]
+    assert len(records) == 10 and records[4]["value"] == -12.0 and records[6]["value"] == 4.0
+    replay = subprocess.run([sys.executable, "-m", "gradcalc", "-f", str(tmp_path / "saved.txt"), "-o", "jsonl"],
+                            capture_output=True, text=True, timeout=60, cwd=os.getcwd())
+    assert replay.returncode == 0, replay.stderr
+    replayed = [{k: v for k, v in json.loads(line).items() if k != "line"} for line in replay.stdout.splitlines()]
+    assert replayed == records
+
+
+def _json_records(out):
+    decoder, records, text = json.JSONDecoder(), [], out
+    for match in re.finditer(r"^\{", text, re.MULTILINE):
+        record, _ = decoder.raw_decode(text[match.start():])
+        records.append(record)
+    return records
+
+
+def test_completion_words():
+    from gradcalc.layers import FUNCTIONS
+    from gradcalc.session import COMMANDS, Definition, Session
+
+    class Options:
+        output_format, wrt, check, precision, nodes, full = "table", (), False, None, None, False
+
+    state = Session(None, Options(), {"xval": 2.0}, {})
+    state.definitions["sigma_total"] = Definition(1.0)
+    assert completions(state, "sqr") == ("sqr", ["sqrt"])
+    functions = [f for f in FUNCTIONS if f.startswith("sig")]
+    assert completions(state, "3*sig") == ("sig", sorted(["sigma_total", *functions]))
+    assert completions(state, "x") == ("x", sorted(["xval", *[f for f in FUNCTIONS if f.startswith("x")]]))
+    assert completions(state, ":") == (":", list(COMMANDS))
+    assert completions(state, ":fo") == (":fo", [":format"])
+    assert completions(state, ":format j") == ("j", ["json", "jsonl"])
+    assert completions(state, ":unset x") == ("x", ["xval"])
+    assert completions(state, ":save s") == ("s", [])
+
+
+# ---- real sessions on a pseudo-terminal ----------------------------------------------------------
+
+class PseudoTerminal:
+    """gradcalc started on a pseudo-terminal: type keys, wait for text, read everything at the end."""
+
+    ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|[\r\x08]")
+
+    def __init__(self, state, python=()):
+        import pty
+
+        env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "GRADCALC_DEBUG")}
+        env.update({"TERM": "xterm", "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_STATE_HOME": str(state),
+                    "COLUMNS": "100", "LINES": "40"})
+        self.leader, follower = pty.openpty()
+        command = [sys.executable, *python] if python else [sys.executable, "-m", "gradcalc"]
+        self.process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, env=env,
+                                        start_new_session=True)
+        os.close(follower)
+        self.seen = b""
+
+    def text(self) -> str:
+        return self.ESCAPES.sub(b"", self.seen).decode("utf-8", "replace")
+
+    def wait_for(self, words: str, timeout: float = 60, since: int = 0) -> str:
+        """Read until `words` appear (in what was shown after the first `since` characters)."""
+        deadline = time.monotonic() + timeout
+        while words not in self.text()[since:]:
+            ready, _, _ = select.select([self.leader], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise AssertionError(f"{words!r} never appeared; the terminal shows:\n{self.text()}")
+            try:
+                chunk = os.read(self.leader, 65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise AssertionError(f"the session ended before {words!r}:\n{self.text()}")
+            self.seen += chunk
+        return self.text()
+
+    def type(self, keys: str, then: str | None = None) -> None:
+        """Type `keys`, then wait until `then` is shown after them."""
+        since = len(self.text())
+        os.write(self.leader, keys.encode())
+        if then is not None:
+            self.wait_for(then, since=since)
+
+    def run(self, line: str, then: str) -> None:
+        """Enter a line, wait for `then`, and for the prompt to be back (keys typed before it would
+        reach the terminal's own line editing, not the session's)."""
+        self.type(line + "\r", then=then)
+        self.wait_for("\n>", since=self.text().rindex(then))
+
+    def finish(self) -> tuple[int, str]:
+        self.wait_for("\n>", since=len(self.text()) - 200)  # at the prompt: Ctrl-D before it would be lost
+        os.write(self.leader, b"\x04")  # Ctrl-D
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # the session did not end: fail below, never hang
+            self.process.kill()
+        self.seen += read_terminal(self.leader)
+        return self.process.wait(timeout=60), self.text()
+
+
+PROMPT_TOOLKIT = pytest.importorskip("prompt_toolkit", reason="the test extra installs prompt_toolkit")
+
+
+@pytest.fixture
+def state(tmp_path):
+    directory = tmp_path / "state"
+    directory.mkdir(mode=0o700)
+    return directory
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_prompt_toolkit_session_history_completion_and_failures(state):
+    terminal = PseudoTerminal(state)
+    terminal.wait_for("(prompt_toolkit)")
+    terminal.run("t = 2", then="output = 2")
+    terminal.run("ln(t - 3)", then="ln needs a positive number")  # the session goes on
+    terminal.type("sqr\t", then="sqrt")  # completion runs in a thread: wait for it
+    terminal.run("(t)", then="0.35355339059327373")  # ∂sqrt(t)/∂t at 2
+    terminal.type(":fo\t", then=":format")
+    terminal.type(" plain\r", then=">")
+    terminal.run("t*3", then="6 t=3")
+    code, shown = terminal.finish()
+    assert code == 0
+    history = state / "gradcalc" / "history"
+    assert stat.S_IMODE(os.stat(state / "gradcalc").st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(history).st_mode) == 0o600
+    entries = [line[1:] for line in history.read_text().splitlines() if line.startswith("+")]
+    assert entries == ["t = 2", "ln(t - 3)", "sqrt(t)", ":format plain", "t*3"]
+
+    # a new session reads the history back: Ctrl-R finds a line, Enter takes it, Enter runs it
+    terminal = PseudoTerminal(state)
+    terminal.wait_for("(prompt_toolkit)")
+    terminal.run("u = 9; sqrt(u)", then="output = 3")
+    terminal.type("\x12sqrt(t", then="reverse-i-search")
+    terminal.type("\r")
+    terminal.run("", then="no value for t")  # found "sqrt(t)": t is not defined in this session
+    code, shown = terminal.finish()
+    assert code == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_a_multi_line_paste_is_one_job_per_line(state):
+    terminal = PseudoTerminal(state)
+    terminal.wait_for("(prompt_toolkit)")
+    terminal.type(":format plain\r", then=">")
+    terminal.type("\x1b[200~x = 2\ny = x*3\ny + x\x1b[201~")  # bracketed paste, as terminals send it
+    terminal.run("", then="8 x=4")
+    code, shown = terminal.finish()
+    assert "2 x=1" in shown and "6 x=3" in shown
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_readline_fallback_without_prompt_toolkit(state):
+    block = "import sys; sys.modules['prompt_toolkit'] = None; from gradcalc.cli import main; sys.exit(main())"
+    terminal = PseudoTerminal(state, python=("-c", block))
+    terminal.wait_for("pip install 'gradcalc[session]'")
+    terminal.run("t = 3", then="output = 3")
+    terminal.type("sqr\t", then="sqrt")
+    terminal.run("(t)", then="0.2886751345948129")  # ∂sqrt(t)/∂t at 3
+    terminal.run("ln(0)", then="ln needs a positive number")
+    code, shown = terminal.finish()
+    assert code == 0
+    entries = [line[1:] for line in (state / "gradcalc" / "history").read_text().splitlines()
+               if line.startswith("+")]
+    assert entries == ["t = 3", "sqrt(t)", "ln(0)"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_a_history_file_others_can_write_is_never_read(state):
+    directory = state / "gradcalc"
+    directory.mkdir(mode=0o700)
+    planted = directory / "history"
+    planted.write_text("#\n+planted_by_someone_else\n")
+    planted.chmod(0o666)
+    terminal = PseudoTerminal(state)
+    terminal.wait_for("history is not kept between sessions")
+    terminal.wait_for("(prompt_toolkit)")
+    terminal.type("\x1b[A")  # Up: the previous history entry, if any was read
+    terminal.type("\r")
+    terminal.run("1 + 1", then="output = 2")
+    code, shown = terminal.finish()
+    assert "planted_by_someone_else" not in shown
+    assert planted.read_text() == "#\n+planted_by_someone_else\n"  # nothing appended either
+
+
+def test_piped_standard_input_stays_batch(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "gradcalc", "-o", "plain"], input="x = 2; x*x\n",
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "XDG_STATE_HOME": str(tmp_path)})
+    assert result.stdout == "4 x=4\n" and result.returncode == 0
+    assert not (tmp_path / "gradcalc").exists()  # no session, no history
+
+
+def test_session_module_is_not_imported_in_batch_mode():
+    code = ("import sys; from gradcalc.cli import main; main(['x*2', '--x', '1', '-o', 'json']); "
+            "print('prompt_toolkit' in sys.modules, 'gradcalc.session' in sys.modules, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stderr.strip().endswith("False False")
+    assert math.isclose(json.loads(result.stdout)["value"], 2.0)
+
+
+def test_array_options_stay_options_and_save_says_how_to_replay(session, tmp_path):
+    import shlex
+
+    code, out, err = session(":format jsonl", "x = 2", "sum(v*x)", ":vars", ":save saved.txt", argv=("--v", "1,2,3"))
+    record = _json_records(out)[-1]
+    assert record["value"] == 12.0 and record["gradients"] == {"v": [2.0, 2.0, 2.0], "x": 6.0}
+    assert "v: an array of shape (3,)" in out
+    header = (tmp_path / "saved.txt").read_text().splitlines()[0]
+    replay = shlex.split(header.partition("replay with ")[2])
+    assert replay[:3] == ["gradcalc", "-f", "saved.txt"]
+    result = subprocess.run([sys.executable, "-m", "gradcalc", *replay[1:], "-o", "jsonl"], capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path)
+    replayed = json.loads(result.stdout.splitlines()[-1])
+    assert {k: v for k, v in replayed.items() if k != "line"} == {k: v for k, v in record.items() if k != "line"}
