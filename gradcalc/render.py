@@ -318,7 +318,7 @@ class CsvRenderer(Renderer):
     """Rows of line,expression,value,grad_<name>...,error: one grad_<name> column per variable
     of the run, in name order (or one per --wrt, in the order given); then the derivatives that
     --order, --jvp, --hvp and --jacobian ask for (d2_x_y, jvp, hvp_x, ...); with uncertainties,
-    sigma and one share_<name> column per uncertain input.
+    sigma and one share_<name> column per uncertain input (and with --order 2, mean2 and sigma2).
 
     With --wrt the columns are known at once and every row is written as soon as it is evaluated
     (the uncertainty columns are those of the inputs given ± on the command line). Otherwise they
@@ -332,6 +332,7 @@ class CsvRenderer(Renderer):
         super().__init__(out, **options)
         self.writer = row_writer(out, self.output_format)
         self.sigma = bool(self.uncertain)  # whether there is a sigma column
+        self.second = self.sigma and bool(self.extra_columns) and self.extra_columns[0] >= 2  # mean2, sigma2
         if self.wrt:
             self.names, self.pending = list(dict.fromkeys(self.wrt)), None
             self.shares = list(self.uncertain)
@@ -346,10 +347,13 @@ class CsvRenderer(Renderer):
     def _header(self):
         self.writer.writerow(["line", "expression", "value", *(f"grad_{n}" for n in self.names), *self.extras,
                               *(["sigma", *(f"share_{n}" for n in self.shares)] if self.sigma else []),
+                              *(["mean2", "sigma2"] if self.second else []),
                               "error", *(["check"] if self.check else [])])
 
     def _add(self, line, expression, value, gradients, message, check="", uncertainty=None, extras=None):
-        spread = None if uncertainty is None else {"sigma": uncertainty.sigma, "share": uncertainty.share}
+        spread = None if uncertainty is None else {
+            "sigma": uncertainty.sigma, "share": uncertainty.share,
+            "second": None if uncertainty.second is None else [uncertainty.second.mean, uncertainty.second.sigma]}
         extras = extras or {}
         if self.pending is None:
             self._write(line, expression, value, gradients, message, check, spread, extras)
@@ -358,6 +362,7 @@ class CsvRenderer(Renderer):
             self.extras.update(extras)
             if spread is not None:
                 self.sigma = True
+                self.second = self.second or spread["second"] is not None
                 self.shares.update(spread["share"])
             gradients = {name: _plain(g) for name, g in gradients.items()}
             extras = {name: _plain(v) for name, v in extras.items()}
@@ -365,12 +370,13 @@ class CsvRenderer(Renderer):
                                            spread, extras]) + "\n")
 
     def _write(self, line, expression, value, gradients, message, check, spread, extras):
-        spread = spread or {"sigma": None, "share": {}}
+        spread = spread or {"sigma": None, "share": {}, "second": None}
         self.writer.writerow([line, expression, _full(value),
                               *(_full(gradients.get(name)) for name in self.names),
                               *(_full(extras.get(name)) for name in self.extras),
                               *([_full(spread["sigma"]), *(_full(spread["share"].get(name)) for name in self.shares)]
                                 if self.sigma else []),
+                              *(map(_full, spread["second"] or [None, None]) if self.second else []),
                               message, *([check] if self.check else [])])
         self.out.flush()
 

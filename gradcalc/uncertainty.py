@@ -94,7 +94,7 @@ class SecondOrder:
 
 def second_order(result, uncertainty: Uncertainty, correlation: "Correlation | None" = None) -> SecondOrder:
     """The second-order correction to `uncertainty` (of an evaluated `result`), from the Hessian."""
-    from gradcalc.derivatives import derivatives
+    from gradcalc.higher_order import derivatives
 
     names = list(uncertainty.sigmas)
     hessian = derivatives(result.graph, result.inputs, 2, wrt=names)[2]
@@ -177,8 +177,10 @@ def format_plus_minus(value: float, sigma: float, digits: int = 2) -> str:
     return f"({text})e{power:+d}" if power else text
 
 
-def uncertainty_of(result, option_sigmas: dict, job_values: dict, correlation: Correlation | None = None):
-    """The Uncertainty of an evaluated job, or None when none of its inputs carries one.
+def uncertainty_of(result, option_sigmas: dict, job_values: dict, correlation: Correlation | None = None,
+                   order: int = 1):
+    """The Uncertainty of an evaluated job, or None when none of its inputs carries one; with
+    `order` 2 or more (--order), with the second-order correction.
 
     σ goes with the value it was given with: the line's own binding (`x = 5 ± 0.2`) wins over an
     option (`--x 5±0.2`), as the value does; a covariance matrix gives the σ of the inputs it names.
@@ -202,7 +204,12 @@ def uncertainty_of(result, option_sigmas: dict, job_values: dict, correlation: C
         raise UsageError("uncertainties propagate through a number-valued expression of numbers",
                          hint="give ± to number inputs of an expression whose value is one number, or use "
                               "--data with sigma_<name> columns for many points")
-    return propagate(result.value, result.gradients, result.inputs, sigmas, correlation)
+    uncertainty = propagate(result.value, result.gradients, result.inputs, sigmas, correlation)
+    if order >= 2:
+        from dataclasses import replace
+
+        uncertainty = replace(uncertainty, second=second_order(result, uncertainty, correlation))
+    return uncertainty
 
 
 def _agree(name: str, given: float | None, from_matrix: float) -> float:

@@ -470,3 +470,24 @@ def test_second_order_in_json_is_one_more_key():
     assert record["second_order"] == {"mean": 4.25, "sigma": math.sqrt(4.125), "mean_shift": 0.25,
                                       "variance_term": 0.125, "first_order_reliable": False}
     assert list(first.to_dict()) == ["sigma", "contributions", "share", "elasticity"]
+
+
+def test_order_2_on_the_command_line(run_cli):
+    # x² y at x = 2 ± 0.5, y = 3 ± 0.1: H = [[2y, 2x], [2x, 0]] = [[6, 4], [4, 0]]
+    # mean shift ½ Σ Hᵢᵢσᵢ² = ½·6·0.25 = 0.75; variance term ½ Σ Hᵢⱼ²σᵢ²σⱼ² = ½(36·0.0625 + 2·16·0.0025) = 1.165
+    code, out, err = run_cli("x^2*y", "--x", "2±0.5", "--y", "3±0.1", "--order", "2", "-o", "json")
+    assert code == 0, err
+    record = json.loads(out)["uncertainty"]
+    first = math.sqrt(12.0**2 * 0.25 + 4.0**2 * 0.01)
+    assert record["sigma"] == pytest.approx(first, rel=1e-15)
+    assert record["second_order"] == pytest.approx({
+        "mean": 12.75, "sigma": math.sqrt(first**2 + 1.165), "mean_shift": 0.75, "variance_term": 1.165,
+        "first_order_reliable": False})  # the mean moves by 0.75 / 6.008 = 12.5% of σ
+    code, out, err = run_cli("x^2*y", "x+y", "--x", "2±0.5", "--y", "3±0.1", "--order", "2", "-o", "csv")
+    header, first_row, second_row = out.splitlines()
+    assert header.endswith(",sigma,share_x,share_y,mean2,sigma2,error")
+    assert first_row.split(",")[-3:] == ["12.75", repr(math.sqrt(first**2 + 1.165)), ""]
+    assert second_row.split(",")[-3:-1] == ["5.0", repr(math.sqrt(0.26))]  # linear: no correction
+    code, out, err = run_cli("x^2*y", "--x", "2±0.5", "--y", "3±0.1", "--order", "2")
+    assert "second order (normal inputs): 12.8 ± 6.1 (mean ± σ)" in out
+    assert "first order is NOT reliable here" in " ".join(out.split())
