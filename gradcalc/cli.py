@@ -308,11 +308,21 @@ def _run_session(values: dict, var: list, options: Options) -> int:
     numbers, sigmas = _numbers(values, var)
     seed = None if options.seed_grad is None else _parse_value("seed-grad", options.seed_grad)
     correlation = _correlation(options)
-    from gradcalc.session import run_session
+    from gradcalc.session import Recorder, run_session
 
-    def run_job(renderer, job: Job, settings: dict) -> int:
+    def run_job(job: Job, settings: dict) -> tuple:
+        """(exit code, the job's Result or None) under the session's current settings."""
+        current = replace(options, **settings)
+        try:
+            _check_derivative_options(current)
+        except GradcalcError as error:
+            _error(error)
+            return error.exit_code, None
+        renderer = Recorder(_renderer(current, False, []))
         # the session spells every value in the job's text, so that :save replays it alone
-        return _run_job(renderer, job, {}, False, replace(options, **settings), seed, ({}, correlation))[0]
+        code = _run_job(renderer, job, {}, False, current, seed, ({}, correlation))[0]
+        renderer.close()
+        return code, renderer.last
 
     return run_session(run_job, options, numbers, sigmas)
 
@@ -398,7 +408,7 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         if sigmas or graph.sigmas or correlation is not None:
             from gradcalc.uncertainty import uncertainty_of
 
-            result.uncertainty = uncertainty_of(result, sigmas, job.values, correlation)
+            result.uncertainty = uncertainty_of(result, sigmas, job.values, correlation, options.order)
         if options.order > 1 or options.jacobian or options.jvp or options.hvp:
             from gradcalc.higher_order import add_to_result
 

@@ -19,14 +19,17 @@ from gradcalc.formatting import format_number
 from gradcalc.jobs import Job
 
 _ASSIGNMENT = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)", re.DOTALL)
-FORMATS = ("table", "json", "jsonl", "csv", "tsv", "plain")
+FORMATS = ("table", "json", "jsonl", "csv", "tsv", "plain", "tree", "dot", "latex")
 
 COMMANDS = {
     ":vars": "the definitions in force and their values",
     ":unset": ":unset NAME... — forget definitions",
-    ":format": ":format table|json|jsonl|csv|tsv|plain — how results are printed",
+    ":format": ":format table|json|jsonl|csv|tsv|plain|tree|dot — how results are printed",
     ":wrt": ":wrt NAME... — report only these gradients (:wrt alone: all)",
     ":check": ":check [on|off] — also check gradients by finite differences",
+    ":order": ":order N — derivatives up to order N (2: the Hessian; with ±, the second-order σ)",
+    ":diff": ":diff NAME — print ∂/∂NAME as a formula instead of evaluating (:diff alone: evaluate)",
+    ":graph": ":graph [FILE] — the last line's graph as a tree, or drawn into FILE (.svg, .png, .dot)",
     ":save": ":save FILE — write the session as a job file for gradcalc -f FILE",
     ":help": "this list",
     ":quit": "leave (also Ctrl-D)",
@@ -57,8 +60,9 @@ class Definition:
         return (f"{name} = {literal}" + (f" ± {format_number(self.sigma)}" if self.sigma is not None else ""),)
 
 
-class _Recorder:
-    """A renderer that also remembers the job's result (None when the job failed)."""
+class Recorder:
+    """A renderer that also remembers the job's result (None when the job failed or printed a
+    formula); everything else goes to the renderer it wraps."""
 
     def __init__(self, renderer):
         self.renderer, self.last = renderer, None
@@ -67,21 +71,19 @@ class _Recorder:
         self.last = result
         self.renderer.result(result, line)
 
-    def error(self, error, expression, line):
-        return self.renderer.error(error, expression, line)
-
-    def close(self):
-        self.renderer.close()
+    def __getattr__(self, name):
+        return getattr(self.renderer, name)
 
 
 class Session:
     """The definitions in force, the print settings, and the lines that evaluated (for :save)."""
 
     def __init__(self, run_job, options, numbers: dict, sigmas: dict, out=None):
-        self.run_job = run_job  # (renderer, job, settings) -> exit code; from the command line module
-        self.options = options
+        self.run_job = run_job  # (job, settings) -> (exit code, Result or None); from the command line
         self.out = out or sys.stdout
-        self.settings = {"output_format": options.output_format, "wrt": tuple(options.wrt), "check": options.check}
+        # the options that commands change; per-node tables only with --nodes: a session shows results
+        self.settings = {"output_format": options.output_format, "wrt": tuple(options.wrt), "check": options.check,
+                         "nodes": bool(options.nodes), "order": options.order, "diff": options.diff}
         self.definitions: dict[str, Definition] = {}
         self.arrays = {}  # array values of options: a job line cannot spell them, so they stay values
         for name, value in numbers.items():
@@ -115,23 +117,11 @@ class Session:
             return
         needed = [name for name in graph.variables if name not in graph.bindings]
         text = "; ".join([*self.expand(needed), line])
-        renderer = self._renderer()
-        code = self.run_job(renderer, Job(self.count, text, self._arrays_for(text)), self.settings)
-        renderer.close()
-        if renderer.last is None:
-            return  # a failed line changes nothing
+        code, result = self.run_job(Job(self.count, text, self._arrays_for(text)), self.settings)
+        if result is None:
+            return  # a failed line (or a formula, with :diff) changes nothing
         self.evaluated.append(text)
-        self._define(_statements(line), renderer.last, code)
-
-    def _renderer(self) -> _Recorder:
-        from gradcalc.render import RENDERERS
-
-        options = self.options
-        color = False if "NO_COLOR" in os.environ else None
-        nodes = bool(options.nodes)  # per-node tables only with --nodes: a session shows results
-        return _Recorder(RENDERERS[self.settings["output_format"]](
-            self.out, wrt=self.settings["wrt"], precision=options.precision, nodes=nodes,
-            batch=False, color=color, check=self.settings["check"], full=options.full))
+        self._define(_statements(line), result, code)
 
     def _arrays_for(self, text: str) -> dict:
         return {name: value for name, value in self.arrays.items() if re.search(rf"\b{name}\b", text)}
@@ -196,7 +186,8 @@ class Session:
         if word in (":quit", ":q", ":exit"):
             return False
         handler = {":vars": self._vars, ":unset": self._unset, ":format": self._format, ":wrt": self._wrt,
-                   ":check": self._check, ":save": self._save, ":help": self._help}.get(word)
+                   ":check": self._check, ":order": self._order, ":diff": self._diff, ":graph": self._graph,
+                   ":save": self._save, ":help": self._help}.get(word)
         if handler is None:
             _say(f"gradcalc: error: unknown command {word}", sys.stderr)
             _say("  hint: :help lists the commands", sys.stderr)
@@ -256,6 +247,28 @@ class Session:
             return
         self.settings["check"] = (arguments[0] == "on") if arguments else not self.settings["check"]
         _say(f"gradient check {'on' if self.settings['check'] else 'off'}", self.out)
+
+    def _order(self, arguments) -> None:
+        if len(arguments) != 1 or not arguments[0].isdigit() or not 1 <= int(arguments[0]) <= 10:
+            _say(f"gradcalc: error: :order takes a number from 1 to 10 (now {self.settings['order']})", sys.stderr)
+            return
+        self.settings["order"] = int(arguments[0])
+
+    def _diff(self, arguments) -> None:
+        if len(arguments) > 1:
+            _say("gradcalc: error: :diff takes one name (:diff x), or none to evaluate again", sys.stderr)
+            return
+        self.settings["diff"] = arguments[0] if arguments else None
+        _say(f"lines print ∂/∂{arguments[0]} as a formula" if arguments else "lines are evaluated", self.out)
+
+    def _graph(self, arguments) -> None:
+        if not self.evaluated:
+            _say("gradcalc: error: no line has evaluated yet: :graph draws the last one", sys.stderr)
+            return
+        text = self.evaluated[-1]
+        settings = {**self.settings, "diff": None, **({"graph_file": arguments[0]} if arguments
+                                                      else {"output_format": "tree"})}
+        self.run_job(Job(self.count, text, self._arrays_for(text)), settings)
 
     def _save(self, arguments) -> None:
         if len(arguments) != 1:

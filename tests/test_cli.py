@@ -180,12 +180,25 @@ def test_usage_errors_exit_2(run_cli, argv, words):
     assert code == 2 and out == "" and words in err
 
 
-def test_no_expression_on_a_terminal_is_a_usage_error(run_cli, monkeypatch):
+def test_no_expression_on_a_terminal_opens_a_session(run_cli, monkeypatch, tmp_path):
+    from gradcalc import session_input
+
     class Terminal:
         def isatty(self):
             return True
 
+    def end_of_input():
+        raise EOFError
+
     monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.setattr(session_input, "line_reader", lambda session: (end_of_input, "scripted"))
+    code, out, err = run_cli("--x", "1")
+    assert code == 0 and err == "" and ":help lists the commands" in out  # tests/test_session.py has more
+
+
+def test_no_standard_input_at_all_is_a_usage_error(run_cli, monkeypatch):
+    monkeypatch.setattr("sys.stdin", None)
     code, out, err = run_cli("--x", "1")
     assert code == 2 and out == "" and "no expression given" in err
 

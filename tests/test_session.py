@@ -148,7 +148,7 @@ def test_completion_words():
     from gradcalc.session import COMMANDS, Definition, Session
 
     class Options:
-        output_format, wrt, check, precision, nodes, full = "table", (), False, None, None, False
+        output_format, wrt, check, nodes, order, diff = "table", (), False, None, 1, None
 
     state = Session(None, Options(), {"xval": 2.0}, {})
     state.definitions["sigma_total"] = Definition(1.0)
@@ -341,3 +341,21 @@ def test_array_options_stay_options_and_save_says_how_to_replay(session, tmp_pat
                             text=True, timeout=60, cwd=tmp_path)
     replayed = json.loads(result.stdout.splitlines()[-1])
     assert {k: v for k, v in replayed.items() if k != "line"} == {k: v for k, v in record.items() if k != "line"}
+
+
+def test_order_diff_and_graph_commands(session, tmp_path):
+    code, out, err = session("x = 1.2 ± 0.3", ":format json", ":order 2", "sin(x)", ":diff x", "y = x^3",
+                             ":diff", "y", ":graph", ":graph g.dot", ":order 11")
+    records = _json_records(out)
+    second = records[0]["uncertainty"]["second_order"]
+    # E sin X ≈ sin μ - ½ sin μ σ², Var ≈ cos²μ σ² + ½ sin²μ σ⁴ (a Hessian of -sin μ)
+    assert second["mean"] == pytest.approx(math.sin(1.2) * (1 - 0.045), rel=1e-14)
+    variance = (math.cos(1.2) * 0.3) ** 2 + 0.5 * (math.sin(1.2) * 0.09) ** 2
+    assert second["sigma"] == pytest.approx(math.sqrt(variance), rel=1e-14)
+    assert records[0]["derivatives"]["2"] == {"x": {"x": pytest.approx(-math.sin(1.2))}}
+    assert records[1] == {"expression": "x = 1.2 ± 0.3; y = x^3", "wrt": "x", "order": 2,
+                          "derivative": "x = 1.2 ± 0.3; 6*x"}  # :order 2 still in force
+    assert records[2]["error"]["message"] == "no value for y"  # the formula line defined nothing
+    assert "#0 x  value = 1.2" in out  # :graph drew the last line that evaluated, sin(x), as a tree
+    assert (tmp_path / "g.dot").read_text().startswith('digraph "gradcalc"')
+    assert ":order takes a number from 1 to 10" in err
