@@ -317,9 +317,10 @@ def run_session(run_job, options, numbers: dict, sigmas: dict) -> int:
 
     session = Session(run_job, options, numbers, sigmas)
     read, kind = line_reader(session)
-    _say(f"gradcalc {__version__} ({kind}): :help lists the commands, Ctrl-D quits", sys.stdout)
+    # on stderr, as Python's own banner: stdout holds only results (gradcalc | tee results.txt)
+    _say(f"gradcalc {__version__} ({kind}): :help lists the commands, Ctrl-D quits", sys.stderr)
     if kind != "prompt_toolkit":
-        _say("  pip install 'gradcalc[session]' adds prompt_toolkit's line editor", sys.stdout)
+        _say("  pip install 'gradcalc[session]' adds prompt_toolkit's line editor", sys.stderr)
     while True:
         try:
             text = read()

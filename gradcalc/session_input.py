@@ -124,7 +124,13 @@ def _prompt_toolkit_reader(session, history, entries):
             for candidate in candidates:
                 yield Completion(candidate, start_position=-len(word))
 
-    prompt = PromptSession(history=SessionHistory(), completer=SessionCompleter(), complete_while_typing=False)
+    output = None
+    if not sys.stdout.isatty() and sys.stderr.isatty():  # results to a pipe: edit lines on the terminal
+        from prompt_toolkit.output import create_output
+
+        output = create_output(stdout=sys.stderr)
+    prompt = PromptSession(history=SessionHistory(), completer=SessionCompleter(), complete_while_typing=False,
+                           output=output)
     return lambda: prompt.prompt(PROMPT)
 
 

@@ -194,7 +194,7 @@ def test_no_expression_on_a_terminal_opens_a_session(run_cli, monkeypatch, tmp_p
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     monkeypatch.setattr(session_input, "line_reader", lambda session: (end_of_input, "scripted"))
     code, out, err = run_cli("--x", "1")
-    assert code == 0 and err == "" and ":help lists the commands" in out  # tests/test_session.py has more
+    assert code == 0 and out == "" and ":help lists the commands" in err  # tests/test_session.py has more
 
 
 def test_no_standard_input_at_all_is_a_usage_error(run_cli, monkeypatch):

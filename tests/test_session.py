@@ -53,12 +53,12 @@ def session(monkeypatch, capsys, tmp_path):
 
 def _plain(out):
     """The result lines of a session in plain format (the banner and command replies left out)."""
-    return [line for line in out.splitlines()[1:] if line and line[0] in "-0123456789"]
+    return [line for line in out.splitlines() if line and line[0] in "-0123456789"]
 
 
 def test_bindings_persist_and_named_expressions_follow_them(session):
     code, out, err = session(":format plain", "x = 2", "x^3", "y = x^2 * 3", "x = 5", "y", "ans * 2")
-    assert code == 0 and err == ""
+    assert code == 0 and err.startswith("gradcalc ") and len(err.splitlines()) == 2  # the banner alone
     # x^3 at 2 is 8 (∂ 12); y at x = 2 is 12 (∂ 12); after x = 5, y is 75 (∂ 30); ans*2 is 150
     assert _plain(out) == ["2 x=1", "8 x=12", "12 x=12", "5 x=1", "75 x=30", "150 ans=2"]
 
@@ -170,16 +170,16 @@ class PseudoTerminal:
 
     ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|[\r\x08]")
 
-    def __init__(self, state, python=()):
+    def __init__(self, state, python=(), argv=(), stdout=None):
         import pty
 
         env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "GRADCALC_DEBUG")}
         env.update({"TERM": "xterm", "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_STATE_HOME": str(state),
                     "COLUMNS": "100", "LINES": "40"})
         self.leader, follower = pty.openpty()
-        command = [sys.executable, *python] if python else [sys.executable, "-m", "gradcalc"]
-        self.process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, env=env,
-                                        start_new_session=True)
+        command = [sys.executable, *python] if python else [sys.executable, "-m", "gradcalc", *argv]
+        self.process = subprocess.Popen(command, stdin=follower, stdout=stdout or follower, stderr=follower,
+                                        env=env, start_new_session=True)
         os.close(follower)
         self.seen = b""
 
@@ -359,3 +359,17 @@ def test_order_diff_and_graph_commands(session, tmp_path):
     assert "#0 x  value = 1.2" in out  # :graph drew the last line that evaluated, sin(x), as a tree
     assert (tmp_path / "g.dot").read_text().startswith('digraph "gradcalc"')
     assert ":order takes a number from 1 to 10" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_results_to_a_file_while_editing_on_the_terminal(state, tmp_path):
+    # gradcalc -o plain > results.txt: the prompt and the editing stay on the terminal (stderr)
+    with open(tmp_path / "results.txt", "w") as results:
+        terminal = PseudoTerminal(state, argv=("-o", "plain"), stdout=results)
+        terminal.wait_for("(prompt_toolkit)")
+        terminal.type("x = 2\r", then="\n>")
+        terminal.type("x*3\r", then="\n>")
+        code, shown = terminal.finish()
+    assert code == 0
+    assert (tmp_path / "results.txt").read_text() == "2 x=1\n6 x=3\n"
+    assert "x*3" in shown and "6 x=3" not in shown
