@@ -30,6 +30,7 @@ COMMANDS = {
     ":order": ":order N — derivatives up to order N (2: the Hessian; with ±, the second-order σ)",
     ":diff": ":diff NAME — print ∂/∂NAME as a formula instead of evaluating (:diff alone: evaluate)",
     ":graph": ":graph [FILE] — the last line's graph as a tree, or drawn into FILE (.svg, .png, .dot)",
+    ":explain": ":explain — the chain rule of the last line, step by step",
     ":save": ":save FILE — write the session as a job file for gradcalc -f FILE",
     ":help": "this list",
     ":quit": "leave (also Ctrl-D)",
@@ -187,7 +188,7 @@ class Session:
             return False
         handler = {":vars": self._vars, ":unset": self._unset, ":format": self._format, ":wrt": self._wrt,
                    ":check": self._check, ":order": self._order, ":diff": self._diff, ":graph": self._graph,
-                   ":save": self._save, ":help": self._help}.get(word)
+                   ":explain": self._explain, ":save": self._save, ":help": self._help}.get(word)
         if handler is None:
             _say(f"gradcalc: error: unknown command {word}", sys.stderr)
             _say("  hint: :help lists the commands", sys.stderr)
@@ -262,13 +263,19 @@ class Session:
         _say(f"lines print ∂/∂{arguments[0]} as a formula" if arguments else "lines are evaluated", self.out)
 
     def _graph(self, arguments) -> None:
+        self._again("graph", {"graph_file": arguments[0]} if arguments else {"output_format": "tree"})
+
+    def _explain(self, _arguments) -> None:
+        shown = self.settings["output_format"]
+        self._again("explain", {"explain": True, "output_format": shown if shown in ("json", "jsonl") else "table"})
+
+    def _again(self, command: str, changes: dict) -> None:
+        """Run the last line that evaluated again, with `changes` to the settings."""
         if not self.evaluated:
-            _say("gradcalc: error: no line has evaluated yet: :graph draws the last one", sys.stderr)
+            _say(f"gradcalc: error: no line has evaluated yet: :{command} shows the last one", sys.stderr)
             return
         text = self.evaluated[-1]
-        settings = {**self.settings, "diff": None, **({"graph_file": arguments[0]} if arguments
-                                                      else {"output_format": "tree"})}
-        self.run_job(Job(self.count, text, self._arrays_for(text)), settings)
+        self.run_job(Job(self.count, text, self._arrays_for(text)), {**self.settings, "diff": None, **changes})
 
     def _save(self, arguments) -> None:
         if len(arguments) != 1:

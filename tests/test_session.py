@@ -361,6 +361,13 @@ def test_order_diff_and_graph_commands(session, tmp_path):
     assert ":order takes a number from 1 to 10" in err
 
 
+def test_explain_shows_the_chain_rule_of_the_last_line(session):
+    code, out, err = session(":explain", "x = 3", "x*x + x", ":format json", ":explain")
+    assert ":explain shows the last one" in err
+    steps = _json_records(out)[-1]["explain"]
+    assert sum(step["contribution"] for step in steps if step["node"] == 0) == 7.0  # ∂(x² + x)/∂x at 3
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_results_to_a_file_while_editing_on_the_terminal(state, tmp_path):
     # gradcalc -o plain > results.txt: the prompt and the editing stay on the terminal (stderr)
