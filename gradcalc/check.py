@@ -1,18 +1,34 @@
-"""--check: each variable's reverse-mode derivative against central finite differences.
+"""--check: each variable's reverse-mode derivative against adaptive finite differences.
 
-The step is scaled to the value (h = eps**(1/3) * max(1, |x|), as torch.autograd.gradcheck scales
-its eps). Where x ± h crosses a kink — the input of a relu or abs changes sign or touches 0 — the
-finite difference straddles two slopes, so the verdict is "kink", naming the node, not a failure.
+The differences (gradcalc.finite_differences) are Richardson-extrapolated over halving steps and
+come with an estimate of their own error; this module decides which stencils may be used, from
+the values every node takes at x ± h:
+- a point where forward fails (ln of a negative number, an overflow) is outside the domain;
+- an input whose zero is a pole or an edge of its function (a divisor, the argument of ln or sqrt,
+  the base of a negative or fractional power: the layer's `domain` hook refuses 0 or the other
+  sign) may move by at most half its value, so the stencil never reaches across the pole;
+- the input of any other one-argument function that is not linear there (sin, exp, tanh ...) may
+  move by at most 1, the scale on which those functions change: steps follow the function's
+  local scale, not |x| alone;
+- a relu/abs input that changes sign, or a max/min whose winners change, is a kink.
+The verdict: `mismatch` only when reverse mode and the estimate differ by more than SAFETY times
+the estimate's error (plus the rounding reverse mode itself can carry); `unreliable` when the
+differences cannot resolve the derivative; `kink` when the slope changes within a hair of x.
 """
 
 import math
 from dataclasses import dataclass
 
-from gradcalc.errors import EvaluationError
-from gradcalc.evaluator import Result, forward
+from gradcalc.errors import DomainError, EvaluationError
+from gradcalc.evaluator import Result, forward, uses_arrays
+from gradcalc.finite_differences import EPS, KINK_RADIUS, Blocked, derivative
+from gradcalc.formatting import format_number
 
-STEP = 6.055e-6  # ~ cube root of the double epsilon: balances truncation and rounding error
-RTOL = 1e-5
+SAFETY = 10  # a mismatch is a difference above 10 times the estimated error of the differences
+RESOLUTION = 3e-5  # `ok`: any derivative off by 3e-5 of its size or more would have been a mismatch
+SMOOTH_SCALE = 1.0  # how far the input of sin, exp, tanh ... may move within one stencil
+EDGE_FRACTION = 0.5  # how far, relative to its value, an input may move towards its pole or edge
+MAX_ELEMENTS = 1000  # an array variable larger than this is checked at evenly spaced elements
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +40,7 @@ class VariableCheck:
     numeric: float | None
     abs_error: float | None
     rel_error: float | None
-    verdict: str  # ok | mismatch | kink | undefined
+    verdict: str  # ok | mismatch | kink | unreliable
     note: str = ""
 
     def to_dict(self) -> dict:
@@ -45,32 +61,35 @@ class CheckReport:
     def passed(self) -> bool:
         return all(row.verdict != "mismatch" for row in self.rows)
 
+    def _names(self, verdict: str) -> list[str]:
+        return [row.name for row in self.rows if row.verdict == verdict]
+
     def token(self) -> str:
-        """The summary as one word for plain output: ok, kink:x, mismatch:x,y."""
-        failed = [row.name for row in self.rows if row.verdict == "mismatch"]
-        kinks = [row.name for row in self.rows if row.verdict == "kink"]
+        """The summary as one word for plain output: ok, kink:x, unreliable:y, mismatch:x,y
+        (kink and unreliable together as kink:x;unreliable:y)."""
+        failed = self._names("mismatch")
         if failed:
             return "mismatch:" + ",".join(failed)
-        return "kink:" + ",".join(kinks) if kinks else "ok"
+        parts = [f"{verdict}:{','.join(names)}" for verdict in ("kink", "unreliable")
+                 if (names := self._names(verdict))]
+        return ";".join(parts) or "ok"
 
     def summary(self) -> str:
-        failed = [row.name for row in self.rows if row.verdict == "mismatch"]
+        failed = self._names("mismatch")
         if failed:
             return "mismatch: " + ", ".join(failed)
-        kinks = [row.name for row in self.rows if row.verdict == "kink"]
-        return "ok" + (f" (kink: {', '.join(kinks)})" if kinks else "")
-
-
-MAX_ELEMENTS = 1000  # an array variable larger than this is checked at evenly spaced elements
+        kinks, unreliable = self._names("kink"), self._names("unreliable")
+        head = "unreliable: " + ", ".join(unreliable) if unreliable else "ok"
+        return head + (f" (kink: {', '.join(kinks)})" if kinks else "")
 
 
 def gradient_check(result: Result, names=None) -> CheckReport:
-    """Check ∂output/∂name for `names` (default: every variable) by central differences; an array
-    variable is checked element by element (each row named like x[0,1]). For an array output the
-    checked quantity is the one backward differentiates: sum(seed * output), seed ones by default."""
-    kinks = [node for node in result.graph.nodes if node.layer.kink]
-    rows = [_check_one(result, kinks, name, index, label)
-            for name in names or result.gradients
+    """Check ∂output/∂name for `names` (default: every variable) by adaptive central differences;
+    an array variable is checked element by element (each row named like x[0,1]). For an array
+    output the checked quantity is the one backward differentiates: sum(seed * output)."""
+    watch = _Watch(result)
+    rows = [_check_one(watch, name, index, label)
+            for name in (names or result.gradients)
             for label, index in _coordinates(name, result.inputs[name])]
     return CheckReport(tuple(rows))
 
@@ -79,130 +98,320 @@ def _coordinates(name: str, value):
     """(label, index) of each element to check: (name, None) for a scalar."""
     if not hasattr(value, "shape"):
         return [(name, None)]
-    indices = [index for index in _ndindex(value.shape)]
+    import numpy as np
+
+    indices = list(np.ndindex(value.shape))
     if len(indices) > MAX_ELEMENTS:
         step = len(indices) / MAX_ELEMENTS
         indices = [indices[int(i * step)] for i in range(MAX_ELEMENTS)]
     return [(f"{name}[{','.join(map(str, index))}]", index) for index in indices]
 
 
-def _ndindex(shape):
-    from numpy import ndindex
+def _check_one(watch, name: str, index, label: str) -> VariableCheck:
+    inputs = watch.result.inputs
+    x = inputs[name] if index is None else float(inputs[name][index])
+    analytic = watch.result.gradients[name]
+    analytic = analytic if index is None else float(analytic[index])
+    if name not in watch.graph.variables:  # no path from it to the output: exactly 0
+        return _row(label, analytic, 0.0, "ok" if analytic == 0 else "mismatch",
+                    f"the output does not depend on {name}")
+    stencils = {}
+    differences = derivative(watch.stencil(name, index, x, stencils), x, (watch.center,))
+    verdict, numeric, note = _judge(watch, analytic, x, differences, stencils)
+    return _row(label, analytic, numeric, verdict, note.replace("{x}", label))
 
-    return ndindex(shape)
 
-
-def _check_one(result: Result, kinks, name: str, index, label: str) -> VariableCheck:
-    graph = result.graph
-    x = result.inputs[name] if index is None else float(result.inputs[name][index])
-    analytic = result.gradients[name] if index is None else float(result.gradients[name][index])
-    h, plus, minus, edge = _neighbours(result, name, index, x)
-    if plus is None and minus is None:
-        return VariableCheck(label, analytic, None, None, None, "undefined",
-                             "no neighbouring point is inside the domain")
-    crossed = _crossed_kink(result, kinks, plus, minus)
-    center = _objective(result, result.values)
-    f_plus = None if plus is None else _objective(result, plus)
-    f_minus = None if minus is None else _objective(result, minus)
-    if plus is not None and minus is not None:
-        numeric = (f_plus - f_minus) / (2 * h)
-        rtol, note = RTOL, ("step shrunk to h = %.3g near the edge of the domain" % h) if edge else ""
-    else:  # one side leaves the domain: a one-sided difference, accurate to O(h)
-        numeric = (f_plus - center) / h if plus is not None else (center - f_minus) / h
-        rtol, note = 1e-3, "one-sided difference (the other side leaves the domain)"
-    scale = max(abs(center), *(abs(f) for f in (f_plus, f_minus) if f is not None))
-    atol = 1e-8 + 64 * 2.2e-16 * scale / h  # the rounding error a difference quotient can carry
+def _row(label, analytic, numeric, verdict, note) -> VariableCheck:
+    if numeric is None:
+        return VariableCheck(label, analytic, None, None, None, verdict, note)
     abs_error = abs(analytic - numeric)
     rel_error = abs_error / max(abs(analytic), abs(numeric), 1e-300)
-    if crossed is not None:
-        verdict = "kink"
-        note = f"{graph.text(crossed)} changes slope within one step of this point"
-    elif abs_error <= atol + rtol * max(abs(analytic), abs(numeric)):
-        verdict = "ok"
-    else:
-        verdict = "mismatch"
     return VariableCheck(label, analytic, numeric, abs_error, rel_error, verdict, note)
 
 
-def _objective(result: Result, values: list) -> float:
-    """The scalar whose gradient backward computed: the output, or sum(seed * output)."""
-    output = values[result.graph.output]
-    if not hasattr(output, "shape"):
-        return float(output)
+def _judge(watch, analytic: float, x: float, differences, stencils) -> tuple:
+    """(verdict, numeric derivative or None, note); {x} in the note stands for the variable."""
+    estimate = differences.estimates[0]
+    if differences.kink is not None:
+        radius = format_number(KINK_RADIUS * max(abs(x), 1.0), 3)
+        return "kink", None, f"{differences.kink.where} changes slope within {radius} of this point"
+    if not estimate.converged:
+        return "unreliable", estimate.value, _why_unreliable(differences, x, estimate.value is None)
+    numeric, error = estimate.value, estimate.error
+    difference = abs(analytic - numeric)
+    found = f"finite differences give {numeric!r} ± {error:.2g} (steps {estimate.step:.3g} down to " \
+            f"{estimate.step / 4:.3g})"
+    spread = 0.0
+    if difference > SAFETY * error or SAFETY * error > RESOLUTION * max(abs(analytic), abs(numeric)):
+        spread = watch.spread(*stencils[estimate.step])
+    # reverse mode rounds too: adding up the derivative's parts, |∂out/∂node · ∂node/∂x|, costs ~ε each
+    if difference > SAFETY * error + 8 * EPS * spread:
+        return "mismatch", numeric, found
+    if difference and SAFETY * error > RESOLUTION * max(abs(analytic), abs(numeric), spread):
+        return "unreliable", numeric, f"{found}: too coarse to tell a wrong derivative from a right one"
+    return "ok", numeric, _shrunk(differences, x)  # (equal is equal, however coarse)
+
+
+def _why_unreliable(differences, x: float, nothing_usable: bool) -> str:
+    refused = differences.refused
+    if nothing_usable and refused is not None:
+        note = f"every step down to h = {differences.smallest:.3g} is refused: {refused.reason}"
+    else:
+        note = "the finite differences do not converge as the step shrinks"
+    if differences.smallest is not None and differences.smallest / 2 < differences.limit * (1 + EPS) and abs(x) > 1:
+        note += f"; at {{x}} = {format_number(x)}, {{x}} ± h cannot resolve steps below {differences.limit:.3g}"
+    return note
+
+
+def _shrunk(differences, x) -> str:
+    """A note when an edge of the domain or a pole made the steps much smaller than usual."""
+    if differences.shrunk_from is None or differences.shrunk_from > 2.0 ** -10 * max(abs(x), 1.0):
+        return ""
+    return f"step shrunk below {differences.shrunk_from:.3g} near the edge of the domain of {differences.edge.where}"
+
+
+class _Watch:
+    """What one check needs from the evaluated graph: node values and gradients at x, the nodes
+    whose inputs limit the stencil, the rounding error of the output, and a stencil per variable."""
+
+    def __init__(self, result: Result):
+        import numpy as np
+
+        self.np = np
+        self.result = result
+        graph, kept = _output_subgraph(result.graph)
+        self.graph = graph
+        values = self.center_values = [result.values[i] for i in kept]
+        grads = self.center_grads = [result.grads[i] for i in kept]
+        self.scalar = not uses_arrays(graph, result.inputs)
+        self.center = self.objective(values)
+        self.poles, self.kinks, self.smooth = [], [], []  # (node, input id) pairs
+        for node in graph.nodes:
+            if not node.inputs or node.constant:
+                continue
+            layer = node.layer
+            moving = [i for i in node.inputs if not graph.nodes[i].constant]
+            if layer.kink:
+                self.kinks.extend((node, i) for i in moving)
+                continue
+            edges = [i for i in moving if _has_edge(layer, node.inputs, values, i)]
+            self.poles.extend((node, i) for i in edges)
+            if len(node.inputs) == 1 and not edges:
+                self.smooth.append((node, node.inputs[0]))
+        if self.scalar:
+            self.values = np.array(values, dtype=float)
+            self.grads = np.array([0.0 if g is None else g for g in grads], dtype=float)
+            self.sensitivity = np.abs(self.grads)
+            self.sensitivity[[node.id for node in graph.nodes if not node.inputs]] = 0.0
+        else:  # per operation: |gradient| in its value's shape, and the terms a reduction adds up
+            self.sensitivities = []
+            for node in graph.nodes:
+                if node.inputs and grads[node.id] is not None:
+                    sizes = [np.size(values[i]) for i in node.inputs]
+                    terms = max(sizes) if max(sizes) > np.size(values[node.id]) else 0
+                    sensitivity = np.abs(np.broadcast_to(grads[node.id], np.shape(values[node.id])))
+                    self.sensitivities.append((node, sensitivity, terms))
+
+    def objective(self, values) -> float:
+        """The scalar whose gradient backward computed: the output, or sum(seed * output)."""
+        output = values[self.graph.output]
+        if not hasattr(output, "shape"):
+            return float(output)
+        seed = 1.0 if self.result.seed is None else self.result.seed
+        with self.np.errstate(all="ignore"):  # an overflowing sum is judged like any other number
+            return float((seed * output).sum())
+
+    def _rounding(self, values, objective: float) -> float:
+        """A bound on the rounding error of the objective evaluated to `values`: each operation
+        rounds its result to within one unit in the last place, at most ε·|value| (a reduction,
+        each of its terms), times the output's sensitivity to that node (its gradient at x); twice
+        that, for margin."""
+        np = self.np
+        with np.errstate(all="ignore"):
+            if self.scalar:
+                return 2 * EPS * float(np.dot(self.sensitivity, np.abs(values))) + EPS * abs(objective)
+            total = 0.0
+            for node, sensitivity, terms in self.sensitivities:
+                value = values[node.id]
+                total += float(np.vdot(sensitivity, np.abs(value))) if np.ndim(value) else sensitivity * abs(value)
+                if terms:  # sum, @, logsumexp: many roundings per element, each up to its largest term
+                    largest = math.prod(float(np.max(np.abs(values[i]))) for i in node.inputs)
+                    total += terms * float(np.sum(sensitivity)) * largest
+            return 2 * EPS * total + EPS * abs(objective)
+
+    def stencil(self, name: str, index, x: float, kept: dict):
+        """stencil(h) for finite_differences.derivative; keeps each stencil's node values in `kept`."""
+        def stencil(h):
+            plus, minus = x + h, x - h
+            at_plus, at_minus = self._values_at(name, index, plus), self._values_at(name, index, minus)
+            f_plus, f_minus = self.objective(at_plus), self.objective(at_minus)
+            if self.scalar:
+                at_plus, at_minus = self.np.array(at_plus, dtype=float), self.np.array(at_minus, dtype=float)
+            self._refuse(at_plus, at_minus)
+            forward_step, backward_step = plus - x, x - minus
+            kept[h] = (at_plus, at_minus, forward_step + backward_step)
+            noise = self._rounding(at_plus, f_plus) + self._rounding(at_minus, f_minus)
+            return (f_plus,), (f_minus,), forward_step, backward_step, (noise,)
+
+        return stencil
+
+    def _values_at(self, name: str, index, value: float):
+        """Every node's value with one input (or one element of it) moved."""
+        moved = value
+        if index is not None:
+            moved = self.result.inputs[name].copy()
+            moved[index] = value
+        try:
+            return forward(self.graph, {**self.result.inputs, name: moved})
+        except EvaluationError as error:
+            where = self.graph.text(self.graph.nodes[0])
+            if error.span is not None:
+                where = error.source[error.span[0]:error.span[1]]
+            raise Blocked("outside", f"{{x}} ± h leaves the domain: {error.message}", where) from None
+
+    def _refuse(self, plus, minus) -> None:
+        """Raise Blocked if the stencil spans a pole or edge, is wider than a smooth function's
+        scale, or straddles a kink."""
+        np = self.np
+        with np.errstate(all="ignore"):
+            if self.scalar:
+                groups = [(self.poles, _too_near_edge, self._pole_reason),
+                          (self.kinks, _straddles, self._kink_reason),
+                          (self.smooth, _too_wide, self._smooth_reason)]
+                for pairs, test, reason in groups:
+                    if pairs:
+                        nodes = np.array([node.id for node, _ in pairs])
+                        inputs = np.array([i for _, i in pairs])
+                        failed = test(np, self.values, plus, minus, inputs, nodes)
+                        if failed.any():
+                            raise Blocked(*reason(*pairs[int(np.argmax(failed))], plus, minus))
+                return
+            values = self.center_values
+            for pairs, test, reason in ((self.poles, _too_near_edge, self._pole_reason),
+                                        (self.kinks, _straddles, self._kink_reason),
+                                        (self.smooth, _too_wide, self._smooth_reason)):
+                for node, i in pairs:
+                    if test(np, values, plus, minus, i, node.id, node.layer).any():
+                        raise Blocked(*reason(node, i, plus, minus))
+
+    def _pole_reason(self, node, i, plus, minus):
+        center = self.center_values[i]
+        crossed = any(bool(self.np.any(self.np.sign(side[i]) != self.np.sign(center))) for side in (plus, minus))
+        what = self.graph.text(self.graph.nodes[i])
+        where = self.graph.text(node)
+        if crossed:
+            return "pole", f"{{x}} ± h takes {what} across 0, a pole or edge of {where}", where
+        return "pole", f"{{x}} ± h moves {what} more than halfway to 0, a pole or edge of {where}", where
+
+    def _kink_reason(self, node, i, plus, minus):
+        return "kink", self.graph.text(node), self.graph.text(node)
+
+    def _smooth_reason(self, node, i, plus, minus):
+        where = self.graph.text(node)
+        return "scale", f"{{x}} ± h moves the input of {where} by more than {SMOOTH_SCALE:g}, the scale on " \
+                        "which it changes", where
+
+    def spread(self, plus, minus, width: float) -> float:
+        """Σ over nodes of |∂out/∂node · ∂node/∂x|: the size of the derivative's parts, the scale of
+        the rounding error reverse mode can make adding them up."""
+        np = self.np
+        with np.errstate(all="ignore"):
+            if self.scalar:
+                change = plus - minus
+                return float(np.sum(np.abs(self.grads * change))) / width
+            total = 0.0
+            for node in self.graph.nodes:
+                gradient = self.center_grads[node.id]
+                if gradient is not None:
+                    change = np.asarray(plus[node.id]) - np.asarray(minus[node.id])
+                    total += float(np.sum(np.abs(gradient * change)))
+            return total / width
+
+
+def _output_subgraph(graph):
+    """The graph of the nodes the output depends on, and their ids in `graph`: a statement the
+    output does not use must not refuse a stencil (forward would evaluate it, and may fail)."""
+    from gradcalc.graph import Graph, Node
+
+    needed = [False] * len(graph.nodes)
+    needed[graph.output] = True
+    for node in reversed(graph.nodes[: graph.output + 1]):
+        if needed[node.id]:
+            for i in node.inputs:
+                needed[i] = True
+    kept = [node.id for node in graph.nodes if needed[node.id]]
+    if len(kept) == len(graph.nodes):
+        return graph, kept
+    renumbered, nodes = {}, []
+    for old in kept:
+        node = graph.nodes[old]
+        renumbered[old] = len(nodes)
+        copy = Node(len(nodes), node.layer, tuple(renumbered[i] for i in node.inputs), node.span, node.constant)
+        copy.names = node.names
+        nodes.append(copy)
+    variables = {name: renumbered[i] for name, i in graph.variables.items() if needed[i]}
+    return Graph(graph.source, nodes, variables, graph.bindings, renumbered[graph.output], graph.sigmas), kept
+
+
+def _has_edge(layer, inputs, values, position_id) -> bool:
+    """Whether the layer refuses its input `position_id` at 0 or with its sign flipped: then 0 is a
+    pole (1/y) or the edge of the domain (ln, sqrt, x**0.5) and the stencil must not reach it."""
     import numpy as np
 
-    seed = 1.0 if result.seed is None else result.seed
-    with np.errstate(all="ignore"):  # an overflowing sum is judged like any other number
-        return float((seed * output).sum())
+    position = inputs.index(position_id)
+    operands = [values[i] for i in inputs]
+    for moved in (np.zeros_like(operands[position]), np.negative(operands[position])):
+        trial = list(operands)
+        trial[position] = moved if np.ndim(moved) else float(moved)
+        try:
+            with np.errstate(all="ignore"):
+                layer.domain(*trial)
+        except DomainError:
+            return True
+    return False
 
 
-def _neighbours(result: Result, name: str, index, x: float):
-    """(h, values at x + h, values at x - h, whether h had to shrink). Near the edge of a domain
-    (ln at 1e-7) the step shrinks until both sides are inside, then 1000 times more, so that the
-    difference quotient sees the function's slope, not its curvature towards the edge."""
-    h = STEP * max(1.0, abs(x))
-    plus, minus = _evaluate(result, name, index, x + h), _evaluate(result, name, index, x - h)
-    if plus is not None and minus is not None:
-        return h, plus, minus, False
-    for _ in range(15):
-        h /= 10
-        inner_plus, inner_minus = _evaluate(result, name, index, x + h), _evaluate(result, name, index, x - h)
-        if inner_plus is not None and inner_minus is not None:
-            fine = h / 1000
-            fine_plus = _evaluate(result, name, index, x + fine)
-            fine_minus = _evaluate(result, name, index, x - fine)
-            if fine_plus is not None and fine_minus is not None and x + fine != x - fine:
-                return fine, fine_plus, fine_minus, True
-            return h, inner_plus, inner_minus, True
-    return STEP * max(1.0, abs(x)), plus, minus, False
+def _gather(np, values, ids, layer=None):
+    """The values of nodes `ids`: a vector of them (scalar graph) or one node's array."""
+    return values[ids] if layer is None else np.asarray(values[ids], dtype=float)
 
 
-def _evaluate(result: Result, name: str, index, value: float) -> list | None:
-    """Every node's value with one input (or one element of it) moved; None outside the domain."""
-    if not math.isfinite(value):
-        return None
-    moved = value
-    if index is not None:
-        moved = result.inputs[name].copy()
-        moved[index] = value
-    try:
-        return forward(result.graph, {**result.inputs, name: moved})
-    except EvaluationError:
-        return None
+def _too_near_edge(np, center, plus, minus, inputs, nodes, layer=None):
+    u0 = _gather(np, center, inputs, layer)
+    limit = EDGE_FRACTION * np.abs(u0)
+    return (np.abs(_gather(np, plus, inputs, layer) - u0) > limit) | \
+        (np.abs(_gather(np, minus, inputs, layer) - u0) > limit)
 
 
-def _crossed_kink(result: Result, kinks, plus, minus):
-    """The first kink node whose input the move reaches and that changes slope between x - h, x
-    and x + h: a relu/abs input touching or crossing 0, or a max/min whose winners change or tie."""
-    for node in kinks:
-        (index,) = node.inputs
-        seen = [v[index] for v in (result.values, plus, minus) if v is not None]
-        if hasattr(node.layer, "pick"):
-            if _winners_change(node.layer, seen):
-                return node
-        elif _sign_changes(seen):
-            return node
-    return None
+def _straddles(np, center, plus, minus, inputs, nodes, layer=None):
+    if layer is not None and hasattr(layer, "pick"):
+        return np.array(_winners_change(np, layer, [center[inputs], plus[inputs], minus[inputs]]))
+    u0, up, um = (_gather(np, v, inputs, layer) for v in (center, plus, minus))
+    moved = (up != u0) | (um != u0)
+    s0 = np.sign(u0)
+    return moved & ((s0 == 0) | (np.sign(up) != s0) | (np.sign(um) != s0))
 
 
-def _sign_changes(seen) -> bool:
-    if not any(hasattr(v, "shape") for v in seen):
-        if len(set(seen)) == 1:
-            return False  # this variable does not move the kink's input
-        signs = {math.copysign(1, v) if v else 0 for v in seen}
-        return 0 in signs or len(signs) > 1
-    import numpy as np
+def _too_wide(np, center, plus, minus, inputs, nodes, layer=None):
+    """Inputs that move by more than SMOOTH_SCALE where their function is not linear along the
+    stencil (linear ones, such as -x or sum(x), may move any distance)."""
+    u0, up, um = (_gather(np, v, inputs, layer) for v in (center, plus, minus))
+    moved = np.maximum(np.abs(up - u0), np.abs(um - u0)) > SMOOTH_SCALE
+    if not moved.any():
+        return np.atleast_1d(moved)
+    v0, vp, vm = (_gather(np, v, nodes, layer) for v in (center, plus, minus))
+    if np.shape(u0) != np.shape(v0):  # a reduction: judge linearity along x instead of along u
+        moved = np.any(moved)
+        line = (vp + vm) / 2
+    else:
+        span = up - um
+        line = np.where(span != 0, vm + (vp - vm) * (u0 - um) / np.where(span != 0, span, 1.0), np.inf)
+    bent = np.abs(v0 - line) > 1e-9 * (np.abs(vp) + np.abs(v0) + np.abs(vm))
+    return np.atleast_1d(moved & bent)
 
-    stack = np.array(seen)
-    moved = np.any(stack != stack[0], axis=0)
-    signs = np.sign(stack)
-    return bool(np.any(moved & (np.any(signs == 0, axis=0) | np.any(signs != signs[0], axis=0))))
 
-
-def _winners_change(layer, seen) -> bool:
+def _winners_change(np, layer, seen) -> bool:
     """Whether the elements that win the max/min (ties included) differ between the points."""
-    import numpy as np
-
     pick = getattr(np, layer.pick)
     winners = [np.asarray(v) == pick(v, axis=layer.axis, keepdims=True) for v in seen]
     return any(np.any(w != winners[0]) for w in winners[1:])

@@ -1,0 +1,155 @@
+"""--check catches wrong derivatives: each layer's backward in turn scaled by 1 + 1e-4, sign-flipped,
+or with one input's term dropped must make --check say `mismatch` at >= 95% of random points of an
+expression using that layer, and never `ok` where the planted error is larger than what `ok` vouches
+for. The layers come from the registry; the number of points from the Hypothesis profile (CI: a
+few dozen per layer and bug, `pytest --hypothesis-profile=long`: several hundred, at a fresh seed).
+"""
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import settings
+
+from gradcalc.check import RESOLUTION, gradient_check
+from gradcalc.evaluator import evaluate_graph
+from gradcalc.layers import REGISTRY
+from gradcalc.parser import _parser
+
+
+def anywhere(rng):
+    return rng.choice((-1, 1)) * rng.uniform(0.1, 3)
+
+
+def positive(rng):
+    return rng.uniform(0.1, 3)
+
+
+def array(*shape):
+    return lambda rng: np.array([anywhere(rng) for _ in range(int(np.prod(shape)))]).reshape(shape)
+
+
+UNARY = "{}(x) * y"
+# per registry entry: an expression the entry's layer is on the path of, and where its variables are
+TEMPLATES = {
+    "add": ("x + y", {"x": anywhere, "y": anywhere}),
+    "sub": ("x - y", {"x": anywhere, "y": anywhere}),
+    "mul": ("x * y", {"x": anywhere, "y": anywhere}),
+    "div": ("x / y", {"x": anywhere, "y": anywhere}),
+    "neg": ("-(x * y)", {"x": anywhere, "y": anywhere}),
+    "pow": ("x ** y", {"x": positive, "y": anywhere}),
+    "exp": (UNARY.format("exp"), {"x": anywhere, "y": anywhere}),
+    "ln": (UNARY.format("ln"), {"x": positive, "y": anywhere}),
+    "log": (UNARY.format("log"), {"x": positive, "y": anywhere}),
+    "sigmoid": (UNARY.format("sigmoid"), {"x": anywhere, "y": anywhere}),
+    "relu": (UNARY.format("relu"), {"x": anywhere, "y": anywhere}),
+    "sqrt": (UNARY.format("sqrt"), {"x": positive, "y": anywhere}),
+    "tanh": (UNARY.format("tanh"), {"x": anywhere, "y": anywhere}),
+    "sin": (UNARY.format("sin"), {"x": anywhere, "y": anywhere}),
+    "cos": (UNARY.format("cos"), {"x": anywhere, "y": anywhere}),
+    "abs": (UNARY.format("abs"), {"x": anywhere, "y": anywhere}),
+    "sign": (UNARY.format("sign"), {"x": anywhere, "y": anywhere}),
+    "step": (UNARY.format("step"), {"x": anywhere, "y": anywhere}),
+    "xlogy": ("xlogy(x, y)", {"x": anywhere, "y": positive}),
+    "matmul": ("sum(X @ W)", {"X": array(2, 3), "W": array(3, 2)}),
+    "dot": ("dot(u, v)", {"u": array(3), "v": array(3)}),
+    "sum": ("sum(x * x)", {"x": array(3)}),
+    "mean": ("mean(x * x)", {"x": array(3)}),
+    "max": ("max(x * x)", {"x": array(3)}),
+    "min": ("min(x * x)", {"x": array(3)}),
+    "transpose": ("sum(transpose(X) * Y)", {"X": array(2, 3), "Y": array(3, 2)}),
+    "softmax": ("sum(softmax(x) * w)", {"x": array(3), "w": array(3)}),
+    "logsumexp": ("logsumexp(x)", {"x": array(3)}),
+}
+
+
+def scaled(gradients, position):
+    return tuple(g * (1 + 1e-4) for g in gradients)
+
+
+def flipped(gradients, position):
+    return tuple(-g for g in gradients)
+
+
+def dropped(gradients, position):
+    return tuple(g * 0.0 if i == position else g for i, g in enumerate(gradients))
+
+
+# layers built only inside derivative graphs (the backward of sum, @, max ...): no expression of the
+# language contains them, so a first-order check never runs them
+LANGUAGE = [name for name, layer in REGISTRY.items() if not layer.internal]
+
+
+def arity_in_template(name) -> int:
+    """How many inputs the registry entry's layer takes in its template (which must use it)."""
+    graph = _parser().parse(TEMPLATES[name][0])
+    return next(len(node.inputs) for node in graph.nodes if type(node.layer) is REGISTRY[name])
+
+
+def planted_bugs():
+    for name in LANGUAGE:
+        arity = arity_in_template(name) if name in TEMPLATES else 1
+        yield pytest.param(name, scaled, 0, id=f"{name}-scaled")
+        yield pytest.param(name, flipped, 0, id=f"{name}-flipped")
+        for position in range(arity):
+            yield pytest.param(name, dropped, position, id=f"{name}-dropped-{position}")
+
+
+def test_every_layer_has_a_template():
+    assert set(TEMPLATES) == set(LANGUAGE)
+
+
+def plant(monkeypatch, layer, bug, position):
+    """Replace the layer's backward (and backward_array) by a wrong one, whatever its signature."""
+    for method in ("backward", "backward_array"):
+        original = getattr(layer, method, None)
+        if original is not None:
+            monkeypatch.setattr(layer, method, lambda self, *a, _original=original, **k:
+                                bug(_original(self, *a, **k), position))
+    if getattr(layer, "inlined", False):  # the scalar loops compute it without calling backward
+        monkeypatch.setattr(layer, "inlined", False)
+
+
+def evaluate_fresh(text, values):
+    """A new graph for each evaluation: no cached graph keeps the real layer's methods."""
+    return evaluate_graph(_parser().parse(text), values)
+
+
+def points_per_bug() -> int:
+    return max(20, settings().max_examples // 6)
+
+
+@pytest.mark.parametrize("name,bug,position", planted_bugs())
+def test_a_planted_bug_is_a_mismatch(monkeypatch, name, bug, position):
+    text, variables = TEMPLATES[name]
+    seed = 11 if settings().derandomize else random.randrange(2 ** 32)
+    rng = random.Random(seed)
+    points = []
+    while len(points) < points_per_bug():
+        point = {variable: draw(rng) for variable, draw in variables.items()}
+        points.append((point, evaluate_fresh(text, point)))  # the true derivatives, before planting
+    plant(monkeypatch, REGISTRY[name], bug, position)
+    verdicts, false_ok = [], []
+    for point, truth in points:
+        buggy = evaluate_fresh(text, point)
+        for row in gradient_check(buggy).rows:
+            true = _element(truth.gradients, row.name)
+            if row.analytic == true:
+                continue  # the bug does not change this derivative here (relu's 0, a max's loser)
+            verdicts.append(row.verdict)
+            if row.verdict == "ok" and abs(row.analytic - true) > RESOLUTION * abs(true):
+                false_ok.append((point, row))
+    if not verdicts:  # sign and step: a derivative that is 0 everywhere stays 0 scaled or flipped
+        assert all(truth.gradients["x"] == 0 for _, truth in points), "the bug changed nothing, yet ∂/∂x is not 0"
+        pytest.skip(f"{name}'s derivative is 0 wherever it is defined: a wrong multiple of it is still right")
+    assert not false_ok, (seed, false_ok[:3])
+    share = verdicts.count("mismatch") / len(verdicts)
+    assert share >= 0.95, (seed, share, [v for v in verdicts if v != "mismatch"][:10])
+
+
+def _element(gradients, label):
+    """The true derivative a check row names: x, or an element such as W[1,0]."""
+    if "[" not in label:
+        return gradients[label]
+    name, index = label[:-1].split("[")
+    return float(gradients[name][tuple(int(i) for i in index.split(","))])
