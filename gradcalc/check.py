@@ -153,14 +153,13 @@ def _judge(watch, analytic: float, x: float, differences, stencils) -> tuple:
 
 
 def _why_unreliable(differences, x: float, nothing_usable: bool) -> str:
-    refused = differences.refused
+    refused, smallest = differences.refused, differences.smallest
+    finest = ""
+    if smallest is not None and smallest / 2 < differences.limit * (1 + EPS) and abs(x) > 1:
+        finest = f" (the finest {{x}} ± h resolves at {{x}} = {format_number(x)})"
     if nothing_usable and refused is not None:
-        note = f"every step down to h = {differences.smallest:.3g} is refused: {refused.reason}"
-    else:
-        note = "the finite differences do not converge as the step shrinks"
-    if differences.smallest is not None and differences.smallest / 2 < differences.limit * (1 + EPS) and abs(x) > 1:
-        note += f"; at {{x}} = {format_number(x)}, {{x}} ± h cannot resolve steps below {differences.limit:.3g}"
-    return note
+        return f"no usable step down to h = {smallest:.3g}{finest}: {refused.reason}"
+    return f"the finite differences do not converge as the step shrinks{finest}"
 
 
 def _shrunk(differences, x) -> str:
@@ -308,8 +307,7 @@ class _Watch:
 
     def _smooth_reason(self, node, i, plus, minus):
         where = self.graph.text(node)
-        return "scale", f"{{x}} ± h moves the input of {where} by more than {SMOOTH_SCALE:g}, the scale on " \
-                        "which it changes", where
+        return "scale", f"{{x}} ± h moves the input of {where} by more than {SMOOTH_SCALE:g}, its scale", where
 
     def spread(self, plus, minus, width: float) -> float:
         """Σ over nodes of |∂out/∂node · ∂node/∂x|: the size of the derivative's parts, the scale of

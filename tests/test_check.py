@@ -148,3 +148,35 @@ def test_a_wrong_array_derivative_is_a_mismatch(monkeypatch):
     finally:
         _parse_cached.cache_clear()
     assert not report.passed and report.token() == "mismatch:x[0],x[1]"
+
+
+def test_unreliable_does_not_fail_and_says_so_in_every_format(run_cli):
+    line = ("relu(x)*y + sin(w)", "--x", "0", "--y", "2", "--w", "1e20", "--check")
+    code, out, err = run_cli(*line, "-o", "plain")
+    assert (code, err) == (0, "") and out.endswith(" check=kink:x;unreliable:w\n")
+    code, out, _ = run_cli(*line, "-o", "csv")
+    assert code == 0 and out.splitlines()[1].endswith(",unreliable: w (kink: x)")
+    code, out, _ = run_cli(*line, "-o", "json")
+    check = json.loads(out)["check"]
+    assert code == 0 and check["w"]["verdict"] == "unreliable" and check["w"]["numeric"] is None
+    assert "sin(w)" in check["w"]["note"] and check["x"]["verdict"] == "kink"
+    code, out, _ = run_cli(*line)
+    assert code == 0 and "unreliable" in out and "w: no usable step" in out
+
+
+def test_a_statement_the_output_does_not_use_cannot_refuse_a_step():
+    # s fails for b below 2.0000001, but the output, x*b, does not use it: b is checked as usual
+    report = gradient_check(evaluate("s = ln(b - 2.0000001); x * b", b=2.0000002, x=3.0))
+    row = {r.name: r for r in report.rows}["b"]
+    assert (row.verdict, row.note) == ("ok", "") and row.numeric == pytest.approx(3.0, rel=1e-12)
+
+
+def test_a_variable_the_output_does_not_depend_on_is_exactly_zero():
+    rows = {row.name: row for row in gradient_check(evaluate("s = sqrt(b); x * 2", b=4.0, x=1.0)).rows}
+    assert (rows["b"].verdict, rows["b"].numeric) == ("ok", 0.0)
+    assert "does not depend on b" in rows["b"].note
+
+
+def test_a_mismatch_note_gives_the_estimate_and_its_error(seed_division_bug):
+    rows = {row.name: row for row in gradient_check(evaluate("c*d/(a-b)", a=1, b=2, c=3, d=4)).rows}
+    assert rows["a"].note.startswith("finite differences give -12.0") and " ± " in rows["a"].note
