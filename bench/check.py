@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from versus import extract, forget_gradcalc  # noqa: E402
+from common import extract  # noqa: E402
+from versus import forget_gradcalc  # noqa: E402
 
 TERMS, VARIABLES = 1000, 20
 SHAPES = ("sin({a}*{b})", "exp({a}-{b})", "ln({a}*{a}+{k})", "sqrt({b}*{b}+{k})", "tanh({a}+{b})",
@@ -116,7 +117,7 @@ def main():
           "   (paired differences)")
 
     with tempfile.TemporaryDirectory() as tmp:
-        versions = {"before": load_check(extract(options.before, Path(tmp))), "now": load_check(ROOT)}
+        versions = {"before": load_check(extract(ROOT, options.before, Path(tmp))), "now": load_check(ROOT)}
         results = {}
         for name, (evaluator, parser, _) in versions.items():
             results[name] = evaluator.evaluate_graph(parser._parser().parse(text), VALUES)

@@ -69,10 +69,12 @@ class Differences:
     limit: float = 0.0  # the smallest step x ± h resolves: one unit in the last place of x
 
 
-def derivative(stencil, x: float, center) -> Differences:
+def derivative(stencil, x: float, center, enough: float = 0.0) -> Differences:
     """d/dx of each component of f at x, `center` being f(x). `stencil(h)` returns (f(x+h),
     f(x-h), h+, h-, noise): two sequences of component values, the exact distances of the points
-    from x, and per component a bound on the rounding error of f(x+h) - f(x-h)."""
+    from x, and per component a bound on the rounding error of f(x+h) - f(x-h). The steps stop
+    halving once every component's best estimate, with a neighbour on each side, is within
+    `enough` of its size (the caller's needs), or brings nothing better for PATIENCE halvings."""
     scale = max(abs(x), 1.0)
     top = math.frexp(scale)[1] - 2  # 2**top <= scale / 2
     limit = math.ulp(x) if x else 0.0  # steps are powers of 2: from ulp(x) up, x ± h is exact
@@ -107,8 +109,9 @@ def derivative(stencil, x: float, center) -> Differences:
             best = _best(runs + [run], len(center))
             if all(b is not None and run.latest - b[2] >= PATIENCE and b[3] is run for b in best):
                 break
-            if all(b is not None and b[1] <= 4 * EPS * abs(b[0]) for b in best):
-                break  # exact to rounding (a linear or quadratic function): nothing left to gain
+            if all(b is not None and b[1] <= max(4 * EPS, enough) * abs(b[0]) and
+                   (b[3] is not run or b[2] < run.latest) for b in best):
+                break  # as precise as needed (or exact to rounding): nothing left to gain
         exponent -= 1
     runs.append(run)
     best = _best(runs, len(center))
@@ -188,7 +191,8 @@ class _Run:
         if len(self.quotients) < 3:
             return
         d0, d1, d2 = (values for values, _ in self.quotients[-3:])
-        self.extrapolated.append([(64 * c - 20 * b + a) / 45 for a, b, c in zip(d0, d1, d2)])
+        # (64 D(h/4) - 20 D(h/2) + D(h)) / 45, written in differences so that it cannot overflow
+        self.extrapolated.append([c + (20 * (c - b) - (c - a)) / 45 for a, b, c in zip(d0, d1, d2)])
         for component, errors in enumerate(self.errors):
             errors.append(math.inf)
             for k in (self.latest - 1, self.latest):  # the two whose neighbours changed

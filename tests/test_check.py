@@ -1,6 +1,7 @@
 """--check: reverse mode against central finite differences, kinks, mismatches."""
 
 import json
+import math
 
 import pytest
 
@@ -180,3 +181,13 @@ def test_a_variable_the_output_does_not_depend_on_is_exactly_zero():
 def test_a_mismatch_note_gives_the_estimate_and_its_error(seed_division_bug):
     rows = {row.name: row for row in gradient_check(evaluate("c*d/(a-b)", a=1, b=2, c=3, d=4)).rows}
     assert rows["a"].note.startswith("finite differences give -12.0") and " ± " in rows["a"].note
+
+
+def test_near_the_largest_float():
+    # 64·D(h/4) would overflow: the extrapolation works in differences of the quotients
+    (row,) = gradient_check(evaluate("x * 1e308", x=1.5)).rows
+    assert row.verdict == "ok" and row.numeric == pytest.approx(1e308, rel=1e-12)
+    # the seeded sum of an array output overflows beyond x = 709.09: those stencils are refused
+    rows = gradient_check(evaluate("exp(x)", x=[709.0, 709.0])).rows
+    assert [row.verdict for row in rows] == ["ok", "ok"]
+    assert rows[0].numeric == pytest.approx(math.exp(709.0), rel=1e-9)
