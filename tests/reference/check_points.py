@@ -72,7 +72,8 @@ def main():
     print("|---|---|---|---|---|")
     for expression, x, torch_function, jax_function in POINTS:
         exact = float(jax.grad(jax_function)(jnp.float64(x)))
-        print(f"| `{expression}` at {x!r} | {exact:.6g} | {gradcalc_verdict(expression, x)} | "
+        shown = f"{x:g}" if float(f"{x:g}") == x else repr(x)
+        print(f"| `{expression}` at {shown} | {exact:.6g} | {gradcalc_verdict(expression, x)} | "
               f"{torch_verdict(torch_function, x)} | {jax_verdict(jax_function, x)} |")
     assert math.isfinite(exact)
 
