@@ -29,7 +29,6 @@ def array(*shape):
     return lambda rng: np.array([anywhere(rng) for _ in range(int(np.prod(shape)))]).reshape(shape)
 
 
-UNARY = "{}(x) * y"
 # per registry entry: an expression the entry's layer is on the path of, and where its variables are
 TEMPLATES = {
     "add": ("x + y", {"x": anywhere, "y": anywhere}),
@@ -38,18 +37,9 @@ TEMPLATES = {
     "div": ("x / y", {"x": anywhere, "y": anywhere}),
     "neg": ("-(x * y)", {"x": anywhere, "y": anywhere}),
     "pow": ("x ** y", {"x": positive, "y": anywhere}),
-    "exp": (UNARY.format("exp"), {"x": anywhere, "y": anywhere}),
-    "ln": (UNARY.format("ln"), {"x": positive, "y": anywhere}),
-    "log": (UNARY.format("log"), {"x": positive, "y": anywhere}),
-    "sigmoid": (UNARY.format("sigmoid"), {"x": anywhere, "y": anywhere}),
-    "relu": (UNARY.format("relu"), {"x": anywhere, "y": anywhere}),
-    "sqrt": (UNARY.format("sqrt"), {"x": positive, "y": anywhere}),
-    "tanh": (UNARY.format("tanh"), {"x": anywhere, "y": anywhere}),
-    "sin": (UNARY.format("sin"), {"x": anywhere, "y": anywhere}),
-    "cos": (UNARY.format("cos"), {"x": anywhere, "y": anywhere}),
-    "abs": (UNARY.format("abs"), {"x": anywhere, "y": anywhere}),
-    "sign": (UNARY.format("sign"), {"x": anywhere, "y": anywhere}),
-    "step": (UNARY.format("step"), {"x": anywhere, "y": anywhere}),
+    **{name: (f"{name}(x) * y", {"x": anywhere, "y": anywhere})
+       for name in ("exp", "sigmoid", "relu", "tanh", "sin", "cos", "abs", "sign", "step")},
+    **{name: (f"{name}(x) * y", {"x": positive, "y": anywhere}) for name in ("ln", "log", "sqrt")},
     "xlogy": ("xlogy(x, y)", {"x": anywhere, "y": positive}),
     "matmul": ("sum(X @ W)", {"X": array(2, 3), "W": array(3, 2)}),
     "dot": ("dot(u, v)", {"u": array(3), "v": array(3)}),
