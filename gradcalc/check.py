@@ -335,12 +335,7 @@ def _output_subgraph(graph):
     output does not use must not refuse a stencil (forward would evaluate it, and may fail)."""
     from gradcalc.graph import Graph, Node
 
-    needed = [False] * len(graph.nodes)
-    needed[graph.output] = True
-    for node in reversed(graph.nodes[: graph.output + 1]):
-        if needed[node.id]:
-            for i in node.inputs:
-                needed[i] = True
+    needed = graph.used_by_output
     kept = [node.id for node in graph.nodes if needed[node.id]]
     if len(kept) == len(graph.nodes):
         return graph, kept

@@ -44,7 +44,7 @@ def explain(result: Result) -> list[Step]:
 
     graph, values = result.graph, result.values
     arrays = uses_arrays(graph, result.inputs)
-    used = _used_by_output(graph)
+    used = graph.used_by_output
     formulas = LocalFormulas(graph)
     local_cache = {}
     received = {}
@@ -69,17 +69,6 @@ def derivative_text(graph, step: Step) -> str:
 
 def _operand(text: str) -> str:
     return f"({text})" if needs_parentheses(text) else text
-
-
-def _used_by_output(graph) -> list[bool]:
-    """Whether the output depends on each node (one reversed loop: creation order is topological)."""
-    used = [False] * len(graph.nodes)
-    used[graph.output] = True
-    for node in reversed(graph.nodes[: graph.output + 1]):
-        if used[node.id]:
-            for index in node.inputs:
-                used[index] = True
-    return used
 
 
 def _plain(value):

@@ -66,6 +66,17 @@ class Graph:
         return sorted(self.variables)
 
     @cached_property
+    def used_by_output(self) -> list[bool]:
+        """Whether the output depends on each node (one reversed loop: creation order is topological)."""
+        used = [False] * len(self.nodes)
+        used[self.output] = True
+        for node in reversed(self.nodes[: self.output + 1]):
+            if used[node.id]:
+                for index in node.inputs:
+                    used[index] = True
+        return used
+
+    @cached_property
     def constant_ids(self) -> list:
         """The nodes no variable flows into: their gradient is None."""
         return [node.id for node in self.nodes if node.constant]
