@@ -1,6 +1,7 @@
 """The layer graph: nodes in creation order, which is a topological order, and the builder that
 shares one node per variable and per identical subexpression."""
 
+import difflib
 from functools import cached_property
 
 from gradcalc.errors import ParseError, UnknownFunctionError
@@ -264,7 +265,7 @@ class GraphBuilder:
         if layer_class is None:
             raise UnknownFunctionError(
                 f"unknown function '{function}'", source=self.source, span=(start, name_end),
-                hint=f"known functions: {', '.join(FUNCTIONS)} (log is the natural log)")
+                hint=_did_you_mean(function) + f"known functions: {', '.join(FUNCTIONS)} (log is the natural log)")
         arity = layer_class.arity
         if layer_class.takes_axis and len(operands) == 2:
             return self._reduce(function, layer_class, operands, start, end)
@@ -334,3 +335,8 @@ class GraphBuilder:
     def finish(self, output: Ref) -> Graph:
         node = self._materialize(output)
         return Graph(self.source, self.nodes, self.variables, self.bindings, node.id, self.sigmas)
+
+
+def _did_you_mean(function: str) -> str:
+    close = difflib.get_close_matches(function, FUNCTIONS, n=1, cutoff=0.6)
+    return f"did you mean {close[0]}? " if close else ""

@@ -21,7 +21,7 @@ from pathlib import Path
 from gradcalc.errors import UsageError, ValueFormatError
 from gradcalc.formatting import format_number
 
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # ASCII digits, as the grammar
 _UNCERTAIN = re.compile(rf"\s*({_NUMBER})\s*(?:±|\+-)\s*({_NUMBER})\s*")
 _SYMMETRY = 1e-9  # relative: a matrix written out with 10 digits is still symmetric
 # First order is flagged unreliable when a second-order term exceeds this fraction of it: the

@@ -253,3 +253,27 @@ def test_a_syntax_error_after_a_valid_prefix_points_at_the_character():
         parse("x * 2 + y $ 1")
     assert caught.value.column == 11
     assert "unexpected character '$'" in caught.value.message
+
+
+def test_the_grammar_takes_ascii_digits_only():
+    assert float("١") == 1.0  # Python would
+    with pytest.raises(ParseError):
+        parse("١ + 1")
+    assert parse("x١ + 1").variables.keys() == {"x١"}  # a name may hold other digits after a letter
+
+
+def test_unknown_function_suggests_the_nearest(run_cli):
+    code, _, err = run_cli("expp(x)", "--x", "1")
+    assert code == 2 and "did you mean exp?" in err
+    with pytest.raises(UnknownFunctionError) as raised:
+        evaluate("sigmod(x)", x=1)
+    assert raised.value.hint.startswith("did you mean sigmoid?")
+    with pytest.raises(UnknownFunctionError) as raised:
+        evaluate("frobnicate(x)", x=1)
+    assert "did you mean" not in raised.value.hint
+
+
+def test_uncertain_values_take_ascii_digits_only(run_cli):
+    assert float("٠.2") == 0.2  # Python would read it
+    code, out, err = run_cli("x*2", "--x", "5±٠.2")
+    assert code == 2 and out == "" and "expected a number ± its standard uncertainty" in err
