@@ -147,7 +147,8 @@ class JsonLinesRenderer(Renderer):
 
 class PlainRenderer(Renderer):
     """One line per job: the value, then name=gradient pairs; with one --wrt, the bare gradient.
-    Arrays print on one line without spaces ([[1,2],[3,4]]), so fields split on spaces."""
+    Arrays print on one line without spaces ([[1,2],[3,4]]), so fields split on spaces. In a batch
+    a failed job is the line `error` (its message goes to stderr), so line N is always job N."""
 
     def number(self, value, width=None) -> str:
         text = super().number(value, width)
@@ -168,6 +169,12 @@ class PlainRenderer(Renderer):
         self.out.write(text + "\n")
         self.out.flush()
 
+    def error(self, error, expression, line):
+        if self.batch:
+            self.out.write("error\n")
+            self.out.flush()
+        return False
+
 
 class TableRenderer(Renderer):
     """Rich tables: per-node values and gradients, the output, then ∂output/∂variable.
@@ -187,6 +194,7 @@ class TableRenderer(Renderer):
                                force_terminal=self.color, no_color=self.color is False)
         # a table shows two array columns side by side (value, gradient): each gets under half
         self.array_width = max(24, (self.console.width - 30) // 2)
+        self.console.on_broken_pipe = _closed_pipe  # not Rich's exit 1: the caller decides the exit code
         self.rows = []
 
     def result(self, result, line):
@@ -406,6 +414,10 @@ class TsvRenderer(CsvRenderer):
     """The same rows, tab-separated, with tabs, newlines and backslashes in cells escaped."""
 
     output_format = "tsv"
+
+
+def _closed_pipe():
+    raise BrokenPipeError
 
 
 def _shape(value) -> str:

@@ -81,7 +81,8 @@ def test_tsv_with_wrt_on_the_mixed_file(run_cli, mixed):
 def test_plain_on_the_mixed_file(run_cli, mixed):
     code, out, err = run_cli("-f", mixed, *VALUES, "-o", "plain")
     assert code == 2
-    assert out == "-12 a=-12 b=12 c=-4 d=-3\n12 x=7\n6 k=3 x=2\n"
+    # one output line per job (lines 2, 4, 5, 6, 7, 8, 9 of the file): a failed job is `error`
+    assert out == "-12 a=-12 b=12 c=-4 d=-3\nerror\n12 x=7\nerror\n6 k=3 x=2\nerror\nerror\n"
     errors = [line for line in err.splitlines() if line.startswith("gradcalc: error:")]
     assert [e.split("(at ")[1].split(")")[0] for e in errors] == [
         "line 4, column 1", "line 6, column 4", "line 8, column 4", "line 9, column 1"]
@@ -225,3 +226,16 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
     assert b"gradcalc" in seen  # the bar's description
     quiet = gradcalc("-f", str(path), "--x", "1", "-o", "jsonl")
     assert quiet.stderr == b""  # stderr is a pipe here: no bar
+
+
+def test_plain_keeps_one_line_per_job_with_wrt(run_cli):
+    # line N of the output is job N: `paste` can pair them with the input
+    code, out, err = run_cli("ln(x)", "ln(x-5)", "x**3", "--x", "2", "--wrt", "x", "-o", "plain")
+    assert code == 1
+    assert out == f"{1 / 2!r}\nerror\n12\n"
+    assert "ln(x-5): argument is -3" in err and "(at line 2" in err
+
+
+def test_plain_single_job_failure_prints_nothing_on_stdout(run_cli):
+    code, out, err = run_cli("ln(x)", "--x", "-1", "--wrt", "x", "-o", "plain")
+    assert (code, out) == (1, "") and "ln needs a positive number" in err
