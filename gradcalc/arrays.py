@@ -1,17 +1,14 @@
 """Arrays: numpy forward and backward over the same graph, broadcasting with gradients summed
-back to each input's shape, and the text forms of array values (command line and output).
+back to each input's shape.
 
 Imported only when a value is an array or the expression has an array operation.
 """
 
-import json
-import re
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
-from gradcalc.errors import DomainError, NonFiniteError, ShapeError, ValueFormatError
+from gradcalc.errors import DomainError, NonFiniteError, ShapeError
 from gradcalc.evaluator import _at
 from gradcalc.layers import ReLU
 from gradcalc.numeric import ShapeMismatch, all_finite, unbroadcast
@@ -142,62 +139,3 @@ def _broadcast_message(operands, error: ValueError) -> str:
         return "the shapes do not broadcast together"
     return str(error)
 
-
-# --- array values as text ---------------------------------------------------------------------
-
-_RANGE = re.compile(r"\s*(linspace|arange)\s*\(([^()]*)\)\s*")
-
-
-def parse_array(name: str, text: str):
-    """An array from the command line: [[1,2],[3,4]], 1,2,3, @file(.npy/.csv/.txt), linspace(a,b,n),
-    arange(a,b,step). Returns None when `text` is none of these forms."""
-    stripped = text.strip()
-    try:
-        if stripped.startswith("["):
-            return _finite_array(json.loads(stripped))
-        if stripped.startswith("@"):
-            return _finite_array(_load(Path(stripped[1:])))
-        match = _RANGE.fullmatch(stripped)
-        if match:
-            arguments = [float(part) for part in match.group(2).split(",")]
-            if match.group(1) == "linspace":
-                if len(arguments) != 3 or not arguments[2].is_integer() or arguments[2] < 1:
-                    raise ValueError("linspace(start, stop, count) needs an integer count >= 1")
-                return np.linspace(arguments[0], arguments[1], int(arguments[2]))
-            if len(arguments) not in (2, 3) or (len(arguments) == 3 and arguments[2] == 0):
-                raise ValueError("arange(start, stop[, step]) needs a non-zero step")
-            return np.arange(*arguments)
-        if "," in stripped:
-            return _finite_array([float(part) for part in stripped.split(",")])
-    except (ValueError, TypeError, OSError) as error:
-        raise ValueFormatError(f"--{name} {text!r}: {_reason(error)}",
-                               hint=f"e.g. --{name} 1,2,3 or --{name} \"[[1,2],[3,4]]\" or "
-                                    f"--{name} @points.npy") from None
-    return None
-
-
-def _reason(error) -> str:
-    if isinstance(error, json.JSONDecodeError):
-        return f"not a JSON array ({error.msg} at character {error.pos + 1})"
-    if isinstance(error, OSError):
-        return f"cannot read the file: {error.strerror or error}"
-    return str(error) or type(error).__name__
-
-
-def _load(path: Path):
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    if suffix == ".csv":
-        return np.loadtxt(path, delimiter=",", ndmin=1)
-    return np.loadtxt(path, ndmin=1)
-
-
-def _finite_array(value):
-    try:
-        array = np.array(value, dtype=float)
-    except (ValueError, TypeError):
-        raise ValueError("not a rectangular array of numbers (rows of different lengths?)") from None
-    if array.dtype == object or not np.all(np.isfinite(array)):
-        raise ValueError("every element must be a finite number")
-    return array

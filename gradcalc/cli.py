@@ -1,29 +1,29 @@
 """The `gradcalc` command: argv, stdin and files in; results on stdout, messages on stderr;
 exit codes (0 all jobs evaluated, 1 a job could not be evaluated numerically, 2 input not understood).
 
-Variables arrive as `--NAME VALUE` options that no parser can know in advance, so `split_argv`
-takes them (and expressions that start with '-') out of argv before Typer/click parse the rest.
+Variables arrive as `--NAME VALUE` options that no parser can know in advance, so
+gradcalc/argv.py takes them (and expressions that start with '-') out of argv before Typer/click
+parse the rest.
 """
 
 import os
-import re
-import stat
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import cache
 from typing import List, Optional
 
 import typer
+import typer.core
 
 from gradcalc import __version__
-from gradcalc.errors import GradcalcError, UsageError, ValueFormatError
-from gradcalc.jobs import Job, argument_jobs, line_jobs
+from gradcalc.argv import NAME, add_var, did_you_mean, missing_value_hint, split_argv
+from gradcalc.errors import GradcalcError, MissingValueError, UsageError, ValueFormatError
+from gradcalc.jobs import Job, argument_jobs, line_jobs, open_input
+from gradcalc.render_progress import with_progress
+from gradcalc.values import MAX_ELEMENTS, parse_value
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in gradcalc, never the input's fault
-
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_NAME = re.compile(r"[^\W\d]\w*")
 
 
 class InputFormat(str, Enum):
@@ -45,90 +45,143 @@ class Format(str, Enum):
     latex = "latex"
 
 
+class Panel:
+    """The --help panels: a new option joins one with rich_help_panel=Panel.NAME (else: "Options")."""
+
+    VARIABLES = "Variables"
+    OUTPUT = "Output"
+    DERIVATIVES = "Derivatives"  # for higher orders, Hessians, Jacobians, products
+    JOBS = "Many jobs"
+    ARRAYS = "Arrays and data"
+    CHECKING = "Checking"
+    UNCERTAINTY = "Uncertainty"
+    SWEEPS = "Sweeps and plots"
+
+
+class _Command(typer.core.TyperCommand):
+    """Typer's command, with a help page that stops quietly when the reader goes (`--help | head -1`)."""
+
+    def format_help(self, ctx, formatter):
+        try:
+            super().format_help(ctx, formatter)
+        except SystemExit:  # Rich's answer to a closed stdout: exit 1; a help page is exit 0
+            raise typer.Exit(0) from None
+
+
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]})
 
 
+def _print_page(text: str) -> None:
+    """Print `text` on stdout and exit 0, quietly when the reader has gone."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_gone()
+    raise typer.Exit()
+
+
 def _version(value: bool):
     if value:
-        print(f"gradcalc {__version__}")
-        raise typer.Exit()
+        _print_page(f"gradcalc {__version__}\n")
 
 
-@app.command(epilog="Exit codes: 0 every job evaluated; 1 a job could not be evaluated numerically "
-                    "(domain error, division by zero, non-finite value); 2 the input was not understood.")
+def _syntax(value: bool):
+    if value:
+        from gradcalc.syntax import syntax_page
+
+        _print_page(syntax_page())
+
+
+@app.command(cls=_Command, epilog="Exit codes: 0 every job evaluated; 1 a job could not be evaluated "
+                                  "numerically; 2 the input was not understood.\n\n"
+                                  "The expression syntax and the forms of values: gradcalc --syntax")
 def gradcalc(
     ctx: typer.Context,
     expressions: Optional[List[str]] = typer.Argument(
         None, metavar="[EXPR]...", show_default=False,
-        help="Expressions to evaluate, e.g. \"c*d/(a-b)\". Statements are separated by ';' "
-             "(\"e = a - b; f = c*d; f/e\"); 'a = 1' binds a value on the line."),
-    output_format: Format = typer.Option(Format.table, "--format", "-o", help="Output format."),
-    wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME",
-        help="Report only ∂output/∂NAME (repeatable). With -o plain and one --wrt: the bare number."),
-    precision: Optional[int] = typer.Option(
-        None, "--precision", min=1, max=17, metavar="N",
-        help="Significant digits in table and plain output (default: shortest exact). JSON keeps full precision."),
+        help="Expressions, e.g. \"c*d/(a-b)\"; statements separated by ';' (\"e = a - b; f = c*d; f/e\").",),
     var: Optional[List[str]] = typer.Option(
-        None, "--var", metavar="NAME=VALUE",
-        help="Give a variable's value; for names that collide with an option (--var format=2)."),
-    file: Optional[str] = typer.Option(  # a str: Typer's Path type stats names, failing on NUL bytes
-        None, "--file", "-f", metavar="FILE",
-        help="Read one job per line from FILE ('-' is standard input). Blank lines and # comments are skipped."),
-    input_format: InputFormat = typer.Option(
-        InputFormat.text, "--input", help='Line format: text, or jsonl objects {"expression": ..., "values": {...}}.'),
-    fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first job that fails."),
-    check: bool = typer.Option(
-        False, "--check",
-        help="Also compute each derivative by central finite differences and compare (exit 1 on a mismatch)."),
-    seed_grad: Optional[str] = typer.Option(
-        None, "--seed-grad", metavar="ARRAY",
-        help="The upstream gradient for an array output (default: ones, the gradient of its sum)."),
-    full: bool = typer.Option(False, "--full", help="Print arrays whole, however large."),
+        None, "--var", metavar="NAME=VALUE", rich_help_panel=Panel.VARIABLES,
+        help="A variable whose name is an option of gradcalc (--var format=2)."),
+    output_format: Format = typer.Option(
+        Format.table, "--format", "-o", metavar="FORMAT", show_default=False, rich_help_panel=Panel.OUTPUT,
+        help="table (default), json, jsonl, csv, tsv, plain; dot, svg, png, tree (the graph); latex (--diff)."),
+    wrt: Optional[List[str]] = typer.Option(
+        None, "--wrt", metavar="NAME", rich_help_panel=Panel.OUTPUT,
+        help="Report only ∂output/∂NAME (repeatable); with -o plain, one --wrt prints the bare number."),
+    precision: Optional[int] = typer.Option(
+        None, "--precision", min=1, max=17, metavar="N", rich_help_panel=Panel.OUTPUT,
+        help="Significant digits in table and plain output (default: shortest exact)."),
+    nodes: Optional[bool] = typer.Option(
+        None, "--nodes/--no-nodes", show_default=False, rich_help_panel=Panel.OUTPUT,
+        help="Per-node values and gradients (default: on for one job, off for many)."),
+    full: bool = typer.Option(False, "--full", rich_help_panel=Panel.OUTPUT,
+                              help="Print arrays whole, however large."),
     explain: bool = typer.Option(
-        False, "--explain", help="Show the chain rule step by step: upstream × local derivative for every use of "
-                                 "every node (in the table; -o json/jsonl add \"explain\")."),
-    tree: bool = typer.Option(False, "--tree", help="Draw the graph as a tree in the terminal (same as -o tree)."),
+        False, "--explain", rich_help_panel=Panel.OUTPUT,
+        help="Show the chain rule step by step: upstream × local derivative for every use of "
+             "every node (in the table; -o json/jsonl add \"explain\")."),
+    tree: bool = typer.Option(False, "--tree", rich_help_panel=Panel.OUTPUT,
+                              help="Draw the graph as a tree in the terminal (same as -o tree)."),
     graph_file: Optional[str] = typer.Option(
-        None, "--graph", metavar="FILE",
+        None, "--graph", metavar="FILE", rich_help_panel=Panel.OUTPUT,
         help="Also draw the evaluated graph into FILE (.svg or .png through Graphviz's dot, or .dot text)."),
+    file: Optional[str] = typer.Option(  # a str: Typer's Path type stats names, failing on NUL bytes
+        None, "--file", "-f", metavar="FILE", rich_help_panel=Panel.JOBS,
+        help="One job per line from FILE ('-': standard input); blank lines and # comments skipped."),
+    input_format: InputFormat = typer.Option(
+        InputFormat.text, "--input", metavar="text|jsonl", show_default=False, rich_help_panel=Panel.JOBS,
+        help='Line format: text (default), or jsonl: {"expression": ..., "values": {...}}.'),
+    fail_fast: bool = typer.Option(False, "--fail-fast", rich_help_panel=Panel.JOBS,
+                                   help="Stop at the first job that fails."),
+    seed_grad: Optional[str] = typer.Option(
+        None, "--seed-grad", metavar="ARRAY", rich_help_panel=Panel.ARRAYS,
+        help="Upstream gradient of an array output (default: ones, the gradient of its sum)."),
+    max_elements: int = typer.Option(
+        MAX_ELEMENTS, "--max-elements", min=1, metavar="N", show_default=False, rich_help_panel=Panel.ARRAYS,
+        help=f"Refuse array values of more than N elements (default: {MAX_ELEMENTS:,})."),
     data: Optional[str] = typer.Option(
-        None, "--data", metavar="FILE",
-        help="Evaluate at every row of FILE (CSV with a header, .npy, .npz, JSON Lines); writes csv, tsv or jsonl."),
-    chunk_rows: int = typer.Option(65_536, "--chunk-rows", min=1, metavar="N",
-                                   help="Rows (points) per vectorized pass with --data and --sweep."),
+        None, "--data", metavar="FILE", rich_help_panel=Panel.ARRAYS,
+        help="Evaluate at every row of FILE (.csv, .npy, .npz, .jsonl); writes csv, tsv or jsonl."),
+    chunk_rows: int = typer.Option(65_536, "--chunk-rows", min=1, metavar="N", show_default=False,
+                                   rich_help_panel=Panel.ARRAYS,
+                                   help="Rows (points) per vectorized pass with --data and --sweep (default: 65,536)."),
     sweep: Optional[List[str]] = typer.Option(
-        None, "--sweep", metavar="X=A:B:N",
+        None, "--sweep", metavar="X=A:B:N", rich_help_panel=Panel.SWEEPS,
         help="Evaluate at N points of X from A to B (repeatable: a grid); writes a table, csv, tsv or jsonl."),
-    plot: bool = typer.Option(False, "--plot", help="With --sweep: draw f and its derivatives in the terminal; "
-                                                    "--plot FILE.png|svg|pdf draws into a file."),
+    plot: bool = typer.Option(False, "--plot", rich_help_panel=Panel.SWEEPS,
+                              help="With --sweep: draw f and its derivatives in the terminal; "
+                                   "--plot FILE.png|svg|pdf draws into a file."),
     plot_file: Optional[str] = typer.Option(None, "--plot-file", hidden=True),
+    check: bool = typer.Option(
+        False, "--check", rich_help_panel=Panel.CHECKING,
+        help="Compare each derivative with central finite differences (exit 1 on a mismatch)."),
     correlation: Optional[str] = typer.Option(
-        None, "--correlation", metavar="FILE",
+        None, "--correlation", metavar="FILE", rich_help_panel=Panel.UNCERTAINTY,
         help="Correlations between inputs given with ± (a JSON or CSV matrix of named rows)."),
     covariance: Optional[str] = typer.Option(
-        None, "--covariance", metavar="FILE",
+        None, "--covariance", metavar="FILE", rich_help_panel=Panel.UNCERTAINTY,
         help="Covariances of inputs (a JSON or CSV matrix): their uncertainties and correlations."),
-    nodes: Optional[bool] = typer.Option(
-        None, "--nodes/--no-nodes", show_default=False,
-        help="Per-node values and gradients (default: on for one expression, off for a batch)."),
     order: int = typer.Option(
-        1, "--order", min=1, max=10, metavar="N", rich_help_panel="Derivatives",
+        1, "--order", min=1, max=10, metavar="N", rich_help_panel=Panel.DERIVATIVES,
         help="Also every partial derivative of order 2..N in the --wrt variables (JSON key \"derivatives\")."),
-    hessian: bool = typer.Option(False, "--hessian", rich_help_panel="Derivatives", help="Same as --order 2."),
-    jacobian: bool = typer.Option(False, "--jacobian", rich_help_panel="Derivatives",
+    hessian: bool = typer.Option(False, "--hessian", rich_help_panel=Panel.DERIVATIVES, help="Same as --order 2."),
+    jacobian: bool = typer.Option(False, "--jacobian", rich_help_panel=Panel.DERIVATIVES,
                                   help="The full Jacobian of an array output: shape(output) + shape(variable)."),
     jvp: Optional[List[str]] = typer.Option(
-        None, "--jvp", metavar="x=1,y=0", rich_help_panel="Derivatives",
+        None, "--jvp", metavar="x=1,y=0", rich_help_panel=Panel.DERIVATIVES,
         help="The directional derivative of the output along a direction (arrays allowed)."),
     hvp: Optional[List[str]] = typer.Option(
-        None, "--hvp", metavar="x=1,y=0", rich_help_panel="Derivatives",
+        None, "--hvp", metavar="x=1,y=0", rich_help_panel=Panel.DERIVATIVES,
         help="The Hessian times a direction, without forming the Hessian."),
     diff: Optional[str] = typer.Option(
-        None, "--diff", metavar="NAME", rich_help_panel="Derivatives",
+        None, "--diff", metavar="NAME", rich_help_panel=Panel.DERIVATIVES,
         help="Print ∂output/∂NAME (the N-th with --order N) as an expression; -o latex for LaTeX. No values needed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Silence warnings and the progress bar."),
+    syntax: bool = typer.Option(False, "--syntax", callback=_syntax, is_eager=True,
+                                help="Show the expression syntax, values and exit codes, and exit."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
 ) -> None:
@@ -142,7 +195,8 @@ def gradcalc(
     matrix = ("covariance", covariance) if covariance is not None else ("correlation", correlation)
     options = Options("tree" if tree else output_format.value, tuple(wrt or ()), precision, nodes, quiet,
                       fail_fast, check, seed_grad, full, matrix if matrix[1] is not None else None, graph_file,
-                      max(order, 2 if hessian else 1), jacobian, tuple(jvp or ()), tuple(hvp or ()), diff, explain)
+                      max(order, 2 if hessian else 1), jacobian, tuple(jvp or ()), tuple(hvp or ()), diff,
+                      explain, max_elements)
     if correlation is not None and covariance is not None:
         _error(UsageError("give --correlation or --covariance, not both",
                           hint="a covariance matrix already holds the correlations"))
@@ -163,6 +217,7 @@ def gradcalc(
             code = _run_sweep(ctx.obj or {}, var or [], expressions or [], sweep or [],
                               plot_file or ("terminal" if plot else None), explicit, chunk_rows, options)
         elif data is not None:
+            _refuse_beside_data(ctx, options.output_format)
             code = _run_data(ctx.obj or {}, var or [], expressions or [], data, chunk_rows, options)
         elif not expressions and file is None and sys.stdin is not None and sys.stdin.isatty():
             code = _run_session(ctx.obj or {}, var or [], options)
@@ -195,29 +250,34 @@ class Options:
     hvp: tuple = ()
     diff: str | None = None
     explain: bool = False
+    max_elements: int = MAX_ELEMENTS
 
     def extra_columns(self):
         """(order, jvp, hvp, jacobian): what CSV/TSV add columns for."""
         return self.order, bool(self.jvp), bool(self.hvp), self.jacobian
 
 
-def _numbers(values: dict, var: list) -> tuple[dict, dict]:
-    """Every --NAME VALUE and --var NAME=VALUE, parsed: (values, standard uncertainties of `--x 5±0.2`)."""
+def _numbers(values: dict, var: list, max_elements: int) -> tuple[dict, dict]:
+    """Every --NAME VALUE and --var NAME=VALUE, parsed: (values, standard uncertainties of `--x 5±0.2`).
+    A near miss of an option's name is said."""
     values = dict(values)
     for item in var:
-        name, equals, text = item.partition("=")
-        if not equals or not _NAME.fullmatch(name.strip()):
-            raise UsageError(f"--var {item}: expected NAME=VALUE", hint="for example --var format=2")
-        _add_value(values, name.strip(), text)
+        add_var(values, item)
     numbers, sigmas = {}, {}
     for name, text in values.items():
-        if "±" in text or "+-" in text:
-            from gradcalc.uncertainty import split_uncertain
+        try:
+            if "±" in text or "+-" in text:
+                from gradcalc.uncertainty import split_uncertain
 
-            text, sigma = split_uncertain(name, text)
-            if sigma is not None:
-                sigmas[name] = sigma
-        numbers[name] = _parse_value(name, text)
+                text, sigma = split_uncertain(name, text)
+                if sigma is not None:
+                    sigmas[name] = sigma
+            numbers[name] = parse_value(name, text, max_elements)
+        except ValueFormatError as error:
+            suggestion = did_you_mean(name, _own_options())
+            if suggestion:
+                error.hint = f"{suggestion} (--{name} is read as a variable); {error.hint}"
+            raise
     return numbers, sigmas
 
 
@@ -231,14 +291,32 @@ def _correlation(options: "Options"):
     return read_matrix(path, kind)
 
 
+# Options that mean something with --data; any other one given with it is refused, not ignored.
+_DATA_OPTIONS = {"expressions", "data", "chunk_rows", "var", "output_format", "wrt", "quiet", "max_elements",
+                 "correlation", "covariance", "order", "hessian"}
+
+
+def _refuse_beside_data(ctx: typer.Context, output_format: str) -> None:
+    """An option given with --data that means nothing per row is an error, not a silent no-op."""
+    given = [param for param in ctx.command.params if param.name not in _DATA_OPTIONS
+             and ctx.get_parameter_source(param.name).name not in ("DEFAULT", "DEFAULT_MAP")]
+    if given:
+        names = " and ".join("/".join([param.opts[0], *param.secondary_opts]) for param in given)
+        raise UsageError(f"--data does not combine with {names}",
+                         hint="with --data: -o csv|tsv|jsonl, --wrt, --var, --chunk-rows, --max-elements, "
+                              "--correlation, --covariance, --order, -q")
+    if ctx.get_parameter_source("output_format").name not in ("DEFAULT", "DEFAULT_MAP"):
+        if output_format not in ("csv", "tsv", "jsonl"):
+            raise UsageError(f"--data writes csv, tsv or jsonl, not {output_format}",
+                             hint="-o csv (the default with --data), -o tsv or -o jsonl")
+
+
 def _run_data(values: dict, var: list, expressions: list, path: str, chunk_rows: int, options: Options) -> int:
     """--data: one expression at every row of a file, written as csv (default), tsv or jsonl."""
     if len(expressions) != 1:
         raise UsageError("--data needs exactly one expression")
     output_format = "csv" if options.output_format == "table" else options.output_format
-    if output_format not in ("csv", "tsv", "jsonl"):
-        raise UsageError(f"--data writes csv, tsv or jsonl, not {output_format}")
-    numbers, sigmas = _numbers(values, var)
+    numbers, sigmas = _numbers(values, var, options.max_elements)
     from gradcalc import parse
     from gradcalc.data import evaluate_points, read_points
 
@@ -247,7 +325,7 @@ def _run_data(values: dict, var: list, expressions: list, path: str, chunk_rows:
     names, chunks = read_points(path, chunk_rows)
     try:
         return evaluate_points(graph, names, chunks, numbers, sys.stdout, output_format, sigmas, correlation,
-                               options.order)
+                               options.order, options.wrt)
     except BrokenPipeError:
         _reader_gone()
         return 0
@@ -263,7 +341,7 @@ def _run_sweep(values: dict, var: list, expressions: list, sweeps: list, plot: s
     from gradcalc import parse
     from gradcalc.sweep import Sweep, SweepOutput, parse_axis, show_sweep
 
-    numbers, sigmas = _numbers(values, var)
+    numbers, sigmas = _numbers(values, var, options.max_elements)
     if sigmas or options.matrix:
         raise UsageError("--sweep takes plain values, not uncertainties (±, --correlation, --covariance)",
                          hint="sweep the value itself, or use --data with sigma_<name> columns")
@@ -305,8 +383,8 @@ def _plot_file_argv(argv: list) -> list:
 
 def _run_session(values: dict, var: list, options: Options) -> int:
     """No expression, standard input a terminal: the interactive session (gradcalc/session.py)."""
-    numbers, sigmas = _numbers(values, var)
-    seed = None if options.seed_grad is None else _parse_value("seed-grad", options.seed_grad)
+    numbers, sigmas = _numbers(values, var, options.max_elements)
+    seed = None if options.seed_grad is None else parse_value("seed-grad", options.seed_grad, options.max_elements)
     correlation = _correlation(options)
     from gradcalc.session import Recorder, run_session
 
@@ -329,36 +407,39 @@ def _run_session(values: dict, var: list, options: Options) -> int:
 
 def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,
          options: Options) -> int:
-    numbers, sigmas = _numbers(values, var)
+    numbers, sigmas = _numbers(values, var, options.max_elements)
     _check_derivative_options(options)
-    seed = None if options.seed_grad is None else _parse_value("seed-grad", options.seed_grad)
+    seed = None if options.seed_grad is None else parse_value("seed-grad", options.seed_grad, options.max_elements)
     uncertain = (sigmas, _correlation(options))
 
-    with _open_input(expressions, file) as stream:
+    with open_input(expressions, file) as stream:
         if stream is None:
             jobs, batch = argument_jobs(expressions), len(expressions) > 1
         else:
-            jobs, batch = line_jobs(_with_progress(stream, options.quiet), input_format), True
+            jobs, batch = line_jobs(with_progress(stream, options.quiet), input_format), True
         renderer = _renderer(options, batch, sorted({*sigmas, *getattr(uncertain[1], "sigmas", ())}))
-        worst, used, all_parsed = 0, set(), True
+        worst, used, all_names_known = 0, set(), True
         try:
             for job in jobs:
                 code, variables = _run_job(renderer, job, numbers, batch, options, seed, uncertain)
                 worst = max(worst, code)
                 if variables is None:
-                    all_parsed = False  # the names of a line that did not parse are unknown
+                    all_names_known = False  # the names of a line that did not parse are unknown
                 else:
                     used.update(variables)
                 if code and options.fail_fast:
+                    all_names_known = False  # so are those of the lines never read
                     break
             renderer.close()
         except BrokenPipeError:
             _reader_gone()
             return worst
     unused = [name for name in numbers if name not in used]
-    if unused and not options.quiet and all_parsed:
+    if unused and not options.quiet and all_names_known:
         for name in unused:
-            _warn(f"--{name} is not used by the expression" + ("s" if batch else ""))
+            suggestion = did_you_mean(name, _own_options())
+            _warn(f"--{name} is not used by the expression" + ("s" if batch else "")
+                  + (f"; {suggestion}" if suggestion else ""))
     return worst
 
 
@@ -403,7 +484,14 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         # the names taken from options, for the warning about options no job used (none given: none)
         variables = [name for name in graph.variables
                      if name not in graph.bindings and name not in job.values] if numbers else ()
-        result = evaluate_graph(graph, {**numbers, **job.values} if job.values else numbers, seed)
+        try:
+            result = evaluate_graph(graph, {**numbers, **job.values} if job.values else numbers, seed)
+        except MissingValueError as error:
+            missing = sorted(name for name in graph.variables
+                             if name not in graph.bindings and name not in job.values and name not in numbers)
+            if any(f"--{name}" in _own_options() for name in missing):
+                error.hint = missing_value_hint(missing, _own_options())
+            raise
         sigmas, correlation = uncertain
         if sigmas or graph.sigmas or correlation is not None:
             from gradcalc.uncertainty import uncertainty_of
@@ -412,8 +500,8 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         if options.order > 1 or options.jacobian or options.jvp or options.hvp:
             from gradcalc.higher_order import add_to_result
 
-            add_to_result(result, options.order, options.jacobian, _direction(options.jvp, "jvp"),
-                          _direction(options.hvp, "hvp"), options.wrt)
+            add_to_result(result, options.order, options.jacobian, _direction(options.jvp, "jvp", options),
+                          _direction(options.hvp, "hvp", options), options.wrt)
         code = 0
         if options.explain:
             from gradcalc.explain import explain
@@ -456,7 +544,7 @@ def _run_diff(renderer, job: Job, graph, options: Options) -> int:
     return 0
 
 
-def _direction(items: tuple, option: str) -> dict | None:
+def _direction(items: tuple, option: str, options: Options) -> dict | None:
     """--jvp x=1,y=0 (or repeated --jvp x=1 --jvp y=0; arrays as x=[1,2]): {name: value}."""
     if not items:
         return None
@@ -465,12 +553,12 @@ def _direction(items: tuple, option: str) -> dict | None:
         for part in _split_top_level(item):
             name, equals, text = part.partition("=")
             name = name.strip()
-            if not equals or not _NAME.fullmatch(name):
+            if not equals or not NAME.fullmatch(name):
                 raise UsageError(f"--{option} {item}: expected NAME=VALUE pairs separated by commas",
                                  hint=f"--{option} x=1,y=0 or --{option} \"v=[1,0,0]\"")
             if name in direction:
                 raise UsageError(f"--{option}: {name} is given twice")
-            direction[name] = _parse_value(f"{option} {name}", text)
+            direction[name] = parse_value(f"{option} {name}", text, options.max_elements)
     return direction
 
 
@@ -484,96 +572,6 @@ def _split_top_level(text: str) -> list:
             start = index + 1
     parts.append(text[start:])
     return [part for part in parts if part.strip()]
-
-
-@contextmanager
-def _open_input(expressions: list, file: str | None):
-    """The binary stream jobs are read from, or None when the expressions are arguments."""
-    if file is not None and expressions:
-        raise UsageError("give expressions as arguments or with --file, not both")
-    if file is None and expressions == ["-"]:
-        file = "-"
-    elif "-" in expressions:
-        raise UsageError("'-' (read standard input) cannot be mixed with expression arguments")
-    if file is None and not expressions:
-        if sys.stdin is None or sys.stdin.isatty():
-            raise UsageError("no expression given",
-                             hint='gradcalc "c*d/(a-b)" --a 1 --b 2 --c 3 --d 4, or pipe expressions in')
-        file = "-"
-    if file is None:
-        yield None
-    elif file == "-":
-        yield _ReadLines(getattr(sys.stdin, "buffer", sys.stdin), "standard input")
-    else:
-        try:
-            stream = open(file, "rb")
-        except (OSError, ValueError) as error:  # ValueError: a NUL byte in the name
-            reason = getattr(error, "strerror", None) or str(error)
-            raise UsageError(f"cannot read {file!r}: {reason}") from None
-        with stream:
-            yield _ReadLines(stream, file)
-
-
-class _ReadLines:
-    """A binary stream's lines; a failure to read is a usage error naming the source."""
-
-    def __init__(self, stream, name: str):
-        self.stream, self.name = stream, name
-
-    def fileno(self) -> int:
-        return self.stream.fileno()
-
-    def __iter__(self):
-        try:
-            yield from self.stream
-        except OSError as error:
-            raise UsageError(f"cannot read {self.name}: {error.strerror or error}") from None
-
-
-def _with_progress(stream, quiet: bool):
-    """The stream's lines, with a progress bar on stderr when the input is a file of known size,
-    stderr is a terminal and the results go elsewhere (a file or a pipe)."""
-    try:
-        info = os.fstat(stream.fileno())
-        size = info.st_size if stat.S_ISREG(info.st_mode) else 0
-    except (OSError, ValueError):
-        size = 0
-    if quiet or not size or not sys.stderr.isatty() or sys.stdout.isatty():
-        yield from stream
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    done = 0
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("gradcalc", total=size)
-        for count, raw in enumerate(stream):
-            done += len(raw)
-            if count % 512 == 0:
-                progress.update(task, completed=done)
-            yield raw
-
-
-def _add_value(values: dict, name: str, text: str) -> None:
-    if name in values:
-        raise UsageError(f"--{name} is given twice", hint="give each variable once")
-    values[name] = text
-
-
-def _parse_value(name: str, text: str):
-    """A number, or an array: [[1,2],[3,4]], 1,2,3, @file, linspace(a, b, n), arange(a, b, step)."""
-    if _NUMBER.fullmatch(text.strip()):
-        return float(text)
-    if text.strip()[:1] in ("[", "@") or "," in text or "(" in text:
-        from gradcalc.arrays import parse_array
-
-        array = parse_array(name, text)
-        if array is not None:
-            return array
-    raise ValueFormatError(f"--{name} {text!r}: not a number",
-                           hint=f"write a number such as --{name} -1.5 or --{name} 2e-3, or an array "
-                                f"such as --{name} 1,2,3")
 
 
 def _check_failed(report, line) -> None:
@@ -593,65 +591,40 @@ def _error(error: GradcalcError, line=None) -> None:
     sys.stderr.write(f"gradcalc: error: {error.describe(line)}\n")
 
 
-def _own_options(command) -> dict[str, bool]:
-    """Every option string of the click `command` Typer built -> whether it takes a value."""
+@cache
+def _command():
+    return typer.main.get_command(app)
+
+
+@cache
+def _pages() -> frozenset:
+    """The flags that print a page and exit: --help, --syntax, --version."""
+    command = _command()
+    params = command.get_params(typer.Context(command, **command.context_settings))
+    return frozenset(opt for param in params if param.is_eager and param.param_type_name == "option"
+                     for opt in param.opts)
+
+
+@cache
+def _own_options() -> dict[str, str | None]:
+    """Every option string of the command (with -h/--help) -> the metavar of its value, None for a flag."""
+    command = _command()
     options = {}
-    for param in command.get_params(typer.Context(command)):
+    for param in command.get_params(typer.Context(command, **command.context_settings)):
         if param.param_type_name == "option":
+            takes_value = not param.is_flag and param.nargs != 0
             for opt in (*param.opts, *param.secondary_opts):
-                options[opt] = not param.is_flag and param.nargs != 0
+                options[opt] = (param.metavar or "VALUE") if takes_value else None
     return options
-
-
-def split_argv(argv: list, options: dict[str, bool]) -> tuple[list, dict]:
-    """Separate `--NAME VALUE` variables from gradcalc's own options and the expressions.
-
-    Returns (argv for click, with expressions after '--'; {name: value text}). A token that starts
-    with '-' and is not one of our options is an expression ("-x*y") or, after --NAME, a value.
-    """
-    own, expressions, values = [], [], {}
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        if token == "--":
-            expressions.extend(argv[i + 1 :])
-            break
-        if token.startswith("--"):
-            name, equals, text = token[2:].partition("=")
-            if token.partition("=")[0] in options:
-                own.append(token)
-                if options[token.partition("=")[0]] and not equals and i + 1 < len(argv):
-                    own.append(argv[i + 1])
-                    i += 1
-            elif _NAME.fullmatch(name):
-                if not equals:
-                    if i + 1 >= len(argv):
-                        raise UsageError(f"--{name} needs a value", hint=f"--{name} 1.5")
-                    text = argv[i + 1]
-                    i += 1
-                _add_value(values, name, text)
-            else:
-                raise UsageError(f"{token}: not an option and not a variable name",
-                                 hint="variables are --NAME VALUE; see gradcalc --help")
-        elif token.startswith("-") and len(token) > 1 and token[:2] in options:
-            own.append(token)
-            if options[token[:2]] and len(token) == 2 and i + 1 < len(argv):
-                own.append(argv[i + 1])
-                i += 1
-        else:
-            expressions.append(token)  # includes "-" (stdin) and expressions such as "-x*y"
-        i += 1
-    return own + ["--", *expressions], values
 
 
 def main(argv: list | None = None) -> int:
     """Entry point of the console script and `python -m gradcalc`; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        command = typer.main.get_command(app)  # built once: ~0.6 ms of every start
-        click_args, values = split_argv(_plot_file_argv(argv), _own_options(command))
+        click_args, values = split_argv(_plot_file_argv(argv), _own_options(), _pages())
         # standalone: Typer reports its own usage errors (exit 2) and exits with typer.Exit's code
-        command.main(args=click_args, prog_name="gradcalc", obj=values)
+        _command().main(args=click_args, prog_name="gradcalc", obj=values)
         return 0
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 0

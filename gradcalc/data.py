@@ -153,10 +153,16 @@ def _slices(columns, chunk_rows):
 
 
 def evaluate_points(graph, names, chunks, options: dict, out, output_format: str, sigmas: dict | None = None,
-                    correlation=None, order: int = 1) -> int:
-    """Evaluate `graph` at every row and write the rows; returns the worst exit code. `sigmas` are the
-    standard uncertainties of options (`--x 5±0.2`); `correlation` a gradcalc.uncertainty.Correlation;
-    `order` > 1 adds one column per distinct derivative of order 2..order (d2_x_y), row by row."""
+                    correlation=None, order: int = 1, wrt=()) -> int:
+    """Evaluate `graph` at every row and write the rows, with a grad_<name> column per variable (or
+    per name of `wrt`, in its order); returns the worst exit code. `sigmas` are the standard
+    uncertainties of options (`--x 5±0.2`); `correlation` a gradcalc.uncertainty.Correlation;
+    `order` > 1 adds one column per distinct derivative of order 2..order (d2_x_y) in the same
+    variables, row by row."""
+    unknown = [name for name in wrt if name not in graph.variables]
+    if unknown:
+        raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
+                         hint=f"its variables are: {', '.join(sorted(graph.variables)) or 'none'}")
     variables = sorted(graph.variables)
     missing = [v for v in variables if v not in names and v not in options and v not in graph.bindings]
     if missing:
@@ -171,8 +177,9 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
     if bound:
         graph = copy.copy(graph)
         graph.bindings = {}
-    higher = HigherColumns(graph, variables, order)
-    header = [*names, "value", *(f"grad_{v}" for v in variables), *higher.header, *spread.header, "error"]
+    reported = list(dict.fromkeys(wrt)) or variables
+    higher = HigherColumns(graph, reported, order)
+    header = [*names, "value", *(f"grad_{v}" for v in reported), *higher.header, *spread.header, "error"]
     writer = RowWriter(out, output_format, header)
     worst = 0
     for first_line, columns in chunks:
@@ -182,26 +189,29 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
         try:
             spread.check(columns, first_line)
             result = evaluate_graph(graph, values)
-            outputs = _columns(result, variables, rows, spread, columns)
-            outputs[1 + len(variables):1 + len(variables)] = higher.columns(values, rows)
+            outputs = _columns(result, variables, rows, spread, columns, reported)
+            outputs[1 + len(reported):1 + len(reported)] = higher.columns(values, rows)
             writer.write(columns, names, outputs, [""] * rows)
         except EvaluationError:
-            worst = max(worst, _row_by_row(graph, columns, names, values, variables, writer, spread, higher))
+            worst = max(worst, _row_by_row(graph, columns, names, values, variables, writer, spread, higher,
+                                           reported))
         except GradcalcError as error:
             raise type(error)(f"{error.message} (rows from line {first_line})", hint=error.hint) from None
     writer.close()
     return worst
 
 
-def _columns(result, variables, rows, spread, columns):
+def _columns(result, variables, rows, spread, columns, reported):
+    """The value, the gradients named in `reported`, then the spread (which needs every gradient)."""
     if np.shape(result.value) != (rows,):
         raise UsageError("with --data the expression must give one number per row",
                          hint="reductions such as sum() or mean() would mix the rows")
     gradients = {v: np.broadcast_to(result.gradients[v], (rows,)) for v in variables}
-    return [result.value, *gradients.values(), *spread.columns(result.value, gradients, result.inputs, columns)]
+    return [result.value, *(gradients[v] for v in reported),
+            *spread.columns(result.value, gradients, result.inputs, columns)]
 
 
-def _row_by_row(graph, columns, names, values, variables, writer, spread, higher) -> int:
+def _row_by_row(graph, columns, names, values, variables, writer, spread, higher, reported) -> int:
     """A chunk with a failing row: evaluate each row alone so every other row is still written."""
     worst = 0
     for i in range(len(next(iter(values.values())))):
@@ -210,12 +220,12 @@ def _row_by_row(graph, columns, names, values, variables, writer, spread, higher
         try:
             scalars = {name: float(column[0]) for name, column in point.items()}
             result = evaluate_graph(graph, scalars)
-            outputs = _columns(_Row(result), variables, 1, spread, single)
-            outputs[1 + len(variables):1 + len(variables)] = higher.columns(scalars, 1)
+            outputs = _columns(_Row(result), variables, 1, spread, single, reported)
+            outputs[1 + len(reported):1 + len(reported)] = higher.columns(scalars, 1)
             writer.write(single, names, outputs, [""])
         except EvaluationError as error:
             worst = max(worst, error.exit_code)
-            empty = [np.array([np.nan])] * (1 + len(variables) + len(higher.header) + len(spread.header))
+            empty = [np.array([np.nan])] * (1 + len(reported) + len(higher.header) + len(spread.header))
             writer.write(single, names, empty, [f"{error.type}: {error.message}"])
     return worst
 

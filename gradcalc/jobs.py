@@ -6,9 +6,11 @@ stays flat on files of millions of lines.
 """
 
 import json
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from gradcalc.errors import GradcalcError, ParseError, ValueFormatError
+from gradcalc.errors import GradcalcError, ParseError, UsageError, ValueFormatError
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,50 @@ class Job:
 def argument_jobs(expressions) -> list[Job]:
     """Expression arguments, numbered 1, 2, ... in order."""
     return [Job(number, text) for number, text in enumerate(expressions, start=1)]
+
+
+@contextmanager
+def open_input(expressions: list, file: str | None):
+    """The binary stream jobs are read from, or None when the expressions are arguments."""
+    if file is not None and expressions:
+        raise UsageError("give expressions as arguments or with --file, not both")
+    if file is None and expressions == ["-"]:
+        file = "-"
+    elif "-" in expressions:
+        raise UsageError("'-' (read standard input) cannot be mixed with expression arguments")
+    if file is None and not expressions:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("no expression given",
+                             hint='gradcalc "c*d/(a-b)" --a 1 --b 2 --c 3 --d 4, or pipe expressions in')
+        file = "-"
+    if file is None:
+        yield None
+    elif file == "-":
+        yield _ReadLines(getattr(sys.stdin, "buffer", sys.stdin), "standard input")
+    else:
+        try:
+            stream = open(file, "rb")
+        except (OSError, ValueError) as error:  # ValueError: a NUL byte in the name
+            reason = getattr(error, "strerror", None) or str(error)
+            raise UsageError(f"cannot read {file!r}: {reason}") from None
+        with stream:
+            yield _ReadLines(stream, file)
+
+
+class _ReadLines:
+    """A binary stream's lines; a failure to read is a usage error naming the source."""
+
+    def __init__(self, stream, name: str):
+        self.stream, self.name = stream, name
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def __iter__(self):
+        try:
+            yield from self.stream
+        except OSError as error:
+            raise UsageError(f"cannot read {self.name}: {error.strerror or error}") from None
 
 
 def line_jobs(stream, input_format: str = "text"):

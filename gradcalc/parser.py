@@ -199,7 +199,7 @@ def _hint_for(text: str, position: int) -> str:
         return "there is a ')' without its '('"
     if text[position : position + 1] in ("*", "/", "+") or text[:position].rstrip()[-1:] in ("*", "/", "+", "-", "^"):
         return "an operator needs an operand on each side"
-    return "see `gradcalc --help` for the expression syntax"
+    return "see `gradcalc --syntax` for the expression syntax"
 
 
 def read_grammar() -> str:

@@ -239,3 +239,15 @@ def test_plain_keeps_one_line_per_job_with_wrt(run_cli):
 def test_plain_single_job_failure_prints_nothing_on_stdout(run_cli):
     code, out, err = run_cli("ln(x)", "--x", "-1", "--wrt", "x", "-o", "plain")
     assert (code, out) == (1, "") and "ln needs a positive number" in err
+
+
+def test_fail_fast_does_not_call_values_of_unread_lines_unused(run_cli, tmp_path):
+    jobs = tmp_path / "jobs.txt"
+    jobs.write_text("x*2\nln(x-5)\ny*x\n")
+    code, out, err = run_cli("-f", str(jobs), "--x", "2", "--y", "1", "-o", "plain", "--fail-fast")
+    assert (code, out) == (1, "4 x=2\nerror\n")
+    assert "not used" not in err
+    # every line read, and none uses z: that one is unused
+    code, _, err = run_cli("-f", str(jobs), "--x", "6", "--y", "1", "--z", "1", "-o", "plain", "--fail-fast")
+    assert code == 0 and "--y" not in err
+    assert err == "gradcalc: warning: --z is not used by the expressions\n"

@@ -121,3 +121,54 @@ def test_reductions_across_rows_are_refused(run_cli, points):
 def test_data_needs_a_row_format(run_cli, points):
     assert run_cli("x", "--data", points, "-o", "json")[0] == 2
     assert run_cli("x", "y", "--data", points)[0] == 2
+
+
+def test_wrt_limits_the_gradient_columns(run_cli, points):
+    # x*y + ln(x): ∂/∂x = y + 1/x, ∂/∂y = x
+    code, out, err = run_cli("x*y + ln(x)", "--data", points, "--wrt", "y", "--wrt", "x")
+    assert code == 0 and err == ""
+    assert out.splitlines() == [
+        "x,y,value,grad_y,grad_x,error",
+        "1.0,2.0,2.0,1.0,3.0,",
+        f"3.0,4.0,{float(12 + np.log(3))!r},3.0,{4 + 1 / 3!r},",
+        f"0.5,-1.0,{float(-0.5 + np.log(0.5))!r},0.5,1.0,",
+    ]
+    out = run_cli("x*y", "--data", points, "--wrt", "x", "-o", "jsonl")[1]
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [sorted(r) for r in records] == [["error", "grad_x", "value", "x", "y"]] * 3
+    assert [r["grad_x"] for r in records] == [2.0, 4.0, -1.0]
+
+
+def test_wrt_with_a_failing_row_keeps_the_columns(run_cli, tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n1,2\n-1,3\n")
+    code, out, _ = run_cli("ln(x)*y", "--data", str(path), "--wrt", "y")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "x,y,value,grad_y,error" and lines[1] == "1.0,2.0,0.0,0.0,"
+    assert lines[2].startswith('-1.0,3.0,,,"DomainError: ln(x)')
+
+
+def test_wrt_of_a_name_the_expression_lacks(run_cli, points):
+    code, out, err = run_cli("x*y", "--data", points, "--wrt", "z")
+    assert code == 2 and out == "" and "no variable z" in err and "x, y" in err
+
+
+@pytest.mark.parametrize("argv,words", [
+    (("--check",), "--data does not combine with --check"),
+    (("-o", "table"), "--data writes csv, tsv or jsonl, not table"),
+    (("-o", "plain"), "not plain"),
+    (("--precision", "3"), "--precision"),
+    (("--no-nodes",), "--nodes/--no-nodes"),
+    (("--seed-grad", "1"), "--seed-grad"),
+    (("--fail-fast", "--full"), "--full and --fail-fast"),
+])
+def test_options_that_mean_nothing_with_data_are_refused(run_cli, points, argv, words):
+    code, out, err = run_cli("x*y", "--data", points, *argv)
+    assert code == 2 and out == "" and words in err
+
+
+def test_data_formats_given_explicitly(run_cli, points):
+    default = run_cli("x*y", "--data", points)
+    assert run_cli("x*y", "--data", points, "-o", "csv") == default
+    assert run_cli("x*y", "--data", points, "-o", "tsv")[1] == default[1].replace(",", "\t")

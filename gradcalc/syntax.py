@@ -1,0 +1,58 @@
+"""The page `gradcalc --syntax` prints, which error hints point to: operators and precedence, the
+functions (from the layer registry, so the list cannot go stale), statements, values, exit codes.
+Plain text under 80 columns, for a terminal, a pager or a pipe."""
+
+import textwrap
+
+from gradcalc.layers import FUNCTIONS, REGISTRY
+from gradcalc.values import MAX_ELEMENTS
+
+_PAGE = """\
+gradcalc expression syntax
+
+Numbers      3  0.5  .5  1e-3  2E+4  (digits 0-9)
+Names        letters, digits and _, not starting with a digit: x  w1  z_2  θ
+Comments     # to the end of the line
+
+Operators, loosest first
+  a + b   a - b          left-associative: a-b-c = (a-b)-c
+  a * b   a / b   a @ b  left-associative; @ is the matrix product
+  -a   +a                signs
+  a ** b   a ^ b         power, right-associative: 2^3^2 = 512;
+                         binds tighter than a sign: -x**2 = -(x**2); 2**-1
+  ( ... )                grouping
+
+Functions
+{functions}
+
+Statements
+  s1; s2; s3             separated by ';'; the last one is the output
+  a = 1                  binds the input a to a (signed) number on the line;
+                         values given as options fill the names not bound
+  e = a - b              names a node (tables show it by name); a name may
+                         be assigned again, later statements see the newest
+
+Values (--NAME VALUE, --NAME=VALUE, --var NAME=VALUE, --seed-grad)
+  --x 2  --x -1.5  --x=2e-3    a finite number that does not underflow to 0
+  --x 1,2,3  --X "[[1,2],[3,4]]"            arrays: a list, nested brackets
+  --x @points.npy  @values.csv  @values.txt  an array from a file
+  --x "linspace(-5, 5, 101)"  "arange(0, 1, 0.25)"
+  --var format=2         a variable named like an option of gradcalc
+  Arrays have at most --max-elements elements (default {max_elements:,}).
+
+Exit codes
+  0  every job evaluated
+  1  a job could not be evaluated numerically (domain error, division by
+     zero, non-finite value, a --check mismatch)
+  2  the input was not understood (usage, syntax, unknown function, missing
+     value, shapes)
+"""
+
+
+def syntax_page(width: int = 79) -> str:
+    """The whole page, each line at most `width` characters."""
+    rows = []
+    for name in FUNCTIONS:
+        doc = (REGISTRY[name].__doc__ or "").strip().splitlines()[0]
+        rows.append(textwrap.fill(doc, width, initial_indent=f"  {name:<11} ", subsequent_indent=" " * 14))
+    return _PAGE.format(functions="\n".join(rows), max_elements=MAX_ELEMENTS)

@@ -1,0 +1,101 @@
+"""--help at 80 columns, the --syntax page the error hints point to, and closed pipes on table and
+help output (issue 12, items 7 and 8)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gradcalc.cli import _own_options
+from gradcalc.layers import FUNCTIONS
+
+SEED = ("c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4")
+
+
+def gradcalc(*argv, columns=80):
+    return subprocess.run([sys.executable, "-m", "gradcalc", *argv], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": str(columns)}, timeout=60)
+
+
+def test_help_fits_80_columns_with_whole_option_names_and_metavars():
+    result = gradcalc("--help")
+    assert result.returncode == 0 and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    words = {word for line in lines for word in line.replace("│", " ").split()}
+    for option in _own_options():
+        assert option in words, f"{option} is not whole in the help"
+    for metavar in ("FORMAT", "NAME", "NAME=VALUE", "FILE", "ARRAY", "text|jsonl"):
+        assert metavar in words
+    # the help column is wide enough for phrases, not a word per line
+    assert "table (default), json, jsonl," in result.stdout
+
+
+def test_help_groups_options_in_panels():
+    out = gradcalc("--help").stdout
+    panels = [line.split("─")[1].strip() for line in out.splitlines() if line.startswith("╭─")]
+    assert panels == ["Arguments", "Options", "Variables", "Output", "Many jobs", "Arrays and data", "Checking",
+                      "Uncertainty"]
+
+
+def _panel_of(out: str, option: str) -> str:
+    panel = None
+    for line in out.splitlines():
+        if line.startswith("╭─"):
+            panel = line.split("─")[1].strip()
+        elif f" {option} " in line:
+            return panel
+    raise AssertionError(option)
+
+
+@pytest.mark.parametrize("option,panel", [("--format", "Output"), ("--wrt", "Output"), ("--file", "Many jobs"),
+                                          ("--fail-fast", "Many jobs"), ("--data", "Arrays and data"),
+                                          ("--max-elements", "Arrays and data"), ("--check", "Checking")])
+def test_option_panels(option, panel):
+    assert _panel_of(gradcalc("--help", columns=120).stdout, option) == panel
+
+
+def test_syntax_page():
+    result = gradcalc("--syntax")
+    assert result.returncode == 0 and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 79
+    for heading in ("Operators, loosest first", "Functions", "Statements", "Values", "Exit codes"):
+        assert any(line.startswith(heading) for line in lines)
+    listed = {line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("   ")}
+    assert set(FUNCTIONS) <= listed
+    assert "2^3^2 = 512" in result.stdout and "-x**2 = -(x**2)" in result.stdout
+
+
+def test_error_hints_point_to_a_page_that_exists(run_cli):
+    code, _, err = run_cli("a b", "--a", "1", "--b", "2")
+    assert code == 2 and "hint: see `gradcalc --syntax` for the expression syntax" in err
+    assert "gradcalc --syntax" in gradcalc("--help").stdout
+    assert run_cli("--syntax")[0] == 0
+
+
+def _run_with_stdout_closed(*argv, input=None):
+    """Run gradcalc with nobody reading its stdout (like `| head -1` once head has gone): every
+    write fails with EPIPE, deterministically. Returns (exit code, stderr)."""
+    process = subprocess.Popen([sys.executable, "-m", "gradcalc", *argv], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "COLUMNS": "80"})
+    process.stdout.close()
+    _, err = process.communicate(input, timeout=60)
+    return process.returncode, err
+
+
+@pytest.mark.parametrize("argv,input,code", [
+    (SEED, None, 0),
+    (("--help",), None, 0),
+    (("--syntax",), None, 0),
+    (("--version",), None, 0),
+    (("--nodes", "-f", "-", "--x", "1"), b"a +* b\n" + b"x*2\n" * 100, 2),
+], ids=["table", "help", "syntax", "version", "batch-tables-after-an-error"])
+def test_closed_pipe_is_quiet_with_the_exit_code_so_far(argv, input, code):
+    returncode, err = _run_with_stdout_closed(*argv, input=input)
+    assert returncode == code, err
+    # nothing but the job's own error message: no "Broken pipe", no traceback
+    assert err == b"" or (code == 2 and err.startswith(b"gradcalc: error: unexpected '*'")
+                          and b"Traceback" not in err and b"Broken" not in err)

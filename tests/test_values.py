@@ -1,0 +1,80 @@
+"""Values written on the command line (issue 12, item 16): ASCII digits only, no silent underflow
+or overflow, and arrays refused past a stated size, which --max-elements raises."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from gradcalc.errors import ValueFormatError
+from gradcalc.values import MAX_ELEMENTS, parse_value
+
+
+@pytest.mark.parametrize("text", ["1e-400", "-2.5e-330", "0.0000001e-330", ".1e-323"])
+def test_a_value_that_underflows_to_zero_is_refused(run_cli, text):
+    assert float(text) == 0.0  # what a silent float() would have made of it
+    code, out, err = run_cli("ln(x)", "--x", text)
+    assert code == 2 and out == ""
+    assert f"--x {text} underflows to 0" in err and "write 0 if zero is meant" in err
+
+
+@pytest.mark.parametrize("text,value", [("0", 0.0), ("-0.0", -0.0), ("0e-500", 0.0), ("1e-310", 1e-310),
+                                        ("5e-324", 5e-324), ("1.7976931348623157e308", sys.float_info.max)])
+def test_zero_and_subnormal_values_are_kept(text, value):
+    parsed = parse_value("x", text)
+    assert parsed == value and np.signbit(parsed) == np.signbit(value)
+
+
+def test_a_value_that_overflows_is_refused(run_cli):
+    code, _, err = run_cli("x", "--x", "1e309")
+    assert code == 2 and "--x 1e309 overflows" in err
+
+
+@pytest.mark.parametrize("text", ["١", "٣.٥", "1,٢,3", "１", "linspace(0, ١, 3)"])
+def test_only_ascii_digits(run_cli, text):
+    code, out, err = run_cli("sum(x)", "--x", text)
+    assert code == 2 and out == ""
+    assert "digits 0-9" in err
+
+
+def test_array_elements_underflowing_are_refused(run_cli):
+    for text in ("1,1e-400", "[1, 1e-400]", "linspace(1e-400, 1, 3)"):
+        code, _, err = run_cli("sum(x)", "--x", text)
+        assert code == 2 and "1e-400 underflows to 0" in err, text
+
+
+# Just past the default limit (should the check ever go, these cost 80-160 MB, not the machine).
+@pytest.mark.parametrize("text,count", [("linspace(0, 1, 10000001)", MAX_ELEMENTS + 1),
+                                        ("arange(0, 10000002)", MAX_ELEMENTS + 2),
+                                        ("arange(0, 2, 1e-7)", 2 * MAX_ELEMENTS),
+                                        ("arange(0, 1e300, 1e-300)", None)])
+def test_huge_ranges_are_refused_before_they_are_built(run_cli, text, count):
+    code, out, err = run_cli("sum(x)", "--x", text)
+    assert code == 2 and out == ""
+    assert f"more than the limit of {MAX_ELEMENTS:,}" in err and "--max-elements" in err
+    if count is not None:
+        assert f"{count:,} elements" in err
+
+
+def test_max_elements_sets_the_limit(run_cli, tmp_path):
+    # sum(linspace(0, 1, 11)) = 0 + 0.1 + ... + 1 = 5.5
+    code, _, err = run_cli("sum(x)", "--x", "linspace(0, 1, 11)", "--max-elements", "10")
+    assert code == 2 and "11 elements, more than the limit of 10" in err and "--max-elements 11" in err
+    assert run_cli("sum(x)", "--x", "linspace(0, 1, 11)", "--max-elements", "11", "-o", "plain",
+                   "--wrt", "x")[:2] == (0, "[1,1,1,1,1,1,1,1,1,1,1]\n")
+    assert run_cli("sum(x)", "--x", "1,2,3", "--max-elements", "2")[0] == 2
+    assert run_cli("sum(x)", "--x", "[[1,2],[3,4]]", "--max-elements", "3")[0] == 2
+    assert run_cli("sum(x)", "--x", "1", "--seed-grad", "1,2", "--max-elements", "1")[0] == 2
+    path = tmp_path / "big.npy"
+    np.save(path, np.arange(20.0))
+    code, _, err = run_cli("sum(x)", "--x", f"@{path}", "--max-elements", "19")
+    assert code == 2 and "20 elements" in err
+    code, out, _ = run_cli("sum(x)", "--x", f"@{path}", "--max-elements", "20", "-o", "json")
+    assert code == 0 and '"value": 190.0' in out  # 0 + 1 + ... + 19
+
+
+def test_values_keep_their_error_type():
+    with pytest.raises(ValueFormatError):
+        parse_value("x", "1e-400")
+    with pytest.raises(ValueFormatError):
+        parse_value("x", "linspace(0, 1, 100)", max_elements=99)
