@@ -210,6 +210,11 @@ def read_grammar() -> str:
     return grammar.read_text(encoding="utf-8")
 
 
+# sre gives an unbounded regexp's width as MAXREPEAT (2**32 - 1) before CPython 3.11.7 and as
+# MAXWIDTH (2**64) from it on; Lark only compares widths, so the smaller stands for both.
+_UNBOUNDED = 2**32 - 1
+
+
 def analyse(grammar: str) -> dict:
     """Lark's LALR analysis of `grammar` as plain data: for lalr.py ("fast") and, as JSON text
     decoded only when needed, lark's own serialization of its parser ("lark")."""
@@ -222,6 +227,10 @@ def analyse(grammar: str) -> dict:
     data, memo = analysed.memo_serialize([TerminalDef, Rule])
     # as Lark.save() does: options given again at load time (the transformer) are not data
     data["options"] = {name: value for name, value in data["options"].items() if name not in _LOAD_ALLOWED_OPTIONS}
+    for entry in memo.values():
+        width = entry.get("pattern", {}).get("_width") if isinstance(entry, dict) else None
+        if width:  # the same tables from any Python: see _UNBOUNDED
+            entry["pattern"]["_width"] = [min(w, _UNBOUNDED) for w in width]
     data, memo = _canonical(data, memo)
     fast = _fast_tables(data, memo, analysed.lexer_conf)
     return {"format": _FORMAT, "grammar": grammar, "lark_version": lark.__version__, "fast": fast,
