@@ -162,6 +162,8 @@ def test_wrt_of_a_name_the_expression_lacks(run_cli, points):
     (("--no-nodes",), "--nodes/--no-nodes"),
     (("--seed-grad", "1"), "--seed-grad"),
     (("--fail-fast", "--full"), "--full and --fail-fast"),
+    (("--jacobian",), "--jacobian"),
+    (("--explain",), "--explain"),
 ])
 def test_options_that_mean_nothing_with_data_are_refused(run_cli, points, argv, words):
     code, out, err = run_cli("x*y", "--data", points, *argv)
@@ -172,3 +174,15 @@ def test_data_formats_given_explicitly(run_cli, points):
     default = run_cli("x*y", "--data", points)
     assert run_cli("x*y", "--data", points, "-o", "csv") == default
     assert run_cli("x*y", "--data", points, "-o", "tsv")[1] == default[1].replace(",", "\t")
+
+
+def test_wrt_with_order_gives_second_derivatives_in_those_variables(run_cli, points):
+    # f = x*y + ln(x): f_xx = -1/x**2, f_x = y + 1/x; only x is reported
+    code, out, err = run_cli("x*y + ln(x)", "--data", points, "--wrt", "x", "--order", "2")
+    assert code == 0 and err == ""
+    table = rows(out)
+    assert list(table[0]) == ["x", "y", "value", "grad_x", "d2_x_x", "error"]
+    for row in table:
+        x, y = float(row["x"]), float(row["y"])
+        assert float(row["grad_x"]) == pytest.approx(y + 1 / x, rel=1e-15)
+        assert float(row["d2_x_x"]) == pytest.approx(-1 / x**2, rel=1e-15)
