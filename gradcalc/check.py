@@ -87,14 +87,14 @@ def gradient_check(result: Result, names=None) -> CheckReport:
     """Check ∂output/∂name for `names` (default: every variable) by adaptive central differences;
     an array variable is checked element by element (each row named like x[0,1]). For an array
     output the checked quantity is the one backward differentiates: sum(seed * output)."""
-    watch = _Watch(result)
+    watch = Watch(result)
     rows = [_check_one(watch, name, index, label)
             for name in (names or result.gradients)
-            for label, index in _coordinates(name, result.inputs[name])]
+            for label, index in coordinates(name, result.inputs[name])]
     return CheckReport(tuple(rows))
 
 
-def _coordinates(name: str, value):
+def coordinates(name: str, value):
     """(label, index) of each element to check: (name, None) for a scalar."""
     if not hasattr(value, "shape"):
         return [(name, None)]
@@ -171,7 +171,7 @@ def _shrunk(differences, x) -> str:
     return f"step shrunk below {differences.shrunk_from:.3g} near the edge of the domain of {differences.edge.where}"
 
 
-class _Watch:
+class Watch:
     """What one check needs from the evaluated graph: node values and gradients at x, the nodes
     whose inputs limit the stencil, the rounding error of the output, and a stencil per variable."""
 
@@ -244,13 +244,13 @@ class _Watch:
         """stencil(h) for finite_differences.derivative; keeps each stencil's node values in `kept`."""
         def stencil(h):
             plus, minus = x + h, x - h
-            at_plus, at_minus = self._values_at(name, index, plus), self._values_at(name, index, minus)
+            at_plus, at_minus = self.values_at(name, index, plus), self.values_at(name, index, minus)
             f_plus, f_minus = self.objective(at_plus), self.objective(at_minus)
             if not (math.isfinite(f_plus) and math.isfinite(f_minus)):  # sum(seed * output) overflowed
                 raise Blocked("outside", "{x} ± h makes the sum of the output overflow", "the output's sum")
             if self.scalar:
                 at_plus, at_minus = self.np.array(at_plus, dtype=float), self.np.array(at_minus, dtype=float)
-            self._refuse(at_plus, at_minus)
+            self.refuse(at_plus, at_minus)
             forward_step, backward_step = plus - x, x - minus
             kept[h] = (at_plus, at_minus, forward_step + backward_step)
             noise = self._rounding(at_plus, f_plus) + self._rounding(at_minus, f_minus)
@@ -258,7 +258,7 @@ class _Watch:
 
         return stencil
 
-    def _values_at(self, name: str, index, value: float):
+    def values_at(self, name: str, index, value: float):
         """Every node's value with one input (or one element of it) moved."""
         moved = value
         if index is not None:
@@ -272,7 +272,7 @@ class _Watch:
                 where = error.source[error.span[0]:error.span[1]]
             raise Blocked("outside", f"{{x}} ± h leaves the domain: {error.message}", where) from None
 
-    def _refuse(self, plus, minus) -> None:
+    def refuse(self, plus, minus) -> None:
         """Raise Blocked if the stencil spans a pole or edge, is wider than a smooth function's
         scale, or straddles a kink."""
         np = self.np

@@ -511,6 +511,12 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
             from gradcalc.check import gradient_check
 
             result.check = gradient_check(result, result.gradients_for(options.wrt))
+            if options.order >= 2:  # second derivatives against differences of the gradient
+                from gradcalc.check import CheckReport
+                from gradcalc.check_hessian import hessian_check
+
+                second = hessian_check(result, list(result.gradients_for(options.wrt)))
+                result.check = CheckReport(result.check.rows + second.rows)
             if not result.check.passed:
                 code = 1
                 if not options.quiet:

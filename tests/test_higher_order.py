@@ -348,3 +348,64 @@ def test_data_rows_get_their_own_derivative_columns(tmp_path):
                     "d3_x_x_y": 6 * px, "d3_x_y_y": 0.0, "d3_y_y_y": 2 / py ** 3}
         for column, value in expected.items():
             assert float(row[column]) == pytest.approx(value, rel=1e-12), column
+
+
+# --- --check with --order 2 ----------------------------------------------------------------------
+
+def _checked(text, values):
+    from gradcalc.check import CheckReport, gradient_check
+    from gradcalc.check_hessian import hessian_check
+    from gradcalc.higher_order import add_to_result
+
+    result = gradcalc.gradient(text, values)
+    add_to_result(result, order=2)
+    return CheckReport(gradient_check(result).rows + hessian_check(result).rows)
+
+
+@pytest.mark.parametrize("text,values", [
+    ("(1-x)^2 + 100*(y-x^2)^2", {"x": 1.0, "y": 1.0}),
+    ("ln(x)*y + sqrt(x)", {"x": 1e-5, "y": 3.0}),
+    ("sin(x)*exp(y)/x", {"x": 0.3, "y": 2.0}),
+    ("sigmoid(x*y) * tanh(x - y) + x^-2", {"x": 0.7, "y": -1.2}),
+    ("sum(x*x*x) * b", {"x": [1.0, 2.0], "b": 3.0}),
+])
+def test_second_order_check_passes_right_hessians(text, values):
+    values = {k: np.array(v) if isinstance(v, list) else v for k, v in values.items()}
+    report = _checked(text, values)
+    assert report.passed
+    names = {row.name for row in report.rows}
+    assert {"d2_x_x"} <= names or {"d2_x[0]_x[0]"} <= names
+    assert all(row.verdict in ("ok", "unreliable") for row in report.rows)
+
+
+def test_second_order_check_catches_a_wrong_symbolic_rule(monkeypatch):
+    # the gradient graph is built from GraphOps; a wrong one there is what this check exists for
+    from gradcalc.symbolic import GraphOps, _unary
+    from gradcalc.layers import Sin
+    from gradcalc.ops import ScalarOps
+
+    monkeypatch.setattr(GraphOps, "cos", _unary(Sin, ScalarOps.sin))
+    report = _checked("sin(x) * y", {"x": 0.7, "y": 2.0})
+    verdicts = {row.name: row.verdict for row in report.rows}
+    assert verdicts["x"] == "ok"  # the numbers' rule is right: first order passes
+    assert verdicts["d2_x_x"] == "mismatch" and not report.passed
+
+
+def test_second_order_check_on_the_command_line():
+    out = cli("sin(x)*exp(y)/x", "--x", "0.3", "--y", "2", "--hessian", "--check", "-o", "json", "--no-nodes")
+    record = json.loads(out.stdout)
+    assert {row: value["verdict"] for row, value in record["check"].items()} == {
+        "x": "ok", "y": "ok", "d2_x_x": "ok", "d2_x_y": "ok", "d2_y_y": "ok"}
+    assert out.returncode == 0
+
+
+@settings(max_examples=60)
+@given(programs(), POINTS)
+def test_second_order_check_never_cries_wolf_on_generated_programs(program, point):
+    text, _, _ = program
+    try:
+        report = _checked(text, point)
+    except EvaluationError:
+        assume(False)
+    assert report.passed, [(row.name, row.analytic, row.numeric, row.note) for row in report.rows
+                           if row.verdict == "mismatch"]
