@@ -380,9 +380,9 @@ def test_second_order_check_passes_right_hessians(text, values):
 
 def test_second_order_check_catches_a_wrong_symbolic_rule(monkeypatch):
     # the gradient graph is built from GraphOps; a wrong one there is what this check exists for
-    from gradcalc.symbolic import GraphOps, _unary
     from gradcalc.layers import Sin
     from gradcalc.ops import ScalarOps
+    from gradcalc.symbolic import GraphOps, _unary
 
     monkeypatch.setattr(GraphOps, "cos", _unary(Sin, ScalarOps.sin))
     report = _checked("sin(x) * y", {"x": 0.7, "y": 2.0})
