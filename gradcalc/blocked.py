@@ -25,7 +25,7 @@ from gradcalc.array_layers import Sum
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
 from gradcalc.layers import ReLU
-from gradcalc.numeric import ShapeMismatch, unbroadcast
+from gradcalc.numeric import ShapeMismatch, all_finite, unbroadcast
 from gradcalc.ops import ArrayOps
 
 BLOCK = 32_768  # elements per block: ~10 live intermediates of 256 KiB fit a 2 MiB L2 cache
@@ -125,6 +125,8 @@ def evaluate_blocked(graph, inputs: dict):
     step = max(1, BLOCK // max(int(np.prod(shape[1:])), 1))
     if rows < 2 * step:
         return None
+    if not all(all_finite(value) for name, value in arrays.items() if name not in sliced):
+        return None  # bind() left the inputs unchecked: the plain path says which is not finite
     with np.errstate(all="ignore"):
         try:
             value, gradients = _run(graph, steps, inputs, sliced, step, rows, reduction, shape)
@@ -138,7 +140,8 @@ class _NotFinite(Exception):
 
 
 def _finite(value) -> bool:
-    # a sum is non-finite if any element is; a finite sum that overflowed only costs the plain path
+    # a sum is non-finite if any element is; a sum that overflowed (finite elements) only costs the
+    # plain path, which checks exactly
     return math.isfinite(np.add.reduce(value, axis=None)) if np.ndim(value) else math.isfinite(value)
 
 
@@ -190,6 +193,9 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
         for start in chunk:
             stop = min(start + step, rows)
             block = {name: value[start:stop] if name in sliced else value for name, value in inputs.items()}
+            for name in sliced:  # the inputs' own check, on slices already in cache
+                if not _finite(block[name]):
+                    raise _NotFinite
             value, grads = _block(steps, graph, block, output_node)
             if reduction:
                 total += value

@@ -76,8 +76,9 @@ class Result:
         return f"Result(expression={shorten(self.expression)!r}, value={self.value!r}, gradients={self.gradients!r})"
 
 
-def bind(graph: Graph, values: dict) -> dict:
-    """The value of every variable: the line's own bindings win over `values`."""
+def bind(graph: Graph, values: dict, check_finite: bool = True) -> dict:
+    """The value of every variable: the line's own bindings win over `values`. Without
+    `check_finite`, arrays are not yet checked for inf and nan (`check_arrays` does it later)."""
     inputs, missing, bindings, isfinite = {}, [], graph.bindings, math.isfinite
     for name in graph.variables:
         value = bindings.get(name, values.get(name))
@@ -86,7 +87,7 @@ def bind(graph: Graph, values: dict) -> dict:
         elif value is None:
             missing.append(name)
         else:
-            inputs[name] = _number(name, value)
+            inputs[name] = _number(name, value, check_finite)
     if missing:
         missing.sort()
         given = " ".join(f"--{name} VALUE" for name in missing)
@@ -97,10 +98,10 @@ def bind(graph: Graph, values: dict) -> dict:
     return inputs
 
 
-def _number(name, value):
+def _number(name, value, check_finite: bool = True):
     """A float, or for arrays (numpy arrays, nested lists) a float64 ndarray."""
     if isinstance(value, (list, tuple)) or type(value).__module__ == "numpy":
-        return _array(name, value)
+        return _array(name, value, check_finite)
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueFormatError(f"the value of {name} is {value!r}, not a number")
     try:
@@ -115,7 +116,7 @@ def _number(name, value):
 _NOT_NUMBERS = {"b": "booleans", "U": "strings", "S": "bytes", "M": "dates", "m": "time spans", "V": "records"}
 
 
-def _array(name, value):
+def _array(name, value, check_finite: bool = True):
     import numpy as np
 
     from gradcalc.numeric import all_finite
@@ -138,9 +139,26 @@ def _array(name, value):
     except (OverflowError, FloatingPointError):  # or a Python int: 10**400
         raise ValueFormatError(f"the value of {name} has an element too large for a float "
                                "(beyond ±1.8e308)") from None
-    if not all_finite(array):  # a summing pass first: no full-size temporary of booleans
-        raise ValueFormatError(f"the value of {name} has a non-finite element; values must be finite")
-    return float(array) if array.ndim == 0 else array
+    if array.ndim == 0:
+        if not math.isfinite(float(array)):
+            raise _non_finite(name)
+        return float(array)
+    if check_finite and not all_finite(array):  # a summing pass first: no full-size temporary of booleans
+        raise _non_finite(name)
+    return array
+
+
+def check_arrays(inputs: dict) -> None:
+    """The check bind(check_finite=False) left out: every array input finite."""
+    from gradcalc.numeric import all_finite
+
+    for name, value in inputs.items():
+        if type(value) is not float and not all_finite(value):
+            raise _non_finite(name)
+
+
+def _non_finite(name) -> ValueFormatError:
+    return ValueFormatError(f"the value of {name} has a non-finite element; values must be finite")
 
 
 def _join(names) -> str:
@@ -263,15 +281,17 @@ def _describe(value) -> str:
 
 def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
     """Bind values, run forward, then backward from the output (seeded with `seed`, default ones)."""
-    inputs = bind(graph, values)
+    inputs = bind(graph, values, check_finite=False)  # the blocks check their slices in cache
     if seed is not None:
         seed = _number("the seed gradient", seed)
-    if seed is None and uses_arrays(graph, inputs):
-        from gradcalc.blocked import evaluate_blocked
+    if uses_arrays(graph, inputs):
+        if seed is None:
+            from gradcalc.blocked import evaluate_blocked
 
-        result = evaluate_blocked(graph, inputs)  # large elementwise graphs: by blocks, on every core
-        if result is not None:
-            return result
+            result = evaluate_blocked(graph, inputs)  # large elementwise graphs: by blocks, on every core
+            if result is not None:
+                return result
+        check_arrays(inputs)
     node_values = forward(graph, inputs)  # layers keep no state: a shared graph needs no lock
     grads = backward(graph, node_values, seed)
     result = Result(graph, inputs, node_values, grads)

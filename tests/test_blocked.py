@@ -132,3 +132,15 @@ def test_errors_name_the_same_node_as_the_plain_path(text, bad):
     got = through_api(graph, {"x": x, "y": y})
     assert isinstance(expected, GradcalcError) or bad in ("relu",), text
     assert_same(expected, got, text)
+
+
+@pytest.mark.parametrize("where", [0, 1234, 2999])
+def test_a_non_finite_input_element_is_refused_as_bind_refuses_it(where):
+    x = np.linspace(0.1, 1, 3000)
+    x[where] = np.inf
+    with pytest.raises(GradcalcError) as caught:
+        evaluate_graph(parse("sum(x * y)"), {"x": x, "y": np.ones(3000)})
+    with pytest.raises(GradcalcError) as expected:
+        bind(parse("sum(x * y)"), {"x": x, "y": np.ones(3000)})
+    assert caught.value.message == expected.value.message == \
+        "the value of x has a non-finite element; values must be finite"
