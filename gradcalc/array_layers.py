@@ -64,7 +64,7 @@ class Sum(Layer):
 
     __slots__ = ("axis",)
     params = ("axis",)
-    array_only = takes_axis = True
+    array_only = True
     mean = False
 
     def __init__(self, axis=None):
@@ -153,7 +153,7 @@ class Max(Layer):
 
     __slots__ = ("axis",)
     params = ("axis",)
-    array_only = takes_axis = True
+    array_only = True
     hides_infinity = keeps_finite = True
     kink = True  # where two elements tie for the maximum the gradient jumps
     pick = "max"
@@ -201,6 +201,8 @@ class Softmax(Layer):
 
     def forward(self, x):
         np = numpy()
+        if not np.ndim(x):
+            raise ShapeMismatch("softmax needs a vector or an array (of a single number it is 1)")
         shifted = np.exp(x - np.max(x, axis=-1, keepdims=True))
         return shifted / np.sum(shifted, axis=-1, keepdims=True)
 

@@ -23,6 +23,7 @@ from gradcalc.errors import DomainError, EvaluationError
 from gradcalc.evaluator import Result, forward, uses_arrays
 from gradcalc.finite_differences import EPS, KINK_RADIUS, Blocked, derivative
 from gradcalc.formatting import format_number
+from gradcalc.layer import Layer
 
 SAFETY = 10  # a mismatch is a difference above 10 times the estimated error of the differences
 RESOLUTION = 3e-5  # `ok`: any derivative off by 3e-5 of its size or more would have been a mismatch
@@ -187,11 +188,15 @@ class Watch:
         self.scalar = not uses_arrays(graph, result.inputs)
         self.center = self.objective(values)
         self.poles, self.kinks, self.smooth = [], [], []  # (node, input id) pairs
+        self.jumps = []  # kink nodes whose layer says where its slope jumps (Layer.kink_input)
         for node in graph.nodes:
             if not node.inputs or node.constant:
                 continue
             layer = node.layer
             moving = [i for i in node.inputs if not graph.nodes[i].constant]
+            if layer.kink and type(layer).kink_input is not Layer.kink_input:
+                self.jumps.append(node)  # floor, maximum, clip: where the slope jumps is not input = 0
+                continue
             if layer.kink:
                 self.kinks.extend((node, i) for i in moving)
                 continue
@@ -277,6 +282,12 @@ class Watch:
         scale, or straddles a kink."""
         np = self.np
         with np.errstate(all="ignore"):
+            for node in self.jumps:  # the layer's kink_input changes sign where its slope jumps
+                u0, up, um = (np.asarray(node.layer.kink_input(*(v[i] for i in node.inputs)))
+                              for v in (self.center_values, plus, minus))
+                s0 = np.sign(u0)
+                if np.any(((up != u0) | (um != u0)) & ((s0 == 0) | (np.sign(up) != s0) | (np.sign(um) != s0))):
+                    raise Blocked(*self._kink_reason(node, None, plus, minus))
             if self.scalar:
                 groups = [(self.poles, _too_near_edge, self._pole_reason),
                           (self.kinks, _straddles, self._kink_reason),

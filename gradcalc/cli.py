@@ -478,7 +478,7 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
     try:
         if job.error is not None:
             raise job.error
-        graph = parse(job.text)
+        graph = parse(job.text).shadow({**numbers, **job.values})  # `--e 3`: e is a variable
         if options.diff is not None:
             return _run_diff(renderer, job, graph, options), []
         # the names taken from options, for the warning about options no job used (none given: none)

@@ -281,6 +281,7 @@ def _describe(value) -> str:
 
 def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
     """Bind values, run forward, then backward from the output (seeded with `seed`, default ones)."""
+    graph = graph.shadow(values)  # `--e 3`: e is a variable, as it was before it was a constant
     inputs = bind(graph, values, check_finite=False)  # the blocks check their slices in cache
     if seed is not None:
         seed = _number("the seed gradient", seed)

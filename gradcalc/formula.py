@@ -7,15 +7,17 @@ grammar's precedences allow. One loop over the nodes in creation order, no recur
 
 from gradcalc.formatting import format_number
 from gradcalc.graph import Graph
-from gradcalc.layers import REGISTRY, Constant, Input, Negate, Power
+from gradcalc.layers import REGISTRY, Constant, Input, NamedConstant, Negate, Power
 
 _NAMES = {}
 for _name, _layer in REGISTRY.items():
     _NAMES.setdefault(_layer, _name)  # the first name wins: Ln prints as ln, not log
+    if _layer.wider is not None:
+        _NAMES[_layer.wider] = _name  # the last name: LogBase prints as log(x, base)
 
 # precedence of what a node prints as: higher binds tighter
 _SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5
-_BINARY = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "@": _PRODUCT, "**": _POWER}
+_BINARY = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "@": _PRODUCT, "%": _PRODUCT, "**": _POWER}
 
 _LATEX_FUNCTIONS = {"exp": r"\exp", "ln": r"\ln", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
                     "sigmoid": r"\sigma", "sign": r"\operatorname{sgn}", "step": r"\theta"}
@@ -77,6 +79,8 @@ def _node_text(node, operands: list, latex: bool) -> tuple[str, int]:
     layer = node.layer
     if isinstance(layer, Input):
         return (_latex_name(layer.name) if latex else layer.name), _ATOM
+    if isinstance(layer, NamedConstant):
+        return (r"\pi" if latex and layer.name == "pi" else layer.name), _ATOM
     if isinstance(layer, Constant):
         text = format_number(layer.value)
         return text, (_UNARY if layer.value < 0 else _ATOM)
@@ -96,7 +100,7 @@ def _node_text(node, operands: list, latex: bool) -> tuple[str, int]:
             return rf"\frac{{{left}}}{{{right}}}", _ATOM
         left = _wrap(left, left_level < level, latex)
         right = _wrap(right, right_level <= level or right.startswith("-"), latex)
-        symbol = {"*": r" \cdot ", "@": r" \cdot "}.get(layer.symbol, f" {layer.symbol} ") if latex else (
+        symbol = {"*": r" \cdot ", "@": r" \cdot ", "%": r" \bmod "}.get(layer.symbol, f" {layer.symbol} ") if latex else (
             layer.symbol if level == _PRODUCT else f" {layer.symbol} ")
         return f"{left}{symbol}{right}", level
     name = _NAMES[type(layer)]

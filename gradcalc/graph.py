@@ -1,12 +1,12 @@
 """The layer graph: nodes in creation order, which is a topological order, and the builder that
 shares one node per variable and per identical subexpression."""
 
-import difflib
 from functools import cached_property
 
-from gradcalc.errors import ParseError, UnknownFunctionError
+from gradcalc.errors import ParseError, UnknownFunctionError, UsageError
 from gradcalc.formatting import shorten
-from gradcalc.layers import FUNCTIONS, REGISTRY, Constant, Input
+from gradcalc.layers import CONSTANTS, FUNCTIONS, REGISTRY, Constant, Input, NamedConstant
+from gradcalc.vocabulary import PARAMETER_KINDS, arguments_text, unknown_function_hint, usage
 
 
 class Node:
@@ -26,13 +26,39 @@ class Node:
 class Graph:
     """Nodes in topological order, variables by name, the line's own bindings, and the output."""
 
-    def __init__(self, source, nodes, variables, bindings, output, sigmas=None):
+    def __init__(self, source, nodes, variables, bindings, output, sigmas=None, constants=None):
         self.source = source
         self.nodes = nodes
         self.variables = variables  # name -> node id, in order of first use
         self.bindings = bindings  # name -> value bound on the line itself (`a = 1`)
         self.sigmas = sigmas or {}  # name -> standard uncertainty bound on the line (`a = 1 ± 0.1`)
         self.output = output
+        self.constants = constants or {}  # name -> node id of each named constant used (pi, e)
+        self._shadowed = {}
+
+    def shadow(self, values) -> "Graph":
+        """This graph with the named constants that `values` gives a value for (`--e 3`) made
+        variables, as the names were before they were constants; itself when there are none."""
+        names = frozenset(name for name in self.constants if name in values and name not in self.variables)
+        if not names:
+            return self
+        graph = self._shadowed.get(names)
+        if graph is None:
+            nodes = []
+            for node in self.nodes:
+                if isinstance(node.layer, NamedConstant) and node.layer.name in names:
+                    copy = Node(node.id, Input(node.layer.name), (), node.span, False)
+                else:
+                    constant = all(nodes[i].constant for i in node.inputs) if node.inputs else node.constant
+                    copy = Node(node.id, node.layer, node.inputs, node.span, constant)
+                copy.names = node.names
+                nodes.append(copy)
+            variables = dict(sorted([*self.variables.items(), *((n, self.constants[n]) for n in names)],
+                                    key=lambda item: item[1]))
+            constants = {name: index for name, index in self.constants.items() if name not in names}
+            graph = self._shadowed[names] = Graph(self.source, nodes, variables, self.bindings, self.output,
+                                                  self.sigmas, constants)
+        return graph
 
     @cached_property
     def forward_program(self) -> list:
@@ -203,6 +229,7 @@ class GraphBuilder:
         self.shared: dict[tuple, Node] = {}  # (layer class, input ids[, axis]) -> node
         self.inputs: dict[str, Node] = {}
         self.constants: dict[float | str, Node] = {}
+        self.named_constants: dict[str, int] = {}
 
     def _leaf(self, layer, span, constant) -> Node:
         node = Node(len(self.nodes), layer, (), span, constant)
@@ -228,7 +255,16 @@ class GraphBuilder:
         ref = self.scope.get(name)
         if ref is not None:
             return Ref(ref.node, start, end, ref.literal)
+        if name in CONSTANTS and name not in self.inputs:
+            return Ref(self._constant(name, (start, end)), start, end)
         return Ref(self.inputs.get(name) or self._input(name, (start, end)), start, end)
+
+    def _constant(self, name, span) -> Node:
+        """pi or e: one node per name, which Graph.shadow turns into a variable if given a value."""
+        index = self.named_constants.get(name)
+        if index is None:
+            index = self.named_constants[name] = self._leaf(NamedConstant(name), span, True).id
+        return self.nodes[index]
 
     def _input(self, name, span) -> Node:
         node = self.inputs.get(name)
@@ -238,8 +274,11 @@ class GraphBuilder:
         return node
 
     def apply(self, op: str, operands: list[Ref], start: int, end: int) -> Ref:
+        return self.apply_layer(REGISTRY[op], operands, start, end)
+
+    def apply_layer(self, layer_class, operands: list[Ref], start: int, end: int) -> Ref:
         inputs = [ref.node or self._materialize(ref) for ref in operands]
-        node = self._operation(REGISTRY[op], tuple([node.id for node in inputs]),
+        node = self._operation(layer_class, tuple([node.id for node in inputs]),
                                all([node.constant for node in inputs]), (start, end))
         return Ref(node, start, end)
 
@@ -260,40 +299,64 @@ class GraphBuilder:
             self.nodes.append(node)
         return node
 
-    def call(self, function: str, operands: list[Ref], start: int, end: int, name_end: int) -> Ref:
+    def call(self, function: str, arguments: list, start: int, end: int, name_end: int) -> Ref:
+        """f(args): the first `arity` positional arguments are the inputs, the rest (and keyword
+        arguments) the layer's parameters (an axis, a slope), which must be numbers as written."""
         layer_class = REGISTRY.get(function) if function in FUNCTIONS else None
         if layer_class is None:
-            raise UnknownFunctionError(
-                f"unknown function '{function}'", source=self.source, span=(start, name_end),
-                hint=_did_you_mean(function) + f"known functions: {', '.join(FUNCTIONS)} (log is the natural log)")
+            raise UnknownFunctionError(f"unknown function '{function}'", source=self.source,
+                                       span=(start, name_end), hint=unknown_function_hint(function))
+        operands = [a for a in arguments if isinstance(a, Ref)]
+        keywords = [a for a in arguments if not isinstance(a, Ref)]
+        if arguments[len(operands):] != keywords:
+            name, value = keywords[0]
+            raise UsageError(f"a positional argument follows the keyword argument {name}=",
+                             source=self.source, span=(name.start_pos, value.end),
+                             hint=f"write the keyword arguments last: {usage(function, layer_class)}")
+        if layer_class.wider is not None and len(operands) == layer_class.arity + 1 and not keywords:
+            layer_class = layer_class.wider  # log(x, base)
         arity = layer_class.arity
-        if layer_class.takes_axis and len(operands) == 2:
-            return self._reduce(function, layer_class, operands, start, end)
-        if len(operands) != arity:
-            usage = {1: f"{function}(x)", 2: f"{function}(x, y)"}[arity]
-            if layer_class.takes_axis:
-                usage += f" or {function}(x, axis)"
+        if len(operands) < arity or len(operands) > arity + len(layer_class.params):
+            given = len(operands)
             raise UnknownFunctionError(
-                f"{function}() takes {arity} argument{'s' if arity > 1 else ''}, {len(operands)} given",
-                source=self.source, span=(start, end), hint=f"write {usage}")
-        return self.apply(function, operands, start, end)
-
-    def _reduce(self, function, layer_class, operands, start, end) -> Ref:
-        """sum(x, axis) and friends: the axis is an integer literal, a parameter of the layer."""
-        operand, axis = operands
-        if axis.node is not None or axis.sigma is not None or not float(axis.literal).is_integer():
-            raise UnknownFunctionError(
-                f"the axis of {function}() must be an integer such as 0, 1 or -1",
-                source=self.source, span=(axis.start, axis.end), hint=f"write {function}(x, 0)")
-        axis = int(axis.literal)
-        node_in = self._materialize(operand)
-        key = (layer_class, (node_in.id,), axis)
+                f"{function}() takes {arguments_text(layer_class)}, {given} given", source=self.source,
+                span=(start, end), hint=f"write {usage(function, layer_class)}")
+        if not layer_class.params:
+            return self.apply_layer(layer_class, operands, start, end)
+        given = {}
+        for name, ref in [*zip(layer_class.params, operands[arity:]), *keywords]:
+            if name not in layer_class.params:
+                raise UsageError(f"{function}() has no parameter '{name}'", source=self.source,
+                                 span=(name.start_pos, name.end_pos), hint=f"write {usage(function, layer_class)}")
+            if name in given:
+                raise UsageError(f"{function}() is given {name} twice", source=self.source,
+                                 span=(ref.start, ref.end), hint=f"write {usage(function, layer_class)}")
+            given[str(name)] = self._parameter(function, layer_class, str(name), ref)
+        layer = layer_class(**given)
+        node_in = [self._materialize(ref) for ref in operands[:arity]]
+        ids = tuple(node.id for node in node_in)
+        key = (layer_class, ids, layer.parameters())
         node = self.shared.get(key)
         if node is None:
-            node = self.shared[key] = Node(len(self.nodes), layer_class(axis), (node_in.id,),
-                                           (start, end), node_in.constant)
+            node = self.shared[key] = Node(len(self.nodes), layer, ids, (start, end),
+                                           all(n.constant for n in node_in))
             self.nodes.append(node)
         return Ref(node, start, end)
+
+    def _parameter(self, function: str, layer_class, name: str, ref: Ref):
+        """A parameter's value from the number written for it; an error naming it otherwise."""
+        kind = PARAMETER_KINDS.get(name, float)
+        literal = ref.literal if ref.node is None and ref.sigma is None else None
+        if literal is not None and (kind is not int or float(literal).is_integer()):
+            return kind(literal)
+        what = {"axis": "an integer such as 0, 1 or -1"}.get(name, "an integer" if kind is int else "a number")
+        hint = f"write {usage(function, layer_class)}"
+        pick = getattr(layer_class, "pick", None)
+        if name == "axis" and pick:
+            hint = (f"{function}(x, axis) reduces x along an axis; the elementwise "
+                    f"{'larger' if pick == 'max' else 'smaller'} of two values is {pick}imum(x, y)")
+        raise UnknownFunctionError(f"the {name} of {function}() must be {what}, written as a number",
+                                   source=self.source, span=(ref.start, ref.end), hint=hint)
 
     def negate(self, operand: Ref, start: int) -> Ref:
         if operand.node is None and operand.sigma is None:  # fold the sign into the literal: -1 is one constant
@@ -334,9 +397,5 @@ class GraphBuilder:
 
     def finish(self, output: Ref) -> Graph:
         node = self._materialize(output)
-        return Graph(self.source, self.nodes, self.variables, self.bindings, node.id, self.sigmas)
-
-
-def _did_you_mean(function: str) -> str:
-    close = difflib.get_close_matches(function, FUNCTIONS, n=1, cutoff=0.6)
-    return f"did you mean {close[0]}? " if close else ""
+        return Graph(self.source, self.nodes, self.variables, self.bindings, node.id, self.sigmas,
+                     self.named_constants)

@@ -26,6 +26,7 @@ def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None, row
     each derivative is that column's own, row by row."""
     if not 1 <= order <= MAX_ORDER:
         raise UsageError(f"--order {order}: the order must be between 1 and {MAX_ORDER}")
+    graph = graph.shadow(values)
     inputs = bind(graph, values)
     names = _names(graph, wrt)
     arrays = uses_arrays(graph, inputs)
@@ -91,6 +92,7 @@ def jacobian(graph: Graph, values: dict, wrt=None) -> dict:
     the output (the gradient itself for a scalar output)."""
     import numpy as np
 
+    graph = graph.shadow(values)
     inputs = bind(graph, values)
     names = _names(graph, wrt)
     node_values = forward(graph, inputs)
@@ -112,6 +114,7 @@ def jvp(graph: Graph, values: dict, direction: dict):
     """J·v, the derivative of the output along `direction` (missing variables: 0), of the output's
     shape. The reverse pass is linear in its seed u; differentiating <J^T u, v> in u gives J v:
     one symbolic gradient and one sweep, O(m), without forming J."""
+    graph = graph.shadow(values)
     inputs = bind(graph, values)
     direction = _direction(graph, inputs, direction)
     arrays = uses_arrays(graph, inputs)
@@ -131,6 +134,7 @@ def jvp(graph: Graph, values: dict, direction: dict):
 def hvp(graph: Graph, values: dict, direction: dict, seed=None) -> dict:
     """{name: (H v)[name]}, the Hessian of sum(seed · output) times `direction`, without forming H:
     the gradient as a graph, then one sweep of <gradient, v>."""
+    graph = graph.shadow(values)
     inputs = bind(graph, values)
     direction = _direction(graph, inputs, direction)
     arrays = uses_arrays(graph, inputs)
@@ -156,6 +160,7 @@ def diff(graph: Graph, name: str, order: int = 1, latex: bool = False) -> str:
     if graph.needs_arrays:
         raise UsageError("--diff prints derivatives of scalar expressions; array operations are not supported",
                          hint="evaluate array derivatives at a point with --hessian or --jacobian")
+    graph = graph.shadow((name,))  # --diff e: the derivative in e, a variable then
     _names(graph, [name])
     builder = DerivativeBuilder(graph)
     term = Term(builder, graph.output)

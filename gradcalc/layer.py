@@ -11,12 +11,12 @@ class Layer:
     arity = 1  # how many inputs the operation takes
     params = ()  # names of constructor parameters (an axis): part of a node's identity
     array_only = False  # needs numpy even when every input is a scalar (sum, @)
-    takes_axis = False  # accepts an integer axis as a second argument: sum(x, 1)
     hides_infinity = False  # an inf or nan input can give a finite value (sigmoid(inf) = 1): check inputs
     keeps_finite = False  # finite inputs always give a finite value and gradient: never a culprit
     kink = False  # the slope jumps (relu at 0): finite differences across it are meaningless
     inlined = False  # the scalar loops compute it themselves (x + y, x * y): a call costs more
     internal = False  # built only inside derivative graphs; not a function of the language
+    wider = None  # the layer a call with one more argument means: log(x, base) for log(x)
 
     def forward(self, *xs):
         """The value at scalar inputs (floats); raises DomainError outside the domain."""
@@ -32,6 +32,11 @@ class Layer:
     def backward(self, ops, gy, y, *xs):
         """One gradient per input (None: no gradient flows there), written in `ops`."""
         raise NotImplementedError
+
+    def kink_input(self, *xs):
+        """For a `kink` layer: a quantity whose sign changes where the slope jumps (default: the
+        input itself, as for relu and abs at 0); --check looks for a sign change across its step."""
+        return xs[0]
 
     backward_array = None  # optional numpy fast path, (gy, y, *xs) -> gradients; held to backward by a test
 

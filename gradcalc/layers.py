@@ -33,9 +33,37 @@ from gradcalc.array_layers import (
 )
 from gradcalc.errors import DomainError
 from gradcalc.formatting import format_number
+from gradcalc.functions import (
+    Acos,
+    Acosh,
+    Asin,
+    Asinh,
+    Atan,
+    Atanh,
+    Ceil,
+    Cosh,
+    Elu,
+    Erf,
+    Erfc,
+    Exp2,
+    Expm1,
+    Floor,
+    Gelu,
+    LeakyReLU,
+    Log1p,
+    Log2,
+    Log10,
+    LogBase,
+    LogSigmoid,
+    Round,
+    Sinh,
+    Softplus,
+    Tan,
+)
 from gradcalc.layer import Layer
 from gradcalc.numeric import numpy, refuse, times
 from gradcalc.ops import ArrayOps
+from gradcalc.two_argument import Atan2, Clip, Hypot, Maximum, Minimum, Mod
 
 
 class Input(Layer):
@@ -56,6 +84,20 @@ class Constant(Layer):
 
     def __init__(self, value: float):
         self.value = value
+
+
+class NamedConstant(Constant):
+    """A named constant (pi, e): a leaf with a fixed value that a binding of its name shadows."""
+
+    __slots__ = ('name',)
+
+    def __init__(self, name: str):
+        super().__init__(CONSTANTS[name])
+        self.name = name
+
+
+# The constants of the language; a line or a value that binds one of these names makes it a variable.
+CONSTANTS = {"pi": math.pi, "e": math.e}
 
 
 class Plus(Layer):
@@ -176,9 +218,10 @@ class Exp(Layer):
 
 
 class Ln(Layer):
-    """ln(x), the natural logarithm (also written log(x))."""
+    """ln(x), the natural logarithm (also written log(x); log(x, base) is LogBase)."""
 
     __slots__ = ()
+    wider = LogBase
 
     def forward(self, x):
         if x <= 0:
@@ -396,10 +439,47 @@ REGISTRY = {
     "tanh": Tanh,
     "sin": Sin,
     "cos": Cos,
+    "tan": Tan,
+    "asin": Asin,
+    "acos": Acos,
+    "atan": Atan,
+    "sinh": Sinh,
+    "cosh": Cosh,
+    "asinh": Asinh,
+    "acosh": Acosh,
+    "atanh": Atanh,
+    "arcsin": Asin,
+    "arccos": Acos,
+    "arctan": Atan,
+    "arcsinh": Asinh,
+    "arccosh": Acosh,
+    "arctanh": Atanh,
+    "log10": Log10,
+    "log2": Log2,
+    "log1p": Log1p,
+    "expm1": Expm1,
+    "exp2": Exp2,
+    "softplus": Softplus,
+    "log_sigmoid": LogSigmoid,
+    "gelu": Gelu,
+    "erf": Erf,
+    "erfc": Erfc,
+    "leaky_relu": LeakyReLU,
+    "elu": Elu,
     "abs": Abs,
     "sign": Sign,
     "step": Step,
+    "floor": Floor,
+    "ceil": Ceil,
+    "round": Round,
     "xlogy": XLogY,
+    "atan2": Atan2,
+    "arctan2": Atan2,
+    "hypot": Hypot,
+    "maximum": Maximum,
+    "minimum": Minimum,
+    "mod": Mod,
+    "clip": Clip,
     "matmul": MatMul,
     "dot": Dot,
     "sum": Sum,
@@ -416,5 +496,8 @@ REGISTRY = {
     "_broadcast_like": BroadcastLike,
 }
 
-# Names callable as f(x): every registry entry that is not an operator symbol nor internal.
-FUNCTIONS = tuple(name for name, layer in REGISTRY.items() if not layer.symbol and not layer.internal)
+# The names the parser uses for operators only (x + y is "add"); pow and mod are functions too.
+OPERATOR_NAMES = frozenset({"add", "sub", "mul", "div", "neg", "matmul"})
+
+# Names callable as f(x): every registry entry that is not an operator's nor internal.
+FUNCTIONS = tuple(name for name, layer in REGISTRY.items() if name not in OPERATOR_NAMES and not layer.internal)

@@ -13,6 +13,12 @@ import math
 from gradcalc.numeric import numpy, spread, unbroadcast
 
 
+def erf_array(x):
+    """erf elementwise: numpy has no erf ufunc (scipy is not a dependency), math.erf is exact."""
+    np = numpy()
+    return np.vectorize(math.erf, otypes=[float])(x)
+
+
 class ScalarOps:
     """The rule namespace over Python floats (the math module: numpy scalars cost more per call)."""
 
@@ -20,6 +26,33 @@ class ScalarOps:
     sin = staticmethod(math.sin)
     cos = staticmethod(math.cos)
     tanh = staticmethod(math.tanh)
+    erf = staticmethod(math.erf)
+
+    @staticmethod
+    def sinh(x):
+        try:
+            return math.sinh(x)
+        except OverflowError:
+            return math.copysign(math.inf, x)
+
+    @staticmethod
+    def cosh(x):
+        try:
+            return math.cosh(x)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def sigmoid(x):
+        """1 / (1 + exp(-x)) without overflow (exp of a non-positive number only)."""
+        if x >= 0:
+            return 1.0 / (1.0 + math.exp(-x))
+        z = math.exp(x)
+        return z / (1.0 + z)
+
+    @staticmethod
+    def floor(x):
+        return float(math.floor(x)) if math.isfinite(x) else x
 
     @staticmethod
     def log(x):
@@ -68,6 +101,17 @@ class ArrayOps:
     exp, sin, cos, tanh = _numpy("exp"), _numpy("sin"), _numpy("cos"), _numpy("tanh")
     log, sqrt, sign, transpose, matmul = _numpy("log"), _numpy("sqrt"), _numpy("sign"), _numpy("transpose"), \
         _numpy("matmul")
+    sinh, cosh, floor = _numpy("sinh"), _numpy("cosh"), _numpy("floor")
+
+    @staticmethod
+    def erf(x):
+        return erf_array(x)
+
+    @staticmethod
+    def sigmoid(x):
+        np = numpy()
+        z = np.exp(-np.abs(x))  # exp of a non-positive number never overflows
+        return np.where(np.greater_equal(x, 0), 1.0 / (1.0 + z), z / (1.0 + z))
 
     @staticmethod
     def step(x):

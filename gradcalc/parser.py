@@ -34,7 +34,7 @@ TABLES = _HERE / "parser_tables.json"
 _FORMAT = 2  # of the tables file: another format (an older gradcalc's) is not read
 
 _WORDS = {"NUMBER": "a number", "NAME": "a name", "$END": "the end of the expression"}
-_OPERATORS = {"PLUS", "MINUS", "PLUSMINUS", "STAR", "SLASH", "POWER", "AT"}
+_OPERATORS = {"PLUS", "MINUS", "PLUSMINUS", "STAR", "SLASH", "POWER", "AT", "PERCENT"}
 
 
 class _Reductions:
@@ -74,7 +74,7 @@ class _Reductions:
         return reduce
 
     add, sub, mul, div, pow = _binary("add"), _binary("sub"), _binary("mul"), _binary("div"), _binary("pow")
-    matmul = _binary("matmul")
+    matmul, mod = _binary("matmul"), _binary("mod")
 
     def plus_minus(self, children):
         value, sign, sigma = children
@@ -86,6 +86,10 @@ class _Reductions:
 
     def arguments(self, operands):
         return operands
+
+    def keyword(self, children):
+        name, value = children
+        return name, value
 
     def call(self, children):
         name, _, operands, rpar = children

@@ -11,8 +11,11 @@ from gradcalc.layers import (
     BroadcastLike,
     Constant,
     Cos,
+    Cosh,
     Divide,
+    Erf,
     Exp,
+    Floor,
     Input,
     Ln,
     MatMul,
@@ -23,8 +26,10 @@ from gradcalc.layers import (
     Negate,
     Plus,
     Power,
+    Sigmoid,
     Sign,
     Sin,
+    Sinh,
     Spread,
     Sqrt,
     Step,
@@ -101,6 +106,11 @@ class GraphOps:
     tanh = _unary(Tanh, ScalarOps.tanh)
     sign = _unary(Sign, ScalarOps.sign)
     step = _unary(Step, ScalarOps.step)
+    sinh = _unary(Sinh, ScalarOps.sinh)
+    cosh = _unary(Cosh, ScalarOps.cosh)
+    erf = _unary(Erf, ScalarOps.erf)
+    sigmoid = _unary(Sigmoid, ScalarOps.sigmoid)
+    floor = _unary(Floor, ScalarOps.floor)
     transpose = _unary(Transpose, None)
 
     @staticmethod

@@ -149,8 +149,9 @@ def test_syntax_error_exit_2_with_caret(run_cli):
 
 
 def test_unknown_function_exit_2(run_cli):
-    code, _, err = run_cli("softplus(x)", "--x", "1")
-    assert code == 2 and "unknown function 'softplus'" in err and "sigmoid" in err
+    code, _, err = run_cli("expp(x)", "--x", "1")
+    assert code == 2 and "unknown function 'expp'" in err and "did you mean exp?" in err
+    assert "trigonometric: sin cos tan" in err and "hyperbolic: sinh" in err  # grouped
 
 
 def test_domain_error_exit_1(run_cli):

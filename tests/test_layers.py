@@ -28,6 +28,36 @@ UNARY_POINTS = {
     "abs": [-2.0, -0.1, 0.1, 3.0],
     "sign": [-2.0, 0.5],
     "step": [-2.0, 0.5],
+    "tan": [-1.2, 0.0, 0.7, 1.5],
+    "asin": [-0.9, 0.0, 0.3, 0.99],
+    "arcsin": [0.5],
+    "acos": [-0.9, 0.0, 0.3, 0.99],
+    "arccos": [0.5],
+    "atan": [-40.0, -0.5, 0.0, 2.0],
+    "arctan": [3.0],
+    "sinh": [-3.0, 0.0, 0.8, 10.0],
+    "cosh": [-3.0, 0.0, 0.8, 10.0],
+    "asinh": [-50.0, -0.5, 0.0, 3.0],
+    "arcsinh": [1.0],
+    "acosh": [1.001, 1.5, 40.0],
+    "arccosh": [2.0],
+    "atanh": [-0.99, -0.3, 0.0, 0.8],
+    "arctanh": [0.5],
+    "log10": [1e-3, 0.5, 1.0, 250.0],
+    "log2": [1e-3, 0.5, 1.0, 250.0],
+    "log1p": [-0.9, -1e-4, 0.0, 3.0],
+    "expm1": [-5.0, -1e-4, 0.0, 2.0],
+    "exp2": [-5.0, 0.0, 0.5, 10.0],
+    "softplus": [-40.0, -1.0, 0.0, 0.7, 35.0],
+    "log_sigmoid": [-40.0, -1.0, 0.0, 0.7, 35.0],
+    "gelu": [-6.0, -1.0, 0.0, 0.4, 3.0],
+    "erf": [-3.0, -0.2, 0.0, 1.1],
+    "erfc": [-3.0, -0.2, 0.0, 1.1, 5.0],
+    "leaky_relu": [-2.0, -0.1, 0.3],
+    "elu": [-3.0, -0.2, 0.5],
+    "floor": [-2.5, 0.3, 7.9],
+    "ceil": [-2.5, 0.3, 7.9],
+    "round": [-2.4, 0.3, 7.7],
 }
 BINARY_POINTS = {
     "add": [(1.5, -2.0), (0.0, 3.0)],
@@ -36,12 +66,20 @@ BINARY_POINTS = {
     "div": [(1.5, -2.0), (0.0, 3.0), (-7.0, 0.25)],
     "pow": [(1.5, -2.0), (2.0, 3.0), (0.3, 0.5), (-2.0, 3.0), (4.0, 0.0), (-1.5, 2.0)],
     "xlogy": [(1.5, 2.0), (-0.5, 0.3), (2.0, 7.0)],
+    "atan2": [(1.0, 2.0), (-0.5, -3.0), (2.0, -0.1), (0.0, 1.0)],
+    "arctan2": [(1.0, -1.0)],
+    "hypot": [(3.0, 4.0), (-0.5, 1e-3), (1e-3, -2.0)],
+    "maximum": [(1.0, 2.0), (-0.5, -3.0)],
+    "minimum": [(1.0, 2.0), (-0.5, -3.0)],
+    "mod": [(7.5, 2.0), (-7.5, 2.0), (7.5, -2.0), (0.3, 0.25)],
 }
+# functions whose every input needs numpy (three inputs): tested through evaluate, as arrays are
+THREE_ARGUMENT_POINTS = {"clip": [(0.5, 0.0, 1.0), (-2.0, -1.0, 3.0), (4.0, -1.0, 3.0)]}
 
 
 def test_every_scalar_operation_has_test_points():
-    scalar = {name for name, layer in REGISTRY.items() if not layer.array_only}
-    assert scalar == set(UNARY_POINTS) | set(BINARY_POINTS)  # array operations: test_arrays.py
+    scalar = {name for name, layer in REGISTRY.items() if not layer.array_only or name == "clip"}
+    assert scalar == set(UNARY_POINTS) | set(BINARY_POINTS) | set(THREE_ARGUMENT_POINTS)  # arrays: test_arrays.py
 
 
 @pytest.mark.parametrize("name,x", [(n, x) for n, xs in UNARY_POINTS.items() for x in xs])
@@ -67,11 +105,40 @@ def test_binary_gradient_matches_finite_difference(name, x, y):
         assert gy == pytest.approx(numeric, rel=1e-6, abs=1e-7)
 
 
+@pytest.mark.parametrize("name,point", [(n, p) for n, ps in THREE_ARGUMENT_POINTS.items() for p in ps])
+def test_three_argument_gradient_matches_finite_difference(name, point):
+    layer = REGISTRY[name]()
+    analytic = backward(layer, *point)
+    for k in range(3):
+        def moved(t, k=k):
+            return float(REGISTRY[name]().forward(*point[:k], t, *point[k + 1:]))
+        assert analytic[k] == pytest.approx(central_difference(moved, point[k]), rel=1e-6, abs=1e-7)
+
+
+@pytest.mark.parametrize("x,base", [(8.0, 2.0), (0.3, 10.0), (5.0, 0.5), (2.0, 1.5)])
+def test_log_with_a_base_matches_finite_difference(x, base):
+    layer = REGISTRY["log"].wider()
+    assert layer.forward(x, base) == pytest.approx(math.log(x) / math.log(base), rel=1e-15)
+    gx, gbase = backward(layer, x, base)
+    assert gx == pytest.approx(central_difference(lambda t: layer.forward(t, base), x), rel=1e-6)
+    assert gbase == pytest.approx(central_difference(lambda t: layer.forward(x, t), base), rel=1e-6)
+
+
+@pytest.mark.parametrize("name,params,x", [("leaky_relu", (0.2,), -1.5), ("leaky_relu", (0.2,), 2.0),
+                                           ("elu", (0.5,), -1.5), ("elu", (2.0,), -0.3)])
+def test_parameters_reach_the_rule(name, params, x):
+    layer = REGISTRY[name](*params)
+    (analytic,) = backward(layer, x)
+    assert analytic == pytest.approx(central_difference(layer.forward, x), rel=1e-6)
+
+
 def test_function_names_are_the_callable_registry_entries():
-    assert set(FUNCTIONS) == {"exp", "ln", "log", "sigmoid", "relu", "sqrt", "tanh", "sin", "cos", "abs",
-                              "sign", "step", "xlogy",
-                              "dot", "sum", "mean", "max", "min", "transpose", "softmax", "logsumexp"}
+    assert {"exp", "ln", "log", "sigmoid", "relu", "sqrt", "tanh", "sin", "cos", "abs", "sign", "step", "xlogy",
+            "dot", "sum", "mean", "max", "min", "transpose", "softmax", "logsumexp", "pow", "mod"} <= set(FUNCTIONS)
+    assert not {"add", "sub", "mul", "div", "neg", "matmul"} & set(FUNCTIONS)
+    assert not any(name.startswith("_") for name in FUNCTIONS)
     assert REGISTRY["log"] is REGISTRY["ln"]
+    assert REGISTRY["arcsin"] is REGISTRY["asin"] and REGISTRY["arctan2"] is REGISTRY["atan2"]
 
 
 def test_exact_derivatives_by_hand():
@@ -81,7 +148,7 @@ def test_exact_derivatives_by_hand():
     assert backward(Power(), 3.0, 2.0) == (6.0, pytest.approx(9 * math.log(3)))
 
 
-@pytest.mark.parametrize("layer", [ReLU, Abs])
+@pytest.mark.parametrize("layer", [ReLU, Abs, REGISTRY["floor"], REGISTRY["round"], REGISTRY["step"]])
 def test_kinks_have_zero_derivative_at_zero(layer):
     instance = layer()
     assert instance.forward(0.0) == 0.0

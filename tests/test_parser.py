@@ -10,6 +10,7 @@ from gradcalc import GradcalcError, evaluate, parse
 from gradcalc.errors import ParseError, UnknownFunctionError
 from gradcalc.graph import GraphBuilder
 from gradcalc.lalr import NoParse
+from gradcalc.layers import FUNCTIONS
 from gradcalc.parser import Parser
 
 
@@ -179,7 +180,39 @@ def test_unknown_function_lists_known_ones():
     assert caught.value.exit_code == 2
     assert caught.value.column == 5
     assert "unknown function 'foo'" in caught.value.message
-    assert "exp, ln, log, sigmoid, relu, sqrt, tanh, sin, cos, abs" in caught.value.hint
+    for name in FUNCTIONS:  # every function, in its group
+        assert f" {name} " in caught.value.hint.replace(":", " ").replace(";", " ") + " "
+    with pytest.raises(UnknownFunctionError) as caught:
+        parse("qqq(x)")
+    assert "did you mean" not in caught.value.hint  # nothing is close to qqq
+
+
+def test_unknown_function_groups_hold_every_function_once():
+    from gradcalc.vocabulary import GROUPS
+
+    listed = [name for names in GROUPS.values() for name in names]
+    assert sorted(listed) == sorted(FUNCTIONS)
+
+
+@pytest.mark.parametrize("typo,closest", [("expp", "exp"), ("sinn", "sin"), ("arctann", "arctan"),
+                                          ("softmx", "softmax"), ("Log10", "log10")])
+def test_unknown_function_suggests_the_closest_name(typo, closest):
+    with pytest.raises(UnknownFunctionError) as caught:
+        parse(f"{typo}(x)")
+    assert caught.value.hint.startswith(f"did you mean {closest}?")
+
+
+@pytest.mark.parametrize("text,words", [
+    ("max(x, y)", "maximum(x, y)"), ("min(x, 0.5)", "minimum(x, y)"), ("sum(x, y)", "axis of sum"),
+    ("leaky_relu(x, s)", "slope of leaky_relu"), ("sum(x, axis=0, axis=1)", "axis twice"),
+    ("sum(x, keep=1)", "no parameter 'keep'"), ("sum(axis=0, x)", "follows the keyword"),
+    ("clip(x, 1)", "takes 3 arguments, 2 given"), ("log(x, 2, 3)", "takes 1 or 2 arguments"),
+])
+def test_parameter_errors_say_what_to_write(text, words):
+    with pytest.raises(GradcalcError) as caught:
+        parse(text)
+    assert caught.value.exit_code == 2
+    assert words in caught.value.describe()
 
 
 def test_operator_names_are_not_callable():

@@ -26,7 +26,9 @@ FORMATS = ["table", "json", "jsonl", "csv", "tsv", "plain"]
 SEEDS = ["c*d/(a-b)", "-x**2", "2^3^2", "e = a - b; f = c*d; f/e", "a=1; b=-2; ln(a - b)",
          "sigmoid(x) * relu(y) / sqrt(abs(z))", "x**y", "exp(exp(x))", "(((x)))", "sin(x, y)",
          "sum(relu(x @ y + z))", "softmax(x) * y", "max(x, 0) + mean(y, 1)", "logsumexp(x * a)",
-         "dot(x, transpose(y))"]
+         "dot(x, transpose(y))", "sin(pi*x) + e", "log(x, 2) % y", "atan2(y, x) + hypot(x, y)",
+         "clip(x, a, b)", "maximum(x, y)", "max(x, axis=0)", "leaky_relu(x, slope=0.2)",
+         "gelu(x) * log_sigmoid(y)", "acosh(x) + atanh(y) + floor(z)"]
 ARRAYS = ["1,2,3", "[[1,2],[3,4]]", "[[1,-2,3]]", "linspace(-1, 1, 4)", "[0]", "[[1],[2]]", "[1e308, 1e308]"]
 LINES = tempfile.NamedTemporaryFile(suffix=".txt", delete=False).name
 

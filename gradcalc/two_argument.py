@@ -1,0 +1,123 @@
+"""Elementwise functions of two or three arguments, one class each (hooks documented in
+`gradcalc.layer`): atan2, hypot, maximum, minimum, mod (also `%`) and clip. Arrays broadcast as
+numpy does; the evaluator sums each gradient back to its input's shape."""
+
+import math
+
+from gradcalc.errors import DomainError
+from gradcalc.layer import Layer
+from gradcalc.numeric import numpy, refuse
+
+
+class Atan2(Layer):
+    """atan2(y, x): the angle of the point (x, y), in (-π, π]; no derivative at the origin."""
+
+    __slots__ = ()
+    arity = 2  # at (0, 0) both partial derivatives are 0/0: an error, as for 1/x at 0
+    forward = staticmethod(math.atan2)
+
+    def forward_array(self, y, x):
+        return numpy().arctan2(y, x)
+
+    def backward(self, ops, gy, out, y, x):
+        radius2 = x * x + y * y
+        return gy * x / radius2, -gy * y / radius2
+
+
+class Hypot(Layer):
+    """hypot(x, y) = sqrt(x² + y²) without overflow; its gradient at (0, 0) is taken as 0 (as norm's)."""
+
+    __slots__ = ()
+    arity, keeps_finite, kink = 2, True, True
+    forward = staticmethod(math.hypot)
+
+    def forward_array(self, x, y):
+        return numpy().hypot(x, y)
+
+    def backward(self, ops, gy, h, x, y):
+        # h + 1 - step(h) is h where h > 0 and 1 at the origin, where x = y = 0: gradient 0 there
+        safe = h + (1.0 - ops.step(h))
+        return gy * x / safe, gy * y / safe
+
+    def kink_input(self, x, y):
+        return x * x + y * y - 1e-300  # the cone's tip: negative only at the origin
+
+
+class Maximum(Layer):
+    """maximum(x, y), elementwise; at a tie the gradient is split evenly, as max() splits it."""
+
+    __slots__ = ()
+    arity, keeps_finite, hides_infinity, kink = 2, True, True, True
+    forward = staticmethod(max)
+
+    def forward_array(self, x, y):
+        return numpy().maximum(x, y)
+
+    def backward(self, ops, gy, out, x, y):
+        share = 0.5 * (1.0 + ops.sign(x - y))  # 1 where x wins, 1/2 at a tie, 0 where y wins
+        return gy * share, gy * (1.0 - share)
+
+    def kink_input(self, x, y):
+        return x - y
+
+
+class Minimum(Maximum):
+    """minimum(x, y), elementwise; at a tie the gradient is split evenly, as min() splits it."""
+
+    __slots__ = ()
+    forward = staticmethod(min)
+
+    def forward_array(self, x, y):
+        return numpy().minimum(x, y)
+
+    def backward(self, ops, gy, out, x, y):
+        share = 0.5 * (1.0 - ops.sign(x - y))  # 1 where x is smaller
+        return gy * share, gy * (1.0 - share)
+
+
+class Mod(Layer):
+    """mod(x, y), also x % y: x - y·floor(x/y), with the sign of y (numpy's mod, Python's %);
+    ∂/∂x = 1 and ∂/∂y = -floor(x/y) between its jumps, which are kinks."""
+
+    __slots__ = ()
+    symbol, arity, kink = "%", 2, True
+
+    def forward(self, x, y):
+        if y == 0:
+            raise DomainError("modulo by zero: the divisor is 0")
+        return x % y
+
+    def forward_array(self, x, y):
+        return numpy().mod(x, y)
+
+    def domain(self, x, y):
+        refuse(numpy().equal(y, 0), y, "modulo by zero: the divisor is 0{at}")
+
+    def backward(self, ops, gy, out, x, y):
+        return gy, -gy * ops.floor(x / y)
+
+    def kink_input(self, x, y):
+        np = numpy()
+        return np.sin(np.pi * np.divide(x, y))  # changes sign where x/y crosses an integer
+
+
+class Clip(Layer):
+    """clip(x, lo, hi): x held within [lo, hi]. The gradient goes to x where lo <= x <= hi (the
+    bounds included, as PyTorch's clamp), to lo where x < lo and to hi where x > hi."""
+
+    __slots__ = ()
+    arity, keeps_finite, kink = 3, True, True
+    array_only = True  # the scalar loops take one or two inputs: three go through numpy
+
+    def forward(self, x, lo, hi):
+        np = numpy()
+        refuse(np.greater(lo, hi), lo, "the lower bound {value}{at} is above the upper bound")
+        return np.minimum(np.maximum(x, lo), hi)
+
+    def backward(self, ops, gy, y, x, lo, hi):
+        below, above = ops.step(lo - x), ops.step(x - hi)
+        return gy * (1.0 - below - above), gy * below, gy * above
+
+    def kink_input(self, x, lo, hi):
+        return (x - lo) * (x - hi)
+
