@@ -100,7 +100,8 @@ def _node_text(node, operands: list, latex: bool) -> tuple[str, int]:
             return rf"\frac{{{left}}}{{{right}}}", _ATOM
         left = _wrap(left, left_level < level, latex)
         right = _wrap(right, right_level <= level or right.startswith("-"), latex)
-        symbol = {"*": r" \cdot ", "@": r" \cdot ", "%": r" \bmod "}.get(layer.symbol, f" {layer.symbol} ") if latex else (
+        latex_symbols = {"*": r" \cdot ", "@": r" \cdot ", "%": r" \bmod "}
+        symbol = latex_symbols.get(layer.symbol, f" {layer.symbol} ") if latex else (
             layer.symbol if level == _PRODUCT else f" {layer.symbol} ")
         return f"{left}{symbol}{right}", level
     name = _NAMES[type(layer)]

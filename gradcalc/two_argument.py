@@ -119,5 +119,5 @@ class Clip(Layer):
         return gy * (1.0 - below - above), gy * below, gy * above
 
     def kink_input(self, x, lo, hi):
-        return (x - lo) * (x - hi)
+        return (x - lo) * (x - hi) * (hi - lo)  # x at a bound, or the bounds equal
 

@@ -27,7 +27,7 @@ def piecewise_constant(name, value):
     """A SymPy function with derivative 0 that evaluates to `value` at numbers (SymPy's own floor
     and Mod have derivatives it cannot evaluate)."""
     def evaluate_at(cls, argument):
-        if argument.is_Number:
+        if argument.is_number and argument.is_real:
             return value(argument)
         return None
     return type(name, (sympy.Function,), {"eval": classmethod(evaluate_at),

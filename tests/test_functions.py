@@ -9,7 +9,7 @@ import sympy
 from test_differential import CALLS, UNARY
 
 from gradcalc import GradcalcError, evaluate, parse
-from gradcalc.derivatives import derivatives, diff
+from gradcalc.higher_order import derivatives, diff
 from gradcalc.layers import REGISTRY
 
 X, Y, Z = sympy.symbols("x y z", real=True)

@@ -34,6 +34,22 @@ UMATH = {
     "sign": lambda u: 0 * u + float((_nominal(u) > 0) - (_nominal(u) < 0)),  # derivative 0
     "step": lambda u: 0 * u + float(_nominal(u) > 0),
     "xlogy": lambda u, v: 0 * u * v if _nominal(u) == 0 else u * umath.log(v),
+    "tan": umath.tan, "asin": umath.asin, "acos": umath.acos, "atan": umath.atan, "sinh": umath.sinh,
+    "cosh": umath.cosh, "asinh": umath.asinh, "acosh": umath.acosh, "atanh": umath.atanh,
+    "arcsin": umath.asin, "arccos": umath.acos, "arctan": umath.atan, "arcsinh": umath.asinh,
+    "arccosh": umath.acosh, "arctanh": umath.atanh, "atan2": umath.atan2, "arctan2": umath.atan2,
+    "hypot": umath.hypot, "erf": umath.erf, "erfc": umath.erfc, "expm1": umath.expm1,
+    "log10": umath.log10, "log1p": umath.log1p, "log2": lambda u: umath.log(u) / math.log(2),
+    "exp2": lambda u: 2 ** u, "pow": lambda u, v: u ** v,
+    "softplus": lambda u: umath.log(1 + umath.exp(u)), "log_sigmoid": lambda u: -umath.log(1 + umath.exp(-u)),
+    "gelu": lambda u: u * (1 + umath.erf(u / math.sqrt(2))) / 2,
+    "leaky_relu": lambda u: u if _nominal(u) > 0 else 0.01 * u,
+    "elu": lambda u: u if _nominal(u) > 0 else umath.expm1(u),
+    "floor": lambda u: 0 * u + math.floor(_nominal(u)), "ceil": lambda u: 0 * u + math.ceil(_nominal(u)),
+    "round": lambda u: 0 * u + round(_nominal(u)),
+    "maximum": lambda u, v: u if _nominal(u) > _nominal(v) else v if _nominal(u) < _nominal(v) else (u + v) / 2,
+    "minimum": lambda u, v: u if _nominal(u) < _nominal(v) else v if _nominal(u) > _nominal(v) else (u + v) / 2,
+    "mod": lambda u, v: u - v * math.floor(_nominal(u) / _nominal(v)),
 }
 BINARY = {"+": lambda p, q: p + q, "-": lambda p, q: p - q, "*": lambda p, q: p * q,
           "/": lambda p, q: p / q, "**": lambda p, q: p ** q}
