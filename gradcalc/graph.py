@@ -321,13 +321,14 @@ class GraphBuilder:
             raise UnknownFunctionError(
                 f"{function}() takes {arguments_text(layer_class)}, {given} given", source=self.source,
                 span=(start, end), hint=f"write {usage(function, layer_class)}")
+        for name, _ in keywords:
+            if name not in layer_class.params:
+                raise UsageError(f"{function}() has no parameter '{name}'", source=self.source,
+                                 span=(name.start_pos, name.end_pos), hint=f"write {usage(function, layer_class)}")
         if not layer_class.params:
             return self.apply_layer(layer_class, operands, start, end)
         given = {}
         for name, ref in [*zip(layer_class.params, operands[arity:]), *keywords]:
-            if name not in layer_class.params:
-                raise UsageError(f"{function}() has no parameter '{name}'", source=self.source,
-                                 span=(name.start_pos, name.end_pos), hint=f"write {usage(function, layer_class)}")
             if name in given:
                 raise UsageError(f"{function}() is given {name} twice", source=self.source,
                                  span=(ref.start, ref.end), hint=f"write {usage(function, layer_class)}")
