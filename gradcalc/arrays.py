@@ -37,6 +37,8 @@ def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
                 raise _at(graph, node, DomainError, error.message, values, len(operands) > 1) from None
             except ShapeMismatch as error:
                 raise _shape_error(graph, node, str(error), operands, error.hint) from None
+            except (ZeroDivisionError, OverflowError):  # scalar nodes are floats: 1/0 raises, as in scalars
+                _explain(graph, node, operands, float("inf"), values)
             except ValueError as error:  # numpy's "operands could not be broadcast together"
                 raise _shape_error(graph, node, _broadcast_message(operands, error), operands,
                                    BROADCAST_HINT) from None
@@ -82,10 +84,14 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
                 return backward_arrays(graph, values, seed, checked=True)
             check = checked and not layer.keeps_finite
             operands = [values[i] for i in node.inputs]
-            if layer.backward_array is not None:
-                gradients = layer.backward_array(gy, values[node.id], *operands)
-            else:
-                gradients = layer.backward(ArrayOps, gy, values[node.id], *operands)
+            try:
+                if layer.backward_array is not None:
+                    gradients = layer.backward_array(gy, values[node.id], *operands)
+                else:
+                    gradients = layer.backward(ArrayOps, gy, values[node.id], *operands)
+            except (ZeroDivisionError, OverflowError):  # a scalar node's float: 1/0 raises, as in scalars
+                raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point",
+                          values) from None
             for index, gx in zip(node.inputs, gradients):
                 if gx is None or graph.nodes[index].constant:
                     continue

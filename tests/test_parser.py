@@ -205,7 +205,8 @@ def test_unknown_function_suggests_the_closest_name(typo, closest):
 @pytest.mark.parametrize("text,words", [
     ("max(x, y)", "maximum(x, y)"), ("min(x, 0.5)", "minimum(x, y)"), ("sum(x, y)", "axis of sum"),
     ("leaky_relu(x, s)", "slope of leaky_relu"), ("sum(x, axis=0, axis=1)", "axis twice"),
-    ("sum(x, keep=1)", "no parameter 'keep'"), ("log(x, base=2)", "no parameter 'base'"), ("sum(axis=0, x)", "follows the keyword"),
+    ("sum(x, keep=1)", "no parameter 'keep'"), ("log(x, base=2)", "no parameter 'base'"),
+    ("sum(axis=0, x)", "follows the keyword"),
     ("clip(x, 1)", "takes 3 arguments, 2 given"), ("log(x, 2, 3)", "takes 1 or 2 arguments"),
 ])
 def test_parameter_errors_say_what_to_write(text, words):
