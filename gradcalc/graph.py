@@ -215,6 +215,15 @@ class Ref:
         self.node, self.start, self.end, self.literal, self.sigma = node, start, end, literal, sigma
 
 
+class Keyword:
+    """A keyword argument of a call, `axis=1`: the parameter's name and span, and its value."""
+
+    __slots__ = ("name", "value", "start", "end")
+
+    def __init__(self, name, value, start, end):
+        self.name, self.value, self.start, self.end = name, value, start, end
+
+
 class GraphBuilder:
     """Called by the parser as it reduces, bottom-up, so appending each new node keeps
     the node list topologically ordered."""
@@ -306,12 +315,12 @@ class GraphBuilder:
         if layer_class is None:
             raise UnknownFunctionError(f"unknown function '{function}'", source=self.source,
                                        span=(start, name_end), hint=unknown_function_hint(function))
-        operands = [a for a in arguments if isinstance(a, Ref)]
-        keywords = [a for a in arguments if not isinstance(a, Ref)]
+        operands = [a for a in arguments if not isinstance(a, Keyword)]
+        keywords = [a for a in arguments if isinstance(a, Keyword)]
         if arguments[len(operands):] != keywords:
-            name, value = keywords[0]
-            raise UsageError(f"a positional argument follows the keyword argument {name}=",
-                             source=self.source, span=(name.start_pos, value.end),
+            first = keywords[0]
+            raise UsageError(f"a positional argument follows the keyword argument {first.name}=",
+                             source=self.source, span=(first.start, first.value.end),
                              hint=f"write the keyword arguments last: {usage(function, layer_class)}")
         if layer_class.wider is not None and len(operands) == layer_class.arity + 1 and not keywords:
             layer_class = layer_class.wider  # log(x, base)
@@ -321,18 +330,18 @@ class GraphBuilder:
             raise UnknownFunctionError(
                 f"{function}() takes {arguments_text(layer_class)}, {given} given", source=self.source,
                 span=(start, end), hint=f"write {usage(function, layer_class)}")
-        for name, _ in keywords:
-            if name not in layer_class.params:
-                raise UsageError(f"{function}() has no parameter '{name}'", source=self.source,
-                                 span=(name.start_pos, name.end_pos), hint=f"write {usage(function, layer_class)}")
+        for keyword in keywords:
+            if keyword.name not in layer_class.params:
+                raise UsageError(f"{function}() has no parameter '{keyword.name}'", source=self.source,
+                                 span=(keyword.start, keyword.end), hint=f"write {usage(function, layer_class)}")
         if not layer_class.params:
             return self.apply_layer(layer_class, operands, start, end)
         given = {}
-        for name, ref in [*zip(layer_class.params, operands[arity:]), *keywords]:
+        for name, ref in [*zip(layer_class.params, operands[arity:]), *((k.name, k.value) for k in keywords)]:
             if name in given:
                 raise UsageError(f"{function}() is given {name} twice", source=self.source,
                                  span=(ref.start, ref.end), hint=f"write {usage(function, layer_class)}")
-            given[str(name)] = self._parameter(function, layer_class, str(name), ref)
+            given[name] = self._parameter(function, layer_class, name, ref)
         layer = layer_class(**given)
         node_in = [self._materialize(ref) for ref in operands[:arity]]
         ids = tuple(node.id for node in node_in)
@@ -358,6 +367,9 @@ class GraphBuilder:
                     f"{'larger' if pick == 'max' else 'smaller'} of two values is {pick}imum(x, y)")
         raise UnknownFunctionError(f"the {name} of {function}() must be {what}, written as a number",
                                    source=self.source, span=(ref.start, ref.end), hint=hint)
+
+    def keyword(self, name: str, value: Ref, start: int, end: int) -> Keyword:
+        return Keyword(name, value, start, end)
 
     def negate(self, operand: Ref, start: int) -> Ref:
         if operand.node is None and operand.sigma is None:  # fold the sign into the literal: -1 is one constant

@@ -89,7 +89,7 @@ class _Reductions:
 
     def keyword(self, children):
         name, value = children
-        return name, value
+        return self.builder.keyword(name.value, value, name.start_pos, name.end_pos)
 
     def call(self, children):
         name, _, operands, rpar = children
