@@ -36,6 +36,12 @@ class Graph:
         self.constants = constants or {}  # name -> node id of each named constant used (pi, e)
         self._shadowed = {}
 
+    @property
+    def free_names(self) -> list:
+        """The names the graph reads that a definition could give: its variables and the named
+        constants it uses (a definition of e shadows the constant, as a value for it does)."""
+        return [*self.variables, *(name for name in self.constants if name not in self.variables)]
+
     def shadow(self, values) -> "Graph":
         """This graph with the named constants that `values` gives a value for (`--e 3`) made
         variables, as the names were before they were constants; itself when there are none."""

@@ -116,7 +116,7 @@ class Session:
         except GradcalcError as error:
             _error(error)
             return
-        needed = [name for name in graph.variables if name not in graph.bindings]
+        needed = [name for name in graph.free_names if name not in graph.bindings]
         text = "; ".join([*self.expand(needed), line])
         code, result = self.run_job(Job(self.count, text, self._arrays_for(text)), self.settings)
         if result is None:
@@ -156,12 +156,12 @@ class Session:
             if name in single.bindings:
                 self.definitions[name] = Definition(single.bindings[name], single.sigmas.get(name))
                 continue
-            uses = {used for used in parse(expression).variables}
+            uses = set(parse(expression).free_names)
             # a name that depends on the one being defined means its definition so far (x = x + 1)
             earlier = [used for used in uses if used == name or name in self._closure(used)]
             inline = tuple(self.expand(earlier))
             own = (*inline, f"{name} = {expression}")
-            uses = frozenset(parse("; ".join(own)).variables) - set(parse("; ".join(own)).bindings)
+            uses = frozenset(parse("; ".join(own)).free_names) - set(parse("; ".join(own)).bindings)
             self.definitions[name] = Definition(statements=own, uses=uses)
         value = result.value
         if not hasattr(value, "shape"):
