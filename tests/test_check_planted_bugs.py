@@ -25,6 +25,18 @@ def positive(rng):
     return rng.uniform(0.1, 3)
 
 
+def unit(rng):
+    return rng.uniform(-0.9, 0.9)
+
+
+def small(rng):
+    return rng.choice((-1, 1)) * rng.uniform(0.1, 1.2)
+
+
+def above_one(rng):
+    return rng.uniform(1.1, 3)
+
+
 def array(*shape):
     return lambda rng: np.array([anywhere(rng) for _ in range(int(np.prod(shape)))]).reshape(shape)
 
@@ -41,6 +53,18 @@ TEMPLATES = {
        for name in ("exp", "sigmoid", "relu", "tanh", "sin", "cos", "abs", "sign", "step")},
     **{name: (f"{name}(x) * y", {"x": positive, "y": anywhere}) for name in ("ln", "log", "sqrt")},
     "xlogy": ("xlogy(x, y)", {"x": anywhere, "y": positive}),
+    **{name: (f"{name}(x) * y", {"x": anywhere, "y": anywhere})
+       for name in ("atan", "arctan", "sinh", "cosh", "asinh", "arcsinh", "expm1", "exp2", "softplus",
+                    "log_sigmoid", "gelu", "erf", "erfc", "leaky_relu", "elu", "floor", "ceil", "round")},
+    **{name: (f"{name}(x) * y", {"x": unit, "y": anywhere})
+       for name in ("asin", "acos", "atanh", "arcsin", "arccos", "arctanh")},
+    **{name: (f"{name}(x) * y", {"x": positive, "y": anywhere}) for name in ("log10", "log2", "log1p")},
+    **{name: (f"{name}(x) * y", {"x": above_one, "y": anywhere}) for name in ("acosh", "arccosh")},
+    "tan": ("tan(x) * y", {"x": small, "y": anywhere}),
+    **{name: (f"{name}(x, y)", {"x": anywhere, "y": anywhere})
+       for name in ("atan2", "arctan2", "hypot", "maximum", "minimum")},
+    "mod": ("mod(x, y)", {"x": anywhere, "y": positive}),
+    "clip": ("clip(x, y, z) * x", {"x": anywhere, "y": lambda rng: -positive(rng), "z": positive}),
     "matmul": ("sum(X @ W)", {"X": array(2, 3), "W": array(3, 2)}),
     "dot": ("dot(u, v)", {"u": array(3), "v": array(3)}),
     "sum": ("sum(x * x)", {"x": array(3)}),
