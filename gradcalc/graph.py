@@ -155,6 +155,7 @@ class Graph:
         view = object.__new__(MovedGraph if moves else Graph)
         view.__dict__.update(self.__dict__)
         view.source, view.bindings = source, bindings
+        view._shadowed = {}  # a shadowed graph has the bindings of the line it was made for
         if moves:
             view.shared_nodes = view.__dict__.pop("nodes")
             view.moves = moves

@@ -81,6 +81,13 @@ def test_a_binding_shadows_a_constant():
     assert diff(parse("sin(pi*x)"), "x") == "pi*cos(pi*x)"
 
 
+def test_lines_of_one_structure_shadow_with_their_own_bindings():
+    # lines that differ only in a bound number share a graph (gradcalc.structure): each keeps its own
+    for a in (1.0, 2.0, 3.0, 4.0):
+        r = evaluate(f"a = {a}; e*a", e=3.0)
+        assert r.value == 3 * a and r.gradients == {"a": 3.0, "e": a}
+
+
 def test_keyword_parameters():
     assert evaluate("max(x, axis=0)", x=[1.0, 3.0]).value == 3.0
     assert evaluate("sum(x, axis=1)", x=[[1.0, 2.0], [3.0, 4.0]]).value.tolist() == [3.0, 7.0]
