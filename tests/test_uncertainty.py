@@ -106,8 +106,9 @@ def _scale(spread, reference, result, sigmas):
     """What rounding errors in σ are relative to: the contributions, and for results whose
     derivatives cancel (a/a), the size of the terms that cancel, ~ |f|·Σ σᵢ/|xᵢ|."""
     relative = sum(sigmas[n] / abs(result.inputs[n]) for n in result.inputs)
+    # max(|f|, 1): a function of a cancelling ratio can be 0 where its slope is not (ln(b/b))
     return (sum(abs(c) for c in spread.contributions.values()) + abs(reference.std_dev)
-            + abs(result.value) * relative)
+            + max(abs(result.value), 1.0) * relative)
 
 
 @given(EXPRESSIONS, POINTS, SIGMAS)
