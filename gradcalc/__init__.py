@@ -25,6 +25,10 @@ def parse(expression: str):
     """Parse `expression` into a Graph (cached for repeated expressions)."""
     from gradcalc.parser import parse as _parse
 
+    if not isinstance(expression, str):
+        from gradcalc.errors import UsageError
+
+        raise UsageError(f"an expression is text, not {type(expression).__name__}", hint='evaluate("x*y", x=1, y=2)')
     return _parse(expression)
 
 
@@ -81,7 +85,7 @@ def derivatives(expression: str, values, /, order: int = 2, wrt=None, seed_grad=
     sum(seed_grad * output), seed_grad ones by default."""
     from gradcalc.higher_order import all_orders
 
-    return all_orders(parse(expression), dict(values), order, wrt, seed_grad)
+    return all_orders(parse(expression), values, order, wrt, seed_grad)
 
 
 def hessian(expression: str, values, /, wrt=None, seed_grad=None) -> dict:
@@ -93,21 +97,21 @@ def jacobian(expression: str, values, /, wrt=None) -> dict:
     """{name: ∂output/∂name}, each of shape shape(output) + shape(name)."""
     from gradcalc.higher_order import jacobian as _jacobian
 
-    return _jacobian(parse(expression), dict(values), wrt)
+    return _jacobian(parse(expression), values, wrt)
 
 
 def jvp(expression: str, values, direction, /):
     """The derivative of the output along `direction` ({name: value}; missing names: 0)."""
     from gradcalc.higher_order import jvp as _jvp
 
-    return _jvp(parse(expression), dict(values), dict(direction))
+    return _jvp(parse(expression), values, direction)
 
 
 def hvp(expression: str, values, direction, /, seed_grad=None) -> dict:
     """{name: (H v)[name]}: the Hessian times `direction`, without forming the Hessian."""
     from gradcalc.higher_order import hvp as _hvp
 
-    return _hvp(parse(expression), dict(values), dict(direction), seed_grad)
+    return _hvp(parse(expression), values, direction, seed_grad)
 
 
 def diff(expression: str, name: str, /, order: int = 1, latex: bool = False) -> str:

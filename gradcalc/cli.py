@@ -17,7 +17,8 @@ import typer
 import typer.core
 
 from gradcalc import __version__
-from gradcalc.argv import NAME, add_var, did_you_mean, missing_value_hint, split_argv
+from gradcalc.argv import add_var, did_you_mean, missing_value_hint, split_argv
+from gradcalc.derivative_options import check_derivative_options, parse_direction, run_diff
 from gradcalc.errors import GradcalcError, MissingValueError, UsageError, ValueFormatError
 from gradcalc.jobs import Job, argument_jobs, line_jobs, open_input
 from gradcalc.render_progress import with_progress
@@ -392,7 +393,7 @@ def _run_session(values: dict, var: list, options: Options) -> int:
         """(exit code, the job's Result or None) under the session's current settings."""
         current = replace(options, **settings)
         try:
-            _check_derivative_options(current)
+            check_derivative_options(current)
         except GradcalcError as error:
             _error(error)
             return error.exit_code, None
@@ -408,7 +409,7 @@ def _run_session(values: dict, var: list, options: Options) -> int:
 def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,
          options: Options) -> int:
     numbers, sigmas = _numbers(values, var, options.max_elements)
-    _check_derivative_options(options)
+    check_derivative_options(options)
     seed = None if options.seed_grad is None else parse_value("seed-grad", options.seed_grad, options.max_elements)
     uncertain = (sigmas, _correlation(options))
 
@@ -480,7 +481,7 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
             raise job.error
         graph = parse(job.text).shadow({**numbers, **job.values})  # `--e 3`: e is a variable
         if options.diff is not None:
-            return _run_diff(renderer, job, graph, options), []
+            return run_diff(renderer, job, graph, options), list(graph.variables)  # values are not needed
         # the names taken from options, for the warning about options no job used (none given: none)
         variables = [name for name in graph.variables
                      if name not in graph.bindings and name not in job.values] if numbers else ()
@@ -500,8 +501,9 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         if options.order > 1 or options.jacobian or options.jvp or options.hvp:
             from gradcalc.higher_order import add_to_result
 
-            add_to_result(result, options.order, options.jacobian, _direction(options.jvp, "jvp", options),
-                          _direction(options.hvp, "hvp", options), options.wrt)
+            add_to_result(result, options.order, options.jacobian,
+                          parse_direction(options.jvp, "jvp", options.max_elements),
+                          parse_direction(options.hvp, "hvp", options.max_elements), options.wrt)
         code = 0
         if options.explain:
             from gradcalc.explain import explain
@@ -527,57 +529,6 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         if not renderer.error(error, job.text, job.line):
             _error(error, job.line if batch else None)
         return error.exit_code, variables
-
-
-def _check_derivative_options(options: Options) -> None:
-    """Refuse combinations that have no meaning, before any job runs."""
-    if options.output_format == "latex" and options.diff is None:
-        raise UsageError("-o latex prints formulas: it goes with --diff NAME",
-                         hint="gradcalc --diff x \"x^3*y\" -o latex")
-    if options.diff is not None and options.output_format in ("csv", "tsv"):
-        raise UsageError(f"--diff prints formulas as text, json, jsonl or latex, not {options.output_format}")
-    if options.diff is not None and (options.jacobian or options.jvp or options.hvp or options.check):
-        raise UsageError("--diff prints a formula; --jacobian, --jvp, --hvp and --check need values")
-
-
-def _run_diff(renderer, job: Job, graph, options: Options) -> int:
-    """--diff NAME: the derivative as a formula, no values needed."""
-    from gradcalc.higher_order import diff
-    from gradcalc.render_derivatives import Formula
-
-    text = diff(graph, options.diff, options.order, latex=options.output_format == "latex")
-    renderer.formula(Formula(job.text, options.diff, options.order, text), job.line)
-    return 0
-
-
-def _direction(items: tuple, option: str, options: Options) -> dict | None:
-    """--jvp x=1,y=0 (or repeated --jvp x=1 --jvp y=0; arrays as x=[1,2]): {name: value}."""
-    if not items:
-        return None
-    direction = {}
-    for item in items:
-        for part in _split_top_level(item):
-            name, equals, text = part.partition("=")
-            name = name.strip()
-            if not equals or not NAME.fullmatch(name):
-                raise UsageError(f"--{option} {item}: expected NAME=VALUE pairs separated by commas",
-                                 hint=f"--{option} x=1,y=0 or --{option} \"v=[1,0,0]\"")
-            if name in direction:
-                raise UsageError(f"--{option}: {name} is given twice")
-            direction[name] = parse_value(f"{option} {name}", text, options.max_elements)
-    return direction
-
-
-def _split_top_level(text: str) -> list:
-    """Split on commas outside brackets: x=[1,2],y=3 -> ['x=[1,2]', 'y=3']."""
-    parts, depth, start = [], 0, 0
-    for index, char in enumerate(text):
-        depth += {"[": 1, "]": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            parts.append(text[start:index])
-            start = index + 1
-    parts.append(text[start:])
-    return [part for part in parts if part.strip()]
 
 
 def _check_failed(report, line) -> None:

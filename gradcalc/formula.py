@@ -53,10 +53,13 @@ def to_formula(graph: Graph, latex: bool = False, atoms: dict | None = None, kee
             while f"t{counter}" in taken:
                 counter += 1
             name = f"t_{{{counter}}}" if latex else f"t{counter}"
-            statements.append(_statement(name, text[0], latex))
+            statements.append(_statement(name, str(text[0]), latex))
             text = (name, _ATOM)
         texts[node.id] = text
-    output = texts[graph.output][0]
+        for index in node.inputs:  # a text used once is inside its user's now: let it go
+            if uses[index] == 1:
+                texts[index] = None
+    output = str(texts[graph.output][0])
     if not statements:
         return output
     return (r" \\ ".join(statements) + r" \\ " + output) if latex else "; ".join([*statements, output])
@@ -64,7 +67,7 @@ def to_formula(graph: Graph, latex: bool = False, atoms: dict | None = None, kee
 
 def _binding(graph: Graph, name: str, value: float, latex: bool) -> str:
     """`a = 3` or, with a standard uncertainty bound on the line, `a = 3 ± 0.1`."""
-    number = format_number if latex else repr
+    number = format_number  # integral values without '.0'; others at full precision (repr)
     text = number(value)
     if name in graph.sigmas:
         text += (r" \pm " if latex else " ± ") + number(graph.sigmas[name])
@@ -88,38 +91,66 @@ def _node_text(node, operands: list, latex: bool) -> tuple[str, int]:
         raise ValueError(f"{type(layer).__name__} has no formula")  # array derivatives: callers refuse first
     if isinstance(layer, Negate):
         (operand, level), = operands
-        return "-" + _wrap(operand, level < _UNARY or operand.startswith("-"), latex), _UNARY
+        return _Rope("-", _wrap(operand, level < _UNARY or _first(operand) == "-", latex)), _UNARY
     if layer.symbol:
         (left, left_level), (right, right_level) = operands
         level = _BINARY[layer.symbol]
         if isinstance(layer, Power):
             base = _wrap(left, left_level <= _POWER, latex)
             exponent = right if latex else _wrap(right, right_level < _UNARY, latex)
-            return (f"{{{base}}}^{{{exponent}}}" if latex else f"{base}^{exponent}"), _POWER
+            return (_Rope("{", base, "}^{", exponent, "}") if latex else _Rope(base, "^", exponent)), _POWER
         if latex and layer.symbol == "/":
-            return rf"\frac{{{left}}}{{{right}}}", _ATOM
+            return _Rope(r"\frac{", left, "}{", right, "}"), _ATOM
         left = _wrap(left, left_level < level, latex)
-        right = _wrap(right, right_level <= level or right.startswith("-"), latex)
+        right = _wrap(right, right_level <= level or _first(right) == "-", latex)
         latex_symbols = {"*": r" \cdot ", "@": r" \cdot ", "%": r" \bmod "}
         symbol = latex_symbols.get(layer.symbol, f" {layer.symbol} ") if latex else (
             layer.symbol if level == _PRODUCT else f" {layer.symbol} ")
-        return f"{left}{symbol}{right}", level
+        return _Rope(left, symbol, right), level
     name = _NAMES[type(layer)]
     arguments = [text for text, _ in operands] + [str(value) for value in layer.parameters() if value is not None]
+    listed = [piece for index, argument in enumerate(arguments) for piece in ((", ",) if index else ()) + (argument,)]
     if not latex:
-        return f"{name}({', '.join(arguments)})", _ATOM
+        return _Rope(name, "(", *listed, ")"), _ATOM
     if name == "sqrt":
-        return rf"\sqrt{{{arguments[0]}}}", _ATOM
+        return _Rope(r"\sqrt{", arguments[0], "}"), _ATOM
     if name == "abs":
-        return rf"\left|{arguments[0]}\right|", _ATOM
+        return _Rope(r"\left|", arguments[0], r"\right|"), _ATOM
     function = _LATEX_FUNCTIONS.get(name, rf"\operatorname{{{name}}}")
-    return rf"{function}\left({', '.join(arguments)}\right)", _ATOM
+    return _Rope(function, r"\left(", *listed, r"\right)"), _ATOM
 
 
-def _wrap(text: str, needed: bool, latex: bool) -> str:
+def _wrap(text, needed: bool, latex: bool):
     if not needed:
         return text
-    return rf"\left({text}\right)" if latex else f"({text})"
+    return _Rope(r"\left(", text, r"\right)") if latex else _Rope("(", text, ")")
+
+
+class _Rope:
+    """Text made of pieces (strings and other ropes), joined once at the end: a node's text holds
+    its operands' texts without copying them, so printing stays linear in the output's length."""
+
+    __slots__ = ("parts", "first")
+
+    def __init__(self, *parts):
+        self.parts = parts
+        self.first = _first(parts[0]) if parts else ""
+
+    def __str__(self) -> str:
+        pieces, stack = [], [iter(self.parts)]
+        while stack:  # depth-first without recursion: a chain of 100,000 sums is 100,000 deep
+            part = next(stack[-1], None)
+            if part is None:
+                stack.pop()
+            elif isinstance(part, _Rope):
+                stack.append(iter(part.parts))
+            else:
+                pieces.append(part)
+        return "".join(pieces)
+
+
+def _first(text) -> str:
+    return text.first if isinstance(text, _Rope) else text[:1]
 
 
 def _latex_name(name: str) -> str:

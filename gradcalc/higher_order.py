@@ -7,10 +7,11 @@ one sweep per variable, O(n·m), never O(n²·m). Like the gradient, everything 
 scalar sum(seed · output): the output itself when it is a scalar.
 """
 
+from collections.abc import Mapping
 from itertools import combinations_with_replacement, permutations
 
-from gradcalc.errors import EvaluationError, NonFiniteError, UsageError
-from gradcalc.evaluator import backward, bind, forward, uses_arrays
+from gradcalc.errors import EvaluationError, NonFiniteError, ShapeError, UsageError
+from gradcalc.evaluator import _number, backward, bind, forward, uses_arrays
 from gradcalc.formatting import format_number, needs_parentheses
 from gradcalc.graph import Graph
 from gradcalc.symbolic import DerivativeBuilder, Term
@@ -24,17 +25,15 @@ def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None, row
     deep} (symmetric entries repeated; for array variables, blocks of shape shape(a) + shape(b)).
     `rowwise`: every variable is a column of points, row i depending on row i only (--data), and
     each derivative is that column's own, row by row."""
-    if not 1 <= order <= MAX_ORDER:
-        raise UsageError(f"--order {order}: the order must be between 1 and {MAX_ORDER}")
-    graph = graph.shadow(values)
-    inputs = bind(graph, values)
+    _check_order(order)
+    graph, inputs, start = _prepare(graph, values)
     names = _names(graph, wrt)
     arrays = uses_arrays(graph, inputs)
     if order >= 3 and not rowwise and any(hasattr(inputs[name], "shape") for name in names):
         raise UsageError(f"derivatives of order {order} need scalar variables; array variables go up to order 2",
                          hint="use --hessian (order 2) or --hvp for array variables")
     builder = DerivativeBuilder(graph, arrays)
-    inputs, seed_term = _seeded(graph, builder, inputs, seed)
+    inputs, seed_term = _seeded(graph, builder, inputs, start, seed)
     # symbolic levels 1..order-1, over sorted multi-indices (mixed partials are symmetric)
     terms = {(): Term(builder, graph.output)}
     for level in range(1, order):
@@ -47,7 +46,8 @@ def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None, row
         terms = deeper
     live = [term for term in terms.values() if term is not None]
     dgraph, ids, origins = builder.finish(live or [Term(builder, graph.output)])
-    node_values = _run(forward, dgraph, origins, graph, order, dgraph, inputs)
+    what = f"derivative of order {order}"
+    node_values = _run(forward, (graph, start, origins, what), dgraph, inputs)
     position = dict(zip((id(term) for term in live), ids))
     values_by_index = {}
     for alpha, term in terms.items():
@@ -68,7 +68,7 @@ def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None, row
 
                 seed_array = np.zeros(shape)
                 seed_array[element] = 1.0
-            grads = _run(backward, view, origins, graph, order, view, node_values, seed_array)
+            grads = _run(backward, (graph, start, origins, what), view, node_values, seed_array)
             for offset, name in enumerate(names[last:]):
                 gradient = grads[dgraph.variables[name]] if name in dgraph.variables else 0.0
                 block = values_by_index[alpha + (last + offset,)]
@@ -81,6 +81,7 @@ def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None, row
 
 def all_orders(graph: Graph, values: dict, order: int, wrt=None, seed=None, rowwise: bool = False) -> dict:
     """{k: order-k derivatives} for k = 2..order, each computed as in `derivatives`."""
+    _check_order(order)
     found = {}
     for k in range(2, order + 1):
         found.update(derivatives(graph, values, k, wrt, seed, rowwise))
@@ -92,10 +93,8 @@ def jacobian(graph: Graph, values: dict, wrt=None) -> dict:
     the output (the gradient itself for a scalar output)."""
     import numpy as np
 
-    graph = graph.shadow(values)
-    inputs = bind(graph, values)
+    graph, inputs, node_values = _prepare(graph, values)
     names = _names(graph, wrt)
-    node_values = forward(graph, inputs)
     output = node_values[graph.output]
     shape = np.shape(output)
     blocks = {name: np.zeros(shape + np.shape(inputs[name])) for name in names}
@@ -114,40 +113,39 @@ def jvp(graph: Graph, values: dict, direction: dict):
     """J·v, the derivative of the output along `direction` (missing variables: 0), of the output's
     shape. The reverse pass is linear in its seed u; differentiating <J^T u, v> in u gives J v:
     one symbolic gradient and one sweep, O(m), without forming J."""
-    graph = graph.shadow(values)
-    inputs = bind(graph, values)
+    graph, inputs, node_values = _prepare(graph, values)
     direction = _direction(graph, inputs, direction)
     arrays = uses_arrays(graph, inputs)
     builder = DerivativeBuilder(graph, arrays)
-    node_values = forward(graph, inputs)
     u = builder.input(_COTANGENT)
     inputs = {**inputs, _COTANGENT: _ones_like(node_values[graph.output])}
     total, inputs = _along(builder, builder.gradient(graph.output, list(direction), u), direction, inputs, arrays)
     if total is None:
         return 0.0 * inputs[_COTANGENT]
     dgraph, ids, origins = builder.finish([total])
-    dvalues = _run(forward, dgraph, origins, graph, 2, dgraph, inputs)
-    grads = _run(backward, dgraph, origins, graph, 2, dgraph, dvalues)
+    context = (graph, node_values, origins, "directional derivative")
+    dvalues = _run(forward, context, dgraph, inputs)
+    grads = _run(backward, context, dgraph, dvalues)
     return grads[dgraph.variables[_COTANGENT]]
 
 
 def hvp(graph: Graph, values: dict, direction: dict, seed=None) -> dict:
     """{name: (H v)[name]}, the Hessian of sum(seed · output) times `direction`, without forming H:
     the gradient as a graph, then one sweep of <gradient, v>."""
-    graph = graph.shadow(values)
-    inputs = bind(graph, values)
+    graph, inputs, start = _prepare(graph, values)
     direction = _direction(graph, inputs, direction)
     arrays = uses_arrays(graph, inputs)
     builder = DerivativeBuilder(graph, arrays)
-    inputs, seed_term = _seeded(graph, builder, inputs, seed)
+    inputs, seed_term = _seeded(graph, builder, inputs, start, seed)
     names = _names(graph, None)
     total, inputs = _along(builder, builder.gradient(graph.output, list(direction), seed_term), direction,
                            inputs, arrays)
     if total is None:
         return {name: _zeros(inputs, [name]) for name in names}
     dgraph, ids, origins = builder.finish([total])
-    dvalues = _run(forward, dgraph, origins, graph, 2, dgraph, inputs)
-    grads = _run(backward, dgraph, origins, graph, 2, dgraph, dvalues)
+    context = (graph, start, origins, "second derivative")
+    dvalues = _run(forward, context, dgraph, inputs)
+    grads = _run(backward, context, dgraph, dvalues)
     return {name: grads[dgraph.variables[name]] for name in names}
 
 
@@ -155,8 +153,7 @@ def diff(graph: Graph, name: str, order: int = 1, latex: bool = False) -> str:
     """The order-`order` derivative in `name` as a formula in gradcalc's syntax (or LaTeX)."""
     from gradcalc.formula import to_formula
 
-    if not 1 <= order <= MAX_ORDER:
-        raise UsageError(f"--order {order}: the order must be between 1 and {MAX_ORDER}")
+    _check_order(order)
     if graph.needs_arrays:
         raise UsageError("--diff prints derivatives of scalar expressions; array operations are not supported",
                          hint="evaluate array derivatives at a point with --hessian or --jacobian")
@@ -241,25 +238,52 @@ def _names(graph: Graph, wrt) -> list:
     return list(dict.fromkeys(wrt))
 
 
-def _seeded(graph, builder, inputs, seed):
+def _check_order(order) -> None:
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"order {order!r}: the order must be a whole number from 1 to {MAX_ORDER}",
+                         hint="--order 2 (or --hessian) for second derivatives")
+
+
+def _prepare(graph: Graph, values) -> tuple:
+    """(the graph with bound constants shadowed, the bound inputs, every node's value): the
+    expression itself is evaluated first, so a point outside its domain is an error here, even
+    where no derivative needs the node that leaves it (ln(x) at -1: its derivatives need 1/x only)."""
+    if not isinstance(values, Mapping):
+        raise UsageError(f"values must be a mapping of name: value, not {type(values).__name__}",
+                         hint='hessian("x*y", {"x": 1, "y": 2})')
+    graph = graph.shadow(values)
+    inputs = bind(graph, values)
+    return graph, inputs, forward(graph, inputs)
+
+
+def _seeded(graph, builder, inputs, node_values, seed):
     """(inputs with the seed bound, the seed term): 1 for a scalar output, an input for arrays."""
-    if not uses_arrays(graph, inputs):
-        return inputs, 1.0 if seed is None else seed
-    output = forward(graph, inputs)[graph.output]
+    import numpy as np
+
+    output = node_values[graph.output]
+    if seed is not None:
+        seed = _number("the seed gradient", seed)
+        if np.shape(seed) != np.shape(output):
+            raise ShapeError(f"the seed gradient has shape {np.shape(seed)}, the output {np.shape(output)}",
+                             hint="give --seed-grad an array of the output's shape")
     if not hasattr(output, "shape"):
-        return inputs, 1.0 if seed is None else float(seed)
+        return inputs, 1.0 if seed is None else seed
     return {**inputs, _SEED: _ones_like(output) if seed is None else seed}, builder.input(_SEED)
 
 
-def _direction(graph, inputs, direction: dict) -> dict:
+def _direction(graph, inputs, direction) -> dict:
     import numpy as np
 
+    if not isinstance(direction, Mapping):
+        raise UsageError(f"a direction is a mapping of name: value, not {type(direction).__name__}",
+                         hint='jvp("x*y", {"x": 2, "y": 3}, {"x": 1})')
     _names(graph, list(direction))
     checked = {}
     for name, value in direction.items():
+        value = _number(f"the direction for {name}", value)
         if np.shape(value) != np.shape(inputs[name]):
-            raise UsageError(f"the direction for {name} has shape {np.shape(value)}, {name} has shape "
-                             f"{np.shape(inputs[name])}")
+            raise ShapeError(f"the direction for {name} has shape {np.shape(value)}, {name} has shape "
+                             f"{np.shape(inputs[name])}", hint=f"give {name} a direction of its own shape")
         checked[name] = value
     return checked
 
@@ -281,18 +305,21 @@ def _along(builder, gradients: dict, direction: dict, inputs: dict, arrays: bool
     return total, inputs
 
 
-def _run(step, dgraph, origins, graph, order, *arguments):
-    """forward or backward over a derivative graph; an error names the expression's node whose
-    derivative failed, with a caret under its text."""
+def _run(step, context, *arguments):
+    """forward or backward over a derivative graph. `context` is (the expression's graph, its node
+    values, each derivative node's origin, what is computed); an error names the expression's node
+    whose derivative failed, with its inputs' values and a caret under its text."""
     try:
         return step(*arguments)
     except EvaluationError as error:
+        graph, values, origins, what = context
         index = getattr(error, "node", None)
         origin = origins[index] if index is not None and index < len(origins) else None
-        node = graph.nodes[origin if origin is not None else graph.output]
-        reason = error.message.split(": ", 1)[-1] if origin is not None and origin != index else error.message
-        raise NonFiniteError(f"{graph.text(node)}: its derivative of order {order} is not finite at this point"
-                             f" ({reason})", source=graph.source, span=node.span,
+        node = graph.nodes[graph.output if origin is None else origin]
+        inputs = ", ".join(f"{graph.text(graph.nodes[i])} = {format_number(values[i])}" for i in node.inputs
+                           if not hasattr(values[i], "shape") and not graph.nodes[i].constant)
+        raise NonFiniteError(f"{graph.text(node)}: its {what} is not finite at this point"
+                             + (f" (inputs: {inputs})" if inputs else ""), source=graph.source, span=node.span,
                              hint="choose a point where the function is smooth") from None
 
 

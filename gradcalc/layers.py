@@ -420,7 +420,9 @@ class XLogY(Layer):
                "xlogy needs a positive number where the first is not 0")
 
     def backward(self, ops, gy, y, x0, x1):
-        return gy * ops.log(x1), gy * x0 / x1
+        # xlogy(gy, y), not gy * ln(y): where nothing flows back (gy = 0) the slope of ln at 0 is
+        # nobody's concern, which keeps 0**x flat in x at every order
+        return ops.xlogy(gy, x1), gy * x0 / x1
 
 
 REGISTRY = {

@@ -85,7 +85,7 @@ def print_tables(console, result, number, prefix: str = "") -> None:
         names = list(tree)
         matrix = order == 2 and all(not getattr(tree[a][b], "shape", ()) for a in names for b in names)
         if matrix:
-            columns = [Column("", "left", "shorten"), *(Column(name) for name in names)]
+            columns = [Column("", "left"), *(Column(name) for name in names)]  # row names are never cut
             rows = [[row, *(number(tree[row][col]) for col in names)] for row in names]
             print_table(console, columns, rows, title=prefix + "Hessian: ∂²f/∂row∂column")
         else:

@@ -119,7 +119,12 @@ class GraphOps:
 
     @staticmethod
     def xlogy(x, y):
-        return _builder(x, y).binary(XLogY, x, y)
+        builder = _builder(x, y)
+        if builder.value(y) == 0 and isinstance(x, Term):  # xlogy(0^t, 0): 0**t is flat in t, at every order
+            node = builder.nodes[x.id]
+            if isinstance(node.layer, Power) and builder.value(Term(builder, node.inputs[0])) == 0:
+                return 0.0
+        return builder.binary(XLogY, x, y)
 
     @staticmethod
     def spread(g, x, axis=None, mean=False):

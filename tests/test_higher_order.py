@@ -410,3 +410,80 @@ def test_second_order_check_never_cries_wolf_on_generated_programs(program, poin
         assume(False)
     assert report.passed, [(row.name, row.analytic, row.numeric, row.note) for row in report.rows
                            if row.verdict == "mismatch"]
+
+
+# --- what a new user's trial found -----------------------------------------------------------
+
+@pytest.mark.parametrize("call", [
+    lambda: gradcalc.hessian("ln(x)", {"x": -1}),
+    lambda: gradcalc.derivatives("ln(x-2)+x", {"x": 1}, order=3),
+    lambda: gradcalc.hvp("ln(x)*y", {"x": -1, "y": 2}, {"x": 1}),
+    lambda: gradcalc.hvp("1/x", {"x": 0}, {"x": 1}),
+])
+def test_the_api_refuses_points_outside_the_domain(call):
+    from gradcalc.errors import DomainError
+
+    with pytest.raises(DomainError):
+        call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: gradcalc.derivatives("x^3", {"x": 1}, order="3"),
+    lambda: gradcalc.derivatives("x^3", {"x": 1}, order=2.0),
+    lambda: gradcalc.derivatives("x^3", {"x": 1}, order=True),
+    lambda: gradcalc.derivatives("x^3", {"x": 1}, order=0),
+    lambda: gradcalc.jvp("x*y", {"x": 1, "y": 2}, {"x": "a"}),
+    lambda: gradcalc.jvp("x*y", {"x": 1, "y": 2}, [1, 2]),
+    lambda: gradcalc.hvp("x*y", {"x": 1, "y": 2}, None),
+    lambda: gradcalc.hessian(None, {}),
+    lambda: gradcalc.hessian("x", [1]),
+    lambda: gradcalc.jvp("x*y", {"x": [1, 2], "y": 2}, {"x": [1, 2, 3]}),
+])
+def test_the_api_raises_only_gradcalc_errors(call):
+    from gradcalc.errors import InputError
+
+    with pytest.raises(InputError):
+        call()
+
+
+def test_a_seed_given_as_a_list_is_an_array():
+    hessian = gradcalc.hessian("x*y", {"x": [1.0, 2.0], "y": 2.0}, seed_grad=[1.0, 2.0])
+    assert np.allclose(hessian["x"]["y"], [1.0, 2.0])  # d/dy of sum(seed * x * y) in x: seed
+
+
+def test_zero_to_the_x_is_flat_at_every_order():
+    assert gradcalc.derivatives("0^x", {"x": 2.0}, order=3) == {2: {"x": {"x": 0.0}}, 3: {"x": {"x": {"x": 0.0}}}}
+    assert gradcalc.diff("0^x", "x", order=2) == "0"
+
+
+def test_an_infinite_second_derivative_names_the_node_and_its_inputs():
+    with pytest.raises(NonFiniteError) as caught:
+        gradcalc.hessian("x^1.5 + y", {"x": 0.0, "y": 1.0})
+    assert caught.value.message == "x^1.5: its derivative of order 2 is not finite at this point (inputs: x = 0)"
+    assert "∂" not in caught.value.message
+
+
+@pytest.mark.parametrize("spec", ["x=1,,", "x=1,,y=2", "", "=1", "x=", "x=[1,2"])
+def test_malformed_directions_are_usage_errors(spec):
+    out = cli("x*y", "--x", "1", "--y", "2", "--jvp", spec)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and out.stderr.startswith("gradcalc: error")
+
+
+def test_diff_text_and_memory_stay_linear_in_a_long_sum():
+    import tracemalloc
+
+    def peak_and_text(terms):
+        text = "x*y + " + " + ".join(f"sin(x*{i})" for i in range(1, terms + 1))
+        graph = parse(text)
+        tracemalloc.start()
+        formula = diff(graph, "x")
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak, text, formula
+
+    small, _, _ = peak_and_text(2000)
+    large, text, formula = peak_and_text(8000)
+    assert large < 6 * small  # 4x the terms: linear is 4x; the old printer's prefixes made it ~16x
+    assert len(formula) < 3 * len(text)
+    assert gradcalc.evaluate(formula, x=0.3, y=2.0).value == pytest.approx(
+        gradcalc.evaluate(text, x=0.3, y=2.0).gradients["x"], rel=1e-12)

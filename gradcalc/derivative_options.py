@@ -1,0 +1,70 @@
+"""What the command line's --order, --jacobian, --jvp, --hvp and --diff take apart before any job
+runs: combinations that mean nothing, and the directions of --jvp and --hvp."""
+
+from gradcalc.argv import NAME
+from gradcalc.errors import UsageError
+from gradcalc.values import parse_value
+
+
+def check_derivative_options(options) -> None:
+    """Refuse combinations that have no meaning, before any job runs."""
+    if options.output_format == "latex" and options.diff is None:
+        raise UsageError("-o latex prints formulas: it goes with --diff NAME",
+                         hint='gradcalc --diff x "x^3*y" -o latex')
+    if options.diff is None:
+        return
+    if options.output_format in ("csv", "tsv"):
+        raise UsageError(f"--diff prints formulas as text, json, jsonl or latex, not {options.output_format}",
+                         hint="use -o plain, -o json, -o jsonl or -o latex")
+    others = [option for option, given in (("--jacobian", options.jacobian), ("--jvp", options.jvp),
+                                           ("--hvp", options.hvp), ("--check", options.check),
+                                           ("--wrt", options.wrt)) if given]
+    if others:
+        raise UsageError(f"--diff prints a formula; {others[0]} does not apply to it",
+                         hint="--diff NAME names the variable; the other derivative options need values: "
+                              "run them without --diff")
+
+
+def run_diff(renderer, job, graph, options) -> int:
+    """--diff NAME: the derivative as a formula, no values needed."""
+    from gradcalc.higher_order import diff
+    from gradcalc.render_derivatives import Formula
+
+    text = diff(graph, options.diff, options.order, latex=options.output_format == "latex")
+    renderer.formula(Formula(job.text, options.diff, options.order, text), job.line)
+    return 0
+
+
+def parse_direction(items: tuple, option: str, max_elements: int) -> dict | None:
+    """--jvp x=1,y=0 (or repeated --jvp x=1 --jvp y=0; arrays as x=[1,2] or x=linspace(0,1,3)):
+    {name: value}."""
+    if not items:
+        return None
+    hint = f'--{option} x=1,y=0, or --{option} "v=[1,0,0]" for an array'
+    direction = {}
+    for item in items:
+        parts = _split_top_level(item)
+        if not any(part.strip() for part in parts) or any(not part.strip() for part in parts):
+            raise UsageError(f"--{option} {item!r}: expected NAME=VALUE pairs separated by commas", hint=hint)
+        for part in parts:
+            name, equals, text = part.partition("=")
+            name = name.strip()
+            if not equals or not NAME.fullmatch(name) or not text.strip():
+                raise UsageError(f"--{option} {item!r}: expected NAME=VALUE pairs separated by commas",
+                                 hint=hint)
+            if name in direction:
+                raise UsageError(f"--{option}: {name} is given twice", hint=hint)
+            direction[name] = parse_value(f"{option} {name}", text, max_elements)
+    return direction
+
+
+def _split_top_level(text: str) -> list:
+    """Split on commas outside brackets and parentheses: x=[1,2],y=3 -> ['x=[1,2]', 'y=3']."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"[": 1, "]": -1, "(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
