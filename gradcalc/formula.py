@@ -8,6 +8,7 @@ grammar's precedences allow. One loop over the nodes in creation order, no recur
 from gradcalc.formatting import format_number
 from gradcalc.graph import Graph
 from gradcalc.layers import REGISTRY, Constant, Input, NamedConstant, Negate, Power
+from gradcalc.shape_layers import Index, Stack, key_text
 
 _NAMES = {}
 for _name, _layer in REGISTRY.items():
@@ -107,9 +108,16 @@ def _node_text(node, operands: list, latex: bool) -> tuple[str, int]:
         symbol = latex_symbols.get(layer.symbol, f" {layer.symbol} ") if latex else (
             layer.symbol if level == _PRODUCT else f" {layer.symbol} ")
         return _Rope(left, symbol, right), level
+    if isinstance(layer, Index):
+        (operand, level), = operands
+        return _Rope(_wrap(operand, level < _ATOM, latex), "[", key_text(layer.key), "]"), _ATOM
     name = _NAMES[type(layer)]
-    arguments = [text for text, _ in operands] + [str(value) for value in layer.parameters() if value is not None]
+    arguments = [text for text, _ in operands] + [f"{key}={value!r}" if layer.arity < 0 else str(value)
+                                                  for key, value in zip(layer.params, layer.parameters())
+                                                  if value is not None]
     listed = [piece for index, argument in enumerate(arguments) for piece in ((", ",) if index else ()) + (argument,)]
+    if isinstance(layer, Stack) and layer.axis == 0:
+        return _Rope("[", *listed[:-2], "]"), _ATOM  # [x, y]: the literal, without axis=0
     if not latex:
         return _Rope(name, "(", *listed, ")"), _ATOM
     if name == "sqrt":

@@ -6,6 +6,7 @@ from functools import cached_property
 from gradcalc.errors import ParseError, UnknownFunctionError, UsageError
 from gradcalc.formatting import shorten
 from gradcalc.layers import CONSTANTS, FUNCTIONS, REGISTRY, Constant, Input, NamedConstant
+from gradcalc.shape_layers import Index, Stack
 from gradcalc.vocabulary import PARAMETER_KINDS, arguments_text, unknown_function_hint, usage
 
 
@@ -222,6 +223,23 @@ class Ref:
         self.node, self.start, self.end, self.literal, self.sigma = node, start, end, literal, sigma
 
 
+class Slice:
+    """start:stop:step inside brackets: the three parts (each a Ref or None) and its span."""
+
+    __slots__ = ("parts", "start", "end")
+
+    def __init__(self, parts, start, end):
+        self.parts, self.start, self.end = parts, start, end
+
+
+def _start(part) -> int:
+    return part.start if isinstance(part, Ref) else part.start_pos
+
+
+def _end(part) -> int:
+    return part.end if isinstance(part, Ref) else part.end_pos
+
+
 class Keyword:
     """A keyword argument of a call, `axis=1`: the parameter's name and span, and its value."""
 
@@ -332,6 +350,8 @@ class GraphBuilder:
         if layer_class.wider is not None and len(operands) == layer_class.arity + 1 and not keywords:
             layer_class = layer_class.wider  # log(x, base)
         arity = layer_class.arity
+        if arity < 0:  # stack(x, y, ...): every positional argument is an input, parameters by keyword
+            arity = max(len(operands), 1)
         if len(operands) < arity or len(operands) > arity + len(layer_class.params):
             given = len(operands)
             raise UnknownFunctionError(
@@ -349,16 +369,48 @@ class GraphBuilder:
                 raise UsageError(f"{function}() is given {name} twice", source=self.source,
                                  span=(ref.start, ref.end), hint=f"write {usage(function, layer_class)}")
             given[name] = self._parameter(function, layer_class, name, ref)
-        layer = layer_class(**given)
-        node_in = [self._materialize(ref) for ref in operands[:arity]]
+        return self._parametric(layer_class(**given), operands[:arity], start, end)
+
+    def _parametric(self, layer, operands: list, start: int, end: int) -> Ref:
+        """The node applying `layer` (with its parameters) to `operands`: shared like any other."""
+        node_in = [self._materialize(ref) for ref in operands]
         ids = tuple(node.id for node in node_in)
-        key = (layer_class, ids, layer.parameters())
+        key = (type(layer), ids, layer.parameters())
         node = self.shared.get(key)
         if node is None:
             node = self.shared[key] = Node(len(self.nodes), layer, ids, (start, end),
                                            all(n.constant for n in node_in))
             self.nodes.append(node)
         return Ref(node, start, end)
+
+    def array(self, elements: list, start: int, end: int) -> Ref:
+        """[x, y, 2*z]: the elements stacked (nested literals: a matrix)."""
+        return self._parametric(Stack(0), elements, start, end)
+
+    def slice(self, first, second, third, opening, closing) -> "Slice":
+        """start:stop:step inside brackets; `opening` and `closing` are its first and last parts."""
+        return Slice((first, second, third), _start(opening), _end(closing))
+
+    def index(self, operand: Ref, subscripts: list, end: int) -> Ref:
+        """x[0, 1:, ::2]: each subscript an integer or a slice of integers, written as numbers."""
+        key = []
+        for subscript in subscripts:
+            if isinstance(subscript, Slice):
+                bounds = tuple(None if part is None else self._integer(part, "a slice's bounds and step")
+                               for part in subscript.parts)
+                if bounds[2] == 0:
+                    raise UsageError("a slice's step cannot be 0", source=self.source,
+                                     span=(subscript.start, subscript.end), hint="write v[::1] or v[::-1]")
+                key.append(("slice", *bounds))
+            else:
+                key.append(self._integer(subscript, "an index"))
+        return self._parametric(Index(tuple(key)), [operand], operand.start, end)
+
+    def _integer(self, ref: Ref, what: str) -> int:
+        if ref.node is None and ref.sigma is None and float(ref.literal).is_integer():
+            return int(ref.literal)
+        raise UsageError(f"{what} must be an integer written as a number", source=self.source,
+                         span=(ref.start, ref.end), hint="write v[0], v[-1], v[1:], v[::2] or X[0, :]")
 
     def _parameter(self, function: str, layer_class, name: str, ref: Ref):
         """A parameter's value from the number written for it; an error naming it otherwise."""

@@ -63,6 +63,7 @@ from gradcalc.functions import (
 from gradcalc.layer import Layer
 from gradcalc.numeric import numpy, refuse, times
 from gradcalc.ops import ArrayOps
+from gradcalc.shape_layers import Index, Scatter, Stack
 from gradcalc.two_argument import Atan2, Clip, Hypot, Maximum, Minimum, Mod
 
 
@@ -489,17 +490,21 @@ REGISTRY = {
     "max": Max,
     "min": Min,
     "transpose": Transpose,
+    "stack": Stack,
+    "index": Index,
     "softmax": Softmax,
     "logsumexp": LogSumExp,
     "_spread": Spread,
+    "_scatter": Scatter,
     "_sum_like": SumLike,
     "_winners": Winners,
     "_matmul_grad": MatMulGrad,
     "_broadcast_like": BroadcastLike,
 }
 
-# The names the parser uses for operators only (x + y is "add"); pow and mod are functions too.
-OPERATOR_NAMES = frozenset({"add", "sub", "mul", "div", "neg", "matmul"})
+# The names the parser uses for operators only (x + y is "add", v[0] is "index"); pow and mod are
+# functions too.
+OPERATOR_NAMES = frozenset({"add", "sub", "mul", "div", "neg", "matmul", "index"})
 
 # Names callable as f(x): every registry entry that is not an operator's nor internal.
 FUNCTIONS = tuple(name for name, layer in REGISTRY.items() if name not in OPERATOR_NAMES and not layer.internal)

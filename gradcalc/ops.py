@@ -11,6 +11,7 @@ a constant base's infinite derivative in `0**0.5` is nobody's concern).
 import math
 
 from gradcalc.numeric import numpy, spread, unbroadcast
+from gradcalc.shape_layers import Index, Scatter
 
 
 def erf_array(x):
@@ -97,6 +98,14 @@ def _numpy(name: str):
 
 class ArrayOps:
     """The rule namespace over numpy arrays (and numpy scalars); shapes follow numpy's rules."""
+
+    @staticmethod
+    def index(x, key):
+        return Index(key).forward(x)
+
+    @staticmethod
+    def scatter(g, x, key):
+        return Scatter(key).forward(g, x)
 
     exp, sin, cos, tanh = _numpy("exp"), _numpy("sin"), _numpy("cos"), _numpy("tanh")
     log, sqrt, sign, transpose, matmul = _numpy("log"), _numpy("sqrt"), _numpy("sign"), _numpy("transpose"), \

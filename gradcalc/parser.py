@@ -95,6 +95,24 @@ class _Reductions:
         name, _, operands, rpar = children
         return self.builder.call(name.value, operands, name.start_pos, rpar.end_pos, name.end_pos)
 
+    def array(self, children):
+        lsqb, *elements, rsqb = children
+        return self.builder.array(elements, lsqb.start_pos, rsqb.end_pos)
+
+    def index(self, children):
+        operand, _, *subscripts, rsqb = children
+        return self.builder.index(operand, subscripts, rsqb.end_pos)
+
+    def slice(self, children):
+        parts = [[]]  # start, stop, step: the operands between the colons, each one or none
+        for child in children:
+            if getattr(child, "type", None) == "COLON":
+                parts.append([])
+            else:
+                parts[-1].append(child)
+        return self.builder.slice(*[part[0] if part else None for part in parts + [[]] * (3 - len(parts))],
+                                  children[0], children[-1])
+
     def assign(self, children):
         name, value = children
         return self.builder.assign(name.value, value, name.start_pos)
@@ -192,7 +210,7 @@ class Parser:
 
 
 def _word_order(word: str):
-    order = ("a number", "a name", "'('", "an operator")
+    order = ("a number", "a name", "'('", "'['", "an operator")
     return (order.index(word) if word in order else len(order), word == "the end of the expression", word)
 
 

@@ -41,6 +41,7 @@ from gradcalc.layers import (
     XLogY,
 )
 from gradcalc.ops import ScalarOps
+from gradcalc.shape_layers import Index, Scatter
 
 _COMMUTATIVE = (Plus, Multiply)
 _ELEMENTWISE_BINARY = tuple(layer for layer in set(REGISTRY.values())
@@ -125,6 +126,14 @@ class GraphOps:
             if isinstance(node.layer, Power) and builder.value(Term(builder, node.inputs[0])) == 0:
                 return 0.0
         return builder.binary(XLogY, x, y)
+
+    @staticmethod
+    def index(x, key):
+        return x.builder.apply(Index, x, params=(key,))
+
+    @staticmethod
+    def scatter(g, x, key):
+        return _builder(g, x).apply(Scatter, g, x, params=(key,))
 
     @staticmethod
     def spread(g, x, axis=None, mean=False):

@@ -16,7 +16,7 @@ GROUPS = {
     "machine learning": ("sigmoid", "log_sigmoid", "softplus", "relu", "leaky_relu", "elu", "gelu", "erf",
                          "erfc"),
     "piecewise": ("abs", "sign", "step", "floor", "ceil", "round", "mod", "maximum", "minimum", "clip"),
-    "arrays": ("sum", "mean", "max", "min", "dot", "transpose", "softmax", "logsumexp"),
+    "arrays": ("sum", "mean", "max", "min", "dot", "transpose", "softmax", "logsumexp", "stack"),
 }
 
 # How the number written for a parameter is read (anything else: a float).

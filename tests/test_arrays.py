@@ -2,11 +2,12 @@
 notebook's Affine layer done right, array values on the command line, shape errors."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 
-from gradcalc import evaluate
+from gradcalc import GradcalcError, evaluate
 from gradcalc.errors import DomainError, ShapeError, ValueFormatError
 from gradcalc.layers import REGISTRY
 
@@ -115,7 +116,46 @@ def test_matrix_product_and_dot(shapes):
 def test_every_array_operation_is_tested():
     array_ops = {name for name, layer in REGISTRY.items() if layer.array_only and not layer.internal}
     assert array_ops == {"matmul", "dot", "sum", "mean", "max", "min", "transpose", "softmax", "logsumexp",
-                         "clip"}
+                         "clip", "stack", "index"}
+
+
+@pytest.mark.parametrize("expr", [
+    "v[0] * v[-1]", "sum(v[1:] * v[:-1])", "sum(v[::2])", "sum(v[::-1] * w)", "v[1] + v[1] * v[2]",
+    "sum(X[0, :] * X[:, 1])", "X[1, 0] * X[-1, -1]", "sum(X[:, ::2])", "sum(X[1:] * X[1:])",
+    "sum([x, v[0], 2 * v[1]] * w)", "sum([[x, v[0]], [v[1], x]] @ X[:2])", "sum(stack(v, w, axis=1) @ X[:2, :2])",
+    "sum(100 * (v[1:] - v[:-1]^2)^2 + (1 - v[:-1])^2)",
+])
+def test_literals_and_indexing(expr):
+    values = {"v": anywhere(3), "w": anywhere(3), "X": anywhere(3, 3), "x": 0.7}
+    used = set(re.findall(r"\b[a-zA-Z]\b", expr))  # one-letter names: v, w, X, x
+    assert_matches_finite_differences(expr, **{k: v for k, v in values.items() if k in used})
+
+
+def test_rosenbrock_in_array_form_by_hand():
+    r = evaluate("sum(100*(v[1:] - v[:-1]^2)^2 + (1 - v[:-1])^2)", v=[1.2, 1.0, 0.8])
+    assert r.value == pytest.approx(19.4 + 4.0)
+    # ∂/∂v0 = -400 v0 (v1 - v0²) - 2(1 - v0); ∂/∂v1 = 200 (v1 - v0²) - 400 v1 (v2 - v1²) - 2(1 - v1)
+    np.testing.assert_allclose(r.gradients["v"], [211.6, -8.0, -40.0], rtol=1e-12)
+    assert evaluate("v[1] + v[1]", v=[1.0, 2.0]).gradients["v"].tolist() == [0.0, 2.0]  # used twice: added
+
+
+@pytest.mark.parametrize("expr,words", [
+    ("v[3]", "index 3 is out of bounds"), ("X[0, 0, 0]", "too many indices"),
+    ("[x, v]", "different shapes"), ("x[0]", "too many indices"),
+])
+def test_indexing_shape_errors_name_the_node(expr, words):
+    with pytest.raises(ShapeError, match=words):
+        evaluate(expr, v=[1.0, 2.0, 3.0], X=[[1.0, 2.0]], x=1.0)
+
+
+@pytest.mark.parametrize("expr,words", [
+    ("v[x]", "an index must be an integer"), ("v[0.5]", "an index must be an integer"),
+    ("v[::0]", "step cannot be 0"), ("v[1:x]", "slice's bounds"),
+])
+def test_indices_are_integers_written_as_numbers(expr, words):
+    with pytest.raises(GradcalcError, match=words) as caught:
+        evaluate(expr, v=[1.0, 2.0, 3.0], x=1.0)
+    assert caught.value.exit_code == 2
 
 
 def test_max_ties_split_the_gradient_evenly():

@@ -74,6 +74,8 @@ TEMPLATES = {
     "transpose": ("sum(transpose(X) * Y)", {"X": array(2, 3), "Y": array(3, 2)}),
     "softmax": ("sum(softmax(x) * w)", {"x": array(3), "w": array(3)}),
     "logsumexp": ("logsumexp(x)", {"x": array(3)}),
+    "stack": ("sum(stack(x, y) * w)", {"x": array(3), "y": array(3), "w": array(2, 3)}),
+    "index": ("sum(x[1:] * x[:-1]) + x[0] * x[-1]", {"x": array(4)}),
 }
 
 

@@ -141,7 +141,7 @@ def test_syntax_error_exit_2_with_caret(run_cli):
     code, out, err = run_cli("c*d/(a-)", "--a", "1")
     assert code == 2 and out == ""
     assert err.splitlines() == [
-        "gradcalc: error: unexpected ')'; expected a number, a name or '(' (at column 8)",
+        "gradcalc: error: unexpected ')'; expected a number, a name, '(' or '[' (at column 8)",
         "    c*d/(a-)",
         "           ^",
         "  hint: an operator needs an operand on each side",

@@ -61,7 +61,7 @@ def test_csv_on_the_mixed_file(run_cli, mixed):
         "2,c*d/(a-b),-12.0,-12.0,12.0,-4.0,-3.0,,,",
         '4,ln(a - b),,,,,,,,"DomainError: ln(a - b): argument is -1, ln needs a positive number (column 1)"',
         "5,x*x + x,12.0,,,,,,7.0,",
-        "6,a +* b,,,,,,,,\"ParseError: unexpected '*'; expected a number, a name or '(' (column 4)\"",
+        "6,a +* b,,,,,,,,\"ParseError: unexpected '*'; expected a number, a name, '(' or '[' (column 4)\"",
         "7,k = 2; k*x,6.0,,,,,3.0,2.0,",
         "8,caf\ufffd + 1,,,,,,,,ParseError: the line is not valid UTF-8 (byte 0xe9) (column 4)",
         "9,x/(a-a),,,,,,,,\"DomainError: x/(a-a): division by zero: the divisor is 0 "

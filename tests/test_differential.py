@@ -70,11 +70,13 @@ SYMPY_FORMS = {
     # an array function of a scalar is the scalar's function
     "sum": (1, lambda u: u), "mean": (1, lambda u: u), "max": (1, lambda u: u), "min": (1, lambda u: u),
     "transpose": (1, lambda u: u), "softmax": (1, lambda u: sympy.S.One), "logsumexp": (1, lambda u: u),
+    # [u] and u[...] make arrays of a scalar: listed, drawn by tests/test_arrays.py instead
+    "stack": (1, lambda u: u), "index": (1, lambda u: u),
 }
-OPERATOR_NAMES = {"add", "sub", "mul", "div", "neg", "matmul"}
+OPERATOR_NAMES = {"add", "sub", "mul", "div", "neg", "matmul", "index"}
 # softmax needs an array (of a scalar gradcalc refuses it): listed, not drawn
 UNARY = {name: f for name, (arity, f) in SYMPY_FORMS.items()
-         if arity == 1 and name not in OPERATOR_NAMES | {"softmax"}}
+         if arity == 1 and name not in OPERATOR_NAMES | {"softmax", "stack", "index"}}
 # dot needs vectors (numpy's matmul refuses scalars): its SymPy form is listed, not drawn
 CALLS = {name: (arity, f) for name, (arity, f) in SYMPY_FORMS.items()
          if arity > 1 and name not in OPERATOR_NAMES | {"dot"}}

@@ -21,9 +21,11 @@ FORMATS = st.sampled_from(["table", "json", "jsonl", "csv", "tsv", "plain", "dot
 SEEDS = [case["expr"] for case in load_cases()] + [
     "e = a - b; f = c*d; f/e", "a=1; b=-2; ln(a - b)", "-x**2", "2^3^2", "x**y",
     "sin(pi*x) + e", "log(x, 2) % y", "atan2(y, x) + hypot(x, y)", "clip(x, a, b)", "maximum(x, y)",
-    "max(x, axis=0)", "leaky_relu(x, slope=0.2)", "gelu(x) * log_sigmoid(y)", "acosh(x) + atanh(y)"]
+    "max(x, axis=0)", "leaky_relu(x, slope=0.2)", "gelu(x) * log_sigmoid(y)", "acosh(x) + atanh(y)",
+    "v = [x, y, 2*z]; sum(v[1:] * v[:-1])", "[[a, b], [c, x]][0, ::-1]", "stack(x, y, axis=0)[1]"]
 ALPHABET = st.sampled_from(list("abcxyz0123456789.eE+-*/^()=;, #_%") + [
-    "**", "exp(", "ln(", "relu(", "\n", "\t", "pi", "axis=", "log(", "maximum(", "clip(", "atan2("])
+    "**", "exp(", "ln(", "relu(", "\n", "\t", "pi", "axis=", "log(", "maximum(", "clip(", "atan2(",
+    "[", "]", ":", "::", "[x, y]", "[0]", "[1:]"])
 VALUES = st.dictionaries(st.sampled_from("abcdxyz"), st.floats(allow_nan=False, allow_infinity=False))
 
 

@@ -136,7 +136,7 @@ def test_hundred_thousand_term_sum():
 
 
 @pytest.mark.parametrize("text,column,words", [
-    ("c**d*", 6, "expected a number, a name or '('"),
+    ("c**d*", 6, "expected a number, a name, '(' or '['"),
     ("a + * b", 5, "unexpected '*'"),
     ("a b", 3, "unexpected 'b'"),
     ("a $ b", 3, "unexpected character '$'"),

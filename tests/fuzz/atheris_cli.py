@@ -28,7 +28,8 @@ SEEDS = ["c*d/(a-b)", "-x**2", "2^3^2", "e = a - b; f = c*d; f/e", "a=1; b=-2; l
          "sum(relu(x @ y + z))", "softmax(x) * y", "max(x, 0) + mean(y, 1)", "logsumexp(x * a)",
          "dot(x, transpose(y))", "sin(pi*x) + e", "log(x, 2) % y", "atan2(y, x) + hypot(x, y)",
          "clip(x, a, b)", "maximum(x, y)", "max(x, axis=0)", "leaky_relu(x, slope=0.2)",
-         "gelu(x) * log_sigmoid(y)", "acosh(x) + atanh(y) + floor(z)"]
+         "gelu(x) * log_sigmoid(y)", "acosh(x) + atanh(y) + floor(z)",
+         "v = [x, y, 2*z]; sum(v[1:] * v[:-1])", "[[a, b], [c, x]][0, ::-1]", "stack(x, y, axis=0)[1]"]
 ARRAYS = ["1,2,3", "[[1,2],[3,4]]", "[[1,-2,3]]", "linspace(-1, 1, 4)", "[0]", "[[1],[2]]", "[1e308, 1e308]"]
 LINES = tempfile.NamedTemporaryFile(suffix=".txt", delete=False).name
 
