@@ -42,6 +42,16 @@ def load(root: Path):
     return parser, evaluator
 
 
+def within(version, function):
+    """function() with `version`'s modules as sys.modules' gradcalc (what it imports lazily, and what
+    pickle looks a class up in when an old revision's Lark cache saves its parser)."""
+    sys.modules.update(version[1].modules)
+    try:
+        return function()
+    finally:
+        forget_gradcalc()
+
+
 def forget_gradcalc():
     for name in [name for name in sys.modules if name == "gradcalc" or name.startswith("gradcalc.")]:
         del sys.modules[name]
@@ -77,7 +87,7 @@ def compare(versions: dict, revision: str, repeat: int):
     print(f"{'terms':>8} {'step':>8} {'before ms':>10} {'now ms':>8} {'now/before speed':>17}")
     for terms in (1_000, 10_000, 100_000):
         text = expression(terms)
-        parsers = {name: parser.Parser() for name, (parser, _) in versions.items()}
+        parsers = {name: within(versions[name], parser.Parser) for name, (parser, _) in versions.items()}
         graphs = {name: parsers[name].parse(text) for name in versions}
         inputs = {name: evaluator.bind(graphs[name], values) for name, (_, evaluator) in versions.items()}
 
@@ -105,7 +115,8 @@ def compare_arrays(versions: dict, repeat: int, median):
     size = 1_000_000
     values = {name: rng.normal(size=size) for name in ("x", "w", "b")}
     text = "sum(sigmoid(w*x + b) * ln(1 + exp(x)))"
-    graphs = {name: parser.Parser().parse(text) for name, (parser, _) in versions.items()}
+    graphs = {name: within(versions[name], lambda parser=parser: parser.Parser().parse(text))
+              for name, (parser, _) in versions.items()}
 
     def evaluation(name):
         evaluator = versions[name][1]
