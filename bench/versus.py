@@ -76,6 +76,9 @@ def main():
     arguments.add_argument("--repeat", type=int, default=21)
     options = arguments.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        # revisions before issue 17 kept Lark's pickled cache in the shared temp dir: give them a
+        # private one (mkdtemp's mode 0700), so that no file another user can plant is read back
+        tempfile.tempdir = tempfile.mkdtemp(dir=tmp)
         versions = {"before": load(extract(ROOT, options.revision, Path(tmp))), "now": load(ROOT)}
         compare(versions, options.revision, options.repeat)
 
