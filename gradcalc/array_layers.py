@@ -194,34 +194,91 @@ class Transpose(Layer):
 
 
 class Softmax(Layer):
-    """softmax(x) along the last axis, computed as exp(x - max) / sum so it never overflows."""
+    """softmax(x, axis=-1) along one axis (the last by default), computed as exp(x - max) / sum so
+    it never overflows."""
 
-    __slots__ = ()
+    __slots__ = ("axis",)
+    params = ("axis",)
     array_only = keeps_finite = True
+
+    def __init__(self, axis=-1):
+        self.axis = axis
 
     def forward(self, x):
         np = numpy()
         if not np.ndim(x):
             raise ShapeMismatch("softmax needs a vector or an array (of a single number it is 1)")
-        shifted = np.exp(x - np.max(x, axis=-1, keepdims=True))
-        return shifted / np.sum(shifted, axis=-1, keepdims=True)
+        check_axis(self.axis, np.shape(x))
+        shifted = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
+        return shifted / np.sum(shifted, axis=self.axis, keepdims=True)
 
     def backward(self, ops, gy, y, x):
         # J^T gy = s * (gy - <gy, s>) along the softmax axis
-        return (y * (gy - ops.spread(ops.sum(gy * y, -1), y, -1)),)
+        return (y * (gy - ops.spread(ops.sum(gy * y, self.axis), y, self.axis)),)
+
+
+class LogSoftmax(Softmax):
+    """log_softmax(x, axis=-1) = x - logsumexp(x) along one axis, computed without overflow."""
+
+    __slots__ = ()
+    keeps_finite = False
+
+    def forward(self, x):
+        np = numpy()
+        if not np.ndim(x):
+            raise ShapeMismatch("log_softmax needs a vector or an array (of a single number it is 0)")
+        check_axis(self.axis, np.shape(x))
+        shifted = x - np.max(x, axis=self.axis, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
+
+    def backward(self, ops, gy, y, x):
+        # gy - softmax(x) * sum(gy) along the axis
+        return (gy - ops.exp(y) * ops.spread(ops.sum(gy, self.axis), y, self.axis),)
 
 
 class LogSumExp(Layer):
-    """logsumexp(x) = ln(sum(exp(x))) of every element, computed as max + ln(sum(exp(x - max)))."""
+    """logsumexp(x) = ln(sum(exp(x))) of every element, or logsumexp(x, axis) along one axis,
+    computed as max + ln(sum(exp(x - max)))."""
 
-    __slots__ = ()
+    __slots__ = ("axis",)
+    params = ("axis",)
     array_only = True
+
+    def __init__(self, axis=None):
+        self.axis = axis
 
     def forward(self, x):
         np = numpy()
         x = np.asarray(x, dtype=float)
-        top = np.max(x)
-        return top + np.log(np.sum(np.exp(x - top)))
+        check_axis(self.axis, x.shape)
+        top = np.max(x, axis=self.axis, keepdims=True)
+        out = top + np.log(np.sum(np.exp(x - top), axis=self.axis, keepdims=True))
+        return out.reshape(()) if self.axis is None else np.squeeze(out, axis=self.axis)
 
     def backward(self, ops, gy, y, x):
-        return (gy * ops.exp(x - y),)  # the softmax of x: exp(x - logsumexp(x))
+        # the softmax of x along the axis: exp(x - logsumexp(x))
+        return (ops.spread(gy, x, self.axis) * ops.exp(x - ops.spread(y, x, self.axis)),)
+
+
+class Norm(Layer):
+    """norm(x): the 2-norm sqrt(sum(x²)) of every element (without overflow); its gradient is
+    x / norm, taken as 0 at x = 0 (the subgradient of smallest norm)."""
+
+    __slots__ = ()
+    array_only = keeps_finite = kink = True
+
+    def forward(self, x):
+        np = numpy()
+        x = np.abs(np.asarray(x, dtype=float))
+        top = np.max(x) if x.size else 0.0
+        if not top or not np.isfinite(top):
+            return top * 1.0  # 0, or an inf that the evaluator reports
+        return top * np.sqrt(np.sum(np.square(x / top)))  # scaled: the squares of 1e300 overflow
+
+    def backward(self, ops, gy, y, x):
+        safe = y + (1.0 - ops.step(y))  # the norm where it is > 0, 1 at x = 0 where x/1 = 0
+        return (ops.spread(gy, x) * x / safe,)
+
+    def kink_input(self, x):
+        np = numpy()
+        return np.sum(np.square(x)) - 1e-300  # negative only at the origin

@@ -112,7 +112,7 @@ def _node_text(node, operands: list, latex: bool) -> tuple[str, int]:
         (operand, level), = operands
         return _Rope(_wrap(operand, level < _ATOM, latex), "[", key_text(layer.key), "]"), _ATOM
     name = _NAMES[type(layer)]
-    arguments = [text for text, _ in operands] + [f"{key}={value!r}" if layer.arity < 0 else str(value)
+    arguments = [text for text, _ in operands] + [f"{key}={_parameter(value)}" if layer.arity < 0 else _parameter(value)
                                                   for key, value in zip(layer.params, layer.parameters())
                                                   if value is not None]
     listed = [piece for index, argument in enumerate(arguments) for piece in ((", ",) if index else ()) + (argument,)]
@@ -126,6 +126,11 @@ def _node_text(node, operands: list, latex: bool) -> tuple[str, int]:
         return _Rope(r"\left|", arguments[0], r"\right|"), _ATOM
     function = _LATEX_FUNCTIONS.get(name, rf"\operatorname{{{name}}}")
     return _Rope(function, r"\left(", *listed, r"\right)"), _ATOM
+
+
+def _parameter(value) -> str:
+    """A parameter as written in a call: 1, 0.2, or a shape [2, 3]."""
+    return f"[{', '.join(map(str, value))}]" if isinstance(value, tuple) else str(value)
 
 
 def _wrap(text, needed: bool, latex: bool):

@@ -223,6 +223,10 @@ class Ref:
         self.node, self.start, self.end, self.literal, self.sigma = node, start, end, literal, sigma
 
 
+def _constant_key(value: float):
+    return value if value else repr(value)  # 0.0 == -0.0 as keys, but they are two constants
+
+
 class Slice:
     """start:stop:step inside brackets: the three parts (each a Ref or None) and its span."""
 
@@ -275,7 +279,7 @@ class GraphBuilder:
             if ref.sigma is not None:
                 raise self._misplaced_uncertainty(ref.start, ref.end)
             value = ref.literal
-            key = value if value else repr(value)  # 0.0 == -0.0 as keys, but they are two constants
+            key = _constant_key(value)
             node = self.constants.get(key)
             if node is None:
                 node = self.constants[key] = self._leaf(Constant(value), (ref.start, ref.end), True)
@@ -406,6 +410,28 @@ class GraphBuilder:
                 key.append(self._integer(subscript, "an index"))
         return self._parametric(Index(tuple(key)), [operand], operand.start, end)
 
+    def _literal_list(self, node):
+        """The numbers of a literal [2, 3] (a stack of written numbers), else None."""
+        if not isinstance(node.layer, Stack) or node.layer.axis != 0:
+            return None
+        leaves = [self.nodes[i].layer for i in node.inputs]
+        if not all(type(leaf) is Constant for leaf in leaves):
+            return None
+        return tuple(leaf.value for leaf in leaves)
+
+    def _forget_literal(self, node) -> None:
+        """Drop the nodes a literal [2, 3] made when it is a parameter, not a value: the stack and
+        the constants only it uses (the last nodes made, so nothing else refers to them)."""
+        if self.nodes[-1] is not node:
+            return
+        self.nodes.pop()
+        self.shared.pop((Stack, node.inputs, node.layer.parameters()), None)
+        for index in sorted(set(node.inputs), reverse=True):
+            leaf = self.nodes[index]
+            if index == len(self.nodes) - 1 and self.constants.get(_constant_key(leaf.layer.value)) is leaf:
+                self.nodes.pop()
+                del self.constants[_constant_key(leaf.layer.value)]
+
     def _integer(self, ref: Ref, what: str) -> int:
         if ref.node is None and ref.sigma is None and float(ref.literal).is_integer():
             return int(ref.literal)
@@ -416,9 +442,16 @@ class GraphBuilder:
         """A parameter's value from the number written for it; an error naming it otherwise."""
         kind = PARAMETER_KINDS.get(name, float)
         literal = ref.literal if ref.node is None and ref.sigma is None else None
-        if literal is not None and (kind is not int or float(literal).is_integer()):
+        if kind is tuple:  # a shape: [2, 3], or one size
+            sizes = (literal,) if literal is not None else self._literal_list(ref.node)
+            if sizes is not None and all(float(size).is_integer() for size in sizes):
+                if literal is None:
+                    self._forget_literal(ref.node)
+                return tuple(int(size) for size in sizes)
+        elif literal is not None and (kind is not int or float(literal).is_integer()):
             return kind(literal)
-        what = {"axis": "an integer such as 0, 1 or -1"}.get(name, "an integer" if kind is int else "a number")
+        what = {"axis": "an integer such as 0, 1 or -1",
+                "shape": "a list of integers such as [2, 3]"}.get(name, "an integer" if kind is int else "a number")
         hint = f"write {usage(function, layer_class)}"
         pick = getattr(layer_class, "pick", None)
         if name == "axis" and pick:

@@ -18,12 +18,14 @@ import operator
 from gradcalc.array_layers import (
     BroadcastLike,
     Dot,
+    LogSoftmax,
     LogSumExp,
     MatMul,
     MatMulGrad,
     Max,
     Mean,
     Min,
+    Norm,
     Softmax,
     Spread,
     Sum,
@@ -63,7 +65,7 @@ from gradcalc.functions import (
 from gradcalc.layer import Layer
 from gradcalc.numeric import numpy, refuse, times
 from gradcalc.ops import ArrayOps
-from gradcalc.shape_layers import Index, Scatter, Stack
+from gradcalc.shape_layers import Diag, Flatten, Index, Outer, Reshape, ReshapeLike, Scatter, Stack, Trace
 from gradcalc.two_argument import Atan2, Clip, Hypot, Maximum, Minimum, Mod
 
 
@@ -492,10 +494,18 @@ REGISTRY = {
     "transpose": Transpose,
     "stack": Stack,
     "index": Index,
+    "reshape": Reshape,
+    "flatten": Flatten,
+    "outer": Outer,
+    "diag": Diag,
+    "trace": Trace,
+    "norm": Norm,
+    "log_softmax": LogSoftmax,
     "softmax": Softmax,
     "logsumexp": LogSumExp,
     "_spread": Spread,
     "_scatter": Scatter,
+    "_reshape_like": ReshapeLike,
     "_sum_like": SumLike,
     "_winners": Winners,
     "_matmul_grad": MatMulGrad,

@@ -107,6 +107,14 @@ class ArrayOps:
     def scatter(g, x, key):
         return Scatter(key).forward(g, x)
 
+    @staticmethod
+    def reshape_like(g, x):
+        return numpy().reshape(g, numpy().shape(x))
+
+    @staticmethod
+    def diag(x):
+        return numpy().diag(x)
+
     exp, sin, cos, tanh = _numpy("exp"), _numpy("sin"), _numpy("cos"), _numpy("tanh")
     log, sqrt, sign, transpose, matmul = _numpy("log"), _numpy("sqrt"), _numpy("sign"), _numpy("transpose"), \
         _numpy("matmul")

@@ -104,3 +104,102 @@ class Scatter(Layer):
 
     def backward(self, ops, gy, y, g, x):
         return ops.index(gy, self.key), None
+
+
+class Reshape(Layer):
+    """reshape(x, [rows, cols]) or reshape(x, n): the elements of x in a new shape (one size may
+    be -1: whatever the others leave); the gradient is reshaped back."""
+
+    __slots__ = ("shape",)
+    params = ("shape",)
+    array_only = keeps_finite = True
+
+    def __init__(self, shape=(-1,)):
+        self.shape = shape if isinstance(shape, tuple) else (shape,)
+
+    def forward(self, x):
+        np = numpy()
+        try:
+            return np.reshape(np.asarray(x, dtype=float), self.shape)
+        except ValueError as error:  # "cannot reshape array of size 6 into shape (4,)"
+            raise ShapeMismatch(str(error)) from None
+
+    def backward(self, ops, gy, y, x):
+        return (ops.reshape_like(gy, x),)
+
+
+class Flatten(Layer):
+    """flatten(x): the elements of x as a vector, row by row."""
+
+    __slots__ = ()
+    array_only = keeps_finite = True
+
+    def forward(self, x):
+        return numpy().ravel(numpy().asarray(x, dtype=float))
+
+    backward = Reshape.backward
+
+
+class ReshapeLike(Layer):
+    """g reshaped to the shape of x (a reshape's gradient); x lends only its shape."""
+
+    __slots__ = ()
+    arity, array_only, internal = 2, True, True
+
+    def forward(self, g, x):
+        np = numpy()
+        return np.reshape(g, np.shape(x))
+
+    def backward(self, ops, gy, y, g, x):
+        return ops.reshape_like(gy, g), None
+
+
+class Outer(Layer):
+    """outer(x, y): the matrix x_i y_j of two vectors."""
+
+    __slots__ = ()
+    arity, array_only = 2, True
+
+    def forward(self, x, y):
+        np = numpy()
+        if np.ndim(x) != 1 or np.ndim(y) != 1:
+            raise ShapeMismatch("outer needs two vectors")
+        return np.outer(x, y)
+
+    def backward(self, ops, gy, out, x, y):
+        return ops.matmul(gy, y), ops.matmul(ops.transpose(gy), x)
+
+
+class Diag(Layer):
+    """diag(v): the square matrix with v on its diagonal; diag(X) of a square matrix: its diagonal.
+    Linear: its gradient is diag of the upstream gradient."""
+
+    __slots__ = ()
+    array_only = keeps_finite = True
+
+    def forward(self, x):
+        np = numpy()
+        x = np.asarray(x, dtype=float)
+        if x.ndim not in (1, 2) or (x.ndim == 2 and x.shape[0] != x.shape[1]):
+            raise ShapeMismatch("diag needs a vector or a square matrix")
+        return np.diag(x)
+
+    def backward(self, ops, gy, y, x):
+        return (ops.diag(gy),)
+
+
+class Trace(Layer):
+    """trace(X): the sum of the diagonal of a square matrix; its gradient is gy times the identity."""
+
+    __slots__ = ()
+    array_only = keeps_finite = True
+
+    def forward(self, x):
+        np = numpy()
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 2 or x.shape[0] != x.shape[1]:
+            raise ShapeMismatch("trace needs a square matrix")
+        return np.trace(x)
+
+    def backward(self, ops, gy, y, x):
+        return (ops.diag(ops.spread(gy, ops.diag(x))),)  # gy on the diagonal, 0 elsewhere

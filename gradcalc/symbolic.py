@@ -41,7 +41,7 @@ from gradcalc.layers import (
     XLogY,
 )
 from gradcalc.ops import ScalarOps
-from gradcalc.shape_layers import Index, Scatter
+from gradcalc.shape_layers import Diag, Index, ReshapeLike, Scatter
 
 _COMMUTATIVE = (Plus, Multiply)
 _ELEMENTWISE_BINARY = tuple(layer for layer in set(REGISTRY.values())
@@ -134,6 +134,14 @@ class GraphOps:
     @staticmethod
     def scatter(g, x, key):
         return _builder(g, x).apply(Scatter, g, x, params=(key,))
+
+    @staticmethod
+    def reshape_like(g, x):
+        return _builder(g, x).apply(ReshapeLike, g, x)
+
+    @staticmethod
+    def diag(x):
+        return x.builder.apply(Diag, x)
 
     @staticmethod
     def spread(g, x, axis=None, mean=False):

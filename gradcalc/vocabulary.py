@@ -16,11 +16,12 @@ GROUPS = {
     "machine learning": ("sigmoid", "log_sigmoid", "softplus", "relu", "leaky_relu", "elu", "gelu", "erf",
                          "erfc"),
     "piecewise": ("abs", "sign", "step", "floor", "ceil", "round", "mod", "maximum", "minimum", "clip"),
-    "arrays": ("sum", "mean", "max", "min", "dot", "transpose", "softmax", "logsumexp", "stack"),
+    "arrays": ("sum", "mean", "max", "min", "dot", "transpose", "softmax", "log_softmax", "logsumexp",
+               "stack", "reshape", "flatten", "outer", "diag", "trace", "norm"),
 }
 
 # How the number written for a parameter is read (anything else: a float).
-PARAMETER_KINDS = {"axis": int}
+PARAMETER_KINDS = {"axis": int, "shape": tuple}
 
 _DEFAULTS = {"slope": "0.01", "alpha": "1"}
 

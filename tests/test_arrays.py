@@ -116,7 +116,8 @@ def test_matrix_product_and_dot(shapes):
 def test_every_array_operation_is_tested():
     array_ops = {name for name, layer in REGISTRY.items() if layer.array_only and not layer.internal}
     assert array_ops == {"matmul", "dot", "sum", "mean", "max", "min", "transpose", "softmax", "logsumexp",
-                         "clip", "stack", "index"}
+                         "clip", "stack", "index", "reshape", "flatten", "outer", "diag", "trace", "norm",
+                         "log_softmax"}
 
 
 @pytest.mark.parametrize("expr", [
@@ -124,11 +125,30 @@ def test_every_array_operation_is_tested():
     "sum(X[0, :] * X[:, 1])", "X[1, 0] * X[-1, -1]", "sum(X[:, ::2])", "sum(X[1:] * X[1:])",
     "sum([x, v[0], 2 * v[1]] * w)", "sum([[x, v[0]], [v[1], x]] @ X[:2])", "sum(stack(v, w, axis=1) @ X[:2, :2])",
     "sum(100 * (v[1:] - v[:-1]^2)^2 + (1 - v[:-1])^2)",
+    "sum(reshape(X, [9]) * reshape(X, -1))", "sum(reshape(X, [1, 9]) @ reshape(X, [9, 1]))",
+    "sum(flatten(X) * flatten(transpose(X)))", "sum(outer(v, w) * X)", "trace(X @ X)",
+    "sum(diag(v) @ X) + sum(diag(X) * v)", "norm(v) * norm(X)", "sum(log_softmax(X, axis=0) * X)",
+    "sum(log_softmax(v) * w)", "sum(softmax(X, axis=0) * X)", "sum(logsumexp(X, 1) * v)",
+    "logsumexp(X, axis=0)[1]",
 ])
 def test_literals_and_indexing(expr):
     values = {"v": anywhere(3), "w": anywhere(3), "X": anywhere(3, 3), "x": 0.7}
     used = set(re.findall(r"\b[a-zA-Z]\b", expr))  # one-letter names: v, w, X, x
     assert_matches_finite_differences(expr, **{k: v for k, v in values.items() if k in used})
+
+
+def test_norm_at_zero_has_gradient_zero_and_new_reductions_by_hand():
+    r = evaluate("norm(v)", v=[0.0, 0.0])
+    assert r.value == 0.0 and r.gradients["v"].tolist() == [0.0, 0.0]  # the convention
+    assert evaluate("norm(v)", v=[3.0, 4.0]).gradients["v"].tolist() == [0.6, 0.8]
+    assert evaluate("norm(v)", v=[3e300, 4e300]).value == pytest.approx(5e300)  # no overflow
+    assert evaluate("trace(X)", X=[[1.0, 2.0], [3.0, 4.0]]).gradients["X"].tolist() == [[1, 0], [0, 1]]
+    r = evaluate("log_softmax(v)[0]", v=[1000.0, 0.0])
+    assert r.value == 0.0 and r.gradients["v"].tolist() == [0.0, 0.0]  # stable: no exp(1000)
+    with pytest.raises(ShapeError, match="cannot reshape"):
+        evaluate("reshape(v, [4])", v=[1.0, 2.0, 3.0])
+    with pytest.raises(GradcalcError, match="list of integers"):
+        evaluate("reshape(v, [x, 1])", v=[1.0], x=1.0)
 
 
 def test_rosenbrock_in_array_form_by_hand():

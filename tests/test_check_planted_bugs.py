@@ -76,6 +76,13 @@ TEMPLATES = {
     "logsumexp": ("logsumexp(x)", {"x": array(3)}),
     "stack": ("sum(stack(x, y) * w)", {"x": array(3), "y": array(3), "w": array(2, 3)}),
     "index": ("sum(x[1:] * x[:-1]) + x[0] * x[-1]", {"x": array(4)}),
+    "reshape": ("sum(reshape(x, [2, 2]) @ y)", {"x": array(4), "y": array(2)}),
+    "flatten": ("sum(flatten(X) * w)", {"X": array(2, 2), "w": array(4)}),
+    "outer": ("sum(outer(x, y) * W)", {"x": array(2), "y": array(3), "W": array(2, 3)}),
+    "diag": ("sum(diag(x) @ W)", {"x": array(2), "W": array(2, 2)}),
+    "trace": ("trace(X @ Y)", {"X": array(2, 2), "Y": array(2, 2)}),
+    "norm": ("norm(x * y)", {"x": array(3), "y": array(3)}),
+    "log_softmax": ("sum(log_softmax(x) * w)", {"x": array(3), "w": array(3)}),
 }
 
 

@@ -71,15 +71,18 @@ SYMPY_FORMS = {
     "sum": (1, lambda u: u), "mean": (1, lambda u: u), "max": (1, lambda u: u), "min": (1, lambda u: u),
     "transpose": (1, lambda u: u), "softmax": (1, lambda u: sympy.S.One), "logsumexp": (1, lambda u: u),
     # [u] and u[...] make arrays of a scalar: listed, drawn by tests/test_arrays.py instead
-    "stack": (1, lambda u: u), "index": (1, lambda u: u),
+    "stack": (1, lambda u: u), "index": (1, lambda u: u), "reshape": (1, lambda u: u), "flatten": (1, lambda u: u),
+    "outer": (2, lambda p, q: p * q), "diag": (1, lambda u: u), "trace": (1, lambda u: u),
+    "log_softmax": (1, lambda u: sympy.S.Zero), "norm": (1, sympy.Abs),
 }
+ARRAYS_ONLY = {"softmax", "stack", "index", "reshape", "flatten", "outer", "diag", "trace", "log_softmax"}
 OPERATOR_NAMES = {"add", "sub", "mul", "div", "neg", "matmul", "index"}
 # softmax needs an array (of a scalar gradcalc refuses it): listed, not drawn
 UNARY = {name: f for name, (arity, f) in SYMPY_FORMS.items()
-         if arity == 1 and name not in OPERATOR_NAMES | {"softmax", "stack", "index"}}
+         if arity == 1 and name not in OPERATOR_NAMES | ARRAYS_ONLY}
 # dot needs vectors (numpy's matmul refuses scalars): its SymPy form is listed, not drawn
 CALLS = {name: (arity, f) for name, (arity, f) in SYMPY_FORMS.items()
-         if arity > 1 and name not in OPERATOR_NAMES | {"dot"}}
+         if arity > 1 and name not in OPERATOR_NAMES | ARRAYS_ONLY | {"dot"}}
 CALLS["log"] = (2, lambda p, q: sympy.log(p) / sympy.log(q))  # log(x, base)
 BINARY = {
     "+": lambda p, q: p + q, "-": lambda p, q: p - q, "*": lambda p, q: p * q,
