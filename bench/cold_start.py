@@ -52,8 +52,10 @@ def run(command: list, cwd: Path, env: dict) -> tuple[float, float]:
     return wall, (now.ru_utime - used.ru_utime) + (now.ru_stime - used.ru_stime)
 
 
-def measure(commands: dict, runs: int) -> dict:
-    env = {**os.environ, "COLUMNS": "80"}
+def measure(commands: dict, runs: int, private_tmp: str) -> dict:
+    # revisions before issue 17 kept Lark's pickled cache in the temp dir: give them a private one
+    # (TemporaryDirectory's mode is 0700), so that no file another user can plant is read back
+    env = {**os.environ, "COLUMNS": "80", "TMPDIR": private_tmp}
     for command, cwd in commands.values():  # warm the file cache
         run(command, cwd, env)
     names = list(commands)
@@ -79,7 +81,7 @@ def main():
         if options.revision:
             commands |= gradcalc_commands(extract(ROOT, options.revision, Path(tmp)), "before")
         commands |= gradcalc_commands(ROOT, "now")
-        times = measure(commands, options.runs)
+        times = measure(commands, options.runs, tmp)
     median = statistics.median
     print(f"cold start, {options.runs} interleaved rounds; medians ({sys.executable}; load {os.getloadavg()[0]:.1f})")
     print(f"  {'':16s} {'wall ms':>8s} {'cpu ms':>8s}")
