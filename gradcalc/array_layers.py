@@ -60,23 +60,25 @@ class MatMulGrad(Layer):
 
 
 class Sum(Layer):
-    """sum(x) of every element, or sum(x, axis) along one axis."""
+    """sum(x) of every element, or sum(x, axis) along one axis (or axis=[0, 1]: several), the
+    reduced axes kept with size 1 when keepdims=1."""
 
-    __slots__ = ("axis",)
-    params = ("axis",)
+    __slots__ = ("axis", "keepdims")
+    params = ("axis", "keepdims")
     array_only = True
     mean = False
 
-    def __init__(self, axis=None):
-        self.axis = axis
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, bool(keepdims)
 
     def forward(self, x):
         np = numpy()
         check_axis(self.axis, np.shape(x))
-        return np.mean(x, axis=self.axis) if self.mean else np.sum(x, axis=self.axis)
+        reduce = np.mean if self.mean else np.sum
+        return reduce(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, ops, gy, y, x):
-        return (ops.spread(gy, x, self.axis, self.mean),)
+        return (ops.spread(gy, x, self.axis, self.mean, self.keepdims),)
 
 
 class Mean(Sum):
@@ -89,19 +91,20 @@ class Mean(Sum):
 class Spread(Layer):
     """A sum's (or mean's) gradient g broadcast back over the reduced axis to the shape of x."""
 
-    __slots__ = ("axis", "mean")
-    params = ("axis", "mean")
+    __slots__ = ("axis", "mean", "keepdims")
+    params = ("axis", "mean", "keepdims")
     arity, array_only, internal = 2, True, True
 
-    def __init__(self, axis=None, mean=False):
-        self.axis, self.mean = axis, mean
+    def __init__(self, axis=None, mean=False, keepdims=False):
+        self.axis, self.mean, self.keepdims = axis, mean, keepdims
 
     def forward(self, g, x):
-        return ArrayOps.spread(g, x, self.axis, self.mean)
+        return ArrayOps.spread(g, x, self.axis, self.mean, self.keepdims)
 
     def backward(self, ops, gy, y, g, x):
         # linear in g: its transpose is the reduction itself
-        return (ops.mean(gy, self.axis) if self.mean else ops.sum(gy, self.axis)), None
+        reduce = ops.mean if self.mean else ops.sum
+        return reduce(gy, self.axis, self.keepdims), None
 
 
 class SumLike(Layer):
@@ -149,17 +152,18 @@ class Winners(Layer):
 
 
 class Max(Layer):
-    """max(x) or max(x, axis); the gradient goes to the maximum, split evenly between ties."""
+    """max(x) or max(x, axis) (axis=[0, 1]: several; keepdims=1 keeps them with size 1); the
+    gradient goes to the maximum, split evenly between ties."""
 
-    __slots__ = ("axis",)
-    params = ("axis",)
+    __slots__ = ("axis", "keepdims")
+    params = ("axis", "keepdims")
     array_only = True
     hides_infinity = keeps_finite = True
     kink = True  # where two elements tie for the maximum the gradient jumps
     pick = "max"
 
-    def __init__(self, axis=None):
-        self.axis = axis
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, bool(keepdims)
 
     def forward(self, x):
         np = numpy()
@@ -167,10 +171,10 @@ class Max(Layer):
         check_axis(self.axis, x.shape)
         if x.size == 0:
             raise ShapeMismatch(f"{self.pick} of an empty array")
-        return getattr(np, self.pick)(x, axis=self.axis)
+        return getattr(np, self.pick)(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, ops, gy, y, x):
-        return (ops.winners(x, self.axis, self.pick) * ops.spread(gy, x, self.axis),)
+        return (ops.winners(x, self.axis, self.pick) * ops.spread(gy, x, self.axis, False, self.keepdims),)
 
 
 class Min(Max):

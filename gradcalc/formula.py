@@ -112,12 +112,10 @@ def _node_text(node, operands: list, latex: bool) -> tuple[str, int]:
         (operand, level), = operands
         return _Rope(_wrap(operand, level < _ATOM, latex), "[", key_text(layer.key), "]"), _ATOM
     name = _NAMES[type(layer)]
-    arguments = [text for text, _ in operands] + [f"{key}={_parameter(value)}" if layer.arity < 0 else _parameter(value)
-                                                  for key, value in zip(layer.params, layer.parameters())
-                                                  if value is not None]
+    arguments = [text for text, _ in operands] + _parameters(layer)
     listed = [piece for index, argument in enumerate(arguments) for piece in ((", ",) if index else ()) + (argument,)]
     if isinstance(layer, Stack) and layer.axis == 0:
-        return _Rope("[", *listed[:-2], "]"), _ATOM  # [x, y]: the literal, without axis=0
+        return _Rope("[", *listed, "]"), _ATOM  # [x, y]: the literal (axis 0, the default, not written)
     if not latex:
         return _Rope(name, "(", *listed, ")"), _ATOM
     if name == "sqrt":
@@ -128,8 +126,23 @@ def _node_text(node, operands: list, latex: bool) -> tuple[str, int]:
     return _Rope(function, r"\left(", *listed, r"\right)"), _ATOM
 
 
+def _parameters(layer) -> list:
+    """The parameters that differ from their defaults, as a call writes them: the first by
+    position (sum(x, 1), leaky_relu(x, 0.2)), the others, and all of a variadic layer's, by keyword."""
+    defaults = type(layer)().parameters()
+    texts = []
+    for position, (key, value, default) in enumerate(zip(layer.params, layer.parameters(), defaults)):
+        if value == default:
+            continue
+        text = _parameter(value)
+        texts.append(text if position == 0 and layer.arity >= 0 else f"{key}={text}")
+    return texts
+
+
 def _parameter(value) -> str:
-    """A parameter as written in a call: 1, 0.2, or a shape [2, 3]."""
+    """A parameter as written in a call: 1, 0.2, a shape [2, 3], keepdims 1."""
+    if isinstance(value, bool):
+        return str(int(value))
     return f"[{', '.join(map(str, value))}]" if isinstance(value, tuple) else str(value)
 
 

@@ -448,9 +448,17 @@ class GraphBuilder:
                 if literal is None:
                     self._forget_literal(ref.node)
                 return tuple(int(size) for size in sizes)
-        elif literal is not None and (kind is not int or float(literal).is_integer()):
+        elif kind is bool and literal in (0.0, 1.0):
+            return bool(literal)
+        elif kind is not bool and literal is not None and (kind is not int or float(literal).is_integer()):
             return kind(literal)
-        what = {"axis": "an integer such as 0, 1 or -1",
+        elif name == "axis" and literal is None and self._literal_list(ref.node) is not None:
+            axes = self._literal_list(ref.node)  # axis=[0, 1]: several axes
+            if all(float(one).is_integer() for one in axes):
+                self._forget_literal(ref.node)
+                return tuple(int(one) for one in axes)
+        what = {"axis": "an integer such as 0, 1 or -1, or a list of them such as [0, 1]",
+                "keepdims": "0 or 1",
                 "shape": "a list of integers such as [2, 3]"}.get(name, "an integer" if kind is int else "a number")
         hint = f"write {usage(function, layer_class)}"
         pick = getattr(layer_class, "pick", None)

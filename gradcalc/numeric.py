@@ -40,6 +40,12 @@ def refuse(mask, values, template: str) -> None:
 
 
 def check_axis(axis, shape) -> None:
+    if isinstance(axis, tuple):  # sum(x, axis=[0, 1]): each axis in range, none twice
+        for one in axis:
+            check_axis(one, shape)
+        if len({one % len(shape) for one in axis}) < len(axis):
+            raise ShapeMismatch(f"axis {list(axis)} names an axis twice")
+        return
     if axis is not None and not -len(shape) <= axis < len(shape):
         count = len(shape)
         hint = ("a scalar has no axes: leave the axis out" if count == 0 else
@@ -48,12 +54,19 @@ def check_axis(axis, shape) -> None:
         raise ShapeMismatch(f"axis {axis} is out of range for shape {tuple(shape)}", hint=hint)
 
 
-def spread(gy, shape, axis):
-    """The gradient of a reduction, broadcast back over the reduced axis."""
+def spread(gy, shape, axis, keepdims=False):
+    """The gradient of a reduction, broadcast back over the reduced axis (or axes)."""
     np = numpy()
-    if axis is not None:
+    if axis is not None and not keepdims:
         gy = np.expand_dims(gy, axis)
     return np.broadcast_to(gy, shape)
+
+
+def reduced_count(shape, axis) -> int:
+    """How many elements a reduction over `axis` (None: all; a tuple: several) adds up."""
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[one] for one in (axis if isinstance(axis, tuple) else (axis,)))
 
 
 def times(gy, factor, target=None):

@@ -10,7 +10,7 @@ a constant base's infinite derivative in `0**0.5` is nobody's concern).
 
 import math
 
-from gradcalc.numeric import numpy, spread, unbroadcast
+from gradcalc.numeric import numpy, reduced_count, spread, unbroadcast
 from gradcalc.shape_layers import Index, Scatter
 
 
@@ -145,19 +145,19 @@ class ArrayOps:
         return np.where(np.equal(x, 0), 0.0, x * np.log(np.where(np.equal(x, 0), 1.0, y)))
 
     @staticmethod
-    def spread(gy, x, axis=None, mean=False):
+    def spread(gy, x, axis=None, mean=False, keepdims=False):
         """gy broadcast back over the `axis` that a sum (or mean) of x reduced."""
         np = numpy()
-        g = spread(gy, np.shape(x), axis)
-        return g / (np.size(x) if axis is None else np.shape(x)[axis]) if mean else g
+        g = spread(gy, np.shape(x), axis, keepdims)
+        return g / reduced_count(np.shape(x), axis) if mean else g
 
     @staticmethod
-    def sum(x, axis=None):
-        return numpy().sum(x, axis=axis)
+    def sum(x, axis=None, keepdims=False):
+        return numpy().sum(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
-    def mean(x, axis=None):
-        return numpy().mean(x, axis=axis)
+    def mean(x, axis=None, keepdims=False):
+        return numpy().mean(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def winners(x, axis=None, pick="max"):

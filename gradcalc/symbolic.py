@@ -144,16 +144,16 @@ class GraphOps:
         return x.builder.apply(Diag, x)
 
     @staticmethod
-    def spread(g, x, axis=None, mean=False):
-        return x.builder.apply(Spread, g, x, params=(axis, mean))
+    def spread(g, x, axis=None, mean=False, keepdims=False):
+        return x.builder.apply(Spread, g, x, params=(axis, mean, keepdims))
 
     @staticmethod
-    def sum(x, axis=None):
-        return x.builder.apply(Sum, x, params=(axis,))
+    def sum(x, axis=None, keepdims=False):
+        return x.builder.apply(Sum, x, params=(axis, keepdims))
 
     @staticmethod
-    def mean(x, axis=None):
-        return x.builder.apply(Mean, x, params=(axis,))
+    def mean(x, axis=None, keepdims=False):
+        return x.builder.apply(Mean, x, params=(axis, keepdims))
 
     @staticmethod
     def winners(x, axis=None, pick="max"):

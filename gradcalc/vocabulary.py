@@ -21,9 +21,9 @@ GROUPS = {
 }
 
 # How the number written for a parameter is read (anything else: a float).
-PARAMETER_KINDS = {"axis": int, "shape": tuple}
+PARAMETER_KINDS = {"axis": int, "shape": tuple, "keepdims": bool}
 
-_DEFAULTS = {"slope": "0.01", "alpha": "1"}
+_DEFAULTS = {"slope": "0.01", "alpha": "1", "keepdims": "1"}
 
 
 def unknown_function_hint(name: str) -> str:

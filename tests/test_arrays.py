@@ -7,8 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from gradcalc import GradcalcError, evaluate
+from gradcalc import GradcalcError, evaluate, parse
 from gradcalc.errors import DomainError, ShapeError, ValueFormatError
+from gradcalc.formula import to_text
 from gradcalc.layers import REGISTRY
 
 RNG = np.random.default_rng(12345)
@@ -120,7 +121,7 @@ def test_every_array_operation_is_tested():
                          "log_softmax"}
 
 
-@pytest.mark.parametrize("expr", [
+ARRAY_EXPRESSIONS = [
     "v[0] * v[-1]", "sum(v[1:] * v[:-1])", "sum(v[::2])", "sum(v[::-1] * w)", "v[1] + v[1] * v[2]",
     "sum(X[0, :] * X[:, 1])", "X[1, 0] * X[-1, -1]", "sum(X[:, ::2])", "sum(X[1:] * X[1:])",
     "sum([x, v[0], 2 * v[1]] * w)", "sum([[x, v[0]], [v[1], x]] @ X[:2])", "sum(stack(v, w, axis=1) @ X[:2, :2])",
@@ -130,11 +131,34 @@ def test_every_array_operation_is_tested():
     "sum(diag(v) @ X) + sum(diag(X) * v)", "norm(v) * norm(X)", "sum(log_softmax(X, axis=0) * X)",
     "sum(log_softmax(v) * w)", "sum(softmax(X, axis=0) * X)", "sum(logsumexp(X, 1) * v)",
     "logsumexp(X, axis=0)[1]",
-])
+]
+
+
+@pytest.mark.parametrize("expr", ARRAY_EXPRESSIONS)
 def test_literals_and_indexing(expr):
     values = {"v": anywhere(3), "w": anywhere(3), "X": anywhere(3, 3), "x": 0.7}
     used = set(re.findall(r"\b[a-zA-Z]\b", expr))  # one-letter names: v, w, X, x
     assert_matches_finite_differences(expr, **{k: v for k, v in values.items() if k in used})
+
+
+@pytest.mark.parametrize("expr", ARRAY_EXPRESSIONS + [
+    "sum(x, axis=[0, 1])", "sum(sum(X, 1, keepdims=1) * X)", "sum(max(X, axis=0, keepdims=1) * X)",
+    "mean(X, keepdims=1)[0, 0]", "max(X, [0, 1]) + min(X, axis=[1, 0])", "[x, x][0] + [[x, x]][0, 1]",
+])
+def test_formula_of_an_array_expression_parses_back(expr):
+    values = {"v": anywhere(3), "w": anywhere(3), "X": anywhere(3, 3), "x": 0.7 if "v" in expr else anywhere(2, 2)}
+    used = {k: v for k, v in values.items() if k in set(re.findall(r"\b[a-zA-Z]\b", expr))}
+    text = to_text(parse(expr))
+    original, again = evaluate(expr, **used), evaluate(text, **used)
+    np.testing.assert_allclose(again.value, original.value, rtol=1e-12, err_msg=text)
+    for name in used:
+        np.testing.assert_allclose(again.gradients[name], original.gradients[name], rtol=1e-12, err_msg=text)
+
+
+@pytest.mark.parametrize("expr", ["sum(x, axis=[0, 1])", "sum(sum(x, 1, keepdims=1) * x)",
+                                  "sum(max(x, axis=0, keepdims=1) * x)", "sum(mean(x, [0, 1], keepdims=1) * x)"])
+def test_keepdims_and_axis_lists(expr):
+    assert_matches_finite_differences(expr, x=anywhere(3, 4))
 
 
 def test_norm_at_zero_has_gradient_zero_and_new_reductions_by_hand():
