@@ -58,7 +58,7 @@ def to_formula(graph: Graph, latex: bool = False, atoms: dict | None = None, kee
             text = (name, _ATOM)
         texts[node.id] = text
         for index in node.inputs:  # a text used once is inside its user's now: let it go
-            if uses[index] == 1:
+            if uses[index] == 1 and index != graph.output:
                 texts[index] = None
     output = str(texts[graph.output][0])
     if not statements:

@@ -234,6 +234,11 @@ def test_printer_text_parses_back_to_the_same_values(program, point):
     assert to_text(parse(printed)) == printed  # printing is a fixed point
 
 
+def test_printer_keeps_an_output_that_a_statement_also_uses():
+    text = to_text(parse("s0 = a ** b; a"))
+    assert evaluate(text, a=2, b=3).gradients == {"a": 1.0, "b": 0.0}
+
+
 def test_printer_keeps_unused_variables_and_drops_unused_constants():
     text = to_text(parse("s = a; y = b*2; b = 5; y + z"))
     assert evaluate(text, a=1, b=3, z=1).gradients == {"a": 0.0, "b": 2.0, "z": 1.0}
