@@ -56,6 +56,9 @@ def load_check(root: Path):
     sys.path.insert(0, str(root))
     try:
         modules = [importlib.import_module(f"gradcalc.{name}") for name in ("evaluator", "parser", "check")]
+        # built while its own modules are registered: an old revision's Lark cache pickles the lexer
+        # by module path (and main() gives it a private temp dir to keep that cache in)
+        modules[1]._parser()
     finally:
         sys.path.remove(str(root))
         forget_gradcalc()
@@ -117,6 +120,7 @@ def main():
           "   (paired differences)")
 
     with tempfile.TemporaryDirectory() as tmp:
+        tempfile.tempdir = tempfile.mkdtemp(dir=tmp)  # never the shared temp dir (issue 17)
         versions = {"before": load_check(extract(ROOT, options.before, Path(tmp))), "now": load_check(ROOT)}
         results = {}
         for name, (evaluator, parser, _) in versions.items():
