@@ -88,6 +88,13 @@ def test_lines_of_one_structure_shadow_with_their_own_bindings():
         assert r.value == 3 * a and r.gradients == {"a": 3.0, "e": a}
 
 
+def test_formula_of_an_output_that_a_statement_also_uses():
+    from gradcalc.formula import to_text
+
+    text = to_text(parse("s0 = abs(a); a"))  # a is the output and abs's input: its text is kept
+    assert evaluate(text, a=-2.0).value == -2.0 and evaluate(text, a=-2.0).gradients == {"a": 1.0}
+
+
 def test_keyword_parameters():
     assert evaluate("max(x, axis=0)", x=[1.0, 3.0]).value == 3.0
     assert evaluate("sum(x, axis=1)", x=[[1.0, 2.0], [3.0, 4.0]]).value.tolist() == [3.0, 7.0]
