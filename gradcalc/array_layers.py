@@ -286,3 +286,40 @@ class Norm(Layer):
     def kink_input(self, x):
         np = numpy()
         return np.sum(np.square(x)) - 1e-300  # negative only at the origin
+
+
+class Var(Layer):
+    """var(x) of every element, or var(x, axis), with ddof as numpy's (the divisor is n - ddof)."""
+
+    __slots__ = ("axis", "ddof")
+    params = ("axis", "ddof")
+    array_only = keeps_finite = True
+    root = False
+
+    def __init__(self, axis=None, ddof=0):
+        self.axis, self.ddof = axis, ddof
+
+    def forward(self, x):
+        np = numpy()
+        x = np.asarray(x, dtype=float)
+        check_axis(self.axis, x.shape)
+        count = x.size if self.axis is None else x.shape[self.axis]
+        if count <= self.ddof:
+            raise ShapeMismatch(f"{type(self).__name__.lower()} of {count} elements with ddof={self.ddof} "
+                                "divides by zero or less")
+        var = np.var(x, axis=self.axis, ddof=self.ddof)
+        return np.sqrt(var) if self.root else var
+
+    def backward(self, ops, gy, y, x):
+        # d var / dx = 2 (x - mean) / (n - ddof); n counted as the sum of ones over the axis
+        count = ops.sum(ops.spread(1.0, x), self.axis)
+        deviation = x - ops.spread(ops.mean(x, self.axis), x, self.axis)
+        scale = gy / (2.0 * y) if self.root else gy  # std = sqrt(var)
+        return (2.0 * deviation * ops.spread(scale / (count - self.ddof), x, self.axis),)
+
+
+class Std(Var):
+    """std(x) = sqrt(var(x)), or std(x, axis), with ddof as numpy's; no derivative where it is 0."""
+
+    __slots__ = ()
+    root = True

@@ -28,9 +28,11 @@ from gradcalc.array_layers import (
     Norm,
     Softmax,
     Spread,
+    Std,
     Sum,
     SumLike,
     Transpose,
+    Var,
     Winners,
 )
 from gradcalc.errors import DomainError
@@ -500,6 +502,8 @@ REGISTRY = {
     "diag": Diag,
     "trace": Trace,
     "norm": Norm,
+    "var": Var,
+    "std": Std,
     "log_softmax": LogSoftmax,
     "softmax": Softmax,
     "logsumexp": LogSumExp,

@@ -17,11 +17,11 @@ GROUPS = {
                          "erfc"),
     "piecewise": ("abs", "sign", "step", "floor", "ceil", "round", "mod", "maximum", "minimum", "clip"),
     "arrays": ("sum", "mean", "max", "min", "dot", "transpose", "softmax", "log_softmax", "logsumexp",
-               "stack", "reshape", "flatten", "outer", "diag", "trace", "norm"),
+               "stack", "reshape", "flatten", "outer", "diag", "trace", "norm", "var", "std"),
 }
 
 # How the number written for a parameter is read (anything else: a float).
-PARAMETER_KINDS = {"axis": int, "shape": tuple, "keepdims": bool}
+PARAMETER_KINDS = {"axis": int, "shape": tuple, "keepdims": bool, "ddof": int}
 
 _DEFAULTS = {"slope": "0.01", "alpha": "1", "keepdims": "1"}
 

@@ -118,7 +118,7 @@ def test_every_array_operation_is_tested():
     array_ops = {name for name, layer in REGISTRY.items() if layer.array_only and not layer.internal}
     assert array_ops == {"matmul", "dot", "sum", "mean", "max", "min", "transpose", "softmax", "logsumexp",
                          "clip", "stack", "index", "reshape", "flatten", "outer", "diag", "trace", "norm",
-                         "log_softmax"}
+                         "log_softmax", "var", "std"}
 
 
 ARRAY_EXPRESSIONS = [
@@ -131,6 +131,7 @@ ARRAY_EXPRESSIONS = [
     "sum(diag(v) @ X) + sum(diag(X) * v)", "norm(v) * norm(X)", "sum(log_softmax(X, axis=0) * X)",
     "sum(log_softmax(v) * w)", "sum(softmax(X, axis=0) * X)", "sum(logsumexp(X, 1) * v)",
     "logsumexp(X, axis=0)[1]",
+    "var(v)", "var(X, 1)[0] + var(X, axis=0, ddof=1)[2]", "std(v) * std(X, 0, ddof=1)[1]", "sum(var(X * X, 0) * v)",
 ]
 
 
@@ -173,6 +174,17 @@ def test_norm_at_zero_has_gradient_zero_and_new_reductions_by_hand():
         evaluate("reshape(v, [4])", v=[1.0, 2.0, 3.0])
     with pytest.raises(GradcalcError, match="list of integers"):
         evaluate("reshape(v, [x, 1])", v=[1.0], x=1.0)
+
+
+def test_var_and_std_by_hand():
+    r = evaluate("var(v)", v=[1.0, 2.0, 6.0])  # mean 3: (4 + 1 + 9) / 3
+    assert r.value == pytest.approx(14 / 3)
+    np.testing.assert_allclose(r.gradients["v"], [2 * -2 / 3, 2 * -1 / 3, 2 * 3 / 3])  # 2 (x - mean) / n
+    r = evaluate("std(v, ddof=1)", v=[1.0, 2.0, 6.0])  # sqrt(14 / 2)
+    assert r.value == pytest.approx(np.sqrt(7.0))
+    np.testing.assert_allclose(r.gradients["v"], np.array([-2, -1, 3]) / 2 / np.sqrt(7.0))
+    with pytest.raises(ShapeError, match="ddof=1"):
+        evaluate("var(v, ddof=1)", v=[1.0])
 
 
 def test_rosenbrock_in_array_form_by_hand():
