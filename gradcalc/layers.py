@@ -67,7 +67,20 @@ from gradcalc.functions import (
 from gradcalc.layer import Layer
 from gradcalc.numeric import numpy, refuse, times
 from gradcalc.ops import ArrayOps
-from gradcalc.shape_layers import Diag, Flatten, Index, Outer, Reshape, ReshapeLike, Scatter, Stack, Trace
+from gradcalc.shape_layers import (
+    Concat,
+    Diag,
+    Flatten,
+    Index,
+    Outer,
+    Part,
+    Place,
+    Reshape,
+    ReshapeLike,
+    Scatter,
+    Stack,
+    Trace,
+)
 from gradcalc.two_argument import Atan2, Clip, Hypot, Maximum, Minimum, Mod
 
 
@@ -495,6 +508,7 @@ REGISTRY = {
     "min": Min,
     "transpose": Transpose,
     "stack": Stack,
+    "concat": Concat,
     "index": Index,
     "reshape": Reshape,
     "flatten": Flatten,
@@ -510,6 +524,8 @@ REGISTRY = {
     "_spread": Spread,
     "_scatter": Scatter,
     "_reshape_like": ReshapeLike,
+    "_part": Part,
+    "_place": Place,
     "_sum_like": SumLike,
     "_winners": Winners,
     "_matmul_grad": MatMulGrad,

@@ -11,7 +11,7 @@ a constant base's infinite derivative in `0**0.5` is nobody's concern).
 import math
 
 from gradcalc.numeric import numpy, reduced_count, spread, unbroadcast
-from gradcalc.shape_layers import Index, Scatter
+from gradcalc.shape_layers import Index, Part, Place, Scatter
 
 
 def erf_array(x):
@@ -106,6 +106,14 @@ class ArrayOps:
     @staticmethod
     def scatter(g, x, key):
         return Scatter(key).forward(g, x)
+
+    @staticmethod
+    def part(g, xs, axis, index):
+        return Part(axis, index).forward(g, *xs)
+
+    @staticmethod
+    def place(g, xs, axis, index):
+        return Place(axis, index).forward(g, *xs)
 
     @staticmethod
     def reshape_like(g, x):

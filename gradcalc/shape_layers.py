@@ -203,3 +203,78 @@ class Trace(Layer):
 
     def backward(self, ops, gy, y, x):
         return (ops.diag(ops.spread(gy, ops.diag(x))),)  # gy on the diagonal, 0 elsewhere
+
+
+def _offsets(xs, axis) -> list:
+    """Where each input of a concatenation starts along `axis`, and where the last one ends."""
+    np = numpy()
+    starts = [0]
+    for x in xs:
+        starts.append(starts[-1] + np.shape(x)[axis])
+    return starts
+
+
+class Concat(Layer):
+    """concat(x, y, ..., axis=0): arrays joined along an existing axis; each input's gradient is
+    its part of the output's."""
+
+    __slots__ = ("axis",)
+    params = ("axis",)
+    arity = -1
+    array_only = keeps_finite = True
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        np = numpy()
+        arrays = [np.asarray(x, dtype=float) for x in xs]
+        if any(a.ndim == 0 for a in arrays):
+            raise ShapeMismatch("concat joins arrays: a number has no axis to join along (write [x, y])")
+        try:
+            return np.concatenate(arrays, axis=self.axis)
+        except (ValueError, np.exceptions.AxisError) as error:
+            raise ShapeMismatch(str(error)) from None
+
+    def backward(self, ops, gy, y, *xs):
+        return tuple(ops.part(gy, xs, self.axis, i) for i in range(len(xs)))
+
+
+class Part(Layer):
+    """Input `index`'s part of a concatenation's gradient g (the inputs lend their sizes)."""
+
+    __slots__ = ("axis", "index")
+    params = ("axis", "index")
+    arity, array_only, internal = -1, True, True
+
+    def __init__(self, axis=0, index=0):
+        self.axis, self.index = axis, index
+
+    def forward(self, g, *xs):
+        np = numpy()
+        starts = _offsets(xs, self.axis)
+        return np.take(g, range(starts[self.index], starts[self.index + 1]), axis=self.axis)
+
+    def backward(self, ops, gy, y, g, *xs):
+        return (ops.place(gy, xs, self.axis, self.index), *([None] * len(xs)))
+
+
+class Place(Layer):
+    """g put at input `index`'s place in zeros the shape of the concatenation of the inputs: the
+    transpose of Part (the inputs lend their shapes)."""
+
+    __slots__ = ("axis", "index")
+    params = ("axis", "index")
+    arity, array_only, internal = -1, True, True
+
+    def __init__(self, axis=0, index=0):
+        self.axis, self.index = axis, index
+
+    def forward(self, g, *xs):
+        np = numpy()
+        zeros = [np.zeros(np.shape(x)) for x in xs]
+        zeros[self.index] = np.broadcast_to(g, np.shape(xs[self.index]))
+        return np.concatenate(zeros, axis=self.axis)
+
+    def backward(self, ops, gy, y, g, *xs):
+        return (ops.part(gy, xs, self.axis, self.index), *([None] * len(xs)))

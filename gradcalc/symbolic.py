@@ -41,7 +41,7 @@ from gradcalc.layers import (
     XLogY,
 )
 from gradcalc.ops import ScalarOps
-from gradcalc.shape_layers import Diag, Index, ReshapeLike, Scatter
+from gradcalc.shape_layers import Diag, Index, Part, Place, ReshapeLike, Scatter
 
 _COMMUTATIVE = (Plus, Multiply)
 _ELEMENTWISE_BINARY = tuple(layer for layer in set(REGISTRY.values())
@@ -134,6 +134,14 @@ class GraphOps:
     @staticmethod
     def scatter(g, x, key):
         return _builder(g, x).apply(Scatter, g, x, params=(key,))
+
+    @staticmethod
+    def part(g, xs, axis, index):
+        return _builder(g, *xs).apply(Part, g, *xs, params=(axis, index))
+
+    @staticmethod
+    def place(g, xs, axis, index):
+        return _builder(g, *xs).apply(Place, g, *xs, params=(axis, index))
 
     @staticmethod
     def reshape_like(g, x):

@@ -17,7 +17,7 @@ GROUPS = {
                          "erfc"),
     "piecewise": ("abs", "sign", "step", "floor", "ceil", "round", "mod", "maximum", "minimum", "clip"),
     "arrays": ("sum", "mean", "max", "min", "dot", "transpose", "softmax", "log_softmax", "logsumexp",
-               "stack", "reshape", "flatten", "outer", "diag", "trace", "norm", "var", "std"),
+               "stack", "concat", "reshape", "flatten", "outer", "diag", "trace", "norm", "var", "std"),
 }
 
 # How the number written for a parameter is read (anything else: a float).
@@ -27,7 +27,7 @@ _DEFAULTS = {"slope": "0.01", "alpha": "1", "keepdims": "1"}
 
 
 def unknown_function_hint(name: str) -> str:
-    closest = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.6)
+    closest = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.7)
     groups = "; ".join(f"{group}: {' '.join(names)}" for group, names in GROUPS.items())
     guess = f"did you mean {closest[0]}? " if closest else ""
     return f"{guess}known functions — {groups}"

@@ -118,7 +118,7 @@ def test_every_array_operation_is_tested():
     array_ops = {name for name, layer in REGISTRY.items() if layer.array_only and not layer.internal}
     assert array_ops == {"matmul", "dot", "sum", "mean", "max", "min", "transpose", "softmax", "logsumexp",
                          "clip", "stack", "index", "reshape", "flatten", "outer", "diag", "trace", "norm",
-                         "log_softmax", "var", "std"}
+                         "log_softmax", "var", "std", "concat"}
 
 
 ARRAY_EXPRESSIONS = [
@@ -131,6 +131,7 @@ ARRAY_EXPRESSIONS = [
     "sum(diag(v) @ X) + sum(diag(X) * v)", "norm(v) * norm(X)", "sum(log_softmax(X, axis=0) * X)",
     "sum(log_softmax(v) * w)", "sum(softmax(X, axis=0) * X)", "sum(logsumexp(X, 1) * v)",
     "logsumexp(X, axis=0)[1]",
+    "sum(concat(v, w * w, v) * concat(w, v, w))", "sum(concat(X, X[:, :1], axis=1) @ [v[0], 1, 2, v[2]])",
     "var(v)", "var(X, 1)[0] + var(X, axis=0, ddof=1)[2]", "std(v) * std(X, 0, ddof=1)[1]", "sum(var(X * X, 0) * v)",
 ]
 
@@ -197,7 +198,8 @@ def test_rosenbrock_in_array_form_by_hand():
 
 @pytest.mark.parametrize("expr,words", [
     ("v[3]", "index 3 is out of bounds"), ("X[0, 0, 0]", "too many indices"),
-    ("[x, v]", "different shapes"), ("x[0]", "too many indices"),
+    ("[x, v]", "different shapes"), ("x[0]", "too many indices"), ("concat(x, v)", "a number has no axis"),
+    ("concat(v, X)", "dimensions"),
 ])
 def test_indexing_shape_errors_name_the_node(expr, words):
     with pytest.raises(ShapeError, match=words):
