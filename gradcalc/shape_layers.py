@@ -259,16 +259,11 @@ class Part(Layer):
         return (ops.place(gy, xs, self.axis, self.index), *([None] * len(xs)))
 
 
-class Place(Layer):
+class Place(Part):
     """g put at input `index`'s place in zeros the shape of the concatenation of the inputs: the
     transpose of Part (the inputs lend their shapes)."""
 
-    __slots__ = ("axis", "index")
-    params = ("axis", "index")
-    arity, array_only, internal = -1, True, True
-
-    def __init__(self, axis=0, index=0):
-        self.axis, self.index = axis, index
+    __slots__ = ()
 
     def forward(self, g, *xs):
         np = numpy()
