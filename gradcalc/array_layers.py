@@ -323,3 +323,41 @@ class Std(Var):
 
     __slots__ = ()
     root = True
+
+
+class Cumsum(Layer):
+    """cumsum(x) of the elements row by row (flattened, as numpy), or cumsum(x, axis) along one
+    axis; the gradient is the reversed cumulative sum."""
+
+    __slots__ = ("axis",)
+    params = ("axis",)
+    array_only = True
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def forward(self, x):
+        np = numpy()
+        check_axis(self.axis, np.shape(x))
+        return np.cumsum(x, axis=self.axis)
+
+    def backward(self, ops, gy, y, x):
+        return (ops.rev_cumsum(gy, x, self.axis),)
+
+
+class RevCumsum(Layer):
+    """g summed from the end (a cumsum's gradient) in the shape of x, which lends only its shape.
+    Its transpose is the cumsum."""
+
+    __slots__ = ("axis",)
+    params = ("axis",)
+    arity, array_only, internal = 2, True, True
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def forward(self, g, x):
+        return ArrayOps.rev_cumsum(g, x, self.axis)
+
+    def backward(self, ops, gy, y, g, x):
+        return ops.cumsum(gy, self.axis), None

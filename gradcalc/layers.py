@@ -17,6 +17,7 @@ import operator
 
 from gradcalc.array_layers import (
     BroadcastLike,
+    Cumsum,
     Dot,
     LogSoftmax,
     LogSumExp,
@@ -26,6 +27,7 @@ from gradcalc.array_layers import (
     Mean,
     Min,
     Norm,
+    RevCumsum,
     Softmax,
     Spread,
     Std,
@@ -516,6 +518,7 @@ REGISTRY = {
     "diag": Diag,
     "trace": Trace,
     "norm": Norm,
+    "cumsum": Cumsum,
     "var": Var,
     "std": Std,
     "log_softmax": LogSoftmax,
@@ -524,6 +527,7 @@ REGISTRY = {
     "_spread": Spread,
     "_scatter": Scatter,
     "_reshape_like": ReshapeLike,
+    "_rev_cumsum": RevCumsum,
     "_part": Part,
     "_place": Place,
     "_sum_like": SumLike,

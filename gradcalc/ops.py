@@ -116,6 +116,17 @@ class ArrayOps:
         return Place(axis, index).forward(g, *xs)
 
     @staticmethod
+    def cumsum(x, axis=None):
+        return numpy().cumsum(x, axis=axis)
+
+    @staticmethod
+    def rev_cumsum(g, x, axis=None):
+        """Sums from the end: the transpose of cumsum (along `axis`, or of the flattened x)."""
+        np = numpy()
+        along = 0 if axis is None else axis
+        return np.reshape(np.flip(np.cumsum(np.flip(g, along), along), along), np.shape(x))
+
+    @staticmethod
     def reshape_like(g, x):
         return numpy().reshape(g, numpy().shape(x))
 

@@ -12,6 +12,7 @@ from gradcalc.layers import (
     Constant,
     Cos,
     Cosh,
+    Cumsum,
     Divide,
     Erf,
     Exp,
@@ -26,6 +27,7 @@ from gradcalc.layers import (
     Negate,
     Plus,
     Power,
+    RevCumsum,
     Sigmoid,
     Sign,
     Sin,
@@ -142,6 +144,14 @@ class GraphOps:
     @staticmethod
     def place(g, xs, axis, index):
         return _builder(g, *xs).apply(Place, g, *xs, params=(axis, index))
+
+    @staticmethod
+    def cumsum(x, axis=None):
+        return x.builder.apply(Cumsum, x, params=(axis,))
+
+    @staticmethod
+    def rev_cumsum(g, x, axis=None):
+        return _builder(g, x).apply(RevCumsum, g, x, params=(axis,))
 
     @staticmethod
     def reshape_like(g, x):

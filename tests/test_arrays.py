@@ -118,7 +118,7 @@ def test_every_array_operation_is_tested():
     array_ops = {name for name, layer in REGISTRY.items() if layer.array_only and not layer.internal}
     assert array_ops == {"matmul", "dot", "sum", "mean", "max", "min", "transpose", "softmax", "logsumexp",
                          "clip", "stack", "index", "reshape", "flatten", "outer", "diag", "trace", "norm",
-                         "log_softmax", "var", "std", "concat"}
+                         "log_softmax", "var", "std", "concat", "cumsum"}
 
 
 ARRAY_EXPRESSIONS = [
@@ -132,6 +132,8 @@ ARRAY_EXPRESSIONS = [
     "sum(log_softmax(v) * w)", "sum(softmax(X, axis=0) * X)", "sum(logsumexp(X, 1) * v)",
     "logsumexp(X, axis=0)[1]",
     "sum(concat(v, w * w, v) * concat(w, v, w))", "sum(concat(X, X[:, :1], axis=1) @ [v[0], 1, 2, v[2]])",
+    "sum(cumsum(X, 0) * X)", "sum(cumsum(v * v) * w)",
+    "cumsum(X, axis=1)[2, 2] + cumsum(X)[4]",
     "var(v)", "var(X, 1)[0] + var(X, axis=0, ddof=1)[2]", "std(v) * std(X, 0, ddof=1)[1]", "sum(var(X * X, 0) * v)",
 ]
 

@@ -75,10 +75,11 @@ SYMPY_FORMS = {
     "outer": (2, lambda p, q: p * q), "diag": (1, lambda u: u), "trace": (1, lambda u: u),
     "log_softmax": (1, lambda u: sympy.S.Zero), "norm": (1, sympy.Abs),
     "var": (1, lambda u: sympy.S.Zero), "std": (1, lambda u: sympy.S.Zero), "concat": (1, lambda u: u),
+    "cumsum": (1, lambda u: u),
 }
 # std of one number is 0, where it has no derivative
 ARRAYS_ONLY = {"softmax", "stack", "index", "reshape", "flatten", "outer", "diag", "trace", "log_softmax", "std",
-               "concat"}
+               "concat", "cumsum"}
 OPERATOR_NAMES = {"add", "sub", "mul", "div", "neg", "matmul", "index"}
 # softmax needs an array (of a scalar gradcalc refuses it): listed, not drawn
 UNARY = {name: f for name, (arity, f) in SYMPY_FORMS.items()
