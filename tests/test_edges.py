@@ -43,6 +43,7 @@ EDGES = [
     ("hypot(x, 0)", 0.0, 0.0, 0.0),
     ("atan2(x, 0)", 0.0, NonFiniteError, "derivative is not finite"),
     ("mod(7.5, x)", 2.0, 1.5, -3.0),
+    ("norm(x)", 0.0, 0.0, 0.0),
 ]
 
 
