@@ -238,7 +238,7 @@ class Exp(Layer):
 
 
 class Ln(Layer):
-    """ln(x), the natural logarithm (also written log(x); log(x, base) is LogBase)."""
+    """ln(x), the natural logarithm (also written log(x)); log(x, base) is the log to a base."""
 
     __slots__ = ()
     wider = LogBase

@@ -11,18 +11,23 @@ _PAGE = """\
 gradcalc expression syntax
 
 Numbers      3  0.5  .5  1e-3  2E+4  (digits 0-9)
+Constants    pi  e   (no gradient; a binding of the name makes it a variable)
 Names        letters, digits and _, not starting with a digit: x  w1  z_2  θ
 Comments     # to the end of the line
 
 Operators, loosest first
   a + b   a - b          left-associative: a-b-c = (a-b)-c
-  a * b   a / b   a @ b  left-associative; @ is the matrix product
+  a * b   a / b   a % b  left-associative; % is mod (the sign of b);
+  a @ b                  @ is the matrix product
   -a   +a                signs
   a ** b   a ^ b         power, right-associative: 2^3^2 = 512;
                          binds tighter than a sign: -x**2 = -(x**2); 2**-1
   ( ... )                grouping
+  [a, b, 2*c]            an array of expressions; [[a, b], [c, d]] a matrix
+  v[0]  v[-1]  v[1:]  v[::2]  X[0, :]  X[:, 1]
+                         indexing and slicing, numpy's rules (integers)
 
-Functions
+Functions (f(x, y); parameters by position or keyword: max(x, axis=1))
 {functions}
 
 Statements
