@@ -361,3 +361,53 @@ class RevCumsum(Layer):
 
     def backward(self, ops, gy, y, g, x):
         return ops.cumsum(gy, self.axis), None
+
+
+class Prod(Layer):
+    """prod(x) of every element, or prod(x, axis) along one axis; the gradient is the product of
+    the other elements (exact where elements are 0 too)."""
+
+    __slots__ = ("axis",)
+    params = ("axis",)
+    array_only = True
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def forward(self, x):
+        np = numpy()
+        check_axis(self.axis, np.shape(x))
+        return np.prod(x, axis=self.axis)
+
+    def backward(self, ops, gy, y, x):
+        return (ops.spread(gy, x, self.axis) * ops.prod_others(x, self.axis),)
+
+
+class ProdOthers(Layer):
+    """For each element of x, the product of the others along the axis (of all, for None):
+    prod's gradient, from products before and after each element, so zeros need no division.
+    Its own rule divides by x, so derivatives of prod of order 2 and up are refused (not finite)
+    where an element is exactly 0."""
+
+    __slots__ = ("axis",)
+    params = ("axis",)
+    array_only, internal = True, True
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def forward(self, x):
+        np = numpy()
+        x = np.asarray(x, dtype=float)
+        flat = x.reshape(-1) if self.axis is None else x
+        axis = 0 if self.axis is None else self.axis
+        ones = np.ones_like(np.take(flat, [0], axis=axis))
+        before = np.cumprod(np.concatenate([ones, np.delete(flat, -1, axis=axis)], axis=axis), axis=axis)
+        after = np.flip(np.cumprod(np.concatenate([ones, np.delete(np.flip(flat, axis), -1, axis=axis)],
+                                                  axis=axis), axis=axis), axis)
+        return (before * after).reshape(x.shape)
+
+    def backward(self, ops, gy, y, x):
+        # d/dx_j of sum_i gy_i P_i = sum_{i != j} gy_i P_i / x_j
+        total = ops.spread(ops.sum(gy * y, self.axis), x, self.axis)
+        return ((total - gy * y) / x,)

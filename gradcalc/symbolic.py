@@ -27,6 +27,7 @@ from gradcalc.layers import (
     Negate,
     Plus,
     Power,
+    ProdOthers,
     RevCumsum,
     Sigmoid,
     Sign,
@@ -144,6 +145,10 @@ class GraphOps:
     @staticmethod
     def place(g, xs, axis, index):
         return _builder(g, *xs).apply(Place, g, *xs, params=(axis, index))
+
+    @staticmethod
+    def prod_others(x, axis=None):
+        return x.builder.apply(ProdOthers, x, params=(axis,))
 
     @staticmethod
     def cumsum(x, axis=None):

@@ -17,7 +17,8 @@ GROUPS = {
                          "erfc"),
     "piecewise": ("abs", "sign", "step", "floor", "ceil", "round", "mod", "maximum", "minimum", "clip"),
     "arrays": ("sum", "mean", "max", "min", "dot", "transpose", "softmax", "log_softmax", "logsumexp",
-               "stack", "concat", "reshape", "flatten", "outer", "diag", "trace", "norm", "var", "std", "cumsum"),
+               "stack", "concat", "reshape", "flatten", "outer", "diag", "trace", "norm", "var", "std", "cumsum",
+               "prod"),
 }
 
 # How the number written for a parameter is read (anything else: a float).

@@ -118,7 +118,7 @@ def test_every_array_operation_is_tested():
     array_ops = {name for name, layer in REGISTRY.items() if layer.array_only and not layer.internal}
     assert array_ops == {"matmul", "dot", "sum", "mean", "max", "min", "transpose", "softmax", "logsumexp",
                          "clip", "stack", "index", "reshape", "flatten", "outer", "diag", "trace", "norm",
-                         "log_softmax", "var", "std", "concat", "cumsum"}
+                         "log_softmax", "var", "std", "concat", "cumsum", "prod"}
 
 
 ARRAY_EXPRESSIONS = [
@@ -133,7 +133,7 @@ ARRAY_EXPRESSIONS = [
     "logsumexp(X, axis=0)[1]",
     "sum(concat(v, w * w, v) * concat(w, v, w))", "sum(concat(X, X[:, :1], axis=1) @ [v[0], 1, 2, v[2]])",
     "sum(cumsum(X, 0) * X)", "sum(cumsum(v * v) * w)",
-    "cumsum(X, axis=1)[2, 2] + cumsum(X)[4]",
+    "cumsum(X, axis=1)[2, 2] + cumsum(X)[4]", "prod(v)", "sum(prod(X, 0) * v) + prod(X, axis=1)[1]",
     "var(v)", "var(X, 1)[0] + var(X, axis=0, ddof=1)[2]", "std(v) * std(X, 0, ddof=1)[1]", "sum(var(X * X, 0) * v)",
 ]
 
@@ -177,6 +177,17 @@ def test_norm_at_zero_has_gradient_zero_and_new_reductions_by_hand():
         evaluate("reshape(v, [4])", v=[1.0, 2.0, 3.0])
     with pytest.raises(GradcalcError, match="list of integers"):
         evaluate("reshape(v, [x, 1])", v=[1.0], x=1.0)
+
+
+def test_prod_at_zeros_by_hand():
+    assert evaluate("prod(v)", v=[2.0, 0.0, 4.0]).gradients["v"].tolist() == [0.0, 8.0, 0.0]
+    assert evaluate("prod(v)", v=[0.0, 0.0, 4.0]).gradients["v"].tolist() == [0.0, 0.0, 0.0]
+    from gradcalc.higher_order import derivatives
+
+    hessian = derivatives(parse("prod(v)"), {"v": [2.0, 3.0, 4.0]}, 2)[2]["v"]["v"]
+    np.testing.assert_array_equal(hessian, [[0, 4, 3], [4, 0, 2], [3, 2, 0]])
+    with pytest.raises(GradcalcError, match="order 2 is not finite"):  # documented: the rule divides
+        derivatives(parse("prod(v)"), {"v": [2.0, 0.0, 4.0]}, 2)
 
 
 def test_var_and_std_by_hand():

@@ -84,6 +84,7 @@ TEMPLATES = {
     "norm": ("norm(x * y)", {"x": array(3), "y": array(3)}),
     "log_softmax": ("sum(log_softmax(x) * w)", {"x": array(3), "w": array(3)}),
     "concat": ("sum(concat(x, y) * w)", {"x": array(2), "y": array(3), "w": array(5)}),
+    "prod": ("prod(x * y)", {"x": array(3), "y": array(3)}),
     "cumsum": ("sum(cumsum(x * y) * w)", {"x": array(3), "y": array(3), "w": array(3)}),
     "var": ("var(x * y)", {"x": array(4), "y": array(4)}),
     "std": ("std(x * y, ddof=1)", {"x": array(4), "y": array(4)}),

@@ -75,7 +75,7 @@ SYMPY_FORMS = {
     "outer": (2, lambda p, q: p * q), "diag": (1, lambda u: u), "trace": (1, lambda u: u),
     "log_softmax": (1, lambda u: sympy.S.Zero), "norm": (1, sympy.Abs),
     "var": (1, lambda u: sympy.S.Zero), "std": (1, lambda u: sympy.S.Zero), "concat": (1, lambda u: u),
-    "cumsum": (1, lambda u: u),
+    "cumsum": (1, lambda u: u), "prod": (1, lambda u: u),
 }
 # std of one number is 0, where it has no derivative
 ARRAYS_ONLY = {"softmax", "stack", "index", "reshape", "flatten", "outer", "diag", "trace", "log_softmax", "std",

@@ -15,7 +15,7 @@ from gradcalc.layers import REGISTRY
 X, Y, Z = sympy.symbols("x y z", real=True)
 # a point inside every function's domain and away from its kinks
 POINT = {"x": 0.37, "y": 1.6, "z": 2.9}
-ARRAY_OF_A_SCALAR = {"sum", "mean", "max", "min", "transpose", "softmax", "logsumexp", "norm", "var"}
+ARRAY_OF_A_SCALAR = {"sum", "mean", "max", "min", "transpose", "softmax", "logsumexp", "norm", "var", "prod"}
 
 
 def sympy_at(expr, point):

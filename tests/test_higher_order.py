@@ -254,6 +254,7 @@ def test_every_internal_layer_rule_matches_finite_differences():
         "_broadcast_like": ((rng.normal(size=(3,)), rng.normal(size=(2, 3))), {}),
         "_matmul_grad": ((rng.normal(size=(2,)), rng.normal(size=(2, 3)), rng.normal(size=(3,))), {"side": 0}),
         "_winners": ((rng.normal(size=(4,)),), {}),
+        "_prod_others": ((rng.uniform(0.5, 2, size=(4,)),), {}),
         "_rev_cumsum": ((rng.normal(size=(6,)), rng.normal(size=(2, 3))), {}),
         "_part": ((rng.normal(size=(5, 2)), rng.normal(size=(2, 2)), rng.normal(size=(3, 2))), {"index": 1}),
         "_place": ((rng.normal(size=(2, 3)), rng.normal(size=(2, 2)), rng.normal(size=(2, 3))),
