@@ -325,16 +325,22 @@ class Std(Var):
     root = True
 
 
-class Cumsum(Layer):
-    """cumsum(x) of the elements row by row (flattened, as numpy), or cumsum(x, axis) along one
-    axis; the gradient is the reversed cumulative sum."""
+class OneAxis(Layer):
+    """Base of the layers whose one parameter is an axis (None: every element, flattened)."""
 
     __slots__ = ("axis",)
     params = ("axis",)
-    array_only = True
 
     def __init__(self, axis=None):
         self.axis = axis
+
+
+class Cumsum(OneAxis):
+    """cumsum(x) of the elements row by row (flattened, as numpy), or cumsum(x, axis) along one
+    axis; the gradient is the reversed cumulative sum."""
+
+    __slots__ = ()
+    array_only = True
 
     def forward(self, x):
         np = numpy()
@@ -345,16 +351,12 @@ class Cumsum(Layer):
         return (ops.rev_cumsum(gy, x, self.axis),)
 
 
-class RevCumsum(Layer):
+class RevCumsum(OneAxis):
     """g summed from the end (a cumsum's gradient) in the shape of x, which lends only its shape.
     Its transpose is the cumsum."""
 
-    __slots__ = ("axis",)
-    params = ("axis",)
+    __slots__ = ()
     arity, array_only, internal = 2, True, True
-
-    def __init__(self, axis=None):
-        self.axis = axis
 
     def forward(self, g, x):
         return ArrayOps.rev_cumsum(g, x, self.axis)
@@ -363,16 +365,12 @@ class RevCumsum(Layer):
         return ops.cumsum(gy, self.axis), None
 
 
-class Prod(Layer):
+class Prod(OneAxis):
     """prod(x) of every element, or prod(x, axis) along one axis; the gradient is the product of
     the other elements (exact where elements are 0 too)."""
 
-    __slots__ = ("axis",)
-    params = ("axis",)
+    __slots__ = ()
     array_only = True
-
-    def __init__(self, axis=None):
-        self.axis = axis
 
     def forward(self, x):
         np = numpy()
@@ -383,18 +381,14 @@ class Prod(Layer):
         return (ops.spread(gy, x, self.axis) * ops.prod_others(x, self.axis),)
 
 
-class ProdOthers(Layer):
+class ProdOthers(OneAxis):
     """For each element of x, the product of the others along the axis (of all, for None):
     prod's gradient, from products before and after each element, so zeros need no division.
     Its own rule divides by x, so derivatives of prod of order 2 and up are refused (not finite)
     where an element is exactly 0."""
 
-    __slots__ = ("axis",)
-    params = ("axis",)
+    __slots__ = ()
     array_only, internal = True, True
-
-    def __init__(self, axis=None):
-        self.axis = axis
 
     def forward(self, x):
         np = numpy()
