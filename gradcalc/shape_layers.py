@@ -36,9 +36,8 @@ def take_key(index: int, axis: int) -> tuple:
     return ("...", index) + (whole,) * (-axis - 1)
 
 
-class Stack(Layer):
-    """stack(x, y, ..., axis=0), also the literal [x, y, ...]: inputs of one shape stacked along a
-    new axis; each input's gradient is its slice of the output's."""
+class _Joining(Layer):
+    """Any number of arrays joined along `axis` (stack, concat)."""
 
     __slots__ = ("axis",)
     params = ("axis",)
@@ -47,6 +46,13 @@ class Stack(Layer):
 
     def __init__(self, axis=0):
         self.axis = axis
+
+
+class Stack(_Joining):
+    """stack(x, y, ..., axis=0), also the literal [x, y, ...]: inputs of one shape stacked along a
+    new axis; each input's gradient is its slice of the output's."""
+
+    __slots__ = ()
 
     def forward(self, *xs):
         np = numpy()
@@ -214,17 +220,11 @@ def _offsets(xs, axis) -> list:
     return starts
 
 
-class Concat(Layer):
+class Concat(_Joining):
     """concat(x, y, ..., axis=0): arrays joined along an existing axis; each input's gradient is
     its part of the output's."""
 
-    __slots__ = ("axis",)
-    params = ("axis",)
-    arity = -1
-    array_only = keeps_finite = True
-
-    def __init__(self, axis=0):
-        self.axis = axis
+    __slots__ = ()
 
     def forward(self, *xs):
         np = numpy()
