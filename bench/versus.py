@@ -1,7 +1,8 @@
 """This checkout against an earlier revision, paired in one process: parse and scalar forward+backward,
-and forward+backward of the arrays bench's expression at 1e6 elements.
+and forward+backward of the arrays bench's expression at 1e6 elements (--arrays: other sizes; each
+call of a small size is timed as a run of calls lasting ~2 ms).
 
-    python bench/versus.py REV [--repeat 21]
+    python bench/versus.py REV [--repeat 21] [--arrays 1e6] [--arrays-only]
 
 Extracts gradcalc and the grammar of REV (`git archive`) into a temporary directory, imports both
 versions side by side, and times the sums of products of bench/large.py with each, alternating call
@@ -32,6 +33,10 @@ def load(root: Path):
     try:
         parser, evaluator = importlib.import_module("gradcalc.parser"), importlib.import_module("gradcalc.evaluator")
         importlib.import_module("gradcalc.arrays")  # imported lazily by evaluator: keep this version's
+        try:  # the same for the blocked array path, where the version has one
+            importlib.import_module("gradcalc.blocked")
+        except ImportError:
+            pass
         evaluator.modules = {name: module for name, module in sys.modules.items()
                              if name == "gradcalc" or name.startswith("gradcalc.")}
     finally:
@@ -74,21 +79,24 @@ def main():
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("revision")
     arguments.add_argument("--repeat", type=int, default=21)
+    arguments.add_argument("--arrays", default="1e6", help="array sizes, comma-separated")
+    arguments.add_argument("--arrays-only", action="store_true", help="skip the scalar sums")
     options = arguments.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         # revisions before issue 17 kept Lark's pickled cache in the shared temp dir: give them a
         # private one (mkdtemp's mode 0700), so that no file another user can plant is read back
         tempfile.tempdir = tempfile.mkdtemp(dir=tmp)
         versions = {"before": load(extract(ROOT, options.revision, Path(tmp))), "now": load(ROOT)}
-        compare(versions, options.revision, options.repeat)
+        sizes = [int(float(size)) for size in options.arrays.split(",")]
+        compare(versions, options.revision, options.repeat, sizes, not options.arrays_only)
 
 
-def compare(versions: dict, revision: str, repeat: int):
+def compare(versions: dict, revision: str, repeat: int, sizes: list, scalars: bool):
     values = {f"x{i}": i / 1000 for i in range(1000)}
     median = statistics.median
     print(f"{revision} (before) vs this checkout (now); medians of {repeat} alternating pairs")
     print(f"{'terms':>8} {'step':>8} {'before ms':>10} {'now ms':>8} {'now/before speed':>17}")
-    for terms in (1_000, 10_000, 100_000):
+    for terms in (1_000, 10_000, 100_000) if scalars else ():
         text = expression(terms)
         parsers = {name: within(versions[name], parser.Parser) for name, (parser, _) in versions.items()}
         graphs = {name: parsers[name].parse(text) for name in versions}
@@ -107,32 +115,39 @@ def compare(versions: dict, revision: str, repeat: int):
             old_times, new_times = paired(old, new, repeat)
             ratio = median(o / n for o, n in zip(old_times, new_times))
             print(f"{terms:8d} {step:>8} {median(old_times) * 1e3:10.1f} {median(new_times) * 1e3:8.1f} {ratio:16.2f}x")
-    compare_arrays(versions, repeat, median)
+    for size in sizes:
+        compare_arrays(versions, repeat, median, size)
 
 
-def compare_arrays(versions: dict, repeat: int, median):
-    """The arrays bench's expression at 1e6 elements through each version's evaluate_graph."""
+def compare_arrays(versions: dict, repeat: int, median, size: int):
+    """The arrays bench's expression at `size` elements through each version's evaluate_graph."""
     import numpy as np
 
     rng = np.random.default_rng(0)
-    size = 1_000_000
     values = {name: rng.normal(size=size) for name in ("x", "w", "b")}
     text = "sum(sigmoid(w*x + b) * ln(1 + exp(x)))"
     graphs = {name: within(versions[name], lambda parser=parser: parser.Parser().parse(text))
               for name, (parser, _) in versions.items()}
+    calls = max(1, 2_000_000 // size)  # ~2 ms a sample: one call of 1e4 elements is near the timer's grain
 
     def evaluation(name):
         evaluator = versions[name][1]
 
         def run():
             sys.modules.update(evaluator.modules)  # lazy imports inside the version resolve to its own
-            return evaluator.evaluate_graph(graphs[name], values)
+            for _ in range(calls):
+                result = evaluator.evaluate_graph(graphs[name], values)
+            return result
         return run
 
+    before, now = evaluation("before")(), evaluation("now")()
+    for name in values:
+        if not np.allclose(before.gradients[name], now.gradients[name], rtol=1e-12, atol=0):
+            sys.exit(f"the two versions disagree on the gradient of {name} at {size:,} elements")
     old_times, new_times = paired(evaluation("before"), evaluation("now"), repeat)
     ratio = median(o / n for o, n in zip(old_times, new_times))
-    before, now = median(old_times) * 1e3, median(new_times) * 1e3
-    print(f"{'1e6 arr':>8} {'fwd+bwd':>8} {before:10.1f} {now:8.1f} {ratio:16.2f}x")
+    before, now = median(old_times) * 1e3 / calls, median(new_times) * 1e3 / calls
+    print(f"{size:8.0e} {'arrays':>8} {before:10.3f} {now:8.3f} {ratio:16.2f}x")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,8 @@ class Sum(Layer):
 
     def forward(self, x):
         np = numpy()
+        if self.axis is None and not self.mean:  # the ufunc itself: np.sum's wrapper costs ~1.5 µs a call
+            return np.add.reduce(x, axis=None, keepdims=self.keepdims)
         check_axis(self.axis, np.shape(x))
         reduce = np.mean if self.mean else np.sum
         return reduce(x, axis=self.axis, keepdims=self.keepdims)

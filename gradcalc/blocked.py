@@ -17,13 +17,14 @@ gradients (`Result.nodes`) are not kept: asking for them runs the plain path onc
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 
 import numpy as np
 
 from gradcalc.array_layers import Sum
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
+from gradcalc.layer import Layer
 from gradcalc.layers import ReLU
 from gradcalc.numeric import ShapeMismatch, all_finite, unbroadcast
 from gradcalc.ops import ArrayOps
@@ -84,7 +85,7 @@ class _Program:
     def __init__(self, graph):
         output = graph.output
         self.template = graph.value_template
-        self.forward = [(node.id, node.layer.forward_array, node.inputs) for node in graph.nodes[: output + 1]
+        self.forward = [(node.id, _array_forward(node.layer), node.inputs) for node in graph.nodes[: output + 1]
                         if node.inputs]
         on_path = [False] * len(graph.nodes)
         on_path[output] = True
@@ -96,10 +97,21 @@ class _Program:
             for index in node.inputs:
                 on_path[index] = True
             layer = node.layer
+            rule = layer.backward_array or partial(layer.backward, ArrayOps)
             needs = tuple(not graph.nodes[i].constant for i in node.inputs)
-            self.backward.append((node.id, layer, node.inputs, needs, isinstance(layer, ReLU)))
-        # as the plain path: values that a later layer could turn finite (sigmoid(inf) = 1)
-        self.checkpoints = sorted(graph.finite_checkpoints)
+            self.backward.append((node.id, rule, node.inputs, needs, isinstance(layer, ReLU)))
+        # as the plain path: values that a later layer could turn finite (sigmoid(inf) = 1). The
+        # plain path checks every input first; here an input is checked only where no later check
+        # would see its inf or nan: at a layer that can hide it, or when it never reaches the output.
+        hidden = {i for node in graph.nodes if node.layer.hides_infinity for i in node.inputs}
+        inputs = {index for index in graph.variables.values() if index in hidden or not on_path[index]}
+        self.unused = frozenset(name for name, index in graph.variables.items() if not on_path[index])
+        self.checkpoints = sorted(graph.finite_checkpoints | inputs)
+
+
+def _array_forward(layer):
+    """The layer's forward_array, or its forward itself where forward_array only calls it (x + y)."""
+    return layer.forward if type(layer).forward_array is Layer.forward_array else layer.forward_array
 
 
 def evaluate_blocked(graph, inputs: dict):
@@ -116,8 +128,10 @@ def evaluate_blocked(graph, inputs: dict):
         shape = np.broadcast_shapes(*(value.shape for value in arrays.values()))
     except ValueError:
         return None  # the plain path explains which shapes do not broadcast
-    if not shape or int(np.prod(shape)) < SMALLEST:
+    if not shape:
         return None
+    if math.prod(shape) < SMALLEST:
+        return _whole(graph, steps, inputs, arrays)
     rows = shape[0]
     # an input runs along the leading axis if it has it at full length; the others are used whole
     sliced = {name for name, value in arrays.items()
@@ -133,6 +147,44 @@ def evaluate_blocked(graph, inputs: dict):
         except (GradcalcError, ShapeMismatch, ValueError, _NotFinite):
             return None  # the plain path names the node, with the whole arrays' indices
     return BlockedResult(graph, inputs, value, gradients)
+
+
+def _whole(graph, steps, inputs: dict, arrays: dict):
+    """Arrays too small for blocks: the same steps once over the whole arrays, in this thread."""
+    with np.errstate(all="ignore"):
+        try:
+            value, grads = _block(steps, graph, inputs, graph.output)
+            if not _finite(value):
+                raise _NotFinite
+            gradients = {}
+            for name, index in graph.variables.items():
+                gradient = grads[index]
+                if gradient is None:
+                    gradient = np.zeros_like(inputs[name]) if type(inputs[name]) is not float else 0.0
+                elif not _finite(gradient):
+                    raise _NotFinite
+                gradients[name] = gradient
+        except (GradcalcError, ShapeMismatch, ValueError, _NotFinite):
+            return None
+    value = float(value) if not np.ndim(value) else value
+    return BlockedResult(graph, inputs, value, _owned(gradients, inputs))
+
+
+def _owned(gradients: dict, inputs: dict) -> dict:
+    """Each gradient an array of the caller's own: a copy where a layer handed on an array another
+    gradient or an input also holds, or a read-only broadcast."""
+    seen = {id(value) for value in inputs.values()}
+    owned = {}
+    for name, gradient in gradients.items():
+        if not np.ndim(gradient):
+            gradient = float(gradient)
+        elif type(gradient) is not np.ndarray:
+            gradient = np.array(gradient)
+        elif id(gradient) in seen or not gradient.flags.writeable or gradient.base is not None:
+            gradient = np.array(gradient)
+        seen.add(id(gradient))
+        owned[name] = gradient
+    return owned
 
 
 class _NotFinite(Exception):
@@ -157,21 +209,17 @@ def _block(steps, graph, block: dict, output: int) -> tuple:
             raise _NotFinite
     grads = [None] * len(values)
     grads[output] = 1.0 if not np.ndim(values[output]) else np.ones_like(values[output])
-    for index, layer, inputs, needs, relu in steps.backward:
+    for index, rule, inputs, needs, relu in steps.backward:
         gy = grads[index]
         if gy is None:
             continue
         if relu and not _finite(gy):
             raise _NotFinite
-        operands = [values[i] for i in inputs]
-        if layer.backward_array is not None:
-            gradients = layer.backward_array(gy, values[index], *operands)
-        else:
-            gradients = layer.backward(ArrayOps, gy, values[index], *operands)
-        for i, gx, need in zip(inputs, gradients, needs):
+        for i, gx, need in zip(inputs, rule(gy, values[index], *[values[i] for i in inputs]), needs):
             if gx is None or not need:
                 continue
-            gx = unbroadcast(gx, np.shape(values[i]))
+            if getattr(gx, "shape", ()) != getattr(values[i], "shape", ()):  # summed back, as the plain path
+                gx = unbroadcast(gx, np.shape(values[i]))
             acc = grads[i]
             grads[i] = gx if acc is None else acc + gx
     return values[output], grads
@@ -180,22 +228,28 @@ def _block(steps, graph, block: dict, output: int) -> tuple:
 def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
     output_node = graph.output
     variables = graph.variables
-    gradients = {name: np.empty(inputs[name].shape) for name in sliced if name in variables}
+    # a variable the output does not depend on (`a = x; sum(y)`) gets no gradient in any block
+    gradients = {name: (np.zeros if name in steps.unused else np.empty)(inputs[name].shape)
+                 for name in sliced if name in variables}
     whole = [name for name in variables if name not in sliced]
     output = None if reduction else np.empty(shape)
+    failed = []
 
-    def work(chunk):
+    def work(starts):
         with np.errstate(all="ignore"):  # numpy's error state is per thread: every non-finite is checked
-            return blocks(chunk)
+            try:
+                return blocks(starts)
+            except BaseException:
+                failed.append(True)  # the other threads stop at their next block
+                raise
 
-    def blocks(chunk):
+    def blocks(starts):
         total, partial = 0.0, {name: 0.0 for name in whole}
-        for start in chunk:
+        for start in starts:
+            if failed:
+                break
             stop = min(start + step, rows)
             block = {name: value[start:stop] if name in sliced else value for name, value in inputs.items()}
-            for name in sliced:  # the inputs' own check, on slices already in cache
-                if not _finite(block[name]):
-                    raise _NotFinite
             value, grads = _block(steps, graph, block, output_node)
             if reduction:
                 total += value
@@ -213,10 +267,18 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
                     partial[name] = partial[name] + gradient
         return total, partial
 
-    chunks = _split(list(range(0, rows, step)), _WORKERS)
-    others = [_pool().submit(work, chunk) for chunk in chunks[1:]]
-    outcomes = [work(chunks[0])]  # this thread takes a share too
-    outcomes += [other.result() for other in others]
+    # each thread takes the next block when it is done with one (next() on a shared iterator is
+    # atomic under the GIL): a thread that waits for a core does fewer blocks instead of holding
+    # up the others with a fixed half
+    starts = iter(range(0, rows, step))
+    others = [_pool().submit(work, starts) for _ in range(_WORKERS - 1)]
+    try:
+        outcomes = [work(starts)]  # this thread takes a share too
+    finally:
+        outcomes_of_others = [other.result() for other in others if other.exception() is None]
+    if failed:
+        raise _NotFinite  # the plain path finds and explains what went wrong
+    outcomes += outcomes_of_others
     value = float(sum(part for part, _ in outcomes)) if reduction else output
     if not _finite(value):
         raise _NotFinite
@@ -235,7 +297,3 @@ def _pool() -> ThreadPoolExecutor:
     """Threads kept for the whole process: starting them costs more than a block."""
     return ThreadPoolExecutor(max(_WORKERS - 1, 1), thread_name_prefix="gradcalc-blocks")
 
-
-def _split(starts, parts):
-    size = -(-len(starts) // parts)
-    return [starts[i:i + size] for i in range(0, len(starts), size)]

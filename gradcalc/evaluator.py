@@ -113,6 +113,7 @@ def _number(name, value, check_finite: bool = True):
     return value
 
 
+_FLOAT64 = "float64"  # numpy compares a dtype with its name
 _NOT_NUMBERS = {"b": "booleans", "U": "strings", "S": "bytes", "M": "dates", "m": "time spans", "V": "records"}
 
 
@@ -121,6 +122,10 @@ def _array(name, value, check_finite: bool = True):
 
     from gradcalc.numeric import all_finite
 
+    if type(value) is np.ndarray and value.dtype == _FLOAT64 and value.ndim:  # as it is: no checks to make
+        if check_finite and not all_finite(value):
+            raise _non_finite(name)
+        return value
     try:
         array = np.asarray(value)
     except (ValueError, TypeError):

@@ -277,12 +277,12 @@ class Sigmoid(Layer):
         # 1/(1 + exp(-x)) is accurate to a few ulps wherever exp(-x) is finite; below x = -709
         # exp(-x) overflows to inf (silently: the evaluator runs numpy with errors ignored) and
         # the result is 0, sigmoid's value there to within the smallest normal double.
-        out = np.exp(np.negative(x))
+        out = np.negative(x)
+        if not isinstance(out, np.ndarray):
+            return 1.0 / (1.0 + np.exp(out))  # a numpy scalar: nothing to write into
+        np.exp(out, out=out)  # in place on this call's own temporary: one array, not two
         out += 1.0
-        if isinstance(out, np.ndarray):
-            np.reciprocal(out, out=out)  # in place on this call's own temporary
-        else:
-            out = 1.0 / out  # a numpy scalar: nothing to write into
+        np.reciprocal(out, out=out)
         return out
 
     def backward(self, ops, gy, y, x):

@@ -67,14 +67,16 @@ def assert_same(expected, got, text):
         np.testing.assert_allclose(gradients[name], gradient, rtol=1e-10, atol=1e-12, err_msg=f"{text}: {name}")
 
 
-SHAPES = [  # x, y, z: full length, broadcast along a second axis, a scalar
+SHAPES = [  # x, y, z: full length, broadcast along a second axis, a scalar; then below SMALLEST
     {"x": (1000,), "y": (1000,), "z": ()},
     {"x": (700, 1), "y": (700, 3), "z": (3,)},
     {"x": (301,), "y": (), "z": (301,)},
+    {"x": (50,), "y": (50,), "z": ()},
+    {"x": (20, 1), "y": (20, 3), "z": (3,)},
 ]
 
 
-@pytest.mark.parametrize("shapes", SHAPES, ids=["vectors", "broadcast", "scalar"])
+@pytest.mark.parametrize("shapes", SHAPES, ids=["vectors", "broadcast", "scalar", "small", "small-broadcast"])
 @pytest.mark.parametrize("output", ["sum({})", "{}"], ids=["sum", "elementwise"])
 def test_random_graphs_match_the_plain_path(shapes, output):
     rng = random.Random(f"{shapes}{output}")
@@ -134,13 +136,33 @@ def test_errors_name_the_same_node_as_the_plain_path(text, bad):
     assert_same(expected, got, text)
 
 
-@pytest.mark.parametrize("where", [0, 1234, 2999])
-def test_a_non_finite_input_element_is_refused_as_bind_refuses_it(where):
-    x = np.linspace(0.1, 1, 3000)
-    x[where] = np.inf
+@pytest.mark.parametrize("size", [100, 3000], ids=["whole", "blocks"])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("text", [
+    "sum(x * y)",
+    "sum(sigmoid(x) * y)",  # sigmoid(inf) = 1: a finite output, so x itself is checked
+    "sum(x ** 0 * y)",  # inf ** 0 = 1 as well
+    "sum(exp(-x * x) + y)",  # exp(-inf) = 0
+    "a = x; sum(y)",  # x never reaches the output: nothing after it would see the inf
+    "sigmoid(x) + y",  # an elementwise output
+])
+@pytest.mark.parametrize("where", [0, -1])
+def test_a_non_finite_input_element_is_refused_as_bind_refuses_it(size, bad, text, where):
+    x = np.linspace(0.1, 1, size)
+    x[where] = bad
     with pytest.raises(GradcalcError) as caught:
-        evaluate_graph(parse("sum(x * y)"), {"x": x, "y": np.ones(3000)})
+        evaluate_graph(parse(text), {"x": x, "y": np.ones(size)})
     with pytest.raises(GradcalcError) as expected:
-        bind(parse("sum(x * y)"), {"x": x, "y": np.ones(3000)})
+        bind(parse(text), {"x": x, "y": np.ones(size)})
     assert caught.value.message == expected.value.message == \
         "the value of x has a non-finite element; values must be finite"
+
+
+@pytest.mark.parametrize("size", [100, 3000], ids=["whole", "blocks"])
+def test_a_variable_the_output_does_not_use_gets_a_gradient_of_zeros(size):
+    x, y = np.linspace(0.1, 1, size), np.linspace(1, 2, size)
+    result = evaluate_graph(parse("a = x; sum(y * y)"), {"x": x, "y": y})
+    assert isinstance(result, blocked.BlockedResult)
+    np.testing.assert_array_equal(result.gradients["x"], np.zeros(size))
+    np.testing.assert_allclose(result.gradients["y"], 2 * y, rtol=1e-15)
+    assert result.value == pytest.approx(float(np.sum(y * y)), rel=1e-14)
