@@ -131,7 +131,7 @@ def evaluate_blocked(graph, inputs: dict):
     if not shape:
         return None
     if math.prod(shape) < SMALLEST:
-        return _whole(graph, steps, inputs, arrays)
+        return _whole(graph, steps, inputs)
     rows = shape[0]
     # an input runs along the leading axis if it has it at full length; the others are used whole
     sliced = {name for name, value in arrays.items()
@@ -149,13 +149,11 @@ def evaluate_blocked(graph, inputs: dict):
     return BlockedResult(graph, inputs, value, gradients)
 
 
-def _whole(graph, steps, inputs: dict, arrays: dict):
+def _whole(graph, steps, inputs: dict):
     """Arrays too small for blocks: the same steps once over the whole arrays, in this thread."""
     with np.errstate(all="ignore"):
         try:
-            value, grads = _block(steps, graph, inputs, graph.output)
-            if not _finite(value):
-                raise _NotFinite
+            value, grads = _block(steps, graph, inputs, graph.output)  # it checks the output too
             gradients = {}
             for name, index in graph.variables.items():
                 gradient = grads[index]
