@@ -206,7 +206,9 @@ def _block(steps, graph, block: dict, output: int) -> tuple:
         if not _finite(values[index]):
             raise _NotFinite
     grads = [None] * len(values)
-    grads[output] = 1.0 if not np.ndim(values[output]) else np.ones_like(values[output])
+    # an elementwise output's seed of ones as a broadcast 1, as sum() hands down: rules pass it
+    # through without a full-size product (x * 1), and no pass fills an array with ones
+    grads[output] = 1.0 if not np.ndim(values[output]) else np.broadcast_to(1.0, np.shape(values[output]))
     for index, rule, inputs, needs, relu in steps.backward:
         gy = grads[index]
         if gy is None:
