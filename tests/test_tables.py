@@ -6,12 +6,16 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.cells import cell_len
+from rich.console import Console
 
 from gradcalc import evaluate
 from gradcalc.errors import DomainError
 from gradcalc.formatting import format_array, format_number, labelled, shorten
 from gradcalc.render import PlainRenderer, TableRenderer
+from gradcalc.render_tables import Column, fitted_widths, rich_table, stacked_rows
 
 X, Y = 0.3, 2.2
 LONG = "ln(x)*x + sigmoid(x*y)/tanh(y) + exp(-x*y) + x*x*x*y*y*y + sqrt(x + y*y)"
@@ -165,3 +169,27 @@ def test_precision_applies_to_integral_values():
     assert out.getvalue() == "[1.23e+11,1.23e+11] x=[0,0] y=2\n"
 
 
+
+
+_CELL = st.text(st.sampled_from("ab1.-e 界\n\t"), max_size=30)
+_COLUMN = st.builds(Column, st.text(st.sampled_from("xy∂界"), min_size=1, max_size=6),
+                    st.sampled_from(["left", "right"]), st.sampled_from(["keep", "shorten", "wrap"]))
+
+
+@given(st.lists(_COLUMN, min_size=1, max_size=4), st.data(), st.integers(16, 90), st.booleans())
+def test_stacked_rows_print_what_one_rich_row_per_row_prints(columns, data, width, color):
+    """Rows stacked into few Rich rows (fast) print exactly what Rich prints with a row per row,
+    colours included: multi-line cells (arrays), empty and wide cells, messages that wrap."""
+    rows = data.draw(st.lists(st.lists(_CELL, min_size=len(columns), max_size=len(columns)), max_size=6))
+    widths = fitted_widths(width, columns, rows)
+    rows = [[shorten(cell, limit=width) if column.fit == "shorten" else cell
+             for column, width, cell in zip(columns, widths, row)] for row in rows]
+
+    def printed(table):
+        out = io.StringIO()
+        console = Console(file=out, width=width, force_terminal=color, color_system="truecolor" if color else None)
+        console.print(table, crop=False)
+        return out.getvalue()
+
+    assert printed(rich_table(columns, widths, stacked_rows(columns, widths, rows))) == \
+        printed(rich_table(columns, widths, rows))
