@@ -44,6 +44,21 @@ def test_seed_table(run_cli):
     assert ".0" not in out  # integral values print without a trailing .0
 
 
+def test_only_the_process_command_freezes_its_set_up_objects(run_cli):
+    """main() of the process itself (argv None) freezes what it set up (gc.freeze: a faster start);
+    a caller passing argv (tests, embedding) keeps all its objects collectable."""
+    import gc
+
+    before = gc.get_freeze_count()
+    assert run_cli(*SEED, "-o", "json")[0] == 0
+    assert gc.get_freeze_count() == before
+    script = ("import gc, sys; from gradcalc.cli import main; sys.argv[1:] = %r; code = main(); "
+              "sys.stdout.flush(); print(gc.get_freeze_count(), code)" % (list(SEED) + ["-o", "json"]))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    frozen, code = done.stdout.split()[-2:]
+    assert code == "0" and int(frozen) > 1000, done.stdout + done.stderr
+
+
 def _table_rows(text):
     for line in text.splitlines():
         if line.startswith("│"):
