@@ -397,6 +397,7 @@ class Elu(Layer):
     __slots__ = ("alpha",)
     params = ("alpha",)
     keeps_finite = kink = True
+    hides_infinity = True  # elu(-inf) = -alpha
 
     def __init__(self, alpha=1.0):
         self.alpha = alpha

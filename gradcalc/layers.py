@@ -392,6 +392,7 @@ class Sign(Layer):
 
     __slots__ = ()
     keeps_finite = kink = True
+    hides_infinity = True  # sign(inf) = 1
 
     def forward(self, x):
         return float((x > 0) - (x < 0))
@@ -408,6 +409,7 @@ class Step(Layer):
 
     __slots__ = ()
     keeps_finite = kink = True
+    hides_infinity = True  # step(inf) = 1, step(nan) = 0
 
     def forward(self, x):
         return 1.0 if x > 0 else 0.0

@@ -13,6 +13,7 @@ class Atan2(Layer):
     """atan2(y, x): the angle of the point (x, y), in (-π, π]; no derivative at the origin."""
 
     __slots__ = ()
+    hides_infinity = True  # atan2(inf, y) = pi/2
     arity = 2  # at (0, 0) both partial derivatives are 0/0: an error, as for 1/x at 0
     forward = staticmethod(math.atan2)
 
@@ -81,6 +82,7 @@ class Mod(Layer):
 
     __slots__ = ()
     symbol, arity, kink = "%", 2, True
+    hides_infinity = True  # x % inf = x
 
     def forward(self, x, y):
         if y == 0:

@@ -122,6 +122,7 @@ def test_graphs_with_other_array_operations_take_the_plain_path(text):
     ("sum(x * ln(y - 0.5))", "domain"),  # ln of a negative element in one block
     ("sum(exp(x * 800))", "overflow"),  # inf in the output
     ("sum(sigmoid(exp(x * 800)))", "hidden"),  # inf hidden by sigmoid: the checkpoint finds it
+    ("sum(sign(exp(x * 800)) * y)", "hidden"),  # and by sign
     ("sum(sqrt(y - 0.2))", "derivative"),  # sqrt'(0) is infinite
     ("sum(relu(x) * (1/(y - 0.2)))", "relu"),  # an infinite gradient a relu mask could drop
 ])
@@ -143,6 +144,8 @@ def test_errors_name_the_same_node_as_the_plain_path(text, bad):
     "sum(sigmoid(x) * y)",  # sigmoid(inf) = 1: a finite output, so x itself is checked
     "sum(x ** 0 * y)",  # inf ** 0 = 1 as well
     "sum(exp(-x * x) + y)",  # exp(-inf) = 0
+    "sum(sign(x) * y)",  # sign(inf) = 1
+    "sum(atan2(y, x))",  # atan2(1, inf) = 0
     "a = x; sum(y)",  # x never reaches the output: nothing after it would see the inf
     "sigmoid(x) + y",  # an elementwise output
 ])

@@ -230,3 +230,23 @@ def test_array_fast_paths_compute_what_the_rule_computes(name):
                 from gradcalc.numeric import unbroadcast
 
                 assert np.allclose(unbroadcast(a, np.shape(x)), unbroadcast(b, np.shape(x)), rtol=1e-12)
+
+
+ELEMENTWISE = [name for name, layer in REGISTRY.items() if not layer.array_only and not layer.internal]
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_a_layer_that_can_turn_inf_or_nan_into_a_number_says_so(name):
+    # hides_infinity decides what the array paths check for inf and nan: a non-finite value that
+    # reaches such a layer could come out finite (sign(inf) = 1), so its inputs are checked there
+    np = pytest.importorskip("numpy")
+    layer = REGISTRY[name]()
+    points = THREE_ARGUMENT_POINTS.get(name, [(0.7,) * layer.arity])
+    for position in range(layer.arity):
+        for bad in (np.inf, -np.inf, np.nan):
+            xs = [np.array([x]) for x in points[0]]
+            xs[position] = np.array([bad])
+            with np.errstate(all="ignore"):
+                value = layer.forward_array(*xs)
+            if np.all(np.isfinite(value)):
+                assert layer.hides_infinity, f"{name}: argument {position + 1} = {bad} gives {value}"
