@@ -8,15 +8,21 @@ out, helper rules lark makes for repetitions (names starting with '_') are splic
 parent, and a `?rule` with a single child passes it through. Reductions are called exactly as
 lark calls a transformer given to Lark itself. Anything these tables reject raises NoParse: the
 careful parser (lark's own, with its contextual lexer) then parses it again and reports the error.
+
+Two things are done once per grammar instead of once per token (tests/test_parser.py holds both to
+the plain lexer and to lark's own parser): the tokens are cut by one `findall` whose pattern skips
+whitespace and comments itself (`ContextFreeLexer.pieces`), and a run of reductions that only pass
+a single child through (`atom` -> `unary` -> `product` -> `sum` before a `+`) is one step.
 """
 
 import re
 from collections import namedtuple
-from itertools import chain
 from operator import itemgetter
 
 # What a reduction sees of a token: the fields of lark's Token that gradcalc's reductions read.
 Token = namedtuple("Token", "type value start_pos end_pos")
+
+_KINDS_KEPT = 4096  # texts of names and numbers whose terminal is remembered: memory stays small
 
 
 class NoParse(Exception):
@@ -28,12 +34,29 @@ class ContextFreeLexer:
 
     Lark's contextual lexer asks the parser state before every token; no terminal of this grammar
     overlaps another, so the tokens are the same. Terminals are tried in the order of lark's own
-    lexer (the pattern is built in gradcalc/parser.py). Anything unmatched raises NoParse.
+    lexer (the list is made in gradcalc/parser.py). Anything unmatched raises NoParse.
+
+    `lex` is the plain path, a token per match. `pieces` is what the parse loop reads: one
+    `findall` gives (ignored text before the token, the token's text) pairs, with the ignored
+    terminals matched possessively in front of each token, and the terminal of each text is looked
+    up (literal terminals) or found once by the plain pattern and remembered.
     """
 
-    def __init__(self, pattern: str, flags: int, ignore):
-        self._pattern = re.compile(pattern, flags)
-        self._ignored = frozenset([*ignore, "_UNLEXABLE"])
+    def __init__(self, terminals, flags: int, ignore):
+        ignored = frozenset(ignore)
+        alternatives = [f"(?P<{name}>{regexp})" for name, regexp in terminals]
+        self._pattern = re.compile("|".join([*alternatives, "(?P<_UNLEXABLE>(?s:.))"]), flags)
+        self._ignored = frozenset([*ignored, "_UNLEXABLE"])
+        skipped = "|".join(f"(?:{_uncaptured(regexp)})" for name, regexp in terminals if name in ignored)
+        kept = "|".join(f"(?:{_uncaptured(regexp)})" for name, regexp in terminals if name not in ignored)
+        # possessive: ignored text is never handed back to match a token; at the end, the token is ""
+        self._pieces = re.compile(f"((?:{skipped})*+)({kept}|(?s:.)|\\Z)" if skipped else f"()({kept}|(?s:.)|\\Z)",
+                                  flags)
+        self.findall = self._pieces.findall
+        # a literal terminal's text is its terminal wherever the plain pattern would pick it first
+        self.kinds = {}
+        for text in {_literal(regexp) for _, regexp in terminals} - {None}:
+            self.kind(text)
 
     def lex(self, text: str):
         new, ignored = tuple.__new__, self._ignored
@@ -45,44 +68,137 @@ class ContextFreeLexer:
                 continue
             yield new(Token, (kind, match[0], match.start(), match.end()))
 
+    def kind(self, text: str) -> str:
+        """The terminal of a token's text as `findall` cut it ("" for the end of the text)."""
+        if not text:
+            return ""
+        match = self._pattern.match(text)
+        kind = match.lastgroup
+        if kind == "_UNLEXABLE" or match.end() != len(text):  # a terminal that looks beyond its text
+            raise NoParse
+        kind = "" if kind in self._ignored else kind
+        if len(self.kinds) < _KINDS_KEPT:
+            self.kinds[text] = kind
+        return kind
+
+
+def _uncaptured(regexp: str) -> str:
+    """The regular expression with its groups made non-capturing, so that `findall` gives only
+    the two groups of a piece (a group inside [...] or after a backslash is not a group)."""
+    pieces, escaped, in_class = [], False, False
+    for index, char in enumerate(regexp):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]" or regexp[index - 1] == "["  # "[]]" holds a "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(" and not regexp.startswith("?", index + 1):
+            char = "(?:"
+        pieces.append(char)
+    result = "".join(pieces)
+    if re.compile(result).groups or "(?P=" in regexp:  # what this walk cannot see: a backreference
+        raise ValueError(f"cannot match the terminal {regexp!r} without its groups")
+    return result
+
+
+def _literal(regexp: str):
+    """The text a terminal's regular expression matches when it is one fixed string, else None."""
+    text = re.sub(r"\\(.)", r"\1", regexp)
+    return text if re.escape(text) == regexp else None
+
 
 class FastParser:
     """Parses text with the tables, calling `reductions`' methods as lark would."""
 
     def __init__(self, tables: dict, reductions):
         lexer = tables["lexer"]
-        self.lexer = ContextFreeLexer(lexer["pattern"], lexer["flags"], lexer["ignore"])
-        self._states = tables["states"]
+        self.lexer = ContextFreeLexer(lexer["terminals"], lexer["flags"], lexer["ignore"])
         self._start, self._end = tables["start"], tables["end"]
         self._rules = [(rule["size"], rule["origin"], _reduction(rule, reductions)) for rule in tables["rules"]]
+        self._states, self._chains = _with_chains(tables["states"], self._rules)
 
     def parse(self, text: str):
         states, values = [self._start], []
-        actions, rules, end = self._states, self._rules, self._end
-        for token in chain(self.lexer.lex(text), _END):
-            kind = token.type
+        actions, rules, chains, first_chain = self._states, self._rules, self._chains, len(self._states)
+        kinds, kind_of, new = self.lexer.kinds, self.lexer.kind, tuple.__new__
+        position = 0
+        for ignored, value in self.lexer.findall(text):
+            start = position + len(ignored)
+            position = start + len(value)
+            kind = kinds.get(value) or kind_of(value)
+            if not kind:
+                continue
             while True:
                 action = actions[states[-1]].get(kind)
                 if action is None:
-                    if kind == "$END" and states[-1] == end:  # the start rule is complete
-                        return values[-1]
                     raise NoParse
-                if action >= 0:  # shift
-                    states.append(action)
-                    values.append(token)
-                    break
+                if action >= 0:
+                    if action < first_chain:  # shift
+                        states.append(action)
+                        values.append(new(Token, (kind, value, start, position)))
+                        break
+                    states[-1] = chains[action - first_chain][states[-2]]  # single children passed on
+                    continue
                 size, origin, reduce = rules[~action]
-                if reduce is None:  # a single child passed through: only the state changes
+                if size == 1:
+                    values[-1] = reduce(values[-1:])
                     del states[-1]
                 else:
                     children = values[-size:]
                     del values[-size:], states[-size:]
                     values.append(reduce(children))
                 states.append(actions[states[-1]][origin])
-        raise NoParse  # $END was shifted, which lark's tables never ask for
+        while True:  # after the last token: reduce until the start rule is complete
+            action = actions[states[-1]].get("$END")
+            if action is None:
+                if states[-1] == self._end:
+                    return values[-1]
+                raise NoParse
+            if action >= first_chain:
+                states[-1] = chains[action - first_chain][states[-2]]
+                continue
+            if action >= 0:  # lark's tables never shift $END
+                raise NoParse
+            size, origin, reduce = rules[~action]
+            children = values[-size:]
+            del values[-size:], states[-size:]
+            values.append(reduce(children))
+            states.append(actions[states[-1]][origin])
 
 
-_END = (Token("$END", "", None, None),)  # after the last token: reduce until the start rule is complete
+def _with_chains(states: list, rules: list) -> tuple[list, list]:
+    """The actions with each reduction that passes a single child on (no call, only a change of
+    state), and those it leads to on the same symbol, made one action: number len(states) + i,
+    whose chains[i] maps the state under the child to the state the last of them goes to. All of
+    them replace the top state and keep the one under it, so that state decides where they end."""
+    def passes_on(action):
+        return action is not None and action < 0 and rules[~action][2] is None
+
+    chains, numbered, changed = [], {}, []
+    for actions in states:
+        changed.append(dict(actions))
+        for symbol, action in actions.items():
+            if not passes_on(action):
+                continue
+            origin = rules[~action][1]
+            key = (origin, symbol)
+            if key not in numbered:
+                ends = {}
+                for under, gotos in enumerate(states):
+                    state = gotos.get(origin)
+                    if state is None or state < 0:
+                        continue
+                    while state is not None and passes_on(states[state].get(symbol)):
+                        state = gotos.get(rules[~states[state][symbol]][1])
+                    if state is not None:  # else this state never lies under that child
+                        ends[under] = state
+                numbered[key] = len(states) + len(chains)
+                chains.append(ends)
+            changed[-1][symbol] = numbered[key]
+    return changed, chains
 
 
 def _reduction(rule: dict, reductions):

@@ -31,7 +31,7 @@ _HERE = Path(__file__).resolve().parent
 # Installed wheel: gradcalc/grammar/; source checkout: the repository's top-level grammar/.
 _GRAMMAR_PATHS = (_HERE / "grammar" / "gradcalc.lark", _HERE.parent / "grammar" / "gradcalc.lark")
 TABLES = _HERE / "parser_tables.json"
-_FORMAT = 2  # of the tables file: another format (an older gradcalc's) is not read
+_FORMAT = 3  # of the tables file: another format (an older gradcalc's) is not read
 
 _WORDS = {"NUMBER": "a number", "NAME": "a name", "$END": "the end of the expression"}
 _OPERATORS = {"PLUS", "MINUS", "PLUSMINUS", "STAR", "SLASH", "POWER", "AT", "PERCENT"}
@@ -260,11 +260,11 @@ def analyse(grammar: str) -> dict:
 
 
 def _fast_tables(data: dict, memo: dict, lexer_conf) -> dict:
-    """lalr.py's tables: the lexer's pattern, each state's actions, what each rule reduces."""
+    """lalr.py's tables: the lexer's terminals in the order lark tries them, each state's actions,
+    what each rule reduces."""
     terminals = sorted(lexer_conf.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
                                                             -len(t.pattern.value), t.name))
-    alternatives = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals]
-    lexer = {"pattern": "|".join([*alternatives, "(?P<_UNLEXABLE>(?s:.))"]),
+    lexer = {"terminals": [[t.name, t.pattern.to_regexp()] for t in terminals],
              "flags": lexer_conf.g_regex_flags, "ignore": sorted(lexer_conf.ignore)}
     rule_ids = sorted(key for key, entry in memo.items() if entry["__type__"] == "Rule")
     rule_index = {key: index for index, key in enumerate(rule_ids)}

@@ -149,7 +149,7 @@ def test_tables_for_another_grammar_or_format_are_not_used(tmp_path, monkeypatch
     assert read_tables(GRAMMAR) is not None
     assert read_tables(GRAMMAR + "\n// changed") is None
     other_format = tmp_path / "tables.json"
-    other_format.write_text(tables_text(GRAMMAR).replace('"format":2', '"format":1'))
+    other_format.write_text(tables_text(GRAMMAR).replace(f'"format":{parser._FORMAT}', '"format":1'))
     monkeypatch.setattr(parser, "TABLES", other_format)
     assert read_tables(GRAMMAR) is None
 
