@@ -1,13 +1,29 @@
 """The layer graph: nodes in creation order, which is a topological order, and the builder that
 shares one node per variable and per identical subexpression."""
 
-from functools import cached_property
-
 from gradcalc.errors import ParseError, UnknownFunctionError, UsageError
 from gradcalc.formatting import shorten
 from gradcalc.layers import CONSTANTS, FUNCTIONS, REGISTRY, Constant, Input, NamedConstant
 from gradcalc.shape_layers import Index, Stack
 from gradcalc.vocabulary import PARAMETER_KINDS, arguments_text, unknown_function_hint, usage
+
+
+class computed_once:
+    """functools.cached_property without its lock: Python 3.11 takes a lock on every first access
+    (3.12 dropped it), a microsecond on each of the six programs a graph of a batch line builds.
+    Two threads computing the same program both get an equal one."""
+
+    def __init__(self, function):
+        self.function, self.name, self.__doc__ = function, function.__name__, function.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)  # found there from now on
+        return value
 
 
 class Node:
@@ -67,16 +83,16 @@ class Graph:
                                                   self.sigmas, constants)
         return graph
 
-    @cached_property
+    @computed_once
     def forward_program(self) -> list:
         """(node id, function, first input, second input or -1) for each operation, in order. The
         function is the layer's bound forward or, for an `inlined` layer (x + y, x * y), the
         layer's class: the scalar loop recognises it and computes the operation without a call."""
-        return [(node.id, _inlined(node.layer) or node.layer.forward,
+        return [(node.id, type(node.layer) if node.layer.inlined else node.layer.forward,
                  node.inputs[0], node.inputs[1] if len(node.inputs) > 1 else -1)
                 for node in self.nodes if node.inputs]
 
-    @cached_property
+    @computed_once
     def backward_program(self) -> list:
         """(node id, layer, first input, second input or -1) for each operation the output depends
         on and a variable flows into, output first; for an `inlined` layer, its class instead of
@@ -94,12 +110,12 @@ class Graph:
             program.append((node.id, _inlined(node.layer) or node.layer, first, rest[0] if rest else -1))
         return program
 
-    @cached_property
+    @computed_once
     def sorted_variables(self) -> list:
         """The variables' names in alphabetical order, as results list their gradients."""
         return sorted(self.variables)
 
-    @cached_property
+    @computed_once
     def used_by_output(self) -> list[bool]:
         """Whether the output depends on each node (one reversed loop: creation order is topological)."""
         used = [False] * len(self.nodes)
@@ -110,17 +126,17 @@ class Graph:
                     used[index] = True
         return used
 
-    @cached_property
+    @computed_once
     def constant_ids(self) -> list:
         """The nodes no variable flows into: their gradient is None."""
         return [node.id for node in self.nodes if node.constant]
 
-    @cached_property
+    @computed_once
     def needs_arrays(self) -> bool:
         """Whether an array operation (sum, @, ...) forces numpy even for scalar inputs."""
         return any(node.layer.array_only for node in self.nodes)
 
-    @cached_property
+    @computed_once
     def finite_checkpoints(self) -> frozenset:
         """The operations whose array values must be checked for inf and nan on the fast path: the
         output and every input of a layer that can turn a non-finite value into a finite one
@@ -131,7 +147,7 @@ class Graph:
                 points.update(i for i in node.inputs if self.nodes[i].inputs)
         return frozenset(points)
 
-    @cached_property
+    @computed_once
     def value_template(self) -> list:
         """Per node: the constant's value, None elsewhere (copied at the start of each forward)."""
         return [getattr(node.layer, "value", None) if not node.inputs else None for node in self.nodes]
@@ -183,7 +199,7 @@ class MovedGraph(Graph):
     """A view of a graph for a line whose text moved (longer or shorter bound literals): its nodes
     are copies whose spans point into the view's own source, made when first asked for."""
 
-    @cached_property
+    @computed_once
     def nodes(self) -> list:
         moves = self.moves
 
