@@ -69,14 +69,11 @@ class ContextFreeLexer:
             yield new(Token, (kind, match[0], match.start(), match.end()))
 
     def kind(self, text: str) -> str:
-        """The terminal of a token's text as `findall` cut it ("" for the end of the text)."""
-        if not text:
-            return ""
+        """The terminal of a token's text as `findall` cut it."""
         match = self._pattern.match(text)
         kind = match.lastgroup
-        if kind == "_UNLEXABLE" or match.end() != len(text):  # a terminal that looks beyond its text
-            raise NoParse
-        kind = "" if kind in self._ignored else kind
+        if kind in self._ignored or match.end() != len(text):  # a terminal that looks beyond its text
+            raise NoParse  # (the careful parser lexes it as lark does)
         if len(self.kinds) < _KINDS_KEPT:
             self.kinds[text] = kind
         return kind
@@ -111,62 +108,60 @@ def _literal(regexp: str):
 
 
 class FastParser:
-    """Parses text with the tables, calling `reductions`' methods as lark would."""
+    """Parses text with the tables, calling `reductions`' methods as lark would.
+
+    The actions are kept per symbol, as a list indexed by state (None: no action), so that the
+    loop indexes a list; the state on top of the stack is a local variable, the states under it a
+    list. Numbers: a state to shift to below len(states), a run of single children passed on
+    (`_with_chains`) from there on, a rule to reduce below 0.
+    """
 
     def __init__(self, tables: dict, reductions):
         lexer = tables["lexer"]
         self.lexer = ContextFreeLexer(lexer["terminals"], lexer["flags"], lexer["ignore"])
+        self.lexer.kinds[""] = "$END"  # `findall` gives "" at the end of the text
         self._start, self._end = tables["start"], tables["end"]
-        self._rules = [(rule["size"], rule["origin"], _reduction(rule, reductions)) for rule in tables["rules"]]
-        self._states, self._chains = _with_chains(tables["states"], self._rules)
+        rules = [(rule["size"], rule["origin"], _reduction(rule, reductions)) for rule in tables["rules"]]
+        states, self._chains = _with_chains(tables["states"], rules)
+        symbols = {"$END", *(name for name, _ in lexer["terminals"]), *(symbol for row in states for symbol in row)}
+        self._columns = {symbol: [row.get(symbol) for row in states] for symbol in symbols}
+        self._rules = [(size, self._columns[origin], reduce) for size, origin, reduce in rules]
 
     def parse(self, text: str):
-        states, values = [self._start], []
-        actions, rules, chains, first_chain = self._states, self._rules, self._chains, len(self._states)
+        state, states, values = self._start, [], []
+        columns, rules, chains, first_chain = self._columns, self._rules, self._chains, len(self._columns["$END"])
         kinds, kind_of, new = self.lexer.kinds, self.lexer.kind, tuple.__new__
         position = 0
         for ignored, value in self.lexer.findall(text):
             start = position + len(ignored)
             position = start + len(value)
             kind = kinds.get(value) or kind_of(value)
-            if not kind:
-                continue
+            column = columns[kind]
             while True:
-                action = actions[states[-1]].get(kind)
+                action = column[state]
                 if action is None:
+                    if kind == "$END" and state == self._end:  # the start rule is complete
+                        return values[-1]
                     raise NoParse
                 if action >= 0:
-                    if action < first_chain:  # shift
-                        states.append(action)
+                    if action < first_chain:  # shift (lark's tables never shift $END)
+                        states.append(state)
+                        state = action
                         values.append(new(Token, (kind, value, start, position)))
                         break
-                    states[-1] = chains[action - first_chain][states[-2]]  # single children passed on
+                    state = chains[action - first_chain][states[-1]]  # single children passed on
                     continue
-                size, origin, reduce = rules[~action]
+                size, goto, reduce = rules[~action]  # pops `size` states: the top and size - 1 under it
                 if size == 1:
                     values[-1] = reduce(values[-1:])
-                    del states[-1]
+                    state = goto[states[-1]]
                 else:
                     children = values[-size:]
-                    del values[-size:], states[-size:]
+                    del values[-size:]
                     values.append(reduce(children))
-                states.append(actions[states[-1]][origin])
-        while True:  # after the last token: reduce until the start rule is complete
-            action = actions[states[-1]].get("$END")
-            if action is None:
-                if states[-1] == self._end:
-                    return values[-1]
-                raise NoParse
-            if action >= first_chain:
-                states[-1] = chains[action - first_chain][states[-2]]
-                continue
-            if action >= 0:  # lark's tables never shift $END
-                raise NoParse
-            size, origin, reduce = rules[~action]
-            children = values[-size:]
-            del values[-size:], states[-size:]
-            values.append(reduce(children))
-            states.append(actions[states[-1]][origin])
+                    state = goto[states[-size]]
+                    del states[1 - size:]
+        raise NoParse  # not reached: the last piece is the end of the text
 
 
 def _with_chains(states: list, rules: list) -> tuple[list, list]:
@@ -210,8 +205,14 @@ def _reduction(rule: dict, reductions):
         index = kept[0][0]
         return None if size == 1 else itemgetter(index)
     method = getattr(reductions, rule["method"]) if rule["method"] else list
-    if not spliced and [index for index, _ in kept] == list(range(size)) and not rule["expand1"]:
-        return method
+    indices = [index for index, _ in kept]
+    if not spliced and not rule["expand1"]:
+        if indices == list(range(size)):
+            return method
+        pick = itemgetter(*indices)  # one index: the child itself; more: a tuple of them
+        if len(indices) == 1:
+            return lambda children: method([pick(children)])
+        return lambda children: method(list(pick(children)))
 
     def reduce(children):
         chosen = []
