@@ -88,9 +88,28 @@ class Graph:
         """(node id, function, first input, second input or -1) for each operation, in order. The
         function is the layer's bound forward or, for an `inlined` layer (x + y, x * y), the
         layer's class: the scalar loop recognises it and computes the operation without a call."""
-        return [(node.id, type(node.layer) if node.layer.inlined else node.layer.forward,
-                 node.inputs[0], node.inputs[1] if len(node.inputs) > 1 else -1)
-                for node in self.nodes if node.inputs]
+        return self._forward_pass()[0]
+
+    def _forward_pass(self) -> tuple:
+        """forward_program, value_template, constant_ids and needs_arrays, made in one loop over
+        the nodes (evaluation reads all four; a batch line of a new structure makes them each
+        time) and kept as they are: each property then finds its value made."""
+        program, template, constant_ids, needs_arrays = [], [], [], False
+        for node in self.nodes:
+            layer, inputs = node.layer, node.inputs
+            if inputs:
+                program.append((node.id, type(layer) if layer.inlined else layer.forward,
+                                inputs[0], inputs[1] if len(inputs) > 1 else -1))
+                template.append(None)
+            else:
+                template.append(getattr(layer, "value", None))
+            if node.constant:
+                constant_ids.append(node.id)
+            if layer.array_only:
+                needs_arrays = True
+        made = program, template, constant_ids, needs_arrays
+        self.__dict__.update(zip(("forward_program", "value_template", "constant_ids", "needs_arrays"), made))
+        return made
 
     @computed_once
     def backward_program(self) -> list:
@@ -104,10 +123,11 @@ class Graph:
         for node in reversed(self.nodes[: self.output + 1]):
             if not on_path[node.id] or node.constant or not node.inputs:
                 continue
-            for index in node.inputs:
+            inputs, layer = node.inputs, node.layer
+            for index in inputs:
                 on_path[index] = True
-            first, *rest = node.inputs
-            program.append((node.id, _inlined(node.layer) or node.layer, first, rest[0] if rest else -1))
+            program.append((node.id, type(layer) if layer.inlined else layer, inputs[0],
+                            inputs[1] if len(inputs) > 1 else -1))
         return program
 
     @computed_once
@@ -129,12 +149,12 @@ class Graph:
     @computed_once
     def constant_ids(self) -> list:
         """The nodes no variable flows into: their gradient is None."""
-        return [node.id for node in self.nodes if node.constant]
+        return self._forward_pass()[2]
 
     @computed_once
     def needs_arrays(self) -> bool:
         """Whether an array operation (sum, @, ...) forces numpy even for scalar inputs."""
-        return any(node.layer.array_only for node in self.nodes)
+        return self._forward_pass()[3]
 
     @computed_once
     def finite_checkpoints(self) -> frozenset:
@@ -150,7 +170,7 @@ class Graph:
     @computed_once
     def value_template(self) -> list:
         """Per node: the constant's value, None elsewhere (copied at the start of each forward)."""
-        return [getattr(node.layer, "value", None) if not node.inputs else None for node in self.nodes]
+        return self._forward_pass()[1]
 
     def __repr__(self):
         names = list(self.variables)
@@ -218,11 +238,6 @@ class MovedGraph(Graph):
             copy.names = node.names
             copies.append(copy)
         return copies
-
-
-def _inlined(layer):
-    """The class of a layer the scalar loops compute themselves, else None."""
-    return type(layer) if layer.inlined else None
 
 
 class Ref:
