@@ -42,21 +42,12 @@ class ContextFreeLexer:
     up (literal terminals) or found once by the plain pattern and remembered.
     """
 
-    def __init__(self, terminals, flags: int, ignore):
-        ignored = frozenset(ignore)
+    def __init__(self, terminals, flags: int, ignore, pieces: str, literals: dict):
         alternatives = [f"(?P<{name}>{regexp})" for name, regexp in terminals]
         self._pattern = re.compile("|".join([*alternatives, "(?P<_UNLEXABLE>(?s:.))"]), flags)
-        self._ignored = frozenset([*ignored, "_UNLEXABLE"])
-        skipped = "|".join(f"(?:{_uncaptured(regexp)})" for name, regexp in terminals if name in ignored)
-        kept = "|".join(f"(?:{_uncaptured(regexp)})" for name, regexp in terminals if name not in ignored)
-        # possessive: ignored text is never handed back to match a token; at the end, the token is ""
-        self._pieces = re.compile(f"((?:{skipped})*+)({kept}|(?s:.)|\\Z)" if skipped else f"()({kept}|(?s:.)|\\Z)",
-                                  flags)
-        self.findall = self._pieces.findall
-        # a literal terminal's text is its terminal wherever the plain pattern would pick it first
-        self.kinds = {}
-        for text in {_literal(regexp) for _, regexp in terminals} - {None}:
-            self.kind(text)
+        self._ignored = frozenset([*ignore, "_UNLEXABLE"])
+        self.findall = re.compile(pieces, flags).findall
+        self.kinds = dict(literals)  # more are added as `kind` finds them
 
     def lex(self, text: str):
         new, ignored = tuple.__new__, self._ignored
@@ -77,6 +68,24 @@ class ContextFreeLexer:
         if len(self.kinds) < _KINDS_KEPT:
             self.kinds[text] = kind
         return kind
+
+
+def derived_tables(tables: dict) -> dict:
+    """What FastParser reads besides lark's tables, worked out once when the tables are made
+    (gradcalc/parser.py), not at every start: the lexer's `pieces` pattern and its literal
+    terminals, and the actions with runs of pass-through reductions made one (`_with_chains`)."""
+    lexer = tables["lexer"]
+    terminals, ignored = lexer["terminals"], frozenset(lexer["ignore"])
+    skipped = "|".join(f"(?:{_uncaptured(regexp)})" for name, regexp in terminals if name in ignored)
+    kept = "|".join(f"(?:{_uncaptured(regexp)})" for name, regexp in terminals if name not in ignored)
+    # possessive: ignored text is never handed back to match a token; at the end, the token is ""
+    pieces = f"((?:{skipped})*+)({kept}|(?s:.)|\\Z)" if skipped else f"()({kept}|(?s:.)|\\Z)"
+    # a literal terminal's text is its terminal wherever the plain pattern would pick it first
+    plain = ContextFreeLexer(terminals, lexer["flags"], ignored, pieces, {})
+    literals = {text: plain.kind(text) for text in {_literal(regexp) for _, regexp in terminals} - {None}}
+    states, chains = _with_chains(tables["states"], [_passes_on(rule) and rule["origin"] for rule in tables["rules"]])
+    return {"pieces": pieces, "literals": dict(sorted(literals.items())), "states": states,
+            "chains": [sorted(ends.items()) for ends in chains]}
 
 
 def _uncaptured(regexp: str) -> str:
@@ -118,14 +127,15 @@ class FastParser:
 
     def __init__(self, tables: dict, reductions):
         lexer = tables["lexer"]
-        self.lexer = ContextFreeLexer(lexer["terminals"], lexer["flags"], lexer["ignore"])
+        self.lexer = ContextFreeLexer(lexer["terminals"], lexer["flags"], lexer["ignore"], lexer["pieces"],
+                                      lexer["literals"])
         self.lexer.kinds[""] = "$END"  # `findall` gives "" at the end of the text
         self._start, self._end = tables["start"], tables["end"]
-        rules = [(rule["size"], rule["origin"], _reduction(rule, reductions)) for rule in tables["rules"]]
-        states, self._chains = _with_chains(tables["states"], rules)
+        states, self._chains = tables["states"], [dict(ends) for ends in tables["chains"]]
         symbols = {"$END", *(name for name, _ in lexer["terminals"]), *(symbol for row in states for symbol in row)}
         self._columns = {symbol: [row.get(symbol) for row in states] for symbol in symbols}
-        self._rules = [(size, self._columns[origin], reduce) for size, origin, reduce in rules]
+        self._rules = [(rule["size"], self._columns[rule["origin"]], _reduction(rule, reductions))
+                       for rule in tables["rules"]]
 
     def parse(self, text: str):
         state, states, values = self._start, [], []
@@ -164,30 +174,29 @@ class FastParser:
         raise NoParse  # not reached: the last piece is the end of the text
 
 
-def _with_chains(states: list, rules: list) -> tuple[list, list]:
+def _with_chains(states: list, passing: list) -> tuple[list, list]:
     """The actions with each reduction that passes a single child on (no call, only a change of
     state), and those it leads to on the same symbol, made one action: number len(states) + i,
     whose chains[i] maps the state under the child to the state the last of them goes to. All of
-    them replace the top state and keep the one under it, so that state decides where they end."""
-    def passes_on(action):
-        return action is not None and action < 0 and rules[~action][2] is None
+    them replace the top state and keep the one under it, so that state decides where they end.
+    `passing[rule]` is the rule's origin if it passes its child on, else False."""
+    def origin_passed(action):
+        return action is not None and action < 0 and passing[~action]
 
     chains, numbered, changed = [], {}, []
     for actions in states:
         changed.append(dict(actions))
         for symbol, action in actions.items():
-            if not passes_on(action):
+            origin = origin_passed(action)
+            if not origin:
                 continue
-            origin = rules[~action][1]
             key = (origin, symbol)
             if key not in numbered:
                 ends = {}
                 for under, gotos in enumerate(states):
                     state = gotos.get(origin)
-                    if state is None or state < 0:
-                        continue
-                    while state is not None and passes_on(states[state].get(symbol)):
-                        state = gotos.get(rules[~states[state][symbol]][1])
+                    while state is not None and origin_passed(states[state].get(symbol)):
+                        state = gotos.get(origin_passed(states[state][symbol]))
                     if state is not None:  # else this state never lies under that child
                         ends[under] = state
                 numbered[key] = len(states) + len(chains)
@@ -196,14 +205,20 @@ def _with_chains(states: list, rules: list) -> tuple[list, list]:
     return changed, chains
 
 
+def _passes_on(rule: dict) -> bool:
+    """Whether lark hands the rule's only child on unchanged (a `?rule` of one symbol)."""
+    return rule["expand1"] and rule["size"] == 1 and len(rule["children"]) == 1 and not rule["children"][0][1]
+
+
 def _reduction(rule: dict, reductions):
     """The function of a rule's children lark would call for `rule` with `reductions` as its
     transformer; None when the rule hands on its only child unchanged."""
     size, kept = rule["size"], rule["children"]
     spliced = any(splice for _, splice in kept)
+    if _passes_on(rule):
+        return None
     if rule["expand1"] and len(kept) == 1 and not spliced:
-        index = kept[0][0]
-        return None if size == 1 else itemgetter(index)
+        return itemgetter(kept[0][0])
     method = getattr(reductions, rule["method"]) if rule["method"] else list
     indices = [index for index, _ in kept]
     if not spliced and not rule["expand1"]:

@@ -19,13 +19,14 @@ unpickles a file in the shared temp directory). After changing the grammar, rege
 import gc
 import json
 import threading
+from collections import OrderedDict
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 from gradcalc.errors import GradcalcError, ParseError
 from gradcalc.graph import Graph, GraphBuilder
-from gradcalc.lalr import FastParser, NoParse
-from gradcalc.structure import parse_structured
+from gradcalc.lalr import FastParser, NoParse, derived_tables
+from gradcalc.structure import forget_structures, parse_structured
 
 _HERE = Path(__file__).resolve().parent
 # Installed wheel: gradcalc/grammar/; source checkout: the repository's top-level grammar/.
@@ -274,8 +275,12 @@ def _fast_tables(data: dict, memo: dict, lexer_conf) -> dict:
     states = [{names[token]: arg if action == 0 else ~rule_index[arg["@"]]
                for token, (action, arg) in table["states"][state].items()}
               for state in range(len(table["states"]))]
-    return {"lexer": lexer, "states": states, "rules": rules,
+    fast = {"lexer": lexer, "states": states, "rules": rules,
             "start": table["start_states"]["start"], "end": table["end_states"]["start"]}
+    derived = derived_tables(fast)
+    lexer["pieces"], lexer["literals"] = derived["pieces"], derived["literals"]
+    fast["states"], fast["chains"] = derived["states"], derived["chains"]  # lark's states, chains folded in
+    return fast
 
 
 def _fast_rule(rule: dict) -> dict:
@@ -364,17 +369,34 @@ def _parser() -> Parser:
 
 
 _CACHED_LENGTH = 4096  # longer texts are rarely repeated: keep the cache's memory small
+_CACHED_TEXTS = 1024
+_SEEN_ONCE = object()
+_graphs: OrderedDict = OrderedDict()  # text -> its graph, or _SEEN_ONCE; the least recently used first
 
 
 def parse(text: str) -> Graph:
-    """Parse `text` into a Graph. Repeated expressions (up to 4096 characters, the last 1024 of
-    them) reuse their graph: evaluation never changes a graph's structure; so do lines that differ
-    only in the numbers they bind (gradcalc.structure)."""
+    """Parse `text` into a Graph. Repeated expressions (up to 4096 characters, among the last 1024
+    texts) reuse their graph from their second time on: evaluation never changes a graph's
+    structure. A graph is kept only for a text already seen: in a stream of texts each seen once,
+    a graph kept for every text would only be freed 1024 lines later, and building each new one
+    in memory that has gone cold costs more than the parse it could save (about 10% of a batch
+    line of a new structure). Lines that differ only in the numbers they bind share their graph
+    too (gradcalc.structure)."""
     if len(text) > _CACHED_LENGTH:
         return _parser().parse(text)
-    return _parse_cached(text)
+    graph = _graphs.get(text)
+    if graph is not None and graph is not _SEEN_ONCE:
+        _graphs.move_to_end(text)
+        return graph
+    seen = graph is _SEEN_ONCE
+    graph = parse_structured(text, _parser().parse)
+    if not seen and len(_graphs) >= _CACHED_TEXTS:
+        _graphs.popitem(last=False)
+    _graphs[text] = graph if seen else _SEEN_ONCE
+    return graph
 
 
-@lru_cache(maxsize=1024)
-def _parse_cached(text: str) -> Graph:
-    return parse_structured(text, _parser().parse)
+def clear_caches() -> None:
+    """Forget every parsed graph (tests that change a layer's code use it)."""
+    _graphs.clear()
+    forget_structures()

@@ -104,6 +104,10 @@ def _learn(key, text, parts, literals, values, parse_text):
     return structure
 
 
+def forget_structures() -> None:
+    _structures.clear()
+
+
 def _remember(key: str, structure) -> None:
     if len(_structures) >= _MAX_STRUCTURES:
         _structures.popitem(last=False)

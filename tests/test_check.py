@@ -57,12 +57,12 @@ def test_points_near_the_edge_of_the_domain(expr, x):
 @pytest.fixture
 def seed_division_bug(monkeypatch):
     """The seed notebook's Divind.backward: -g*y/y**2 instead of -g*x/y**2."""
-    from gradcalc.parser import _parse_cached
+    from gradcalc.parser import clear_caches
 
-    _parse_cached.cache_clear()  # cached graphs hold bound methods of the real layer
+    clear_caches()  # cached graphs hold bound methods of the real layer
     monkeypatch.setattr(Divide, "backward", lambda self, ops, gy, out, x, y: (gy / y, -gy * y / y ** 2))
     yield
-    _parse_cached.cache_clear()
+    clear_caches()
 
 
 def test_a_wrong_derivative_is_a_mismatch(seed_division_bug):
@@ -140,14 +140,14 @@ def test_max_ties_are_kinks_for_the_tied_elements_only():
 def test_a_wrong_array_derivative_is_a_mismatch(monkeypatch):
     from gradcalc.array_layers import Sum
     from gradcalc.numeric import spread
-    from gradcalc.parser import _parse_cached
+    from gradcalc.parser import clear_caches
 
-    _parse_cached.cache_clear()  # twice the true gradient of a sum
+    clear_caches()  # twice the true gradient of a sum
     monkeypatch.setattr(Sum, "backward", lambda self, ops, gy, out, x: (2 * spread(gy, x.shape, self.axis),))
     try:
         report = gradient_check(evaluate("sum(x*x)", x=[1.0, 2.0]))
     finally:
-        _parse_cached.cache_clear()
+        clear_caches()
     assert not report.passed and report.token() == "mismatch:x[0],x[1]"
 
 
