@@ -282,6 +282,35 @@ def test_fast_lexer_gives_larks_tokens(text):
     assert tokens(_PARSER._fast.lexer.lex) == tokens(_REFERENCE_LEXER.lex)
 
 
+@pytest.mark.parametrize("text", [
+    "x  # a comment at the end  ", "x # c\n y\n\t+ 1   ", "\t a\n*b ", "a$b", "x + # note\n 2", "é + x١",
+    "2 ** -1.e3 +- .5", "sum([1, 2][0:1])", "f(x)", "",
+])
+def test_the_fast_lexing_gives_larks_tokens_where_whitespace_and_comments_sit(text):
+    # the parse loop cuts tokens with one findall that skips ignored text itself; lark is the reference
+    assert _outcome(_PARSER._fast.parse, text) == _outcome(_PARSER._careful.parse, text)
+
+
+def test_a_text_of_more_names_than_the_lexer_remembers_parses_as_lark_does():
+    from gradcalc import lalr
+
+    text = " + ".join(f"v{index} * {index}.5" for index in range(lalr._KINDS_KEPT + 100))
+    assert _outcome(_PARSER._fast.parse, text) == _outcome(_PARSER._careful.parse, text)
+    assert len(_PARSER._fast.lexer.kinds) <= lalr._KINDS_KEPT + 1  # its memory stays bounded ("" included)
+
+
+def test_a_graph_is_kept_from_a_texts_second_time_on():
+    from gradcalc import parser
+
+    text = "q1 * q2 + 0.123456"
+    first, second, third = parse(text), parse(text), parse(text)
+    assert first is not second and second is third
+    assert _shape(first) == _shape(second)
+    for index in range(parser._CACHED_TEXTS + 10):
+        parse(f"w{index} + 1")
+    assert len(parser._graphs) <= parser._CACHED_TEXTS
+
+
 def test_a_syntax_error_after_a_valid_prefix_points_at_the_character():
     with pytest.raises(ParseError) as caught:
         parse("x * 2 + y $ 1")
