@@ -62,6 +62,8 @@ class Graph:
     def shadow(self, values) -> "Graph":
         """This graph with the named constants that `values` gives a value for (`--e 3`) made
         variables, as the names were before they were constants; itself when there are none."""
+        if not self.constants or not values:  # twice per batch line: no generator for nothing
+            return self
         names = frozenset(name for name in self.constants if name in values and name not in self.variables)
         if not names:
             return self

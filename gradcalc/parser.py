@@ -19,7 +19,6 @@ unpickles a file in the shared temp directory). After changing the grammar, rege
 import gc
 import json
 import threading
-from collections import OrderedDict
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -370,8 +369,6 @@ def _parser() -> Parser:
 
 _CACHED_LENGTH = 4096  # longer texts are rarely repeated: keep the cache's memory small
 _CACHED_TEXTS = 1024
-_SEEN_ONCE = object()
-_graphs: OrderedDict = OrderedDict()  # text -> its graph, or _SEEN_ONCE; the least recently used first
 
 
 def parse(text: str) -> Graph:
@@ -384,19 +381,24 @@ def parse(text: str) -> Graph:
     too (gradcalc.structure)."""
     if len(text) > _CACHED_LENGTH:
         return _parser().parse(text)
-    graph = _graphs.get(text)
-    if graph is not None and graph is not _SEEN_ONCE:
-        _graphs.move_to_end(text)
-        return graph
-    seen = graph is _SEEN_ONCE
-    graph = parse_structured(text, _parser().parse)
-    if not seen and len(_graphs) >= _CACHED_TEXTS:
-        _graphs.popitem(last=False)
-    _graphs[text] = graph if seen else _SEEN_ONCE
+    slot = _slot(text)
+    graph = slot[0] if slot else None
+    if graph is None:
+        graph = parse_structured(text, _parser().parse)
+        if slot:  # its second time: keep the graph
+            slot[0] = graph
+        else:  # its first: remember only that it was seen
+            slot.append(None)
     return graph
+
+
+@lru_cache(maxsize=_CACHED_TEXTS)
+def _slot(text: str) -> list:
+    """The text's place in the cache: [] when new, [None] once seen, [graph] from then on."""
+    return []
 
 
 def clear_caches() -> None:
     """Forget every parsed graph (tests that change a layer's code use it)."""
-    _graphs.clear()
+    _slot.cache_clear()
     forget_structures()

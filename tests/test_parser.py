@@ -308,7 +308,7 @@ def test_a_graph_is_kept_from_a_texts_second_time_on():
     assert _shape(first) == _shape(second)
     for index in range(parser._CACHED_TEXTS + 10):
         parse(f"w{index} + 1")
-    assert len(parser._graphs) <= parser._CACHED_TEXTS
+    assert parser._slot.cache_info().currsize <= parser._CACHED_TEXTS
 
 
 def test_a_syntax_error_after_a_valid_prefix_points_at_the_character():
