@@ -9,10 +9,11 @@ parent, and a `?rule` with a single child passes it through. Reductions are call
 lark calls a transformer given to Lark itself. Anything these tables reject raises NoParse: the
 careful parser (lark's own, with its contextual lexer) then parses it again and reports the error.
 
-Two things are done once per grammar instead of once per token (tests/test_parser.py holds both to
-the plain lexer and to lark's own parser): the tokens are cut by one `findall` whose pattern skips
-whitespace and comments itself (`ContextFreeLexer.pieces`), and a run of reductions that only pass
-a single child through (`atom` -> `unary` -> `product` -> `sum` before a `+`) is one step.
+Two things are worked out once, when the tables are made (`derived_tables`), instead of at every
+token: the tokens are cut by one `findall` whose pattern skips whitespace and comments itself, and
+a run of reductions that only pass a single child through (`atom` -> `unary` -> `product` -> `sum`
+before a `+`) is one step. tests/test_parser.py holds this parse to lark's own parser, and `lex`,
+the plain lexer, to lark's lexer.
 """
 
 import re
@@ -36,10 +37,10 @@ class ContextFreeLexer:
     overlaps another, so the tokens are the same. Terminals are tried in the order of lark's own
     lexer (the list is made in gradcalc/parser.py). Anything unmatched raises NoParse.
 
-    `lex` is the plain path, a token per match. `pieces` is what the parse loop reads: one
-    `findall` gives (ignored text before the token, the token's text) pairs, with the ignored
-    terminals matched possessively in front of each token, and the terminal of each text is looked
-    up (literal terminals) or found once by the plain pattern and remembered.
+    `lex` is the plain path, a token per match. `findall` is what the parse loop reads: it gives
+    (ignored text before the token, the token's text) pairs, the ignored terminals matched
+    possessively in front of each token ("" as the last token: the end), and `kinds` gives the
+    terminal of a token's text (the literal terminals; names and numbers once `kind` found them).
     """
 
     def __init__(self, terminals, flags: int, ignore, pieces: str, literals: dict):
