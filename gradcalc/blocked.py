@@ -124,8 +124,9 @@ def evaluate_blocked(graph, inputs: dict):
     if reduction is False:
         return None
     arrays = {name: value for name, value in inputs.items() if type(value) is not float}
-    try:
-        shape = np.broadcast_shapes(*(value.shape for value in arrays.values()))
+    shapes = {value.shape for value in arrays.values()}
+    try:  # one shape is the common case, and np.broadcast_shapes costs a few µs of a small call
+        shape = shapes.pop() if len(shapes) == 1 else np.broadcast_shapes(*shapes)
     except ValueError:
         return None  # the plain path explains which shapes do not broadcast
     if not shape:
