@@ -193,7 +193,7 @@ class _NotFinite(Exception):
 def _finite(value) -> bool:
     # a sum is non-finite if any element is; a sum that overflowed (finite elements) only costs the
     # plain path, which checks exactly
-    return math.isfinite(np.add.reduce(value, axis=None)) if np.ndim(value) else math.isfinite(value)
+    return math.isfinite(np.add.reduce(value, axis=None) if type(value) is np.ndarray else value)
 
 
 def _block(steps, graph, block: dict, output: int) -> tuple:
@@ -201,8 +201,13 @@ def _block(steps, graph, block: dict, output: int) -> tuple:
     values = steps.template.copy()
     for name, index in graph.variables.items():
         values[index] = block[name]
-    for index, forward, inputs in steps.forward:
-        values[index] = forward(*[values[i] for i in inputs])
+    for index, forward, inputs in steps.forward:  # no list built for the usual one or two inputs
+        if len(inputs) == 2:
+            values[index] = forward(values[inputs[0]], values[inputs[1]])
+        elif len(inputs) == 1:
+            values[index] = forward(values[inputs[0]])
+        else:
+            values[index] = forward(*[values[i] for i in inputs])
     for index in steps.checkpoints:
         if not _finite(values[index]):
             raise _NotFinite
@@ -216,11 +221,18 @@ def _block(steps, graph, block: dict, output: int) -> tuple:
             continue
         if relu and not _finite(gy):
             raise _NotFinite
-        for i, gx, need in zip(inputs, rule(gy, values[index], *[values[i] for i in inputs]), needs):
+        if len(inputs) == 2:
+            gradients = rule(gy, values[index], values[inputs[0]], values[inputs[1]])
+        elif len(inputs) == 1:
+            gradients = rule(gy, values[index], values[inputs[0]])
+        else:
+            gradients = rule(gy, values[index], *[values[i] for i in inputs])
+        for i, gx, need in zip(inputs, gradients, needs):
             if gx is None or not need:
                 continue
-            if getattr(gx, "shape", ()) != getattr(values[i], "shape", ()):  # summed back, as the plain path
-                gx = unbroadcast(gx, np.shape(values[i]))
+            value = values[i]
+            if getattr(gx, "shape", ()) != getattr(value, "shape", ()):  # summed back, as the plain path
+                gx = unbroadcast(gx, np.shape(value))
             acc = grads[i]
             grads[i] = gx if acc is None else acc + gx
     return values[output], grads
