@@ -246,26 +246,30 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
                  for name in sliced if name in variables}
     whole = [name for name in variables if name not in sliced]
     output = None if reduction else np.empty(shape)
+    starts = range(0, rows, step)
+    # each block's sum and its gradients of inputs used whole, by block number: added up in block
+    # order at the end, so the result does not depend on which thread took which block
+    totals = [0.0] * len(starts)
+    parts = {name: [0.0] * len(starts) for name in whole}
     failed = []
 
-    def work(starts):
+    def work(numbered):
         with np.errstate(all="ignore"):  # numpy's error state is per thread: every non-finite is checked
             try:
-                return blocks(starts)
+                blocks(numbered)
             except BaseException:
                 failed.append(True)  # the other threads stop at their next block
                 raise
 
-    def blocks(starts):
-        total, partial = 0.0, {name: 0.0 for name in whole}
-        for start in starts:
+    def blocks(numbered):
+        for number, start in numbered:
             if failed:
                 break
             stop = min(start + step, rows)
             block = {name: value[start:stop] if name in sliced else value for name, value in inputs.items()}
             value, grads = _block(steps, graph, block, output_node)
             if reduction:
-                total += value
+                totals[number] = value
             else:
                 output[start:stop] = value
             for name, index in variables.items():
@@ -277,22 +281,21 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
                 if name in gradients:
                     gradients[name][start:stop] = gradient
                 else:
-                    partial[name] = partial[name] + gradient
-        return total, partial
+                    parts[name][number] = gradient
 
     # each thread takes the next block when it is done with one (next() on a shared iterator is
     # atomic under the GIL): a thread that waits for a core does fewer blocks instead of holding
     # up the others with a fixed half
-    starts = iter(range(0, rows, step))
-    others = [_pool().submit(work, starts) for _ in range(_WORKERS - 1)]
+    numbered = iter(enumerate(starts))
+    others = [_pool().submit(work, numbered) for _ in range(_WORKERS - 1)]
     try:
-        outcomes = [work(starts)]  # this thread takes a share too
+        work(numbered)  # this thread takes a share too
     finally:
-        outcomes_of_others = [other.result() for other in others if other.exception() is None]
+        for other in others:
+            other.exception()  # wait for it; a failure is in `failed`
     if failed:
         raise _NotFinite  # the plain path finds and explains what went wrong
-    outcomes += outcomes_of_others
-    value = float(sum(part for part, _ in outcomes)) if reduction else output
+    value = float(sum(totals)) if reduction else output
     if not _finite(value):
         raise _NotFinite
     result = {}
@@ -300,7 +303,9 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
         if name in gradients:
             result[name] = gradients[name]
         else:
-            gradient = sum(parts[name] for _, parts in outcomes)
+            gradient = sum(parts[name])
+            if name in steps.unused and type(inputs[name]) is not float:
+                gradient = np.zeros_like(inputs[name])  # of its shape, as the plain path gives it
             result[name] = float(gradient) if not np.ndim(gradient) else gradient
     return value, result
 

@@ -169,3 +169,30 @@ def test_a_variable_the_output_does_not_use_gets_a_gradient_of_zeros(size):
     np.testing.assert_array_equal(result.gradients["x"], np.zeros(size))
     np.testing.assert_allclose(result.gradients["y"], 2 * y, rtol=1e-15)
     assert result.value == pytest.approx(float(np.sum(y * y)), rel=1e-14)
+
+
+def test_repeated_calls_give_the_same_bits_whichever_thread_takes_a_block():
+    # the blocks' sums and the gradients of inputs used whole are added up in block order
+    data = np.random.default_rng(3)
+    x, y = data.uniform(0.2, 1.5, 20_000), data.uniform(0.2, 1.5, (3001, 1))
+    graph = parse("sum(sigmoid(w*x + b) * ln(1 + exp(x)))")
+    values = {"x": x, "w": 0.7, "b": data.uniform(0.2, 1.5, 20_000)}  # 313 blocks of 64
+    first = evaluate_graph(graph, values)
+    assert isinstance(first, blocked.BlockedResult)
+    for _ in range(30):
+        again = evaluate_graph(graph, values)
+        assert again.value == first.value and again.gradients["w"] == first.gradients["w"]
+        np.testing.assert_array_equal(again.gradients["x"], first.gradients["x"])
+    broadcast = parse("sum(y * v)")
+    values = {"y": y, "v": data.uniform(0.2, 1.5, 3)}
+    first = evaluate_graph(broadcast, values)
+    for _ in range(30):
+        np.testing.assert_array_equal(evaluate_graph(broadcast, values).gradients["v"], first.gradients["v"])
+
+
+def test_an_unused_variable_used_whole_gets_zeros_of_its_shape():
+    y = np.linspace(1, 2, 3000).reshape(1000, 3)
+    result = evaluate_graph(parse("a = v; sum(y * y)"), {"y": y, "v": np.array([1.0, 2.0, 3.0])})
+    assert isinstance(result, blocked.BlockedResult)
+    assert result.gradients["v"].shape == (3,)
+    np.testing.assert_array_equal(result.gradients["v"], np.zeros(3))
