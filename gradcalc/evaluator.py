@@ -114,13 +114,12 @@ def _number(name, value, check_finite: bool = True):
 
 
 _FLOAT64 = "float64"  # numpy compares a dtype with its name
-_NOT_NUMBERS = {"b": "booleans", "U": "strings", "S": "bytes", "M": "dates", "m": "time spans", "V": "records"}
 
 
 def _array(name, value, check_finite: bool = True):
     import numpy as np
 
-    from gradcalc.numeric import all_finite
+    from gradcalc.numeric import all_finite, not_numbers
 
     if type(value) is np.ndarray and value.dtype == _FLOAT64 and value.ndim:  # as it is: no checks to make
         if check_finite and not all_finite(value):
@@ -134,10 +133,9 @@ def _array(name, value, check_finite: bool = True):
             isinstance(v, Real) and not isinstance(v, bool) for v in array.flat)):
         raise ValueFormatError(f"the value of {name} is not a rectangular array of numbers",
                                hint="every row needs the same length: [[1, 2], [3, 4]]")
-    if array.dtype.kind == "c":  # float() would drop the imaginary part, with a ComplexWarning
-        raise ValueFormatError(f"the value of {name} is complex; values must be real numbers")
-    if array.dtype.kind in _NOT_NUMBERS:
-        raise ValueFormatError(f"the value of {name} holds {_NOT_NUMBERS[array.dtype.kind]}, not numbers")
+    reason = not_numbers(array) if array.dtype.kind != "O" else None  # objects: checked above
+    if reason is not None:  # float() would drop an imaginary part, with a ComplexWarning
+        raise ValueFormatError(f"the value of {name} {reason}" + ("" if "complex" in reason else ", not numbers"))
     try:
         with np.errstate(over="raise"):  # a long double beyond the double range
             array = array.astype(float, copy=False)  # a float64 array as it is: layers never write to one

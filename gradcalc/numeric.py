@@ -21,6 +21,17 @@ def numpy():
     return numpy
 
 
+_NOT_NUMBERS = {"b": "holds booleans", "U": "holds strings", "S": "holds bytes", "M": "holds dates",
+                "m": "holds time spans", "V": "holds records", "O": "holds Python objects",
+                "c": "is complex; values must be real numbers"}
+
+
+def not_numbers(array) -> str | None:
+    """Why an array's elements are not real numbers a float64 array could hold unchanged (complex
+    would lose its imaginary part, dates and booleans would become counts), or None."""
+    return _NOT_NUMBERS.get(array.dtype.kind)
+
+
 def all_finite(value) -> bool:
     """One summing pass (an inf or nan makes the sum non-finite); the exact test only if it is not."""
     np = numpy()

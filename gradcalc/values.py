@@ -135,6 +135,11 @@ def _load(path: Path, max_elements: int):
 def _finite_array(value):
     import numpy as np
 
+    from gradcalc.numeric import not_numbers
+
+    reason = not_numbers(value) if isinstance(value, np.ndarray) else None  # a loaded file's
+    if reason is not None:
+        raise ValueError(f"the file's array {reason}" + ("" if "complex" in reason else ", not numbers"))
     try:
         array = np.array(value, dtype=float)
     except (ValueError, TypeError):

@@ -78,3 +78,18 @@ def test_values_keep_their_error_type():
         parse_value("x", "1e-400")
     with pytest.raises(ValueFormatError):
         parse_value("x", "linspace(0, 1, 100)", max_elements=99)
+
+
+@pytest.mark.parametrize("array, words", [
+    (np.array([1 + 5j, 2 - 3j]), "is complex; values must be real numbers"),  # float() drops 5j
+    (np.array(["2020-01-01"], dtype="datetime64[D]"), "holds dates, not numbers"),  # days since 1970
+    (np.array(["1", "2"]), "holds strings, not numbers"),
+    (np.array([True, False]), "holds booleans, not numbers"),
+])
+def test_a_npy_file_of_anything_but_real_numbers_is_refused(run_cli, tmp_path, array, words):
+    path = tmp_path / "values.npy"
+    np.save(path, array)
+    code, out, err = run_cli("sum(x*x)", "--x", f"@{path}")
+    assert (code, out) == (2, "") and words in err and "Warning" not in err
+    np.save(path, np.array([1, 2]))  # integers are numbers: 1 + 4
+    assert run_cli("sum(x*x)", "--x", f"@{path}", "-o", "plain", "--wrt", "x")[:2] == (0, "[2,4]\n")
