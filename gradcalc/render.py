@@ -186,15 +186,13 @@ class TableRenderer(Renderer):
 
     def __init__(self, out, **options):
         super().__init__(out, **options)
-        from rich.console import Console
+        from gradcalc.render_tables import console
 
         # emoji=False: text is printed as written (no ":name:" codes), and Rich's table of
         # emoji codes is never loaded (~1 ms of the start)
-        self.console = Console(file=out, highlight=False, soft_wrap=False, emoji=False,
-                               force_terminal=self.color, no_color=self.color is False)
+        self.console = console(out, self.color, emoji=False)
         # a table shows two array columns side by side (value, gradient): each gets under half
         self.array_width = max(24, (self.console.width - 30) // 2)
-        self.console.on_broken_pipe = _closed_pipe  # not Rich's exit 1: the caller decides the exit code
         self.rows = []
 
     def result(self, result, line):
@@ -414,10 +412,6 @@ class TsvRenderer(CsvRenderer):
     """The same rows, tab-separated, with tabs, newlines and backslashes in cells escaped."""
 
     output_format = "tsv"
-
-
-def _closed_pipe():
-    raise BrokenPipeError
 
 
 def _shape(value) -> str:

@@ -163,10 +163,9 @@ class TreeRenderer(Renderer):
 
     def __init__(self, out, **options):
         super().__init__(out, **options)
-        from rich.console import Console
+        from gradcalc.render_tables import console
 
-        self.console = Console(file=out, highlight=False, soft_wrap=False,
-                               force_terminal=self.color, no_color=self.color is False)
+        self.console = console(out, self.color)
 
     def result(self, result, line):
         title = shorten(result.expression)

@@ -3,14 +3,15 @@ a gap (a point outside the domain) shows as '—'."""
 
 import math
 
-from gradcalc.formatting import format_number
+from gradcalc.formatting import format_number, shorten
 
 
 def print_table(sweep, columns: dict, outputs: list, out, precision=None, color=None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=sweep.graph.source, title_justify="left")
+    from gradcalc.render_tables import console, print_line
+
+    table = Table()
     for name in columns:
         table.add_column(name, justify="right")
     table.add_column("value", justify="right")
@@ -23,9 +24,10 @@ def print_table(sweep, columns: dict, outputs: list, out, precision=None, color=
     cells = [column.tolist() for column in (*columns.values(), *outputs)]
     for row in zip(*cells):
         table.add_row(*(_number(value, precision) for value in row))
-    console = Console(file=out, highlight=False, soft_wrap=False, force_terminal=color,
-                      no_color=color is False)
-    console.print(table)
+    printer = console(out, color)
+    # a line of its own: Rich pads a table's title with spaces to the table's width
+    print_line(printer, shorten(sweep.graph.source, limit=max(printer.width, 20)))
+    printer.print(table)
 
 
 def _number(value: float, precision) -> str:

@@ -17,6 +17,23 @@ from rich.text import Text
 
 from gradcalc.formatting import shorten
 
+
+def console(out, color, **options):
+    """A Rich console printing to `out`, colored when `color` (None: Rich decides). Where the
+    reader has gone (`| head -1`) it raises BrokenPipeError, which the command answers with the
+    exit code so far: Rich's own answer is to exit 1."""
+    from rich.console import Console
+
+    made = Console(file=out, highlight=False, soft_wrap=False, force_terminal=color, no_color=color is False,
+                   **options)
+    made.on_broken_pipe = _closed_pipe
+    return made
+
+
+def _closed_pipe():
+    raise BrokenPipeError
+
+
 SHORTEST_PROSE = 10  # a message column is not wrapped narrower than this (nor than its header)
 
 

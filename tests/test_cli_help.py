@@ -101,7 +101,9 @@ def _run_with_stdout_closed(*argv, input=None):
     (("--syntax",), None, 0),
     (("--version",), None, 0),
     (("--nodes", "-f", "-", "--x", "1"), b"a +* b\n" + b"x*2\n" * 100, 2),
-], ids=["table", "help", "syntax", "version", "batch-tables-after-an-error"])
+    (("x*x", "--x", "2", "--tree"), None, 0),  # Rich's own answer to a closed pipe is exit 1
+    (("x*x", "--sweep", "x=0:1:5"), None, 0),
+], ids=["table", "help", "syntax", "version", "batch-tables-after-an-error", "tree", "sweep-table"])
 def test_closed_pipe_is_quiet_with_the_exit_code_so_far(argv, input, code):
     returncode, err = _run_with_stdout_closed(*argv, input=input)
     assert returncode == code, err

@@ -208,3 +208,11 @@ def test_closed_pipe_ends_quietly(tmp_path):
     done = subprocess.run(f"{sys.executable} -m gradcalc 'x*x' --sweep x=0:1:300000 -o csv | head -2",
                           shell=True, capture_output=True, text=True, timeout=120)
     assert done.stdout == "x,value,grad_x\n0.0,0.0,0.0\n" and done.stderr == ""
+
+
+def test_the_sweep_table_title_is_a_line_without_trailing_spaces(run_cli):
+    code, out, _ = run_cli("x*x", "--sweep", "x=0:1:3")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "x*x"
+    assert [line.split("│")[1:4] for line in lines[4:7]] == [
+        ["   0 ", "     0 ", "     0 "], [" 0.5 ", "  0.25 ", "     1 "], ["   1 ", "     1 ", "     2 "]]
