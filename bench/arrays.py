@@ -174,7 +174,8 @@ def main():
     peak = int(out[1]) / 1024
     print(f"  peak memory at {size:,}: {peak:,.0f} MiB (before evaluating {int(out[0]) / 1024:,.0f} MiB); "
           f"floor inputs + gradients {floor:,.0f} MiB: {peak / floor:.2f}x"
-          + (" (target <= 1.3x)" if size >= 10_000_000 else " (the target is for 1e7: below it Python's own ~40 MiB dominate)"))
+          + (" (target <= 1.3x)" if size >= 10_000_000
+             else " (the target is for 1e7: below it Python's own ~40 MiB dominate)"))
 
 
 if __name__ == "__main__":
