@@ -5,7 +5,10 @@ from gradcalc.errors import ParseError, UnknownFunctionError, UsageError
 from gradcalc.formatting import shorten
 from gradcalc.layers import CONSTANTS, FUNCTIONS, REGISTRY, Constant, Input, NamedConstant
 from gradcalc.shape_layers import Index, Stack
+from gradcalc.values import out_of_range
 from gradcalc.vocabulary import PARAMETER_KINDS, arguments_text, unknown_function_hint, usage
+
+_INFINITY = float("inf")  # a number's text has no sign: its float is never -inf
 
 
 class computed_once:
@@ -320,7 +323,13 @@ class GraphBuilder:
         return ref.node
 
     def number(self, text: str, start: int, end: int) -> Ref:
-        return Ref(None, start, end, float(text))
+        value = float(text)
+        if value == 0.0 or value == _INFINITY:  # 1e-400 would silently be 0, 1e309 inf: as --x refuses them
+            problem = out_of_range(text, value)
+            if problem is not None:
+                raise ParseError(problem[0], source=self.source, span=(start, end),
+                                 hint=problem[1] or "write a number within the double range")
+        return Ref(None, start, end, value)
 
     def name(self, name: str, start: int, end: int) -> Ref:
         ref = self.scope.get(name)

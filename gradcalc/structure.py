@@ -17,6 +17,9 @@ import re
 from collections import OrderedDict
 
 from gradcalc.graph import Graph
+from gradcalc.values import out_of_range
+
+_INFINITY = math.inf
 
 # A statement `NAME = [signs] NUMBER` ending at ';' or the end of the line; NUMBER is the grammar's.
 _BINDING = re.compile(r"(?:^|(?<=;))(\s*[^\W\d]\w*\s*=\s*)((?:[-+]\s*)*(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
@@ -60,6 +63,9 @@ def parse_structured(text: str, parse_text) -> Graph:
         values = list(map(float, literals))  # "-1.5", "+2": float reads the one sign itself
     except ValueError:  # "- 1.5", "--2": signs apart or repeated
         values = [_signed(literal) for literal in literals]
+    if 0.0 in values or _INFINITY in values or -_INFINITY in values:  # perhaps written 1e-400 or 1e309
+        if any(out_of_range(literal, value) for literal, value in zip(literals, values)):
+            return parse_text(text)  # which refuses it, pointing at it
     if structure is _SEEN_ONCE:
         structure = _learn(key, text, parts, literals, values, parse_text)
         return parse_text(text) if structure is _NOT_PARAMETRIC else structure.graph

@@ -54,12 +54,21 @@ def number(text: str) -> float:
     if not _NUMBER.fullmatch(text.strip()):
         raise _Refused(f"{text.strip()!r} is not a number{_digits_note(text)}")
     value = float(text)
-    if math.isinf(value):
-        raise _Refused(f"{text.strip()} overflows: the largest double is about 1.8e308")
-    if value == 0 and any(digit in "123456789" for digit in text.lower().partition("e")[0]):
-        raise _Refused(f"{text.strip()} underflows to 0: the smallest positive double is about 4.9e-324",
-                       hint="write 0 if zero is meant")
+    problem = out_of_range(text, value)
+    if problem is not None:
+        raise _Refused(*problem)
     return value
+
+
+def out_of_range(text: str, value: float) -> tuple[str, str | None] | None:
+    """(message, hint) when the number written `text`, whose float is `value`, overflows or
+    underflows to 0 (float() would silently give inf or 0); None when it is a double."""
+    if math.isinf(value):
+        return f"{text.strip()} overflows: the largest double is about 1.8e308", None
+    if value == 0 and any(digit in "123456789" for digit in text.lower().partition("e")[0]):
+        return (f"{text.strip()} underflows to 0: the smallest positive double is about 4.9e-324",
+                "write 0 if zero is meant")
+    return None
 
 
 def _parse_array(text: str, max_elements: int):

@@ -93,3 +93,29 @@ def test_a_npy_file_of_anything_but_real_numbers_is_refused(run_cli, tmp_path, a
     assert (code, out) == (2, "") and words in err and "Warning" not in err
     np.save(path, np.array([1, 2]))  # integers are numbers: 1 + 4
     assert run_cli("sum(x*x)", "--x", f"@{path}", "-o", "plain", "--wrt", "x")[:2] == (0, "[2,4]\n")
+
+
+@pytest.mark.parametrize("expression, number, column", [
+    ("x = 1e-400; x*2", "1e-400 underflows to 0", 5),  # a binding
+    ("x*1e-400", "1e-400 underflows to 0", 3),  # a literal in the expression
+    ("x = -2.5e-330; x", "2.5e-330 underflows to 0", 6),
+    ("sigmoid(1e309) + x", "1e309 overflows", 9),
+])
+def test_a_number_in_an_expression_that_a_double_cannot_hold_is_refused(run_cli, expression, number, column):
+    assert float(number.split()[0]) in (0.0, float("inf"))  # what float() would silently have made of it
+    code, out, err = run_cli(expression, "--x", "1")
+    assert (code, out) == (2, "") and number in err and f"at column {column})" in err
+
+
+def test_zero_and_subnormal_numbers_in_expressions_are_kept(run_cli):
+    assert run_cli("x = 0e-500; y = 1e-310; x + y*2", "-o", "plain")[:2] == (0, "2e-310 x=1 y=2\n")
+
+
+def test_a_batch_line_that_shares_a_learned_structure_is_refused_too(run_cli, tmp_path):
+    # lines 1 and 2 teach the structural cache `x=<number>; x*2`; line 3 binds a number it cannot hold
+    path = tmp_path / "jobs.txt"
+    path.write_text("x=1; x*2\nx=2; x*2\nx=1e-400; x*2\nx=3; x*2\nx=1e999; x*2\n")
+    code, out, err = run_cli("-f", str(path), "-o", "plain")
+    assert code == 2 and out == "2 x=2\n4 x=2\nerror\n6 x=2\nerror\n"
+    assert "1e-400 underflows to 0" in err and "(at line 3, column 3)" in err
+    assert "1e999 overflows" in err and "(at line 5, column 3)" in err
