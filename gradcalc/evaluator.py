@@ -123,7 +123,7 @@ def _array(name, value, check_finite: bool = True):
 
     if type(value) is np.ndarray and value.dtype == _FLOAT64 and value.ndim:  # as it is: no checks to make
         if check_finite and not all_finite(value):
-            raise _non_finite(name)
+            raise _non_finite(name, value)
         return value
     try:
         array = np.asarray(value)
@@ -147,7 +147,7 @@ def _array(name, value, check_finite: bool = True):
             raise _non_finite(name)
         return float(array)
     if check_finite and not all_finite(array):  # a summing pass first: no full-size temporary of booleans
-        raise _non_finite(name)
+        raise _non_finite(name, array)
     return array
 
 
@@ -157,11 +157,18 @@ def check_arrays(inputs: dict) -> None:
 
     for name, value in inputs.items():
         if type(value) is not float and not all_finite(value):
-            raise _non_finite(name)
+            raise _non_finite(name, value)
 
 
-def _non_finite(name) -> ValueFormatError:
-    return ValueFormatError(f"the value of {name} has a non-finite element; values must be finite")
+def _non_finite(name, array=None) -> ValueFormatError:
+    """The error for a value with inf or nan in it, naming the first such element of an array."""
+    where = ""
+    if array is not None:
+        import numpy as np
+
+        index = np.unravel_index(int(np.argmax(~np.isfinite(array))), array.shape)
+        where = f" ({array[index]} at index {tuple(int(i) for i in index)})"
+    return ValueFormatError(f"the value of {name} has a non-finite element{where}; values must be finite")
 
 
 def _join(names) -> str:

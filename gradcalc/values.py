@@ -153,7 +153,12 @@ def _finite_array(value):
         array = np.array(value, dtype=float)
     except (ValueError, TypeError):
         raise ValueError("not a rectangular array of numbers (rows of different lengths?)") from None
-    if array.dtype == object or not np.all(np.isfinite(array)):
+    if array.dtype == object:
         raise ValueError("every element must be a finite number")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        index = np.unravel_index(int(np.argmax(bad)), array.shape)
+        where = f" ({array[index]} at index {tuple(int(i) for i in index)})" if array.ndim else ""
+        raise ValueError(f"every element must be a finite number{where}")
     return array
 

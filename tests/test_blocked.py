@@ -157,8 +157,9 @@ def test_a_non_finite_input_element_is_refused_as_bind_refuses_it(size, bad, tex
         evaluate_graph(parse(text), {"x": x, "y": np.ones(size)})
     with pytest.raises(GradcalcError) as expected:
         bind(parse(text), {"x": x, "y": np.ones(size)})
+    index = where % size
     assert caught.value.message == expected.value.message == \
-        "the value of x has a non-finite element; values must be finite"
+        f"the value of x has a non-finite element ({bad} at index ({index},)); values must be finite"
 
 
 @pytest.mark.parametrize("size", [100, 3000], ids=["whole", "blocks"])
