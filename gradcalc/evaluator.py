@@ -134,6 +134,8 @@ def _array(name, value, check_finite: bool = True):
         raise ValueFormatError(f"the value of {name} is not a rectangular array of numbers",
                                hint="every row needs the same length: [[1, 2], [3, 4]]")
     reason = not_numbers(array) if array.dtype.kind != "O" else None  # objects: checked above
+    if reason is None and isinstance(value, (list, tuple)) and array.dtype.kind in "iuf" and _holds_booleans(value):
+        reason = "holds booleans"  # [True, 2.0]: numpy would have made True 1.0
     if reason is not None:  # float() would drop an imaginary part, with a ComplexWarning
         raise ValueFormatError(f"the value of {name} {reason}" + ("" if "complex" in reason else ", not numbers"))
     try:
@@ -149,6 +151,21 @@ def _array(name, value, check_finite: bool = True):
     if check_finite and not all_finite(array):  # a summing pass first: no full-size temporary of booleans
         raise _non_finite(name, array)
     return array
+
+
+def _holds_booleans(rows) -> bool:
+    """Whether nested lists hold a bool (or numpy bool) anywhere; a loop over a stack of lists."""
+    import numpy as np
+
+    pending = [rows]
+    while pending:
+        items = pending.pop()
+        kinds = set(map(type, items))  # the loop in C: a list of a million floats takes ~20 ms
+        if bool in kinds or np.bool_ in kinds:
+            return True
+        if list in kinds or tuple in kinds:
+            pending += [item for item in items if isinstance(item, (list, tuple))]
+    return False
 
 
 def check_arrays(inputs: dict) -> None:

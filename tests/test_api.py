@@ -88,12 +88,14 @@ def test_values_beyond_a_float_or_complex_are_value_format_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy's ComplexWarning must not reach the caller
         for value in (10**400, -(10**400), [1, 10**400], np.array([1j]), [2 + 0j], np.complex128(1),
-                      np.longdouble("1e4000"), ["1"], [True], np.array(["2020-01-01"], dtype="M8[D]")):
+                      np.longdouble("1e4000"), ["1"], [True], np.array(["2020-01-01"], dtype="M8[D]"),
+                      [[True], [1.0]], [np.True_, 2.0], (1.0, (2.0, False))):  # numpy would make True 1.0
             with pytest.raises(ValueFormatError) as caught:
                 gradcalc.evaluate("x*2", x=value)
             assert "the value of x" in caught.value.message and len(caught.value.message) < 100
     assert gradcalc.evaluate("x*2", x=10**300).gradients == {"x": 2.0}  # large but finite: fine
     assert gradcalc.evaluate("x*2", x=np.array([1, 2], dtype=np.int8)).value.tolist() == [2.0, 4.0]
+    assert gradcalc.evaluate("sum(x*2)", x=[[1, 2.5], (3, 4)]).value == 21.0  # lists and tuples of numbers
 
 
 def test_every_error_class_is_exported_from_the_package():
