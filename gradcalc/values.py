@@ -120,9 +120,17 @@ def _limited(array, max_elements: int):
     return array
 
 
+_NOT_FINITE_WORD = re.compile(r"[-+]?\b(nan|inf|infinity)\b", re.IGNORECASE)
+
+
 def _reason(error) -> str:
     if isinstance(error, json.JSONDecodeError):
+        word = _NOT_FINITE_WORD.search(error.doc, error.pos)
+        if word is not None and word.start() <= error.pos + 1:  # [1,nan]: what JSON stopped at
+            return f"{word.group()!r} at character {word.start() + 1}: every element must be a finite number"
         return f"not a JSON array ({error.msg} at character {error.pos + 1})"
+    if "Python objects" in str(error):  # np.load(allow_pickle=False) of an object array
+        return "the file holds Python objects, which are never unpickled: save an array of numbers"
     if isinstance(error, OSError):
         return f"cannot read the file: {error.strerror or error}"
     return str(error) or type(error).__name__

@@ -119,3 +119,20 @@ def test_a_batch_line_that_shares_a_learned_structure_is_refused_too(run_cli, tm
     assert code == 2 and out == "2 x=2\n4 x=2\nerror\n6 x=2\nerror\n"
     assert "1e-400 underflows to 0" in err and "(at line 3, column 3)" in err
     assert "1e999 overflows" in err and "(at line 5, column 3)" in err
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[1,nan]", "'nan' at character 4: every element must be a finite number"),
+    ("[[1, 2], [-inf, 3]]", "'-inf' at character 10: every element must be a finite number"),
+    ("[1,2", "not a JSON array (Expecting ',' delimiter at character 5)"),
+])
+def test_an_array_written_with_nan_or_inf_says_so(run_cli, text, words):
+    code, out, err = run_cli("sum(x)", "--x", text)
+    assert (code, out) == (2, "") and words in err
+
+
+def test_a_npy_file_of_python_objects_is_refused_without_unpickling(run_cli, tmp_path):
+    path = tmp_path / "objects.npy"
+    np.save(path, np.array([1, "a", None], dtype=object), allow_pickle=True)
+    code, out, err = run_cli("sum(x)", "--x", f"@{path}")
+    assert (code, out) == (2, "") and "the file holds Python objects, which are never unpickled" in err
