@@ -123,7 +123,7 @@ def test_a_batch_line_that_shares_a_learned_structure_is_refused_too(run_cli, tm
 
 @pytest.mark.parametrize("text, words", [
     ("[1,nan]", "'nan' at character 4: every element must be a finite number"),
-    ("[[1, 2], [-inf, 3]]", "'-inf' at character 10: every element must be a finite number"),
+    ("[[1, 2], [-inf, 3]]", "'-inf' at character 11: every element must be a finite number"),
     ("[1,2", "not a JSON array (Expecting ',' delimiter at character 5)"),
 ])
 def test_an_array_written_with_nan_or_inf_says_so(run_cli, text, words):
