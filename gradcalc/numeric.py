@@ -91,8 +91,20 @@ def times(gy, factor, target=None):
     ones = strides is not None and not any(strides) and gy.shape == shape and gy.size and gy.flat[0] == 1.0
     if target is not None and shape and getattr(gy, "shape", None) == shape and not getattr(target, "ndim", 0):
         np = numpy()
-        return float(np.sum(factor)) if ones else float(np.vdot(gy, factor))
+        if ones:
+            return float(np.add.reduce(factor, axis=None))
+        if factor.size > BLAS_DOT_FROM:
+            return float(np.vdot(gy, factor))
+        # OpenBLAS spreads a dot of over ~10k elements over threads of its own, which then fight
+        # the array blocks' threads for the cores (a block run took twice as long); einsum's loop
+        # is one pass on this thread
+        axes = _AXES[: factor.ndim]  # "ij,ij->": every axis summed
+        return float(np.einsum(f"{axes},{axes}->", gy, factor))
     return factor if ones else gy * factor
+
+
+BLAS_DOT_FROM = 65_536  # elements; below it (every block is) a scalar factor's gradient is einsum's
+_AXES = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # one letter per axis (numpy allows 64 axes)
 
 
 def unbroadcast(gradient, shape: tuple):

@@ -250,3 +250,19 @@ def test_a_layer_that_can_turn_inf_or_nan_into_a_number_says_so(name):
                 value = layer.forward_array(*xs)
             if np.all(np.isfinite(value)):
                 assert layer.hides_infinity, f"{name}: argument {position + 1} = {bad} gives {value}"
+
+
+@pytest.mark.parametrize("shape", [(5,), (4, 3), (70_000,), (300, 300)],
+                         ids=["einsum-1d", "einsum-2d", "vdot-1d", "vdot-2d"])
+def test_a_scalar_factors_gradient_is_the_sum_of_the_products(shape):
+    # times() sums gy * factor for a scalar target in one pass: einsum below BLAS_DOT_FROM elements
+    # (blocks: no BLAS threads), BLAS's dot above; both are held to the product summed
+    np = pytest.importorskip("numpy")
+    from gradcalc.numeric import times
+
+    rng = np.random.default_rng(11)
+    gy, factor = rng.normal(size=shape), rng.normal(size=shape)
+    expected = math.fsum((gy * factor).ravel().tolist())
+    assert times(gy, factor, 0.5) == pytest.approx(expected, rel=1e-12, abs=1e-9)
+    ones = np.broadcast_to(1.0, shape)  # what sum() hands down: the factor's own sum
+    assert times(ones, factor, 0.5) == pytest.approx(math.fsum(factor.ravel().tolist()), rel=1e-12, abs=1e-9)
