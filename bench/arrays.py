@@ -64,6 +64,9 @@ def by_hand_blocks(w, x, b, block=32_768, pool=None):
 def contenders(pool) -> dict:
     runs = {
         "gradcalc.evaluate": lambda w, x, b: gradcalc.evaluate(EXPRESSION, w=w, x=x, b=b),
+        # the same with w and b scalars (as a fitted model's parameters are): their gradients are
+        # sums of products, where BLAS's threaded dot would fight the blocks' threads
+        "gradcalc.evaluate, w and b scalars": lambda w, x, b: gradcalc.evaluate(EXPRESSION, w=0.7, x=x, b=0.1),
         "hand-written numpy": by_hand,
         "hand-written numpy, blocks, 2 threads": lambda w, x, b: by_hand_blocks(w, x, b, pool=pool),
     }
