@@ -22,8 +22,9 @@ import threading
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from gradcalc.builder import GraphBuilder
 from gradcalc.errors import GradcalcError, ParseError
-from gradcalc.graph import Graph, GraphBuilder
+from gradcalc.graph import Graph
 from gradcalc.lalr import FastParser, NoParse, derived_tables
 from gradcalc.structure import forget_structures, parse_structured
 

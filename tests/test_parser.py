@@ -7,8 +7,8 @@ from lark import Lark
 from lark.exceptions import UnexpectedInput
 
 from gradcalc import GradcalcError, evaluate, parse
+from gradcalc.builder import GraphBuilder
 from gradcalc.errors import ParseError, UnknownFunctionError
-from gradcalc.graph import GraphBuilder
 from gradcalc.lalr import NoParse
 from gradcalc.layers import FUNCTIONS
 from gradcalc.parser import Parser
