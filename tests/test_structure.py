@@ -95,3 +95,23 @@ def test_the_cache_of_structures_stays_bounded():
     for index in range(structure._MAX_STRUCTURES + 50):
         parse(f"v{index}=1; v{index}*2")
     assert len(structure._structures) <= structure._MAX_STRUCTURES
+
+
+def parsed_outcome(parse_text, text):
+    try:
+        graph = parse_text(text)
+    except GradcalcError as error:
+        return ("refused", type(error).__name__, error.message, error.span)
+    return outcome(graph)
+
+
+@pytest.mark.parametrize("literal", ["١", "１", "+-3", "1e١", "١e-400", "1e-400", "1e999", "3²"])
+def test_a_literal_the_grammar_refuses_is_refused_after_its_structure_is_learned(literal):
+    # two lines teach the cache `a=<number>; a*2`; a third must not get past it with a number the
+    # grammar refuses (other scripts' digits, '+-' which is ±, a number a double cannot hold)
+    for number in ("1", "2"):
+        parse(f"a={number}; a*2")
+    text = f"a={literal}; a*2"
+    expected = parsed_outcome(FRESH.parse, text)
+    assert expected[0] == "refused", text
+    assert parsed_outcome(parse, text) == expected, text
