@@ -24,6 +24,7 @@ from gradcalc.errors import EvaluationError, GradcalcError, UsageError
 from gradcalc.evaluator import bind, evaluate_graph
 from gradcalc.formatting import format_number
 from gradcalc.graph import Graph
+from gradcalc.values import number
 
 CHUNK_POINTS = 65_536
 _SPEC = re.compile(r"\s*([^\W\d]\w*)\s*=\s*([^:]*):([^:]*):([^:]*)\s*")
@@ -54,10 +55,13 @@ def parse_axis(text: str) -> Axis:
     if match is None:
         raise UsageError(f"--sweep {text!r}: expected NAME=START:STOP:COUNT", hint=hint)
     name, start, stop, count = match.groups()
-    try:
-        start, stop, count = float(start), float(stop), float(count)
-    except ValueError:
-        raise UsageError(f"--sweep {text!r}: START, STOP and COUNT must be numbers", hint=hint) from None
+    if any(word in bound.lower() for bound in (start, stop) for word in ("inf", "nan")):
+        raise UsageError(f"--sweep {text!r}: START and STOP must be finite numbers", hint=hint)
+    try:  # as --x reads a number: ASCII digits, and nothing a double cannot hold (1e-400 is no silent 0)
+        start, stop, count = number(start), number(stop), number(count)
+    except ValueError as error:
+        raise UsageError(f"--sweep {text!r}: START, STOP and COUNT must be numbers: {error}",
+                         hint=getattr(error, "hint", None) or hint) from None
     if not (math.isfinite(start) and math.isfinite(stop)):
         raise UsageError(f"--sweep {text!r}: START and STOP must be finite numbers", hint=hint)
     if not count.is_integer() or count < 1:

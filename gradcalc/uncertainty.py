@@ -20,6 +20,7 @@ from pathlib import Path
 
 from gradcalc.errors import UsageError, ValueFormatError
 from gradcalc.formatting import format_number
+from gradcalc.values import out_of_range
 
 _NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # ASCII digits, as the grammar
 _UNCERTAIN = re.compile(rf"\s*({_NUMBER})\s*(?:±|\+-)\s*({_NUMBER})\s*")
@@ -38,6 +39,10 @@ def split_uncertain(name: str, text: str) -> tuple[str, float | None]:
                                    hint=f"write --{name} 5±0.2 or --{name} 5+-0.2 (numbers only, not arrays)")
         return text, None
     sigma = float(match[2])
+    problem = out_of_range(match[2], sigma)
+    if problem is not None:  # 1e-400 would be a silent 0
+        raise ValueFormatError(f"--{name} {text!r}: the uncertainty {problem[0]}",
+                               hint=problem[1] or f"write --{name} 5±0.2")
     if not 0 <= sigma < math.inf:
         raise ValueFormatError(f"--{name} {text!r}: the uncertainty must be a finite number >= 0",
                                hint=f"write --{name} 5±0.2")

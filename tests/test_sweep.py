@@ -216,3 +216,13 @@ def test_the_sweep_table_title_is_a_line_without_trailing_spaces(run_cli):
     assert code == 0 and lines[0] == "x*x"
     assert [line.split("│")[1:4] for line in lines[4:7]] == [
         ["   0 ", "     0 ", "     0 "], [" 0.5 ", "  0.25 ", "     1 "], ["   1 ", "     1 ", "     2 "]]
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("x=0:1e-400:3", "1e-400 underflows to 0"),  # float() would sweep 0..0 silently
+    ("x=0:1e999:3", "1e999 overflows"),
+    ("x=0:١:3", "'١' is not a number (numbers are written with the digits 0-9)"),
+])
+def test_sweep_bounds_are_read_as_option_values_are(run_cli, spec, words):
+    code, out, err = run_cli("x", "--sweep", spec, "-o", "csv")
+    assert (code, out) == (2, "") and words in err

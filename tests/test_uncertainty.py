@@ -512,3 +512,10 @@ def test_order_2_on_the_command_line(run_cli):
     code, out, err = run_cli("x^2*y", "--x", "2±0.5", "--y", "3±0.1", "--order", "2")
     assert "second order (normal inputs): 12.8 ± 6.1 (mean ± σ)" in out
     assert "first order is NOT reliable here" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("text, words", [("1±1e-400", "the uncertainty 1e-400 underflows to 0"),
+                                         ("1+-1e999", "the uncertainty 1e999 overflows")])
+def test_an_option_uncertainty_a_double_cannot_hold_is_refused(run_cli, text, words):
+    code, out, err = run_cli("x", "--x", text, "-o", "plain")
+    assert (code, out) == (2, "") and words in err
