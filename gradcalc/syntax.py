@@ -36,6 +36,9 @@ Statements
                          values given as options fill the names not bound
   e = a - b              names a node (tables show it by name); a name may
                          be assigned again, later statements see the newest
+  x = 5 ± 0.2            an input with a standard uncertainty (also 5 +- 0.2;
+                         --x 5±0.2 on the command line): the output's σ and
+                         each input's share of it are reported
 
 Values (--NAME VALUE, --NAME=VALUE, --var NAME=VALUE, --seed-grad)
   --x 2  --x -1.5  --x=2e-3    a finite number that does not underflow to 0
@@ -58,6 +61,7 @@ def syntax_page(width: int = 79) -> str:
     """The whole page, each line at most `width` characters."""
     rows = []
     for name in FUNCTIONS:
-        doc = (REGISTRY[name].__doc__ or "").strip().splitlines()[0]
+        paragraph = (REGISTRY[name].__doc__ or "").strip().split("\n\n")[0]  # a docstring's first paragraph
+        doc = " ".join(line.strip() for line in paragraph.splitlines())
         rows.append(textwrap.fill(doc, width, initial_indent=f"  {name:<11} ", subsequent_indent=" " * 14))
     return _PAGE.format(functions="\n".join(rows), max_elements=MAX_ELEMENTS)

@@ -9,7 +9,7 @@ import pytest
 import typer
 
 from gradcalc.cli import Panel, app
-from gradcalc.layers import FUNCTIONS
+from gradcalc.layers import FUNCTIONS, REGISTRY
 
 SEED = ("c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4")
 
@@ -75,6 +75,12 @@ def test_syntax_page():
     listed = {line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("   ")}
     assert set(FUNCTIONS) <= listed
     assert "2^3^2 = 512" in result.stdout and "-x**2 = -(x**2)" in result.stdout
+    assert "x = 5 ± 0.2" in result.stdout
+    # each function's description is its docstring's whole first paragraph, not its first line
+    text = " ".join(result.stdout.split())
+    for name in FUNCTIONS:
+        paragraph = " ".join(REGISTRY[name].__doc__.strip().split("\n\n")[0].split())
+        assert paragraph in text, name
 
 
 def test_error_hints_point_to_a_page_that_exists(run_cli):
