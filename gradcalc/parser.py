@@ -215,7 +215,14 @@ def _word_order(word: str):
     return (order.index(word) if word in order else len(order), word == "the end of the expression", word)
 
 
+_LOOK_ALIKES = {"²": "^2 for a square (x^2)", "³": "^3 for a cube (x^3)", "×": "* to multiply", "·": "* to multiply",
+                "−": "- (the ASCII minus)", "÷": "/ to divide"}
+
+
 def _hint_for(text: str, position: int) -> str:
+    look_alike = _LOOK_ALIKES.get(text[position : position + 1])
+    if look_alike is not None:
+        return f"write {look_alike}"
     if text.count("(") > text.count(")"):
         return "a '(' is not closed"
     if text.count(")") > text.count("("):

@@ -13,6 +13,7 @@ gradcalc expression syntax
 Numbers      3  0.5  .5  1e-3  2E+4  (digits 0-9)
 Constants    pi  e   (no gradient; a binding of the name makes it a variable)
 Names        letters, digits and _, not starting with a digit: x  w1  z_2  θ
+             (not x² or x₁: write x^2, x1)
 Comments     # to the end of the line
 
 Operators, loosest first

@@ -340,3 +340,21 @@ def test_uncertain_values_take_ascii_digits_only(run_cli):
     assert float("٠.2") == 0.2  # Python would read it
     code, out, err = run_cli("x*2", "--x", "5±٠.2")
     assert code == 2 and out == "" and "expected a number ± its standard uncertainty" in err
+
+
+@pytest.mark.parametrize("text, column, hint", [
+    ("x²", 2, "write ^2 for a square (x^2)"),  # \w takes '²': it was the name 'x²', with no value
+    ("3*y³ + 1", 4, "write ^3 for a cube (x^3)"),
+    ("x₁ + 1", 2, "see `gradcalc --syntax`"),
+    ("½*x", 1, "see `gradcalc --syntax`"),
+    ("x×y", 2, "write * to multiply"),
+])
+def test_superscripts_subscripts_and_look_alikes_are_not_part_of_a_name(text, column, hint):
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert caught.value.message.startswith(f"unexpected character {text[column - 1]!r}")
+    assert caught.value.column == column and hint in caught.value.hint
+
+
+def test_names_of_letters_digits_and_underscores_in_any_script_still_parse():
+    assert sorted(parse("θ*x_2 + z1 - straße").variables) == ["straße", "x_2", "z1", "θ"]
