@@ -16,7 +16,7 @@ from gradcalc.errors import (
 )
 from gradcalc.formatting import format_number, shorten
 from gradcalc.graph import Graph, Node
-from gradcalc.layers import Multiply, Plus
+from gradcalc.layers import Constant, Multiply, Plus
 from gradcalc.ops import ScalarOps
 
 
@@ -91,10 +91,11 @@ def bind(graph: Graph, values: dict, check_finite: bool = True) -> dict:
     if missing:
         missing.sort()
         given = " ".join(f"--{name} VALUE" for name in missing)
+        first = graph.nodes[graph.variables[missing[0]]]  # its first use, where the caret points
         raise MissingValueError(
             f"no value for {_join(missing)}",
             hint=f"give {given}, or bind {'it' if len(missing) == 1 else 'them'} on the line "
-                 f"({missing[0]} = 1; ...)")
+                 f"({missing[0]} = 1; ...)", source=graph.source, span=first.span)
     return inputs
 
 
@@ -289,8 +290,10 @@ def _at(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, valu
     """An evaluation error that names the node, shows its input values and points at its text."""
     message = f"{graph.text(node)}: {reason}"
     if show_inputs and node.inputs:
-        described = ((graph.text(graph.nodes[i]), _describe(values[i])) for i in node.inputs)
-        inputs = ", ".join(f"{text} = {value}" for text, value in described if text != value)  # not "0.5 = 0.5"
+        # a literal says its own value ("0.5 = 0.5", "1e308 = 1e+308" say nothing)
+        described = ((graph.text(graph.nodes[i]), _describe(values[i])) for i in node.inputs
+                     if type(graph.nodes[i].layer) is not Constant)
+        inputs = ", ".join(f"{text} = {value}" for text, value in described if text != value)
         if inputs:
             message += f" (inputs: {inputs})"
     hint = ("choose a point inside the function's domain" if kind is DomainError

@@ -18,6 +18,7 @@ unpickles a file in the shared temp directory). After changing the grammar, rege
 
 import gc
 import json
+import re
 import threading
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -175,7 +176,8 @@ class Parser:
         if isinstance(error, UnexpectedToken):
             token = error.token
             if token.type == "$END":
-                found = "the expression ends too early" if text.strip() else "the expression is empty"
+                bare = _COMMENTS.sub("", text).strip()  # "# only a comment" is as empty as ""
+                found = "the expression ends too early" if bare else "the expression is empty"
                 position = len(text.rstrip())
             else:
                 found = f"unexpected {token.value!r}"
@@ -215,6 +217,7 @@ def _word_order(word: str):
     return (order.index(word) if word in order else len(order), word == "the end of the expression", word)
 
 
+_COMMENTS = re.compile(r"#[^\n]*")  # the grammar's COMMENT
 _LOOK_ALIKES = {"²": "^2 for a square (x^2)", "³": "^3 for a cube (x^3)", "×": "* to multiply", "·": "* to multiply",
                 "−": "- (the ASCII minus)", "÷": "/ to divide"}
 

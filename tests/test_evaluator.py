@@ -155,6 +155,10 @@ def test_missing_values_are_all_named():
         evaluate("a*b + c - d", b=1)
     assert caught.value.message == "no value for a, c and d"
     assert caught.value.exit_code == 2
+    assert caught.value.span == (0, 1)  # the first missing name's first use: where the caret points
+    with pytest.raises(MissingValueError) as caught:
+        evaluate("x = 2; x * y + y", x=1)
+    assert caught.value.message == "no value for y" and caught.value.span == (11, 12)
 
 
 @pytest.mark.parametrize("bad", ["1", None, math.inf, math.nan, True, [[1], [1, 2]], [1, math.nan]])
@@ -167,3 +171,12 @@ def test_api_errors_are_gradcalc_errors():
     for expr in ["1 +", "foo(1)", "ln(0)", "x"]:
         with pytest.raises(GradcalcError):
             evaluate(expr)
+
+
+def test_an_error_lists_the_inputs_but_not_the_literals_that_show_their_own_value():
+    with pytest.raises(GradcalcError) as caught:
+        evaluate("1e308*10")
+    assert caught.value.message == "1e308*10: the value is inf"  # not "(inputs: 1e308 = 1e+308)"
+    with pytest.raises(GradcalcError) as caught:
+        evaluate("1/(x - 1)", x=1)
+    assert caught.value.message.endswith("(inputs: x - 1 = 0)")

@@ -358,3 +358,12 @@ def test_superscripts_subscripts_and_look_alikes_are_not_part_of_a_name(text, co
 
 def test_names_of_letters_digits_and_underscores_in_any_script_still_parse():
     assert sorted(parse("θ*x_2 + z1 - straße").variables) == ["straße", "x_2", "z1", "θ"]
+
+
+@pytest.mark.parametrize("text, words", [("# only a comment", "the expression is empty"),
+                                         ("  \n# one\n  # two", "the expression is empty"),
+                                         ("x + # c", "the expression ends too early")])
+def test_a_text_of_comments_alone_is_empty(text, words):
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert caught.value.message.startswith(words)
