@@ -145,6 +145,11 @@ def test_hundred_thousand_term_sum():
     ("", 1, "the expression is empty"),
     ("exp()", 5, "unexpected ')'"),
     ("1 = x", 3, "unexpected '='"),
+    ("x²", 2, "unexpected character '²'"),  # \w takes '²': it was the name 'x²', with no value
+    ("3*y³ + 1", 4, "unexpected character '³'"),
+    ("x₁ + 1", 2, "unexpected character '₁'"),
+    ("½*x", 1, "unexpected character '½'"),
+    ("x×y", 2, "unexpected character '×'"),
 ])
 def test_syntax_errors_point_at_the_column(text, column, words):
     with pytest.raises(ParseError) as caught:
@@ -342,18 +347,12 @@ def test_uncertain_values_take_ascii_digits_only(run_cli):
     assert code == 2 and out == "" and "expected a number ± its standard uncertainty" in err
 
 
-@pytest.mark.parametrize("text, column, hint", [
-    ("x²", 2, "write ^2 for a square (x^2)"),  # \w takes '²': it was the name 'x²', with no value
-    ("3*y³ + 1", 4, "write ^3 for a cube (x^3)"),
-    ("x₁ + 1", 2, "see `gradcalc --syntax`"),
-    ("½*x", 1, "see `gradcalc --syntax`"),
-    ("x×y", 2, "write * to multiply"),
-])
-def test_superscripts_subscripts_and_look_alikes_are_not_part_of_a_name(text, column, hint):
+@pytest.mark.parametrize("text, hint", [("x²", "write ^2 for a square (x^2)"), ("3*y³", "write ^3 for a cube"),
+                                        ("x×y", "write * to multiply"), ("x₁ + 1", "gradcalc --syntax")])
+def test_look_alikes_of_operators_are_hinted(text, hint):
     with pytest.raises(ParseError) as caught:
         parse(text)
-    assert caught.value.message.startswith(f"unexpected character {text[column - 1]!r}")
-    assert caught.value.column == column and hint in caught.value.hint
+    assert hint in caught.value.hint
 
 
 def test_names_of_letters_digits_and_underscores_in_any_script_still_parse():
