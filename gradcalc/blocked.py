@@ -166,13 +166,14 @@ def _whole(graph, steps, inputs: dict):
         except (GradcalcError, ShapeMismatch, ValueError, _NotFinite):
             return None
     value = float(value) if not np.ndim(value) else value
-    return BlockedResult(graph, inputs, value, _owned(gradients, inputs))
+    return BlockedResult(graph, inputs, value, _owned(gradients, [*inputs.values(), value]))
 
 
-def _owned(gradients: dict, inputs: dict) -> dict:
+def _owned(gradients: dict, held: list) -> dict:
     """Each gradient an array of the caller's own: a copy where a layer handed on an array another
-    gradient or an input also holds, or a read-only broadcast."""
-    seen = {id(value) for value in inputs.values()}
+    gradient, an input or the output value also holds (exp(x)'s gradient is its value), or a
+    read-only broadcast."""
+    seen = {id(value) for value in held}
     owned = {}
     for name, gradient in gradients.items():
         if not np.ndim(gradient):

@@ -197,3 +197,14 @@ def test_an_unused_variable_used_whole_gets_zeros_of_its_shape():
     assert isinstance(result, blocked.BlockedResult)
     assert result.gradients["v"].shape == (3,)
     np.testing.assert_array_equal(result.gradients["v"], np.zeros(3))
+
+
+@pytest.mark.parametrize("size", [100, 3000], ids=["whole", "blocks"])
+def test_a_gradient_is_never_the_output_value_itself(size):
+    # exp's gradient is its own value: handed on as it is, writing into one would change the other
+    x = np.linspace(0, 1, size)
+    result = evaluate_graph(parse("exp(x)"), {"x": x})
+    assert not np.shares_memory(result.value, result.gradients["x"])
+    np.testing.assert_array_equal(result.gradients["x"], np.exp(x))
+    result.gradients["x"][0] = 99.0
+    assert result.value[0] == 1.0
