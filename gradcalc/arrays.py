@@ -11,7 +11,7 @@ import numpy as np
 from gradcalc.errors import DomainError, NonFiniteError, ShapeError
 from gradcalc.evaluator import _at
 from gradcalc.layers import ReLU
-from gradcalc.numeric import ShapeMismatch, all_finite, unbroadcast
+from gradcalc.numeric import ShapeMismatch, all_finite, first_non_finite, unbroadcast
 from gradcalc.ops import ArrayOps
 
 
@@ -57,7 +57,7 @@ def _explain(graph, node, operands, value, values):
         node.layer.domain(*operands)
     except DomainError as error:
         raise _at(graph, node, DomainError, error.message, values, len(operands) > 1) from None
-    raise _at(graph, node, NonFiniteError, f"the value is {_first_bad(value)}", values)
+    raise _at(graph, node, NonFiniteError, f"the value is {first_non_finite(value)}", values)
 
 
 def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> list:
@@ -98,7 +98,7 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
                 gx = unbroadcast(gx, np.shape(values[index]))
                 if check and not all_finite(gx):
                     raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point"
-                              f" ({_first_bad(gx)})", values)
+                              f" ({first_non_finite(gx)})", values)
                 acc = grads[index]
                 grads[index] = gx if acc is None else acc + gx
     if not checked and not all(all_finite(grads[index]) for index in graph.variables.values()
@@ -121,13 +121,6 @@ def _own_variable_gradients(graph, values: list, grads: list) -> None:
         gradient = grads[index]
         if isinstance(gradient, np.ndarray) and (shared[id(gradient)] > 1 or not gradient.flags.writeable):
             grads[index] = np.array(gradient)
-
-
-def _first_bad(value) -> str:
-    if not np.ndim(value):
-        return str(float(value))
-    index = np.unravel_index(int(np.argmax(~np.isfinite(value))), np.shape(value))
-    return f"{value[index]} at index {tuple(int(i) for i in index)}"
 
 
 BROADCAST_HINT = "elementwise operations broadcast as numpy does: each axis the same size, or 1"

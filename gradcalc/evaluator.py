@@ -136,9 +136,9 @@ def _array(name, value, check_finite: bool = True):
                                hint="every row needs the same length: [[1, 2], [3, 4]]")
     reason = not_numbers(array) if array.dtype.kind != "O" else None  # objects: checked above
     if reason is None and isinstance(value, (list, tuple)) and array.dtype.kind in "iuf" and _holds_booleans(value):
-        reason = "holds booleans"  # [True, 2.0]: numpy would have made True 1.0
+        reason = "holds booleans, not numbers"  # [True, 2.0]: numpy would have made True 1.0
     if reason is not None:  # float() would drop an imaginary part, with a ComplexWarning
-        raise ValueFormatError(f"the value of {name} {reason}" + ("" if "complex" in reason else ", not numbers"))
+        raise ValueFormatError(f"the value of {name} {reason}")
     try:
         with np.errstate(over="raise"):  # a long double beyond the double range
             array = array.astype(float, copy=False)  # a float64 array as it is: layers never write to one
@@ -182,10 +182,9 @@ def _non_finite(name, array=None) -> ValueFormatError:
     """The error for a value with inf or nan in it, naming the first such element of an array."""
     where = ""
     if array is not None:
-        import numpy as np
+        from gradcalc.numeric import first_non_finite
 
-        index = np.unravel_index(int(np.argmax(~np.isfinite(array))), array.shape)
-        where = f" ({array[index]} at index {tuple(int(i) for i in index)})"
+        where = f" ({first_non_finite(array)})"
     return ValueFormatError(f"the value of {name} has a non-finite element{where}; values must be finite")
 
 

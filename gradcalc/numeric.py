@@ -21,15 +21,25 @@ def numpy():
     return numpy
 
 
-_NOT_NUMBERS = {"b": "holds booleans", "U": "holds strings", "S": "holds bytes", "M": "holds dates",
-                "m": "holds time spans", "V": "holds records", "O": "holds Python objects",
-                "c": "is complex; values must be real numbers"}
+_NOT_NUMBERS = {"b": "holds booleans, not numbers", "U": "holds strings, not numbers",
+                "S": "holds bytes, not numbers", "M": "holds dates, not numbers",
+                "m": "holds time spans, not numbers", "V": "holds records, not numbers",
+                "O": "holds Python objects, not numbers", "c": "is complex; values must be real numbers"}
 
 
 def not_numbers(array) -> str | None:
     """Why an array's elements are not real numbers a float64 array could hold unchanged (complex
     would lose its imaginary part, dates and booleans would become counts), or None."""
     return _NOT_NUMBERS.get(array.dtype.kind)
+
+
+def first_non_finite(value) -> str:
+    """"inf at index (2,)": the first inf or nan of an array (of a scalar: its value)."""
+    np = numpy()
+    if not np.ndim(value):
+        return str(float(value))
+    index = np.unravel_index(int(np.argmax(~np.isfinite(value))), np.shape(value))
+    return f"{value[index]} at index {tuple(int(i) for i in index)}"
 
 
 def all_finite(value) -> bool:

@@ -152,21 +152,19 @@ def _load(path: Path, max_elements: int):
 def _finite_array(value):
     import numpy as np
 
-    from gradcalc.numeric import not_numbers
+    from gradcalc.numeric import first_non_finite, not_numbers
 
     reason = not_numbers(value) if isinstance(value, np.ndarray) else None  # a loaded file's
     if reason is not None:
-        raise ValueError(f"the file's array {reason}" + ("" if "complex" in reason else ", not numbers"))
+        raise ValueError(f"the file's array {reason}")
     try:
         array = np.array(value, dtype=float)
     except (ValueError, TypeError):
         raise ValueError("not a rectangular array of numbers (rows of different lengths?)") from None
     if array.dtype == object:
         raise ValueError("every element must be a finite number")
-    bad = ~np.isfinite(array)
-    if bad.any():
-        index = np.unravel_index(int(np.argmax(bad)), array.shape)
-        where = f" ({array[index]} at index {tuple(int(i) for i in index)})" if array.ndim else ""
+    if not np.isfinite(array).all():
+        where = f" ({first_non_finite(array)})" if array.ndim else ""
         raise ValueError(f"every element must be a finite number{where}")
     return array
 
