@@ -120,7 +120,10 @@ _FLOAT64 = "float64"  # numpy compares a dtype with its name
 def _array(name, value, check_finite: bool = True):
     import numpy as np
 
+    from gradcalc.memory import keep_freed_memory
     from gradcalc.numeric import all_finite, not_numbers
+
+    keep_freed_memory()  # once per process: without it, the temporaries of every evaluation fault pages in
 
     if type(value) is np.ndarray and value.dtype == _FLOAT64 and value.ndim:  # as it is: no checks to make
         if check_finite and not all_finite(value):
