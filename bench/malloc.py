@@ -1,6 +1,6 @@
 """Page faults: array evaluations with glibc's starting malloc settings against gradcalc.memory's.
 
-    python bench/malloc.py [--sizes 1e4,1e5,1e6] [--rounds 7]
+    python bench/malloc.py [--sizes 1e4,1e5,1e6,1e7] [--rounds 7]
 
 Each measurement is a fresh process (malloc's state belongs to the process, and glibc changes it
 as the process frees large blocks), which evaluates bench/arrays.py's expression through
@@ -58,7 +58,7 @@ def child(size: int, untouched: bool) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1e4,1e5,1e6")
+    parser.add_argument("--sizes", default="1e4,1e5,1e6,1e7")
     parser.add_argument("--rounds", type=int, default=7)
     options = parser.parse_args()
     median = statistics.median
