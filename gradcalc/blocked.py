@@ -106,7 +106,24 @@ class _Program:
         hidden = {i for node in graph.nodes if node.layer.hides_infinity for i in node.inputs}
         inputs = {index for index in graph.variables.values() if index in hidden or not on_path[index]}
         self.unused = frozenset(name for name, index in graph.variables.items() if not on_path[index])
-        self.checkpoints = sorted(graph.finite_checkpoints | inputs)
+        self.checkpoints = _unseen(graph, graph.finite_checkpoints | inputs)
+
+
+def _unseen(graph, candidates) -> list:
+    """The candidates whose inf or nan no other check would see. A layer that cannot hide one
+    (x * 0 is nan at x = inf) hands it on to its output, so a value that reaches a checked value
+    through such layers alone needs no pass of its own (x in exp(x) + w*x, as w*x is checked)."""
+    output = graph.output
+    seen = [False] * (output + 1)
+    checkpoints = []
+    for node in reversed(graph.nodes[: output + 1]):  # a node's users come after it: theirs are known
+        if node.id in candidates and not seen[node.id]:
+            checkpoints.append(node.id)
+            seen[node.id] = True
+        if seen[node.id] and not node.layer.hides_infinity:
+            for index in node.inputs:
+                seen[index] = True
+    return sorted(checkpoints)
 
 
 def _array_forward(layer):
@@ -236,6 +253,11 @@ def _block(steps, graph, block: dict, output: int) -> tuple:
                 gx = unbroadcast(gx, np.shape(value))
             acc = grads[i]
             grads[i] = gx if acc is None else acc + gx
+        # nothing later reads this node's gradient or value (its users' steps came before): freed
+        # now, their memory is still in the cache when the next temporary of the block takes it
+        grads[index] = None
+        if index != output:
+            values[index] = None
     return values[output], grads
 
 

@@ -282,7 +282,7 @@ class Sigmoid(Layer):
             return 1.0 / (1.0 + np.exp(out))  # a numpy scalar: nothing to write into
         np.exp(out, out=out)  # in place on this call's own temporary: one array, not two
         out += 1.0
-        np.reciprocal(out, out=out)
+        np.divide(1.0, out, out=out)  # the same bits as reciprocal, which numpy does not vectorize (2x slower)
         return out
 
     def backward(self, ops, gy, y, x):

@@ -148,6 +148,8 @@ def test_errors_name_the_same_node_as_the_plain_path(text, bad):
     "sum(atan2(y, x))",  # atan2(1, inf) = 0
     "a = x; sum(y)",  # x never reaches the output: nothing after it would see the inf
     "sigmoid(x) + y",  # an elementwise output
+    "sum(ln(1 + exp(x)) + sigmoid(x * y))",  # x is not checked itself: x * y is, and the product keeps inf
+    "sum(sigmoid(exp(x)) * y)",  # exp(x) is checked, but exp(-inf) = 0 hides it: x is checked too
 ])
 @pytest.mark.parametrize("where", [0, -1])
 def test_a_non_finite_input_element_is_refused_as_bind_refuses_it(size, bad, text, where):
@@ -189,6 +191,17 @@ def test_repeated_calls_give_the_same_bits_whichever_thread_takes_a_block():
     first = evaluate_graph(broadcast, values)
     for _ in range(30):
         np.testing.assert_array_equal(evaluate_graph(broadcast, values).gradients["v"], first.gradients["v"])
+
+
+@pytest.mark.parametrize("text, checked", [
+    ("sum(sigmoid(w*x + b) * ln(1 + exp(x)))", ["w*x + b", "sum(sigmoid(w*x + b) * ln(1 + exp(x)))"]),
+    ("sum(sigmoid(exp(x)) * y)", ["x", "exp(x)", "sum(sigmoid(exp(x)) * y)"]),
+    ("sigmoid(x) + y", ["x", "sigmoid(x) + y"]),
+    ("a = x; sum(y)", ["x", "sum(y)"]),
+])
+def test_a_block_checks_only_values_whose_inf_no_other_check_would_see(text, checked):
+    graph = parse(text)
+    assert [graph.text(graph.nodes[i]) for i in blocked._Program(graph).checkpoints] == checked
 
 
 def test_an_unused_variable_used_whole_gets_zeros_of_its_shape():
