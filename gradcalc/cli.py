@@ -422,12 +422,21 @@ def _run(values: dict, var: list, expressions: list, file: str | None, input_for
             jobs, batch = argument_jobs(expressions), len(expressions) > 1
         else:
             jobs, batch = line_jobs(with_progress(stream, options.quiet), input_format), True
-        renderer = _renderer(options, batch, sorted({*sigmas, *getattr(uncertain[1], "sigmas", ())}))
-        if _FREEZE_SETUP["enabled"]:
-            # what is set up now (modules, the command, the renderer and Rich) lives until the process
-            # exits: out of the cyclic collector's sight, neither the run's collections nor the ones
-            # Python makes at exit walk it again (~10% of a one-shot start here)
-            gc.freeze()
+        uncertain_names = sorted({*sigmas, *getattr(uncertain[1], "sigmas", ())})
+        if not _FREEZE_SETUP["enabled"]:
+            renderer = _renderer(options, batch, uncertain_names)
+        else:
+            # making the table renderer imports Rich (~60 modules): nothing it allocates is garbage,
+            # so the collector is off meanwhile (the table path's collections were ~1 ms of a start)
+            gc.disable()
+            try:
+                renderer = _renderer(options, batch, uncertain_names)
+            finally:
+                # what is set up now (modules, the command, the renderer and Rich) lives until the
+                # process exits: out of the cyclic collector's sight, neither the run's collections
+                # nor the ones Python makes at exit walk it again (~10% of a one-shot start here)
+                gc.freeze()
+                gc.enable()
         worst, used, all_names_known = 0, set(), True
         try:
             for job in jobs:

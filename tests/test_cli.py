@@ -59,6 +59,21 @@ def test_only_the_process_command_freezes_its_set_up_objects(run_cli):
     assert code == "0" and int(frozen) > 1000, done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_the_process_command_leaves_the_collector_on(run_cli, monkeypatch, output):
+    """The process's own main() turns the cyclic collector off while it imports the renderer (Rich)
+    and back on after freezing the set-up (a long batch must still collect its garbage), and prints
+    what main(argv) prints."""
+    monkeypatch.setenv("COLUMNS", "80")
+    script = ("import gc, sys; from gradcalc.cli import main; sys.argv[1:] = %r; code = main(); "
+              "sys.stdout.flush(); print(gc.isenabled(), gc.get_freeze_count() > 1000, code)"
+              % (list(SEED) + ["-o", output]))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    printed, _, last = done.stdout[:-1].rpartition("\n")
+    assert last.split() == ["True", "True", "0"], done.stdout + done.stderr
+    assert printed + "\n" == run_cli(*SEED, "-o", output)[1]
+
+
 def _table_rows(text):
     for line in text.splitlines():
         if line.startswith("│"):
