@@ -342,3 +342,9 @@ def _pool() -> ThreadPoolExecutor:
     """Threads kept for the whole process: starting them costs more than a block."""
     return ThreadPoolExecutor(max(_WORKERS - 1, 1), thread_name_prefix="gradcalc-blocks")
 
+
+# a forked child has none of its parent's threads, but would inherit the pool that counts them as
+# idle and wait forever on its first blocked evaluation (os.fork, multiprocessing's "fork"): it
+# starts a pool of its own instead
+os.register_at_fork(after_in_child=_pool.cache_clear)
+

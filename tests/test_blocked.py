@@ -1,7 +1,10 @@
 """The blocked fast path (gradcalc.blocked) is held to the plain array path: same values, same
 gradients, the same error naming the same node, on random elementwise graphs over large arrays."""
 
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -221,3 +224,26 @@ def test_a_gradient_is_never_the_output_value_itself(size):
     np.testing.assert_array_equal(result.gradients["x"], np.exp(x))
     result.gradients["x"][0] = 99.0
     assert result.value[0] == 1.0
+
+
+FORK = """
+import os, sys
+import numpy as np
+import gradcalc
+from gradcalc import blocked
+x = np.linspace(0.1, 1, 2 * blocked.SMALLEST)
+first = gradcalc.evaluate("sum(sigmoid(x) * x)", x=x)
+assert isinstance(first, blocked.BlockedResult)  # the parent's pool has started its threads
+child = os.fork()
+if child == 0:
+    again = gradcalc.evaluate("sum(sigmoid(x) * x)", x=x)
+    os._exit(0 if again.value == first.value else 3)
+_, status = os.waitpid(child, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_evaluates_large_arrays_with_threads_of_its_own():
+    # before, the child waited forever on the parent's pool, whose thread it does not have
+    subprocess.run([sys.executable, "-c", FORK], check=True, timeout=60)
