@@ -346,5 +346,6 @@ def _pool() -> ThreadPoolExecutor:
 # a forked child has none of its parent's threads, but would inherit the pool that counts them as
 # idle and wait forever on its first blocked evaluation (os.fork, multiprocessing's "fork"): it
 # starts a pool of its own instead
-os.register_at_fork(after_in_child=_pool.cache_clear)
+if hasattr(os, "register_at_fork"):  # POSIX only; Windows has no fork
+    os.register_at_fork(after_in_child=_pool.cache_clear)
 
