@@ -22,6 +22,7 @@ from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import EvaluationError, GradcalcError, MissingValueError, UsageError, ValueFormatError
 from gradcalc.evaluator import evaluate_graph
 from gradcalc.formatting import plural
+from gradcalc.value_files import NUMPY_READ_ERRORS, numpy_refusal
 
 CHUNK_ROWS = 65_536
 
@@ -31,10 +32,15 @@ def read_points(path: str, chunk_rows: int = CHUNK_ROWS):
     CSV with a header row, .npy (a structured array), .npz (named 1-D arrays) or JSON Lines."""
     suffix = Path(path).suffix.lower()
     try:
-        if suffix == ".npz":
-            return _npz_chunks(path, chunk_rows)
-        if suffix == ".npy":
-            return _npy_chunks(path, chunk_rows)
+        if suffix in (".npz", ".npy"):
+            try:
+                return (_npz_chunks if suffix == ".npz" else _npy_chunks)(path, chunk_rows)
+            except NUMPY_READ_ERRORS as error:  # numpy's own words advise unpickling "unsafely"
+                if isinstance(error, GradcalcError):
+                    raise
+                refusal = numpy_refusal(error)
+                raise ValueFormatError(f"{path}: {refusal}", hint=refusal.hint and "save the columns with "
+                                       "np.savez('points.npz', x=x, y=y), or as CSV with a header row") from None
         stream = open(path, "r", encoding="utf-8", newline="")
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot read {path!r}: {getattr(error, 'strerror', None) or error}") from None
@@ -127,9 +133,9 @@ def _jsonl_chunks(stream, chunk_rows, path):
 
 
 def _npz_chunks(path, chunk_rows):
-    archive = np.load(path, allow_pickle=False)
-    names = list(archive.files)
-    columns = {name: archive[name] for name in names}
+    with np.load(path, allow_pickle=False) as archive:
+        names = list(archive.files)
+        columns = {name: archive[name] for name in names}
     return names, _slices(columns, chunk_rows)
 
 

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from gradcalc.errors import ValueFormatError
+from gradcalc.value_files import FileRefused, load_array
 
 MAX_ELEMENTS = 10_000_000  # 80 MB per array of doubles; every node of the graph holds one
 
@@ -22,9 +23,10 @@ _RANGE = re.compile(r"\s*(linspace|arange)\s*\(([^()]*)\)\s*")
 class _Refused(ValueError):
     """Why a value's text was refused: becomes a ValueFormatError naming the option."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, span: tuple[int, int] | None = None):
         super().__init__(message)
         self.hint = hint
+        self.span = span  # where in the value's text (stripped), for a caret under it
 
 
 def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS):
@@ -42,8 +44,13 @@ def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS):
             array = _parse_array(stripped, max_elements)
             if array is not None:
                 return array
-    except _Refused as error:
-        raise ValueFormatError(f"--{name} {text!r}: {error}", hint=error.hint or array_example) from None
+    except (_Refused, FileRefused) as error:
+        span = getattr(error, "span", None)
+        if span is not None:  # a place in the text as written: count the blanks stripped before it
+            lead = len(text) - len(text.lstrip())
+            span = (span[0] + lead, span[1] + lead)
+        raise ValueFormatError(f"--{name} {text!r}: {error}", hint=error.hint or array_example,
+                               source=None if span is None else text, span=span) from None
     except (ValueError, TypeError, OSError) as error:
         raise ValueFormatError(f"--{name} {text!r}: {_reason(error)}", hint=array_example) from None
     raise ValueFormatError(f"--{name} {text!r}: not a number{_digits_note(stripped)}", hint=example)
@@ -76,10 +83,9 @@ def _parse_array(text: str, max_elements: int):
     import numpy as np
 
     if text.startswith("["):
-        return _limited(_finite_array(json.loads(text, parse_float=number, parse_int=number,
-                                                 parse_constant=number)), max_elements)
+        return _limited(_finite_array(_bracketed(text)), max_elements)
     if text.startswith("@"):
-        return _limited(_finite_array(_load(Path(text[1:]), max_elements)), max_elements)
+        return _limited(_finite_array(load_array(Path(text[1:]), max_elements, _check_size)), max_elements)
     match = _RANGE.fullmatch(text)
     if match:
         arguments = [number(part) for part in match.group(2).split(",")]
@@ -97,8 +103,88 @@ def _parse_array(text: str, max_elements: int):
     if "," in text:
         parts = text.split(",")
         _check_size(len(parts), max_elements)
-        return _finite_array([number(part) for part in parts])
+        return _finite_array(_listed_numbers(parts))
     return None
+
+
+def _listed_numbers(parts: list[str]) -> list[float]:
+    """The numbers of 1,2,3 split at its commas; a refusal carries the place of the part refused."""
+    numbers, start = [], 0
+    for part in parts:
+        stop = start + len(part)
+        span = (start + len(part) - len(part.lstrip()), stop - (len(part) - len(part.rstrip())))
+        if not part.strip():
+            raise _Refused("expected a number between the commas", span=(start, start + 1),
+                           hint="write one number between each two commas, e.g. 1,2,3")
+        numbers.append(_element(part.strip(), span))
+        start = stop + 1
+    return numbers
+
+
+_BRACKET_CHARACTERS = re.compile(r"[0-9eE.+\-,\[\]\s]*")  # all that JSON's arrays of numbers hold
+_TOKEN = re.compile(r"[\[\],]|[^\s\[\],]+")
+
+
+def _bracketed(text: str) -> list:
+    """The nested lists of numbers of [[1,2],[3,4]]: json reads it fast; what json refuses, or what
+    holds other characters (strings, true, null, nan), is read token by token to say where it fails."""
+    if _BRACKET_CHARACTERS.fullmatch(text):
+        try:
+            return json.loads(text, parse_float=number, parse_int=number)
+        except (ValueError, _Refused):
+            pass  # read again below for the place
+    opened = []  # (list, where its '[' is) of each bracket not closed yet, innermost last
+    array = None  # the outermost list once its ']' is read
+    expecting_number, after_comma = True, False
+    for token in _TOKEN.finditer(text):
+        span, word = token.span(), token.group()
+        if array is not None:
+            raise _Refused(f"{word!r} after the ']' that closes the array", span=span,
+                           hint="remove it, or move the ']' to the end" if word != "]"
+                           else "remove the extra ']'")
+        if word == "[":
+            if not expecting_number:
+                raise _Refused("expected ',' before '['", span=span, hint="separate the elements with commas")
+            inner = []
+            if opened:
+                opened[-1][0].append(inner)
+            opened.append((inner, span))
+        elif word == "]":
+            if after_comma:
+                raise _Refused("expected a number before ']'", span=span, hint="remove the ',' before ']'")
+            inner, _ = opened.pop()
+            array = None if opened else inner
+            expecting_number = False
+        elif word == ",":
+            if expecting_number:
+                raise _Refused("expected a number before ','", span=span,
+                               hint="write one number between each two commas, e.g. [1,2,3]")
+            expecting_number, after_comma = True, True
+            continue
+        elif not expecting_number:
+            raise _Refused(f"expected ',' or ']' before {word!r}", span=span,
+                           hint="separate the elements with commas, e.g. [1,2,3]")
+        else:
+            opened[-1][0].append(_element(word, span))
+            expecting_number = False
+        after_comma = False
+    if opened:
+        raise _Refused("unclosed '['", span=opened[-1][1], hint=f"add '{']' * len(opened)}' at the end")
+    return array
+
+
+def _element(word: str, span: tuple[int, int]) -> float:
+    """The number an array's element is written as, or _Refused with its place."""
+    if _NOT_FINITE_WORD.fullmatch(word):
+        raise _Refused(f"{word!r}: every element must be a finite number", span=span,
+                       hint="write the number meant; a missing value has no place in an array")
+    try:
+        return number(word)
+    except _Refused as error:
+        error.span = span
+        if word[:1] in "'\"" and error.hint is None:
+            error.hint = "write numbers without quotes, e.g. [1,2,3]"
+        raise
 
 
 def _digits_note(text: str) -> str:
@@ -124,29 +210,9 @@ _NOT_FINITE_WORD = re.compile(r"[-+]?\b(nan|inf|infinity)\b", re.IGNORECASE)
 
 
 def _reason(error) -> str:
-    if isinstance(error, json.JSONDecodeError):
-        word = _NOT_FINITE_WORD.search(error.doc, error.pos)
-        if word is not None and word.start() <= error.pos + 1:  # [1,nan]: what JSON stopped at
-            return f"{word.group()!r} at character {word.start() + 1}: every element must be a finite number"
-        return f"not a JSON array ({error.msg} at character {error.pos + 1})"
-    if "Python objects" in str(error):  # np.load(allow_pickle=False) of an object array
-        return "the file holds Python objects, which are never unpickled: save an array of numbers"
     if isinstance(error, OSError):
         return f"cannot read the file: {error.strerror or error}"
     return str(error) or type(error).__name__
-
-
-def _load(path: Path, max_elements: int):
-    import numpy as np
-
-    suffix = path.suffix.lower()
-    if suffix == ".npy":  # read the header first: a huge file is refused before it is loaded
-        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
-        _check_size(mapped.size, max_elements)
-        return np.array(mapped)
-    if suffix == ".csv":
-        return np.loadtxt(path, delimiter=",", ndmin=1)
-    return np.loadtxt(path, ndmin=1)
 
 
 def _finite_array(value):

@@ -121,14 +121,57 @@ def test_a_batch_line_that_shares_a_learned_structure_is_refused_too(run_cli, tm
     assert "1e999 overflows" in err and "(at line 5, column 3)" in err
 
 
-@pytest.mark.parametrize("text, words", [
-    ("[1,nan]", "'nan' at character 4: every element must be a finite number"),
-    ("[[1, 2], [-inf, 3]]", "'-inf' at character 11: every element must be a finite number"),
-    ("[1,2", "not a JSON array (Expecting ',' delimiter at character 5)"),
+@pytest.mark.parametrize("text, words, caret", [
+    ("[1,nan]", "'nan': every element must be a finite number (at column 4)", "    [1,nan]\n       ^^^"),
+    ("[[1, 2], [-inf, 3]]", "'-inf': every element must be a finite number (at column 11)",
+     "    [[1, 2], [-inf, 3]]\n              ^^^^"),
+    ("[1, 1e999]", "1e999 overflows: the largest double is about 1.8e308 (at column 5)",
+     "    [1, 1e999]\n        ^^^^^"),
 ])
-def test_an_array_written_with_nan_or_inf_says_so(run_cli, text, words):
+def test_an_array_written_with_nan_or_inf_says_so(run_cli, text, words, caret):
     code, out, err = run_cli("sum(x)", "--x", text)
-    assert (code, out) == (2, "") and words in err
+    assert (code, out) == (2, "") and f"--x {text!r}: {words}\n{caret}\n" in err
+
+
+# (value, message after "--x 'value': ", the line of carets under the value, hint): JSON's own
+# words ("Expecting ',' delimiter at character 5") were jargon with no caret (a new-user trial)
+BRACKET_MISTAKES = [
+    ("[1,2", "unclosed '[' (at column 1)", "^", "add ']' at the end"),
+    ("[[1,2],[3,4]", "unclosed '[' (at column 1)", "^", "add ']' at the end"),
+    ("[[1,2", "unclosed '[' (at column 2)", " ^", "add ']]' at the end"),
+    ("[1,,2]", "expected a number before ',' (at column 4)", "   ^",
+     "write one number between each two commas, e.g. [1,2,3]"),
+    ("[1,2,]", "expected a number before ']' (at column 6)", "     ^", "remove the ',' before ']'"),
+    ("[1 2]", "expected ',' or ']' before '2' (at column 4)", "   ^",
+     "separate the elements with commas, e.g. [1,2,3]"),
+    ("[1[2]]", "expected ',' before '[' (at column 3)", "  ^", "separate the elements with commas"),
+    ("[1,2]]", "']' after the ']' that closes the array (at column 6)", "     ^", "remove the extra ']'"),
+    ("[1,2] 3", "'3' after the ']' that closes the array (at column 7)", "      ^",
+     "remove it, or move the ']' to the end"),
+    ('["1",2]', "'\"1\"' is not a number (at column 2)", " ^^^", "write numbers without quotes, e.g. [1,2,3]"),
+    ("[1,true]", "'true' is not a number (at column 4)", "   ^^^^", None),
+    ("  [1,x]", "'x' is not a number (at column 6)", "     ^", None),  # the value as typed, blanks too
+    ("1,x,3", "'x' is not a number (at column 3)", "  ^", None),
+    ("1,,3", "expected a number between the commas (at column 3)", "  ^",
+     "write one number between each two commas, e.g. 1,2,3"),
+]
+
+
+@pytest.mark.parametrize("text, words, carets, hint", BRACKET_MISTAKES)
+def test_a_mistake_in_an_array_is_shown_with_a_caret_under_it(run_cli, text, words, carets, hint):
+    code, out, err = run_cli("sum(x)", "--x", text)
+    hint = hint or 'e.g. --x 1,2,3 or --x "[[1,2],[3,4]]" or --x @points.npy'
+    assert (code, out) == (2, "")
+    assert err == f"gradcalc: error: --x {text!r}: {words}\n    {text}\n    {carets}\n  hint: {hint}\n"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[1, 2.5e1, -3]", [1, 25, -3]), ("[.5, +1, 2.]", [0.5, 1, 2]),  # json would refuse the second
+    ("[[1e-3], [4]]", [[0.001], [4]]), ("[]", []),
+])
+def test_arrays_in_brackets_read_every_number_as_a_scalar_is_read(text, expected):
+    array = parse_value("x", text)
+    assert array.dtype == np.float64 and array.tolist() == expected
 
 
 def test_a_npy_file_of_python_objects_is_refused_without_unpickling(run_cli, tmp_path):
