@@ -4,6 +4,9 @@ import importlib
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
 import gradcalc
 
 
@@ -161,3 +164,17 @@ def test_gradient_refuses_what_it_cannot_use():
     assert caught.value.hint == "its variables are: x"
     with pytest.raises(TypeError):  # options are keyword-only: no silent unused variable
         gradcalc.gradient("x*2", {"x": 1}, "x")
+
+
+@pytest.mark.parametrize("value, error", [
+    (memoryview(b"ab"), "ValueFormatError"), ({"a": 1}, "ValueFormatError"), ("2", "ValueFormatError"),
+    (np.ma.masked_array([1.0, 2.0], mask=[0, 1]), "ValueFormatError"), (True, "ValueFormatError"),
+    (None, "MissingValueError"),
+])
+def test_a_value_of_another_type_is_refused_as_the_readme_says(value, error):
+    # README -> Python API -> gradient(): it said UsageError, which none of these raises
+    with pytest.raises(gradcalc.InputError) as caught:
+        gradcalc.gradient("sum(x*x)", {"x": value})
+    assert type(caught.value).__name__ == error
+    with pytest.raises(gradcalc.UsageError, match="mapping"):
+        gradcalc.gradient("x", [value])
