@@ -104,7 +104,7 @@ def _number(name, value, check_finite: bool = True):
     if isinstance(value, (list, tuple)) or type(value).__module__ == "numpy":
         return _array(name, value, check_finite)
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueFormatError(f"the value of {name} is {value!r}, not a number")
+        raise _not_a_number(name, value)
     try:
         value = float(value)
     except OverflowError:  # an int (or Fraction) beyond the double range: 10**400
@@ -112,6 +112,17 @@ def _number(name, value, check_finite: bool = True):
     if not math.isfinite(value):
         raise ValueFormatError(f"the value of {name} is {value}; values must be finite numbers")
     return value
+
+
+def _not_a_number(name, value) -> ValueFormatError:
+    """The value's type and its repr on one short line (a masked array's repr is several lines)."""
+    kind = type(value)
+    module = kind.__module__
+    where = "" if module == "builtins" else "numpy.ma." if module.startswith("numpy.ma") else f"{module.split('.')[0]}."
+    message = f"the value of {name} is {shorten(repr(value))} (a {where}{kind.__qualname__}), not a number"
+    if module.startswith("numpy.ma"):  # masked elements have no value to differentiate at
+        return ValueFormatError(message, hint=f"pass {name}.filled(value) or {name}.compressed()")
+    return ValueFormatError(message, hint="give a number, or a list or numpy array of numbers")
 
 
 _FLOAT64 = "float64"  # numpy compares a dtype with its name

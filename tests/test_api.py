@@ -178,3 +178,19 @@ def test_a_value_of_another_type_is_refused_as_the_readme_says(value, error):
     assert type(caught.value).__name__ == error
     with pytest.raises(gradcalc.UsageError, match="mapping"):
         gradcalc.gradient("x", [value])
+
+
+@pytest.mark.parametrize("value, message, hint", [
+    (np.ma.masked_array([1.0, 2.0], mask=[0, 1]),
+     "the value of x is masked_array(data=[1.0, --], mask=[False, True], fill_value=1e+20)"
+     " (a numpy.ma.MaskedArray), not a number", "pass x.filled(value) or x.compressed()"),
+    ({"a": 1}, "the value of x is {'a': 1} (a dict), not a number",
+     "give a number, or a list or numpy array of numbers"),
+    ("2", "the value of x is '2' (a str), not a number", "give a number, or a list or numpy array of numbers"),
+])
+def test_a_value_that_is_not_a_number_is_named_on_one_line_with_its_type(value, message, hint):
+    # a masked array's repr is three lines; the message said only "masked_array(...), not a number"
+    with pytest.raises(gradcalc.InputError) as caught:
+        gradcalc.evaluate("sum(x*x)", x=value)
+    assert caught.value.message == message
+    assert caught.value.hint == hint
