@@ -34,7 +34,12 @@ from gradcalc.ops import ArrayOps
 # 64k, 4.8 ms with 128k; 1e7: 89 / 51 / 62 ms; paired, 2026-11-28), and the blocks' intermediates,
 # freed as soon as they are read, still fit the 32 MiB shared cache
 BLOCK = 65_536
-SMALLEST = 4 * BLOCK  # below this one thread over the whole arrays was faster (2e5, 3e5: 0.83-0.86x)
+SMALLEST = BLOCK  # below this one thread over the whole arrays: a second thread did not pay (8e4: 1.0x)
+# below this, one block per thread instead: fewer, longer numpy calls, so fewer hand-overs of the
+# GIL (1e5-2.5e5: 1.19-1.63x faster than one thread, paired; 2e5: 0.74 ms against 0.98 with 64k
+# blocks); from here on 64k blocks are as fast or faster (1e6: 4.8 ms against 19 ms in two halves,
+# whose intermediates no longer fit the cache)
+SHARED = 4 * BLOCK
 _WORKERS = min(os.cpu_count() or 1, 8)
 
 
@@ -152,14 +157,15 @@ def evaluate_blocked(graph, inputs: dict):
         return None  # the plain path explains which shapes do not broadcast
     if not shape:
         return None
-    if math.prod(shape) < SMALLEST:
+    elements = math.prod(shape)
+    if elements < SMALLEST:
         return _whole(graph, steps, inputs)
     rows = shape[0]
     # an input runs along the leading axis if it has it at full length; the others are used whole
     sliced = {name for name, value in arrays.items()
               if value.ndim == len(shape) and value.shape[0] == rows and rows > 1}
-    step = max(1, BLOCK // max(int(np.prod(shape[1:])), 1))
-    if rows < 2 * step:  # too few rows to share out (a (3, 10**6) matrix)
+    step = max(1, BLOCK // max(int(np.prod(shape[1:])), 1)) if elements >= SHARED else -(-rows // _WORKERS)
+    if step >= rows:  # one block: a single row, or a single core
         return _whole(graph, steps, inputs)
     if not all(all_finite(value) for name, value in arrays.items() if name not in sliced):
         return None  # bind() left the inputs unchecked: the plain path says which is not finite

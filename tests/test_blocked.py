@@ -26,6 +26,7 @@ def small_blocks(monkeypatch):
     """Blocks of 64 elements from 256 up: many blocks, uneven last one, on small test arrays."""
     monkeypatch.setattr(blocked, "BLOCK", 64)
     monkeypatch.setattr(blocked, "SMALLEST", 256)
+    monkeypatch.setattr(blocked, "SHARED", 256)
 
 
 def random_expression(rng, names, depth=4) -> str:
@@ -247,3 +248,21 @@ sys.exit(os.waitstatus_to_exitcode(status))
 def test_a_forked_child_evaluates_large_arrays_with_threads_of_its_own():
     # before, the child waited forever on the parent's pool, whose thread it does not have
     subprocess.run([sys.executable, "-c", FORK], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("shape", [(3001,), (3001, 2)])
+def test_below_shared_each_thread_takes_one_block(monkeypatch, shape):
+    monkeypatch.setattr(blocked, "SHARED", 10**6)  # every test array is below it
+    steps = []
+    run = blocked._run
+
+    def spy(graph, program, inputs, sliced, step, rows, *rest):
+        steps.append((step, rows))
+        return run(graph, program, inputs, sliced, step, rows, *rest)
+
+    monkeypatch.setattr(blocked, "_run", spy)
+    data = np.random.default_rng(5)
+    values = {"x": data.uniform(0.2, 1.5, shape), "y": data.uniform(0.2, 1.5, shape)}
+    graph = parse("sum(sigmoid(x) * ln(1 + exp(y)) * x)")
+    assert_same(plain(graph, values), through_api(graph, values), "split")
+    assert steps == [(-(-3001 // blocked._WORKERS), 3001)] if blocked._WORKERS > 1 else steps == []
