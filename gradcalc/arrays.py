@@ -11,7 +11,7 @@ import numpy as np
 from gradcalc.errors import DomainError, NonFiniteError, ShapeError
 from gradcalc.evaluator import _at
 from gradcalc.layers import ReLU
-from gradcalc.numeric import ShapeMismatch, all_finite, first_non_finite, unbroadcast
+from gradcalc.numeric import ShapeMismatch, all_finite, first_non_finite, first_non_finite_index, unbroadcast
 from gradcalc.ops import ArrayOps
 
 
@@ -34,7 +34,8 @@ def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
             try:
                 value = layer.forward_array(*operands)
             except DomainError as error:
-                raise _at(graph, node, DomainError, error.message, values, len(operands) > 1) from None
+                raise _at(graph, node, DomainError, error.message, values, len(operands) > 1,
+                          getattr(error, "index", None)) from None
             except ShapeMismatch as error:
                 raise _shape_error(graph, node, str(error), operands, error.hint) from None
             except (ZeroDivisionError, OverflowError):  # scalar nodes are floats: 1/0 raises, as in scalars
@@ -56,8 +57,11 @@ def _explain(graph, node, operands, value, values):
     try:
         node.layer.domain(*operands)
     except DomainError as error:
-        raise _at(graph, node, DomainError, error.message, values, len(operands) > 1) from None
-    raise _at(graph, node, NonFiniteError, f"the value is {first_non_finite(value)}", values)
+        raise _at(graph, node, DomainError, error.message, values, len(operands) > 1,
+                  getattr(error, "index", None)) from None
+    index = first_non_finite_index(value)
+    raise _at(graph, node, NonFiniteError, f"the value is {first_non_finite(value)}", values,
+              at=None if index is None else (index, np.shape(value)))
 
 
 def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> list:
@@ -97,8 +101,12 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
                     continue
                 gx = unbroadcast(gx, np.shape(values[index]))
                 if check and not all_finite(gx):
-                    raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point"
-                              f" ({first_non_finite(gx)})", values)
+                    # the number shown is the gradient passed on (the upstream gradient times the
+                    # derivative), whose sign may differ from the derivative's: say so
+                    where = first_non_finite_index(gx)
+                    raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point (the"
+                              f" gradient it passes to {graph.text(graph.nodes[index])} is {first_non_finite(gx)})",
+                              values, at=None if where is None else (where, np.shape(gx)))
                 acc = grads[index]
                 grads[index] = gx if acc is None else acc + gx
     if not checked and not all(all_finite(grads[index]) for index in graph.variables.values()

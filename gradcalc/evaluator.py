@@ -299,16 +299,18 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
 
 
 def _at(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, values,
-        show_inputs: bool = True) -> EvaluationError:
-    """An evaluation error that names the node, shows its input values and points at its text."""
+        show_inputs: bool = True, at: tuple | None = None) -> EvaluationError:
+    """An evaluation error that names the node, shows its input values and points at its text.
+    `at`: (index, shape) of the element that went wrong, where arrays show their elements."""
     message = f"{graph.text(node)}: {reason}"
     if show_inputs and node.inputs:
         # a literal says its own value ("0.5 = 0.5", "1e308 = 1e+308" say nothing)
-        described = ((graph.text(graph.nodes[i]), _describe(values[i])) for i in node.inputs
-                     if type(graph.nodes[i].layer) is not Constant)
+        described = [(graph.text(graph.nodes[i]), _describe(values[i], at)) for i in node.inputs
+                     if type(graph.nodes[i].layer) is not Constant]
         inputs = ", ".join(f"{text} = {value}" for text, value in described if text != value)
         if inputs:
-            message += f" (inputs: {inputs})"
+            there = f" at index {at[0]}" if at and any(hasattr(values[i], "shape") for i in node.inputs) else ""
+            message += f" (inputs{there}: {inputs})"
     hint = ("choose a point inside the function's domain" if kind is DomainError
             else "choose a point where the values stay within floating-point range")
     error = kind(message, source=graph.source, span=node.span, hint=hint)
@@ -316,10 +318,18 @@ def _at(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, valu
     return error
 
 
-def _describe(value) -> str:
-    if hasattr(value, "shape"):
-        return f"an array of shape {value.shape}"
-    return format_number(value)
+def _describe(value, at: tuple | None = None) -> str:
+    """A scalar's value; an array's element at `at` (index, shape), broadcast as the operation did."""
+    if not hasattr(value, "shape"):
+        return format_number(value)
+    if at is not None:
+        import numpy as np
+
+        try:
+            return format_number(float(np.broadcast_to(value, at[1])[at[0]]))
+        except (ValueError, IndexError):  # not of that shape (a reduction's input): its shape
+            pass
+    return f"an array of shape {value.shape}"
 
 
 def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:

@@ -35,11 +35,18 @@ def not_numbers(array) -> str | None:
 
 def first_non_finite(value) -> str:
     """"inf at index (2,)": the first inf or nan of an array (of a scalar: its value)."""
+    index = first_non_finite_index(value)
+    if index is None:
+        return str(float(value))
+    return f"{value[index]} at index {index}"
+
+
+def first_non_finite_index(value) -> tuple | None:
+    """The index of an array's first inf or nan (None for a scalar)."""
     np = numpy()
     if not np.ndim(value):
-        return str(float(value))
-    index = np.unravel_index(int(np.argmax(~np.isfinite(value))), np.shape(value))
-    return f"{value[index]} at index {tuple(int(i) for i in index)}"
+        return None
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(~np.isfinite(value))), np.shape(value)))
 
 
 def all_finite(value) -> bool:
@@ -54,10 +61,12 @@ def refuse(mask, values, template: str) -> None:
     np = numpy()
     if not np.any(mask):
         return
-    index = np.unravel_index(int(np.argmax(mask)), np.shape(mask))
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), np.shape(mask)))
     value = np.broadcast_to(values, np.shape(mask))[index] if np.ndim(mask) else values
-    at = f" at index {tuple(int(i) for i in index)}" if np.ndim(mask) else ""
-    raise DomainError(template.format(value=format_number(float(value)), at=at))
+    at = f" at index {index}" if np.ndim(mask) else ""
+    error = DomainError(template.format(value=format_number(float(value)), at=at))
+    error.index = (index, np.shape(mask)) if np.ndim(mask) else None  # the inputs are shown there
+    raise error
 
 
 def check_axis(axis, shape) -> None:

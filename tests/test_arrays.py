@@ -447,3 +447,25 @@ def test_gradient_of_a_scalar_factor(expr, expected_w):
     result = evaluate(expr, w=0.75, x=x, X=x)
     assert isinstance(result.gradients["w"], float)
     assert result.gradients["w"] == pytest.approx(expected_w(0.75, x), rel=1e-13)
+
+
+@pytest.mark.parametrize("text, values, message", [
+    ("sum(exp(x*w))", {"x": [1.0, 2.0, 800.0], "w": [1.0, 1.0, 1.0]},
+     "exp(x*w): the value is inf at index (2,) (inputs at index (2,): x*w = 800)"),
+    ("sum(x/y)", {"x": [1.0, 2.0, 3.0], "y": [1.0, 0.0, 2.0]},
+     "x/y: division by zero: the divisor is 0 at index (1,) (inputs at index (1,): x = 2, y = 0)"),
+    ("sum(x/y)", {"x": [1.0, 2.0, 3.0], "y": 0.0},  # a scalar divisor is 0 everywhere: no element to name
+     "x/y: division by zero: the divisor is 0 (inputs: x = an array of shape (3,), y = 0)"),
+    ("sum(exp(x*w) * z)", {"x": [[1.0, 2.0], [3.0, 800.0]], "w": [1.0, 1.0], "z": [[1.0, 1.0], [1.0, 1.0]]},
+     "exp(x*w): the value is inf at index (1, 1) (inputs at index (1, 1): x*w = 800)"),
+    # w[0] = -1: the gradient sqrt passes on is -inf, though sqrt's derivative at 0 is +inf
+    ("sum(sqrt(x)*w)", {"x": [0.0, 2.0, 3.0], "w": [-1.0, 1.0, 1.0]},
+     "sqrt(x): its derivative is not finite at this point (the gradient it passes to x is -inf at index (0,))"
+     " (inputs at index (0,): x = 0)"),
+    ("sum(x*y)", {"x": [1.0, 1e200], "y": [1.0, 1e200]},
+     "x*y: the value is inf at index (1,) (inputs at index (1,): x = 1e+200, y = 1e+200)"),
+])
+def test_an_error_at_an_element_shows_the_inputs_there(text, values, message):
+    with pytest.raises(GradcalcError) as caught:
+        evaluate(text, **{name: np.array(value) for name, value in values.items()})
+    assert caught.value.message == message
