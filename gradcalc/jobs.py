@@ -102,6 +102,13 @@ def _undecodable(number: int, raw: bytes, error: UnicodeDecodeError) -> Job:
 def _json_job(number: int, text: str) -> Job:
     """A JSON Lines job: {"expression": "...", "values": {"a": 1}}."""
     hint = 'each line is an object such as {"expression": "a*b", "values": {"a": 1, "b": 2}}'
+    if text.count("[") + text.count("{") > 64:  # json's decoding recursion must not meet 1,000 '['
+        from gradcalc.values import nesting_refusal
+
+        too_deep = nesting_refusal(text, objects=2)  # {"values": {"x": [...]}}
+        if too_deep is not None:
+            return Job(number, text, error=ValueFormatError(str(too_deep), source=text, span=too_deep.span,
+                                                            hint=too_deep.hint))
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:

@@ -12,9 +12,11 @@ import re
 from pathlib import Path
 
 from gradcalc.errors import ValueFormatError
+from gradcalc.formatting import plural, shorten
 from gradcalc.value_files import FileRefused, load_array
 
 MAX_ELEMENTS = 10_000_000  # 80 MB per array of doubles; every node of the graph holds one
+MAX_DEPTH = 64  # numpy's limit on an array's dimensions
 
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _RANGE = re.compile(r"\s*(linspace|arange)\s*\(([^()]*)\)\s*")
@@ -39,6 +41,7 @@ def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS):
             return number(stripped)
         except _Refused as error:
             raise ValueFormatError(f"--{name} {error}", hint=error.hint or example) from None
+    quoted = repr(text) if len(text) <= 60 else repr(shorten(text, limit=60))  # the message keeps its "':"
     try:
         if stripped[:1] in ("[", "@") or "," in stripped or "(" in stripped:
             array = _parse_array(stripped, max_elements)
@@ -49,17 +52,17 @@ def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS):
         if span is not None:  # a place in the text as written: count the blanks stripped before it
             lead = len(text) - len(text.lstrip())
             span = (span[0] + lead, span[1] + lead)
-        raise ValueFormatError(f"--{name} {text!r}: {error}", hint=error.hint or array_example,
+        raise ValueFormatError(f"--{name} {quoted}: {error}", hint=error.hint or array_example,
                                source=None if span is None else text, span=span) from None
     except (ValueError, TypeError, OSError) as error:
-        raise ValueFormatError(f"--{name} {text!r}: {_reason(error)}", hint=array_example) from None
-    raise ValueFormatError(f"--{name} {text!r}: not a number{_digits_note(stripped)}", hint=example)
+        raise ValueFormatError(f"--{name} {quoted}: {_reason(error)}", hint=array_example) from None
+    raise ValueFormatError(f"--{name} {quoted}: not a number{_digits_note(stripped)}", hint=example)
 
 
 def number(text: str) -> float:
     """The float of a number's text (ASCII digits), refusing one that overflows or underflows to 0."""
     if not _NUMBER.fullmatch(text.strip()):
-        raise _Refused(f"{text.strip()!r} is not a number{_digits_note(text)}")
+        raise _Refused(f"{_shown(text)!r} is not a number{_digits_note(text)}")
     value = float(text)
     problem = out_of_range(text, value)
     if problem is not None:
@@ -71,10 +74,43 @@ def out_of_range(text: str, value: float) -> tuple[str, str | None] | None:
     """(message, hint) when the number written `text`, whose float is `value`, overflows or
     underflows to 0 (float() would silently give inf or 0); None when it is a double."""
     if math.isinf(value):
-        return f"{text.strip()} overflows: the largest double is about 1.8e308", None
+        return f"{_shown(text)} overflows: the largest double is about 1.8e308", None
     if value == 0 and any(digit in "123456789" for digit in text.lower().partition("e")[0]):
-        return (f"{text.strip()} underflows to 0: the smallest positive double is about 4.9e-324",
+        return (f"{_shown(text)} underflows to 0: the smallest positive double is about 4.9e-324",
                 "write 0 if zero is meant")
+    return None
+
+
+def _shown(text: str) -> str:
+    """A number's text as a message quotes it: 5,000 digits are cut in the middle."""
+    return shorten(text.strip(), limit=40)
+
+
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # JSON strings are skipped: their brackets are text
+
+
+def nesting_refusal(text: str, objects: int = 0) -> "_Refused | None":
+    """Why JSON `text` nests too deeply, with the place of the '[' that opens a 65th level of arrays
+    (numpy's limit), or of a bracket deeper than `objects` levels of objects above that; None if
+    it does not. A scan, before json decodes it: json's recursion would end in a RecursionError."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:  # the common case, in C
+        return None
+    depth = arrays = 0
+    for token in _NESTING.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            arrays += bracket == "["
+            if arrays > MAX_DEPTH:
+                return _Refused(f"arrays nest at most {MAX_DEPTH} levels deep (numpy's limit on an array's "
+                                f"dimensions): this '[' opens level {arrays}", span=token.span(),
+                                hint=f"write the array with at most {MAX_DEPTH} levels of brackets")
+            if depth > MAX_DEPTH + objects:  # objects holding arrays: no value is one
+                return _Refused(f"brackets nest more than {MAX_DEPTH + objects} levels deep here",
+                                span=token.span(), hint="a value is a number or an array of numbers")
+        elif bracket in "]}":
+            depth -= 1
+            arrays -= bracket == "]"
     return None
 
 
@@ -125,14 +161,27 @@ _BRACKET_CHARACTERS = re.compile(r"[0-9eE.+\-,\[\]\s]*")  # all that JSON's arra
 _TOKEN = re.compile(r"[\[\],]|[^\s\[\],]+")
 
 
-def _bracketed(text: str) -> list:
-    """The nested lists of numbers of [[1,2],[3,4]]: json reads it fast; what json refuses, or what
-    holds other characters (strings, true, null, nan), is read token by token to say where it fails."""
+def _bracketed(text: str):
+    """The float64 array of [[1,2],[3,4]]: json reads it fast; what json or numpy refuses (rows of
+    different lengths), or what holds other characters (strings, true, null, nan), is read token by
+    token to say where it fails."""
+    import numpy as np
+
+    refusal = nesting_refusal(text)
+    if refusal is not None:
+        raise refusal
     if _BRACKET_CHARACTERS.fullmatch(text):
         try:
-            return json.loads(text, parse_float=number, parse_int=number)
+            return np.array(json.loads(text, parse_float=number, parse_int=number), dtype=float)
         except (ValueError, _Refused):
             pass  # read again below for the place
+    return np.array(_read_brackets(text), dtype=float)
+
+
+def _read_brackets(text: str) -> list:
+    """The nested lists of [[1,2],[3,4]] read token by token: a mistake is refused with its place,
+    as is a row whose length (or kind: number or row) differs from the first one at its depth."""
+    lengths, kinds = {}, {}  # depth -> the first list's length there; depth -> "number" or "row"
     opened = []  # (list, where its '[' is) of each bracket not closed yet, innermost last
     array = None  # the outermost list once its ']' is read
     expecting_number, after_comma = True, False
@@ -152,7 +201,8 @@ def _bracketed(text: str) -> list:
         elif word == "]":
             if after_comma:
                 raise _Refused("expected a number before ']'", span=span, hint="remove the ',' before ']'")
-            inner, _ = opened.pop()
+            inner, (start, _) = opened.pop()
+            _check_row(len(opened), inner, (start, span[1]), lengths, kinds)
             array = None if opened else inner
             expecting_number = False
         elif word == ",":
@@ -165,12 +215,33 @@ def _bracketed(text: str) -> list:
             raise _Refused(f"expected ',' or ']' before {word!r}", span=span,
                            hint="separate the elements with commas, e.g. [1,2,3]")
         else:
+            _check_kind(len(opened), "number", span, kinds)
             opened[-1][0].append(_element(word, span))
             expecting_number = False
         after_comma = False
     if opened:
         raise _Refused("unclosed '['", span=opened[-1][1], hint=f"add '{']' * len(opened)}' at the end")
     return array
+
+
+_RECTANGULAR = "every row needs the same number of elements, e.g. [[1,2],[3,4]]"
+
+
+def _check_row(depth: int, row: list, span: tuple[int, int], lengths: dict, kinds: dict) -> None:
+    """Refuse a row (closed at `span`) of another length than the first row at its depth."""
+    if depth:
+        _check_kind(depth, "row", span, kinds)
+    first = lengths.setdefault(depth, len(row))
+    if len(row) != first:
+        raise _Refused(f"this row has {plural(len(row), 'element')}, the first row has {first}",
+                       span=span, hint=_RECTANGULAR)
+
+
+def _check_kind(depth: int, kind: str, span: tuple[int, int], kinds: dict) -> None:
+    """Refuse a number among rows, or a row among numbers, at the same depth."""
+    first = kinds.setdefault(depth, kind)
+    if kind != first:
+        raise _Refused(f"a {kind} where the first element is a {first}", span=span, hint=_RECTANGULAR)
 
 
 def _element(word: str, span: tuple[int, int]) -> float:
@@ -224,7 +295,7 @@ def _finite_array(value):
     if reason is not None:
         raise ValueError(f"the file's array {reason}")
     try:
-        array = np.array(value, dtype=float)
+        array = np.asarray(value, dtype=float)  # a decoded array: as it is
     except (ValueError, TypeError):
         raise ValueError("not a rectangular array of numbers (rows of different lengths?)") from None
     if array.dtype == object:

@@ -303,7 +303,7 @@ def test_array_values_from_files(run_cli, tmp_path):
 
 
 @pytest.mark.parametrize("text,words", [
-    ("[[1, 2], [3]]", "not a rectangular array"), ("[1, nope]", "'nope' is not a number"),
+    ("[[1, 2], [3]]", "this row has 1 element, the first row has 2"), ("[1, nope]", "'nope' is not a number"),
     ("1,x,3", "'x' is not a number"), ("@/no/such/file.npy", "cannot read the file"),
     ("linspace(0, 1)", "linspace(start, stop, count)"), ("[1, 1e999]", "1e999 overflows"),
 ])

@@ -1,6 +1,8 @@
 """Values written on the command line (issue 12, item 16): ASCII digits only, no silent underflow
 or overflow, and arrays refused past a stated size, which --max-elements raises."""
 
+import json
+import re
 import sys
 
 import numpy as np
@@ -179,3 +181,65 @@ def test_a_npy_file_of_python_objects_is_refused_without_unpickling(run_cli, tmp
     np.save(path, np.array([1, "a", None], dtype=object), allow_pickle=True)
     code, out, err = run_cli("sum(x)", "--x", f"@{path}")
     assert (code, out) == (2, "") and "the file holds Python objects, which are never unpickled" in err
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "1" + "]" * depth
+
+
+@pytest.mark.parametrize("given", [lambda text: ("--x", text), lambda text: ("--x", "1", "--seed-grad", text),
+                                   lambda text: ("--x", "1", "--jvp", f"x={text}")], ids=["x", "seed-grad", "jvp"])
+@pytest.mark.parametrize("depth", [65, 1000])
+def test_more_than_64_levels_of_brackets_are_refused_before_decoding(run_cli, given, depth):
+    # 1,000 levels ended in json's RecursionError (an internal error, exit 70); 65 to ~500 were
+    # called ragged, when numpy's limit is 64 dimensions
+    code, out, err = run_cli("x", *given(_nested(depth)))
+    assert code == 2 and out == ""
+    assert "arrays nest at most 64 levels deep (numpy's limit on an array's dimensions): " \
+           "this '[' opens level 65 (at column 65)" in err  # the 65th '[' of the value, counted from 1
+    assert "hint: write the array with at most 64 levels of brackets" in err
+
+
+def test_64_levels_of_brackets_are_an_array_of_64_dimensions(run_cli):
+    code, out, _ = run_cli("sum(x)", "--x", _nested(64), "-o", "plain", "--no-nodes", "--wrt", "x")
+    assert (code, out) == (0, _nested(64) + "\n")  # ∂sum/∂x: ones, in x's 64 dimensions
+
+
+@pytest.mark.parametrize("depth", [65, 1000])
+def test_a_json_job_line_nested_too_deeply_is_refused_at_its_65th_bracket(run_cli, tmp_path, depth):
+    prefix = '{"expression": "sum(x)", "values": {"x": '
+    path = tmp_path / "jobs.jsonl"
+    path.write_text(prefix + _nested(depth) + "}}\n")
+    code, out, err = run_cli("-f", str(path), "--input", "jsonl", "-o", "jsonl")
+    assert code == 2
+    record = json.loads(out)
+    assert record["error"]["message"] == ("arrays nest at most 64 levels deep (numpy's limit on an array's "
+                                          "dimensions): this '[' opens level 65")
+    assert record["error"]["column"] == len(prefix) + 65
+
+
+@pytest.mark.parametrize("text,message,column,carets", [
+    ("[[1,2],[3]]", "this row has 1 element, the first row has 2", 8, 3),
+    ("[[1],[2,3]]", "this row has 2 elements, the first row has 1", 6, 5),
+    ("[[[1,2]],[[3]]]", "this row has 1 element, the first row has 2", 11, 3),  # cousins, not siblings
+    ("[[1,2],3]", "a number where the first element is a row", 8, 1),
+    ("[1,[2]]", "a row where the first element is a number", 4, 3),
+])
+def test_a_ragged_array_is_shown_with_a_caret_under_the_row_that_differs(run_cli, text, message, column, carets):
+    code, out, err = run_cli("sum(x)", "--x", text)
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == f"gradcalc: error: --x '{text}': {message} (at column {column})"
+    assert lines[1] == f"    {text}"
+    assert lines[2] == " " * (3 + column) + "^" * carets
+    assert lines[3] == "  hint: every row needs the same number of elements, e.g. [[1,2],[3,4]]"
+
+
+def test_a_long_value_is_shortened_keeping_the_messages_structure(run_cli):
+    digits = "1" * 5000
+    code, _, err = run_cli("sum(x)", "--x", f"[{digits}]")
+    first = err.splitlines()[0]
+    assert code == 2 and len(first) < 200
+    # the quoted value still ends in "]':" and the number is cut in its own middle
+    assert re.fullmatch(r"gradcalc: error: --x '\[1+…1+\]': 1+…1+ overflows: the largest double is "
+                        r"about 1\.8e308 \(at column 2\)", first)
