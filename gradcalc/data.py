@@ -13,6 +13,7 @@ import csv
 import io
 import itertools
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -140,7 +141,9 @@ def _npz_chunks(path, chunk_rows):
 
 
 def _npy_chunks(path, chunk_rows):
-    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    with warnings.catch_warnings():  # a header declaring 2**96 elements: refused as damaged, unwarned
+        warnings.simplefilter("ignore", RuntimeWarning)
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
     if array.dtype.names is None:
         raise ValueFormatError(f"{path}: a .npy data file needs named columns (a structured array); "
                                "or use .npz with one array per variable")

@@ -6,6 +6,7 @@ beside columns from 1; a file numpy refuses is read again here to say, in gradca
 line and column (both from 1, as an editor shows them) hold what, and how to fix it.
 """
 
+import math
 import re
 import warnings
 import zipfile
@@ -18,7 +19,8 @@ NUMPY_SUFFIXES = (".npy", ".npz")
 _NUMPY_SAVED = "save it with np.save('x.npy', x), or as text: one row of numbers per line"
 _OBJECTS = "the file holds Python objects, which are never unpickled: save an array of numbers"
 _TEXT_NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|nan|inf|infinity)",
-                          re.IGNORECASE)  # nan and inf are read, then refused with their index
+                          re.IGNORECASE)  # what numpy reads: nan and inf are refused with their place
+_NOT_FINITE_WORD = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
 
 
 class FileRefused(ValueError):
@@ -64,18 +66,50 @@ def _numpy_file(path: Path, max_elements: int, check_size):
                 raise numpy_refusal(error) from None
             with archive:
                 return _only_array(archive, max_elements, check_size)
+        stream.seek(0)
+        try:
+            shape, dtype = _header(stream)
+        except NUMPY_READ_ERRORS as error:
+            raise numpy_refusal(error) from None
+    if dtype.hasobject:
+        raise FileRefused(_OBJECTS)
+    check_size(math.prod(shape), max_elements)  # from the header: the data is not read yet
     try:
-        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
-    except NUMPY_READ_ERRORS as error:
+        array = np.load(path, allow_pickle=False)
+    except NUMPY_READ_ERRORS as error:  # cut short
         raise numpy_refusal(error) from None
-    check_size(mapped.size, max_elements)  # the header's shape: the data is not read yet
-    return np.array(mapped)
+    return _doubles(array)
+
+
+def _header(stream) -> tuple[tuple[int, ...], object]:
+    """The shape and dtype a .npy header (at the stream's position) declares, read without the data
+    (numpy's memmap of a declared 2**96 elements warns of an overflow)."""
+    import numpy as np
+
+    version = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+        np.lib.format.read_array_header_2_0  # 3.0 differs from 2.0 only in its text's encoding
+    shape, _, dtype = read_header(stream)
+    return shape, dtype
+
+
+def _doubles(array):
+    """`array`, refused if it holds a long double beyond the double range (numpy's cast to float64
+    would warn of an overflow and make it inf)."""
+    import numpy as np
+
+    if array.dtype.kind == "f" and array.dtype.itemsize > 8:
+        too_large = np.abs(array) > np.finfo(np.float64).max  # nan and inf compare False: refused later
+        if too_large.any():
+            index = tuple(int(i) for i in np.unravel_index(int(np.argmax(too_large)), array.shape))
+            # str(): a long double's own digits (format() would show it converted to a double: inf)
+            raise FileRefused(f"the element at index {index} is {str(array[index])}, too large for a double "
+                              "(beyond ±1.8e308)", hint="scale the values into the double range before saving them")
+    return array
 
 
 def _only_array(archive, max_elements: int, check_size):
     """The one array of an .npz archive, its header read first (a huge one is refused unread)."""
-    import numpy as np
-
     members = archive.zip.namelist()
     if len(members) != 1:
         found = (f"{len(members)} arrays ({', '.join(name.removesuffix('.npy') for name in members)})"
@@ -85,44 +119,55 @@ def _only_array(archive, max_elements: int, check_size):
                                "or give the .npz file to --data to evaluate at each row of its 1-D arrays")
     try:
         with archive.zip.open(members[0]) as stream:
-            version = np.lib.format.read_magic(stream)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                np.lib.format.read_array_header_2_0  # 3.0 differs from 2.0 only in its text's encoding
-            shape, _, dtype = read_header(stream)
+            shape, dtype = _header(stream)
     except NUMPY_READ_ERRORS:
         raise FileRefused(f"the .npz file's {members[0]!r} is not an array saved by numpy", hint=_NUMPY_SAVED) from None
     if dtype.hasobject:
         raise FileRefused(_OBJECTS)
-    check_size(int(np.prod(shape)), max_elements)
+    check_size(math.prod(shape), max_elements)  # np.prod would overflow int64 without a word
     try:
-        return archive[archive.files[0]]
+        array = archive[archive.files[0]]
     except NUMPY_READ_ERRORS:  # cut short or corrupted
         raise FileRefused(f"the .npz file's {members[0]!r} cannot be read: the file is damaged",
                           hint=_NUMPY_SAVED) from None
+    return _doubles(array)
 
 
 def _text_file(path: Path, delimiter: str | None):
     import numpy as np
 
     try:
-        with warnings.catch_warnings():  # "input contained no data": refused below, in gradcalc's words
-            warnings.simplefilter("ignore", UserWarning)
-            # utf-8-sig: a spreadsheet's CSV may begin with a byte order mark
-            array = np.loadtxt(path, delimiter=delimiter, ndmin=1, comments="#", encoding="utf-8-sig")
+        # utf-8-sig: a spreadsheet's CSV may begin with a byte order mark. Opened here, not by numpy:
+        # a missing file is "No such file or directory", as for a .npy (numpy: "x.csv not found.")
+        with open(path, encoding="utf-8-sig") as stream, warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": refused below
+            array = np.loadtxt(stream, delimiter=delimiter, ndmin=1, comments="#")
     except UnicodeDecodeError as error:
-        byte = error.object[error.start]
-        raise FileRefused(f"not a text file: it holds the byte 0x{byte:02x}, which is not UTF-8 text",
-                          hint="write numbers as text, or save the array with np.save as a .npy file; "
-                               "a file saved with np.savez must end in .npz") from None
+        raise _not_text(path, error) from None
     except ValueError:
         array = None
-    if array is None or not array.size:  # read again, slowly, to say where and why
+    if array is None or not array.size or not np.isfinite(array).all():  # read again, slowly, to say where and why
         _refuse_text(path.read_text(encoding="utf-8-sig").splitlines(), delimiter)
     return array
 
 
+def _not_text(path: Path, error: UnicodeDecodeError) -> FileRefused:
+    """The refusal of a binary file read as text: one saved by numpy is named by its first bytes."""
+    with open(path, "rb") as stream:
+        start = stream.read(6)
+    hint = ("write numbers as text, or save the array with np.save as a .npy file; "
+            "a file saved with np.savez must end in .npz")
+    if start == b"\x93NUMPY":
+        hint = f"it is an array saved by np.save: rename it to end in .npy ({path.stem}.npy)"
+    elif start.startswith(b"PK"):
+        hint = f"it may be arrays saved by np.savez: rename it to end in .npz ({path.stem}.npz)"
+    return FileRefused(f"not a text file: it holds the byte 0x{error.object[error.start]:02x}, "
+                       "which is not UTF-8 text", hint=hint)
+
+
 def _refuse_text(rows: list[str], delimiter: str | None) -> None:
-    """Name the first cell that is not a number, or the first line of another number of columns."""
+    """Name the first cell that is not a finite number, or the first line of another number of
+    columns (returns if there is none)."""
     separated = "commas" if delimiter else "spaces or tabs (a .csv file is read with commas)"
     hint = f"write one row of the array per line, its numbers separated by {separated}"
     first = None  # (line, columns) of the first line holding numbers
@@ -131,9 +176,9 @@ def _refuse_text(rows: list[str], delimiter: str | None) -> None:
         if not "".join(cells).strip():
             continue
         for column, cell in enumerate(cells, start=1):
-            if not _TEXT_NUMBER.fullmatch(cell.strip()):
-                found = f"{cell.strip()!r} is not a number" if cell.strip() else "an empty cell"
-                raise FileRefused(f"line {number}, column {column}: {found}", hint=hint)
+            problem = _cell_problem(cell.strip())
+            if problem is not None:
+                raise FileRefused(f"line {number}, column {column}: {problem[0]}", hint=problem[1] or hint)
         if first is None:
             first = number, len(cells)
         elif len(cells) != first[1]:
@@ -141,4 +186,15 @@ def _refuse_text(rows: list[str], delimiter: str | None) -> None:
                               hint="every line is one row of the array: give each the same number of columns")
     if first is None:
         raise FileRefused("the file holds no numbers", hint=hint)
-    raise FileRefused("not a table of numbers", hint=hint)  # numpy refused what the lines above accept
+
+
+def _cell_problem(cell: str) -> tuple[str, str | None] | None:
+    """(why, how to fix it, None for the file's usual hint) when a text file's cell is not a finite
+    number; None when it is one."""
+    if not _TEXT_NUMBER.fullmatch(cell):
+        return (f"{cell!r} is not a number" if cell else "an empty cell"), None
+    if math.isfinite(float(cell)):
+        return None
+    if _NOT_FINITE_WORD.fullmatch(cell):
+        return f"{cell!r} is not a finite number", "write the number meant; a missing value has no place in an array"
+    return f"{cell} is too large for a double (beyond ±1.8e308)", "scale the values into the double range"

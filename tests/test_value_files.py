@@ -75,8 +75,16 @@ def test_a_file_saved_by_numpy_under_another_suffix(run_cli, tmp_path):
         np.savez(stream, x=np.arange(3.0))
     assert refusal(run_cli, path) == (
         "not a text file: it holds the byte 0xe1, which is not UTF-8 text",
-        "write numbers as text, or save the array with np.save as a .npy file; "
-        "a file saved with np.savez must end in .npz")
+        "it may be arrays saved by np.savez: rename it to end in .npz (a.npz)")
+    np.save(path, np.arange(3.0), allow_pickle=False)  # np.save appends .npy to a name without it
+    dat = tmp_path / "a.dat"
+    path.with_suffix(".bin.npy").rename(dat)
+    assert refusal(run_cli, dat) == (
+        "not a text file: it holds the byte 0x93, which is not UTF-8 text",
+        "it is an array saved by np.save: rename it to end in .npy (a.npy)")
+    dat.write_bytes(b"\x00\xff binary")
+    assert refusal(run_cli, dat)[1] == ("write numbers as text, or save the array with np.save as a .npy file; "
+                                        "a file saved with np.savez must end in .npz")
     npz_named_npy = tmp_path / "a.npy"  # numpy tells the two apart by their first bytes
     npz_named_npy.write_bytes(path.read_bytes())
     assert run_cli("sum(x*x)", "--x", f"@{npz_named_npy}", "-o", "plain")[:2] == (0, "5 x=[0,2,4]\n")
@@ -139,3 +147,69 @@ def test_a_damaged_member_of_an_npz_file(run_cli, tmp_path):
     damaged[200] ^= 0xFF  # inside the array's data: the zip's CRC no longer matches
     path.write_bytes(bytes(damaged))
     assert refusal(run_cli, path)[0] == "the .npz file's 'x.npy' cannot be read: the file is damaged"
+
+
+def test_a_long_double_beyond_the_double_range_is_refused_not_made_inf(run_cli, tmp_path, recwarn):
+    # numpy's cast printed "RuntimeWarning: overflow encountered in cast", then the value was "inf"
+    array = np.array([[1, 2], [3, -np.longdouble("1e4000")]], dtype=np.longdouble)
+    if not np.isfinite(array).all():
+        pytest.skip("long double is a double on this platform")
+    np.save(tmp_path / "ld.npy", array)
+    np.savez(tmp_path / "ld.npz", x=array)
+    for name in ("ld.npy", "ld.npz"):
+        assert refusal(run_cli, tmp_path / name) == (
+            "the element at index (1, 1) is -1e+4000, too large for a double (beyond ±1.8e308)",
+            "scale the values into the double range before saving them")
+    np.save(tmp_path / "fine.npy", np.array([1.5, 2], dtype=np.longdouble))  # within range: read
+    assert run_cli("sum(x*x)", "--x", "@fine.npy", "-o", "plain")[:2] == (0, "6.25 x=[3,4]\n")
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def _npy_declaring(shape: tuple) -> bytes:
+    """A .npy file of three doubles whose header declares `shape`."""
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape!r}, }}"
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"  # numpy pads the header to 64 bytes
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(24)
+
+
+def test_an_npy_header_declaring_2_to_the_96_elements_is_refused_by_its_count(run_cli, tmp_path, recwarn):
+    # numpy's memmap printed "RuntimeWarning: overflow encountered in scalar multiply", then "damaged"
+    path = tmp_path / "huge.npy"
+    path.write_bytes(_npy_declaring((2**32, 2**32, 2**32)))
+    message, hint = refusal(run_cli, path)
+    assert message == "more than 10**18 elements, more than the limit of 10,000,000"
+    assert "--max-elements" in hint
+    path.write_bytes(_npy_declaring((3,)))  # the same file, honest: read
+    assert run_cli("sum(x)", "--x", "@huge.npy", "-o", "plain")[:2] == (0, "0 x=[1,1,1]\n")
+    path.write_bytes(_npy_declaring((4, 2)))  # fewer bytes than declared
+    assert refusal(run_cli, path)[0] == "not an array saved by numpy (a pickle, a damaged file or some other file)"
+    path.write_bytes(_npy_declaring((2**32, 2**32, 2**32)))
+    code, out, err = run_cli("x", "--data", "huge.npy")  # --data's own reading, by memmap
+    assert (code, out) == (2, "") and "RuntimeWarning" not in err
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("n.csv", "1,nan\n", "line 1, column 2: 'nan' is not a finite number"),  # was "(nan at index (1,))"
+    ("i.csv", "# header\n1,2\n3,Infinity\n", "line 3, column 2: 'Infinity' is not a finite number"),
+    ("i.txt", "1 2\n-Inf 3\n", "line 2, column 1: '-Inf' is not a finite number"),
+])
+def test_a_non_finite_cell_of_a_text_file_is_named_by_line_and_column(run_cli, tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    assert refusal(run_cli, path) == (message, "write the number meant; a missing value has no place in an array")
+
+
+def test_a_cell_beyond_the_double_range_is_too_large_not_inf(run_cli, tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("1,2\n1e999,3\n")  # numpy reads it as inf: it was reported "inf at index (1, 0)"
+    assert refusal(run_cli, path) == ("line 2, column 1: 1e999 is too large for a double (beyond ±1.8e308)",
+                                      "scale the values into the double range")
+
+
+@pytest.mark.parametrize("name", ["missing.npy", "missing.npz", "missing.csv", "missing.txt"])
+def test_a_missing_file_is_said_in_one_wording_whatever_its_suffix(run_cli, name):
+    # numpy said "missing.csv not found." for text files
+    code, out, err = run_cli("sum(x)", "--x", f"@{name}")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == f"gradcalc: error: --x '@{name}': cannot read the file: No such file or directory"
