@@ -105,24 +105,27 @@ def _number(name, value, check_finite: bool = True):
         return _array(name, value, check_finite)
     if isinstance(value, bool) or not isinstance(value, Real):
         raise _not_a_number(name, value)
+    from gradcalc.value_checks import NOT_FINITE_HINT, TOO_LARGE_HINT
+
     try:
         value = float(value)
     except OverflowError:  # an int (or Fraction) beyond the double range: 10**400
-        raise ValueFormatError(f"the value of {name} is too large for a float (beyond ±1.8e308)") from None
+        raise ValueFormatError(f"the value of {name} is too large for a float (beyond ±1.8e308)",
+                               hint=TOO_LARGE_HINT) from None
     if not math.isfinite(value):
-        raise ValueFormatError(f"the value of {name} is {value}; values must be finite numbers")
+        raise ValueFormatError(f"the value of {name} is {value}; values must be finite numbers", hint=NOT_FINITE_HINT)
     return value
 
 
 def _not_a_number(name, value) -> ValueFormatError:
-    """The value's type and its repr on one short line (a masked array's repr is several lines)."""
-    kind = type(value)
-    module = kind.__module__
-    where = "" if module == "builtins" else "numpy.ma." if module.startswith("numpy.ma") else f"{module.split('.')[0]}."
-    message = f"the value of {name} is {shorten(repr(value))} (a {where}{kind.__qualname__}), not a number"
-    if module.startswith("numpy.ma"):  # masked elements have no value to differentiate at
+    """The value's repr on one short line, then its type (a masked array's repr is several lines,
+    and a __repr__ may raise)."""
+    from gradcalc.value_checks import described, element_hint
+
+    message = f"the value of {name} is {described(value)}, not a number"
+    if type(value).__module__.startswith("numpy.ma"):  # masked elements have no value to differentiate at
         return ValueFormatError(message, hint=f"pass {name}.filled(value) or {name}.compressed()")
-    return ValueFormatError(message, hint="give a number, or a list or numpy array of numbers")
+    return ValueFormatError(message, hint=element_hint(value, "give a number, or a list or numpy array of numbers"))
 
 
 _FLOAT64 = "float64"  # numpy compares a dtype with its name
@@ -133,6 +136,14 @@ def _array(name, value, check_finite: bool = True):
 
     from gradcalc.memory import keep_freed_memory
     from gradcalc.numeric import all_finite, not_numbers
+    from gradcalc.value_checks import (
+        TOO_LARGE_HINT,
+        dtype_hint,
+        holds_only_numbers,
+        object_array_error,
+        odd_element_error,
+        ragged_error,
+    )
 
     keep_freed_memory()  # once per process: without it, the temporaries of every evaluation fault pages in
 
@@ -140,25 +151,26 @@ def _array(name, value, check_finite: bool = True):
         if check_finite and not all_finite(value):
             raise _non_finite(name, value)
         return value
+    nested = isinstance(value, (list, tuple))
+    if nested and not holds_only_numbers(value):  # numpy would read a masked array's hidden data, bytes as numbers
+        raise odd_element_error(name, value, ValueFormatError) or _not_rectangular(name)
     try:
         array = np.asarray(value)
     except (ValueError, TypeError):
-        array = None  # numpy refuses ragged rows
-    if array is None or (array.dtype.kind == "O" and not all(
-            isinstance(v, Real) and not isinstance(v, bool) for v in array.flat)):
-        raise ValueFormatError(f"the value of {name} is not a rectangular array of numbers",
-                               hint="every row needs the same length: [[1, 2], [3, 4]]")
+        raise (ragged_error(name, value, ValueFormatError) if nested else None) or _not_rectangular(name) from None
+    if array.dtype.kind == "O" and not nested:  # nested lists' elements are checked above
+        error = object_array_error(name, array, ValueFormatError)
+        if error is not None:
+            raise error
     reason = not_numbers(array) if array.dtype.kind != "O" else None  # objects: checked above
-    if reason is None and isinstance(value, (list, tuple)) and array.dtype.kind in "iuf" and _holds_booleans(value):
-        reason = "holds booleans, not numbers"  # [True, 2.0]: numpy would have made True 1.0
     if reason is not None:  # float() would drop an imaginary part, with a ComplexWarning
-        raise ValueFormatError(f"the value of {name} {reason}")
+        raise ValueFormatError(f"the value of {name} {reason}", hint=dtype_hint(name, array))
     try:
         with np.errstate(over="raise"):  # a long double beyond the double range
             array = array.astype(float, copy=False)  # a float64 array as it is: layers never write to one
     except (OverflowError, FloatingPointError):  # or a Python int: 10**400
         raise ValueFormatError(f"the value of {name} has an element too large for a float "
-                               "(beyond ±1.8e308)") from None
+                               "(beyond ±1.8e308)", hint=TOO_LARGE_HINT) from None
     if array.ndim == 0:
         if not math.isfinite(float(array)):
             raise _non_finite(name)
@@ -168,19 +180,9 @@ def _array(name, value, check_finite: bool = True):
     return array
 
 
-def _holds_booleans(rows) -> bool:
-    """Whether nested lists hold a bool (or numpy bool) anywhere; a loop over a stack of lists."""
-    import numpy as np
-
-    pending = [rows]
-    while pending:
-        items = pending.pop()
-        kinds = set(map(type, items))  # the loop in C: a list of a million floats takes ~20 ms
-        if bool in kinds or np.bool_ in kinds:
-            return True
-        if list in kinds or tuple in kinds:
-            pending += [item for item in items if isinstance(item, (list, tuple))]
-    return False
+def _not_rectangular(name) -> ValueFormatError:
+    return ValueFormatError(f"the value of {name} is not a rectangular array of numbers",
+                            hint="every row needs the same length: [[1, 2], [3, 4]]")
 
 
 def check_arrays(inputs: dict) -> None:

@@ -183,10 +183,11 @@ def test_a_value_of_another_type_is_refused_as_the_readme_says(value, error):
 @pytest.mark.parametrize("value, message, hint", [
     (np.ma.masked_array([1.0, 2.0], mask=[0, 1]),
      "the value of x is masked_array(data=[1.0, --], mask=[False, True], fill_value=1e+20)"
-     " (a numpy.ma.MaskedArray), not a number", "pass x.filled(value) or x.compressed()"),
-    ({"a": 1}, "the value of x is {'a': 1} (a dict), not a number",
+     " (of type numpy.ma.MaskedArray), not a number", "pass x.filled(value) or x.compressed()"),
+    ({"a": 1}, "the value of x is {'a': 1} (of type dict), not a number",
      "give a number, or a list or numpy array of numbers"),
-    ("2", "the value of x is '2' (a str), not a number", "give a number, or a list or numpy array of numbers"),
+    ("2", "the value of x is '2' (of type str), not a number",
+     "numbers are not text: float('1.5') converts a number's text"),
 ])
 def test_a_value_that_is_not_a_number_is_named_on_one_line_with_its_type(value, message, hint):
     # a masked array's repr is three lines; the message said only "masked_array(...), not a number"
