@@ -3,9 +3,11 @@
 An elementwise graph (`sum(sigmoid(w*x + b) * ln(1 + exp(x)))`) run over whole arrays writes every
 intermediate, full size, to main memory and reads it back: the work is memory-bound and one core
 does it. Here the same forward and backward (gradcalc.arrays, unchanged) run on slices of the
-inputs small enough that a block's intermediates stay in the core's cache, the blocks shared out
-between threads (numpy releases the GIL inside its ufuncs). The blocks' sums are added up, and the
-gradients of full-size inputs are written into arrays of their own, slice by slice.
+inputs small enough that a block's intermediates stay in the cache, the blocks shared out between
+threads (numpy releases the GIL inside its ufuncs, and takes it back after each: the blocks are
+large enough that this hand-over is rare). The blocks' sums are added up, and the gradients of
+full-size inputs are written into arrays of their own, slice by slice. Arrays too small to share
+take the same steps once, over the whole arrays.
 
 It takes only what it can do exactly as the plain path does: every operation elementwise except a
 `sum()`/`mean()` of everything at the output, no seed, one leading axis along which every large input
