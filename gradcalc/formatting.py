@@ -42,7 +42,7 @@ def format_array(value, precision: int | None = None, full: bool = False, width:
     shown = array
     if array.size > threshold:  # numpy prints only the 3 items at each end of every axis
         shown = array[np.ix_(*(np.r_[0 : min(n, 3), max(3, n - 3) : n] for n in array.shape))]
-    widest = max(len(format_number(float(v), precision)) for v in shown.flat)
+    widest = max(len(format_number(float(v), precision)) for v in shown.ravel())
     return np.array2string(array, formatter={"all": lambda v: format_number(float(v), precision).rjust(widest)},
                            **options)
 

@@ -107,12 +107,12 @@ def times(gy, factor, target=None):
     that scalar: their dot product does it in one pass, with no temporary array."""
     shape = getattr(factor, "shape", None)
     strides = getattr(gy, "strides", None)
-    ones = strides is not None and not any(strides) and gy.shape == shape and gy.size and gy.flat[0] == 1.0
+    ones = strides is not None and not any(strides) and gy.shape == shape and gy.size and gy.item(0) == 1.0
     if target is not None and shape and getattr(gy, "shape", None) == shape and not getattr(target, "ndim", 0):
         np = numpy()
         if ones:
             return float(np.add.reduce(factor, axis=None))
-        if factor.size > BLAS_DOT_FROM:
+        if factor.size > BLAS_DOT_FROM or factor.ndim > EINSUM_AXES:
             return float(np.vdot(gy, factor))
         # OpenBLAS spreads a dot of over ~10k elements over threads of its own, which then fight
         # the array blocks' threads for the cores (a block run took twice as long); einsum's loop
@@ -123,6 +123,7 @@ def times(gy, factor, target=None):
 
 
 BLAS_DOT_FROM = 65_536  # elements; below it (every block is) a scalar factor's gradient is einsum's
+EINSUM_AXES = 32  # einsum refuses arrays of more axes (numpy allows 64)
 _AXES = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # one letter per axis (numpy allows 64 axes)
 
 

@@ -80,7 +80,7 @@ def object_array_error(name: str, array, error_type):
     """The error naming the first element of a numpy object array that is not a real number."""
     import numpy as np
 
-    for flat, item in enumerate(array.flat):
+    for flat, item in enumerate(array.ravel()):
         if not _is_real_kind(type(item)):
             where = tuple(int(i) for i in np.unravel_index(flat, array.shape))
             return element_error(name, where, item, error_type)

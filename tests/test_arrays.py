@@ -469,3 +469,14 @@ def test_an_error_at_an_element_shows_the_inputs_there(text, values, message):
     with pytest.raises(GradcalcError) as caught:
         evaluate(text, **{name: np.array(value) for name, value in values.items()})
     assert caught.value.message == message
+
+
+def test_arrays_of_more_axes_than_einsum_and_flat_allow():
+    # numpy allows 64 axes; einsum and ndarray.flat stop at 32 (a RuntimeError reached the user)
+    x = np.array([1.0, 2.0]).reshape((1,) * 40 + (2,))
+    result = evaluate("sum(x*w)", x=x, w=3.0)
+    assert result.value == 9.0 and result.gradients["w"] == 3.0
+    np.testing.assert_array_equal(result.gradients["x"], np.full(x.shape, 3.0))
+    result = evaluate("exp(x)*w", x=x, w=3.0)
+    np.testing.assert_allclose(result.value.ravel(), 3.0 * np.exp([1.0, 2.0]), rtol=1e-15)
+    assert result.gradients["w"] == pytest.approx(np.exp(1.0) + np.exp(2.0), rel=1e-15)
