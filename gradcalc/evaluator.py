@@ -201,7 +201,9 @@ def _non_finite(name, array=None) -> ValueFormatError:
         from gradcalc.numeric import first_non_finite
 
         where = f" ({first_non_finite(array)})"
-    return ValueFormatError(f"the value of {name} has a non-finite element{where}; values must be finite")
+    return ValueFormatError(f"the value of {name} has a non-finite element{where}; values must be finite",
+                            hint="replace inf and nan by numbers, or leave those elements out "
+                                 "(with numpy: values[np.isfinite(values)])")
 
 
 def _join(names) -> str:

@@ -195,3 +195,11 @@ def test_a_value_that_is_not_a_number_is_named_on_one_line_with_its_type(value, 
         gradcalc.evaluate("sum(x*x)", x=value)
     assert caught.value.message == message
     assert caught.value.hint == hint
+
+
+def test_an_array_with_nan_says_how_to_fix_it():
+    with pytest.raises(gradcalc.InputError) as caught:
+        gradcalc.evaluate("sum(x)", x=np.array([1.0, np.nan]))
+    assert caught.value.message == "the value of x has a non-finite element (nan at index (1,)); values must be finite"
+    assert caught.value.hint == ("replace inf and nan by numbers, or leave those elements out "
+                                 "(with numpy: values[np.isfinite(values)])")
