@@ -157,8 +157,21 @@ def _slices(columns, chunk_rows):
         raise ValueFormatError(f"the columns have different lengths: {sorted(lengths)}")
     total = lengths.pop() if lengths else 0
     for start in range(0, total, chunk_rows):
-        yield start + 1, {name: np.asarray(np.ravel(column)[start : start + chunk_rows], dtype=float)
+        yield start + 1, {name: _doubles(name, np.ravel(column)[start : start + chunk_rows], start + 1)
                           for name, column in columns.items()}
+
+
+def _doubles(name, part, first_row: int):
+    """A column's rows as doubles; a long double beyond their range is refused, not made inf."""
+    with np.errstate(over="raise"):
+        try:
+            return np.asarray(part, dtype=float)
+        except FloatingPointError:
+            pass
+    with np.errstate(over="ignore"):
+        row = int(np.argmax(np.isinf(np.asarray(part, dtype=float)) & np.isfinite(part)))
+    raise ValueFormatError(f"column {name}, row {first_row + row}: {part[row]!s} is too large for a double "
+                           "(beyond ±1.8e308)", hint="scale the column, or store it as float64")
 
 
 def evaluate_points(graph, names, chunks, options: dict, out, output_format: str, sigmas: dict | None = None,

@@ -186,3 +186,17 @@ def test_wrt_with_order_gives_second_derivatives_in_those_variables(run_cli, poi
         x, y = float(row["x"]), float(row["y"])
         assert float(row["grad_x"]) == pytest.approx(y + 1 / x, rel=1e-15)
         assert float(row["d2_x_x"]) == pytest.approx(-1 / x**2, rel=1e-15)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).max <= np.finfo(float).max, reason="long double is a double here")
+def test_a_long_double_beyond_a_double_is_refused_by_row(run_cli, tmp_path):
+    column = np.array([1, 2, np.longdouble("-1e4000")], dtype=np.longdouble)
+    structured = np.zeros(3, dtype=[("x", np.longdouble)])
+    structured["x"] = column
+    np.save(tmp_path / "p.npy", structured)
+    np.savez(tmp_path / "p.npz", x=column)
+    for name in ("p.npy", "p.npz"):
+        code, _, err = run_cli("x*2", "--data", str(tmp_path / name), "--chunk-rows", "2")
+        assert code == 2, name
+        assert "column x, row 3: -1e+4000 is too large for a double (beyond ±1.8e308)" in err, name
+        assert "RuntimeWarning" not in err, name  # numpy's cast warning used to reach stderr
