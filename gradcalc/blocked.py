@@ -28,7 +28,7 @@ from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
 from gradcalc.layer import Layer
 from gradcalc.layers import ReLU
-from gradcalc.numeric import ShapeMismatch, all_finite, unbroadcast
+from gradcalc.numeric import ShapeMismatch, all_finite, constant, unbroadcast
 from gradcalc.ops import ArrayOps
 
 # elements per block: 512 KiB arrays. Each numpy call of a block hands the GIL to the other thread
@@ -244,7 +244,7 @@ def _block(steps, graph, block: dict, output: int) -> tuple:
     grads = [None] * len(values)
     # an elementwise output's seed of ones as a broadcast 1, as sum() hands down: rules pass it
     # through without a full-size product (x * 1), and no pass fills an array with ones
-    grads[output] = 1.0 if not np.ndim(values[output]) else np.broadcast_to(1.0, np.shape(values[output]))
+    grads[output] = 1.0 if not np.ndim(values[output]) else constant(1.0, np.shape(values[output]))
     for index, rule, inputs, needs, relu in steps.backward:
         gy = grads[index]
         if gy is None:

@@ -128,14 +128,27 @@ def _not_a_number(name, value) -> ValueFormatError:
     return ValueFormatError(message, hint=element_hint(value, "give a number, or a list or numpy array of numbers"))
 
 
-_FLOAT64 = "float64"  # numpy compares a dtype with its name
+_ARRAYS = None  # (numpy, all_finite, float64's dtype), set by the first array: nothing of numpy before
 
 
 def _array(name, value, check_finite: bool = True):
-    import numpy as np
+    global _ARRAYS
+    if _ARRAYS is None:  # `from a.b import c` costs ~0.5 µs, and this runs per array per call
+        import numpy
 
-    from gradcalc.memory import keep_freed_memory
-    from gradcalc.numeric import all_finite, not_numbers
+        from gradcalc.memory import keep_freed_memory
+        from gradcalc.numeric import all_finite
+
+        keep_freed_memory()  # once per process: else every evaluation's temporaries fault pages in
+        _ARRAYS = numpy, all_finite, numpy.dtype(numpy.float64)
+    np, all_finite, float64 = _ARRAYS
+    # dtypes of native byte order are singletons: `is` costs half of == (a big-endian one converts below)
+    if type(value) is np.ndarray and value.dtype is float64 and value.ndim:  # as it is: no checks to make
+        if check_finite and not all_finite(value):
+            raise _non_finite(name, value)
+        return value
+    # the rest only for values that are not float64 arrays yet
+    from gradcalc.numeric import not_numbers
     from gradcalc.value_checks import (
         TOO_LARGE_HINT,
         dtype_hint,
@@ -145,12 +158,6 @@ def _array(name, value, check_finite: bool = True):
         ragged_error,
     )
 
-    keep_freed_memory()  # once per process: without it, the temporaries of every evaluation fault pages in
-
-    if type(value) is np.ndarray and value.dtype == _FLOAT64 and value.ndim:  # as it is: no checks to make
-        if check_finite and not all_finite(value):
-            raise _non_finite(name, value)
-        return value
     nested = isinstance(value, (list, tuple))
     if nested and not holds_only_numbers(value):  # numpy would read a masked array's hidden data, bytes as numbers
         raise odd_element_error(name, value, ValueFormatError) or _not_rectangular(name)

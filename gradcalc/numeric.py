@@ -1,5 +1,6 @@
 """Helpers the layers share for numpy arrays (numpy is imported on first use, never for scalars)."""
 
+import functools
 import math
 
 from gradcalc.errors import DomainError
@@ -86,10 +87,19 @@ def check_axis(axis, shape) -> None:
 
 def spread(gy, shape, axis, keepdims=False):
     """The gradient of a reduction, broadcast back over the reduced axis (or axes)."""
+    if type(gy) is float:  # a number spread over everything: sum()'s gradient, on every call
+        return constant(gy, tuple(shape))
     np = numpy()
     if axis is not None and not keepdims:
         gy = np.expand_dims(gy, axis)
     return np.broadcast_to(gy, shape)
+
+
+@functools.lru_cache(maxsize=256)
+def constant(value: float, shape: tuple):
+    """`value` at every element of `shape`, read-only and zero-strided: one per (value, shape),
+    since np.broadcast_to takes ~2 µs to make one and sum()'s backward asks for it on every call."""
+    return numpy().broadcast_to(value, shape)
 
 
 def reduced_count(shape, axis) -> int:
