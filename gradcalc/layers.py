@@ -426,6 +426,7 @@ class XLogY(Layer):
 
     __slots__ = ()
     arity = 2
+    hides_infinity = True  # xlogy(0, inf) = 0
 
     def forward(self, x, y):
         if x == 0:
