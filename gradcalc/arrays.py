@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 
 from gradcalc.errors import DomainError, NonFiniteError, ShapeError
-from gradcalc.evaluator import _at
+from gradcalc.evaluator import node_error
 from gradcalc.layers import ReLU
 from gradcalc.numeric import ShapeMismatch, all_finite, first_non_finite, first_non_finite_index, unbroadcast
 from gradcalc.ops import ArrayOps
@@ -34,7 +34,7 @@ def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
             try:
                 value = layer.forward_array(*operands)
             except DomainError as error:
-                raise _at(graph, node, DomainError, error.message, values, len(operands) > 1,
+                raise node_error(graph, node, DomainError, error.message, values, len(operands) > 1,
                           getattr(error, "index", None)) from None
             except ShapeMismatch as error:
                 raise _shape_error(graph, node, str(error), operands, error.hint) from None
@@ -57,10 +57,10 @@ def _explain(graph, node, operands, value, values):
     try:
         node.layer.domain(*operands)
     except DomainError as error:
-        raise _at(graph, node, DomainError, error.message, values, len(operands) > 1,
+        raise node_error(graph, node, DomainError, error.message, values, len(operands) > 1,
                   getattr(error, "index", None)) from None
     index = first_non_finite_index(value)
-    raise _at(graph, node, NonFiniteError, f"the value is {first_non_finite(value)}", values,
+    raise node_error(graph, node, NonFiniteError, f"the value is {first_non_finite(value)}", values,
               at=None if index is None else (index, np.shape(value)))
 
 
@@ -94,7 +94,7 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
                 else:
                     gradients = layer.backward(ArrayOps, gy, values[node.id], *operands)
             except (ZeroDivisionError, OverflowError):  # a scalar node's float: 1/0 raises, as in scalars
-                raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point",
+                raise node_error(graph, node, NonFiniteError, "its derivative is not finite at this point",
                           values) from None
             for index, gx in zip(node.inputs, gradients):
                 if gx is None or graph.nodes[index].constant:
@@ -104,7 +104,7 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
                     # the number shown is the gradient passed on (the upstream gradient times the
                     # derivative), whose sign may differ from the derivative's: say so
                     where = first_non_finite_index(gx)
-                    raise _at(graph, node, NonFiniteError, "its derivative is not finite at this point (the"
+                    raise node_error(graph, node, NonFiniteError, "its derivative is not finite at this point (the"
                               f" gradient it passes to {graph.text(graph.nodes[index])} is {first_non_finite(gx)})",
                               values, at=None if where is None else (where, np.shape(gx)))
                 acc = grads[index]

@@ -39,7 +39,7 @@ BLOCK = 65_536
 SMALLEST = BLOCK  # below this one thread over the whole arrays: a second thread did not pay (8e4: 1.0x)
 # below this, one block per thread instead: fewer, longer numpy calls, so fewer hand-overs of the
 # GIL (1e5-2.5e5: 1.19-1.63x faster than one thread, paired; 2e5: 0.74 ms against 0.98 with 64k
-# blocks); from here on 64k blocks are as fast or faster (1e6: 4.8 ms against 19 ms in two halves,
+# blocks); from here on 64k blocks are as fast or faster (1e6: 4.8 ms against 19 ms in two blocks,
 # whose intermediates no longer fit the cache)
 SHARED = 4 * BLOCK
 _WORKERS = min(os.cpu_count() or 1, 8)

@@ -105,14 +105,16 @@ def _number(name, value, check_finite: bool = True):
         return _array(name, value, check_finite)
     if isinstance(value, bool) or not isinstance(value, Real):
         raise _not_a_number(name, value)
-    from gradcalc.value_checks import NOT_FINITE_HINT, TOO_LARGE_HINT
-
     try:
         value = float(value)
     except OverflowError:  # an int (or Fraction) beyond the double range: 10**400
+        from gradcalc.value_checks import TOO_LARGE_HINT
+
         raise ValueFormatError(f"the value of {name} is too large for a float (beyond ±1.8e308)",
                                hint=TOO_LARGE_HINT) from None
     if not math.isfinite(value):
+        from gradcalc.value_checks import NOT_FINITE_HINT
+
         raise ValueFormatError(f"the value of {name} is {value}; values must be finite numbers", hint=NOT_FINITE_HINT)
     return value
 
@@ -250,15 +252,15 @@ def forward(graph: Graph, inputs: dict) -> list:
                 values[index] = function(values[first], values[second])
     except DomainError as error:  # the layer's message already names a single argument
         node = graph.nodes[index]
-        raise _at(graph, node, DomainError, error.message, values,
+        raise node_error(graph, node, DomainError, error.message, values,
                   show_inputs=len(node.inputs) > 1) from None
     except (OverflowError, ZeroDivisionError):
-        raise _at(graph, graph.nodes[index], NonFiniteError, "the value overflows a float",
+        raise node_error(graph, graph.nodes[index], NonFiniteError, "the value overflows a float",
                   values) from None
     if not math.isfinite(sum(values)):  # one C loop; only on failure look for the culprit
         for node in graph.nodes:
             if not math.isfinite(values[node.id]):
-                raise _at(graph, node, NonFiniteError, f"the value is {values[node.id]}", values)
+                raise node_error(graph, node, NonFiniteError, f"the value is {values[node.id]}", values)
     return values
 
 
@@ -300,7 +302,7 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
                 grads[first] += gx0
                 grads[second] += gx1
     except (OverflowError, ZeroDivisionError):
-        raise _at(graph, graph.nodes[index], NonFiniteError,
+        raise node_error(graph, graph.nodes[index], NonFiniteError,
                   "its derivative is not finite at this point", values) from None
     for index in graph.constant_ids:  # they took gradients nobody needs: constants have none
         grads[index] = None
@@ -309,19 +311,23 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
     return grads
 
 
-def _at(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, values,
+def node_error(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, values,
         show_inputs: bool = True, at: tuple | None = None) -> EvaluationError:
     """An evaluation error that names the node, shows its input values and points at its text.
     `at`: (index, shape) of the element that went wrong, where arrays show their elements."""
     message = f"{graph.text(node)}: {reason}"
     if show_inputs and node.inputs:
+        shown = [i for i in node.inputs if type(graph.nodes[i].layer) is not Constant]
+        arrays = [values[i] for i in shown if hasattr(values[i], "shape")]
+        # an element's inputs are the inputs' elements at its index only where the operation is
+        # elementwise (not in x @ y or outer(x, y)) and every array input can be read there
+        if at is None or not arrays or node.layer.array_only or _element(arrays, at) is None:
+            at = None
+        described = [(graph.text(graph.nodes[i]), _describe(values[i], at)) for i in shown]
         # a literal says its own value ("0.5 = 0.5", "1e308 = 1e+308" say nothing)
-        described = [(graph.text(graph.nodes[i]), _describe(values[i], at)) for i in node.inputs
-                     if type(graph.nodes[i].layer) is not Constant]
         inputs = ", ".join(f"{text} = {value}" for text, value in described if text != value)
         if inputs:
-            there = f" at index {at[0]}" if at and any(hasattr(values[i], "shape") for i in node.inputs) else ""
-            message += f" (inputs{there}: {inputs})"
+            message += f" (inputs{'' if at is None else f' at index {at[0]}'}: {inputs})"
     hint = ("choose a point inside the function's domain" if kind is DomainError
             else "choose a point where the values stay within floating-point range")
     error = kind(message, source=graph.source, span=node.span, hint=hint)
@@ -334,13 +340,19 @@ def _describe(value, at: tuple | None = None) -> str:
     if not hasattr(value, "shape"):
         return format_number(value)
     if at is not None:
-        import numpy as np
-
-        try:
-            return format_number(float(np.broadcast_to(value, at[1])[at[0]]))
-        except (ValueError, IndexError):  # not of that shape (a reduction's input): its shape
-            pass
+        return format_number(_element([value], at))
     return f"an array of shape {value.shape}"
+
+
+def _element(arrays: list, at: tuple) -> float | None:
+    """The last array's element at `at` (index, shape) as the operation broadcast it; None when
+    one of `arrays` does not broadcast to that shape."""
+    import numpy as np
+
+    try:
+        return [float(np.broadcast_to(array, at[1])[at[0]]) for array in arrays][-1]
+    except (ValueError, IndexError):
+        return None
 
 
 def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:

@@ -47,7 +47,13 @@ def first_non_finite_index(value) -> tuple | None:
     np = numpy()
     if not np.ndim(value):
         return None
-    return tuple(int(i) for i in np.unravel_index(int(np.argmax(~np.isfinite(value))), np.shape(value)))
+    return first_index(~np.isfinite(value))
+
+
+def first_index(mask) -> tuple:
+    """The index of the first True element of a boolean array (of its first element if none is)."""
+    np = numpy()
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), np.shape(mask)))
 
 
 def all_finite(value) -> bool:
@@ -62,7 +68,7 @@ def refuse(mask, values, template: str) -> None:
     np = numpy()
     if not np.any(mask):
         return
-    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), np.shape(mask)))
+    index = first_index(mask)
     value = np.broadcast_to(values, np.shape(mask))[index] if np.ndim(mask) else values
     at = f" at index {index}" if np.ndim(mask) else ""
     error = DomainError(template.format(value=format_number(float(value)), at=at))
@@ -95,11 +101,21 @@ def spread(gy, shape, axis, keepdims=False):
     return np.broadcast_to(gy, shape)
 
 
-@functools.lru_cache(maxsize=256)
 def constant(value: float, shape: tuple):
     """`value` at every element of `shape`, read-only and zero-strided: one per (value, shape),
-    since np.broadcast_to takes ~2 µs to make one and sum()'s backward asks for it on every call."""
-    return numpy().broadcast_to(value, shape)
+    since np.broadcast_to takes ~2 µs to make one and sum()'s backward asks for it on every call.
+    Keyed by the value's bits: 0.0 and -0.0 are equal keys to a dict, and nan is no key at all."""
+    return _constant(float(value).hex(), shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _constant(bits: str, shape: tuple):
+    np = numpy()
+    # shared by every evaluation in the process and handed out in Result.nodes: neither the view
+    # nor the number under it can be written (a writable base would let .base[...] = 7 through)
+    number = np.array(float.fromhex(bits))
+    number.flags.writeable = False
+    return np.broadcast_to(number, shape)
 
 
 def reduced_count(shape, axis) -> int:
@@ -134,7 +150,7 @@ def times(gy, factor, target=None):
 
 BLAS_DOT_FROM = 65_536  # elements; below it (every block is) a scalar factor's gradient is einsum's
 EINSUM_AXES = 32  # einsum refuses arrays of more axes (numpy allows 64)
-_AXES = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # one letter per axis (numpy allows 64 axes)
+_AXES = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # one letter per axis (einsum takes 32)
 
 
 def unbroadcast(gradient, shape: tuple):

@@ -480,3 +480,46 @@ def test_arrays_of_more_axes_than_einsum_and_flat_allow():
     result = evaluate("exp(x)*w", x=x, w=3.0)
     np.testing.assert_allclose(result.value.ravel(), 3.0 * np.exp([1.0, 2.0]), rtol=1e-15)
     assert result.gradients["w"] == pytest.approx(np.exp(1.0) + np.exp(2.0), rel=1e-15)
+
+
+@pytest.mark.parametrize("text, values, message", [
+    # not elementwise: the element at the index is not made of the inputs' elements there
+    ("sum(outer(x, y))", {"x": [1.0, 1e200], "y": [1e200, 1.0]},
+     "outer(x, y): the value is inf at index (1, 0) (inputs: x = an array of shape (2,), y = an array of shape (2,))"),
+    ("sum(A @ B)", {"A": [[1e200, 1.0], [1.0, 1.0]], "B": [[1.0, 1e200], [1.0, 1.0]]},
+     "A @ B: the value is inf at index (0, 1) (inputs: A = an array of shape (2, 2), B = an array of shape (2, 2))"),
+    # the index is y's: x, of another shape, cannot be read there, so neither is shown by element
+    ("sum(x/y)", {"x": [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]], "y": [1.0, 0.0, 2.0]},
+     "x/y: division by zero: the divisor is 0 at index (1,) (inputs: x = an array of shape (2, 3),"
+     " y = an array of shape (3,))"),
+])
+def test_inputs_are_shown_by_element_only_where_the_element_is_made_of_them(text, values, message):
+    with pytest.raises(GradcalcError) as caught:
+        evaluate(text, **{name: np.array(value) for name, value in values.items()})
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize("value", [1.0, 0.0, -0.0, 2.5, float("nan"), float("inf")])
+def test_the_cached_constant_is_broadcast_to_bit_for_bit_and_cannot_be_written(value):
+    from gradcalc.numeric import constant
+
+    for shape in [(3,), (2, 4)]:
+        got = constant(value, shape)
+        assert got.shape == shape and got.tobytes() == np.broadcast_to(value, shape).tobytes()
+        with pytest.raises(ValueError):
+            got.base[...] = 7.0  # the number under the view: shared by every later evaluation
+        with pytest.raises(ValueError):
+            got.flags.writeable = True
+    assert constant(-0.0, (3,)).tobytes() != constant(0.0, (3,)).tobytes()  # not one dict key
+
+
+def test_float64_inputs_of_any_layout_give_the_contiguous_results():
+    data = np.random.default_rng(9)
+    x = data.uniform(0.5, 2, (40, 30))
+    text = "sum(sigmoid(x) * ln(1 + exp(x)))"
+    expected = evaluate(text, x=np.ascontiguousarray(x))
+    for layout in (x.astype(">f8"), np.asfortranarray(x), np.repeat(x, 2, axis=1)[:, ::2], x[::-1][::-1]):
+        result = evaluate(text, x=layout)
+        assert result.value == pytest.approx(expected.value, rel=1e-13)
+        np.testing.assert_allclose(result.gradients["x"], expected.gradients["x"], rtol=1e-13)
+        assert result.gradients["x"].dtype == np.float64 and result.gradients["x"].dtype.isnative

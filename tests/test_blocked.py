@@ -82,9 +82,9 @@ SHAPES = [  # x, y, z: full length, broadcast along a second axis, a scalar; the
 
 @pytest.mark.parametrize("shapes", SHAPES, ids=["vectors", "broadcast", "scalar", "small", "small-broadcast"])
 @pytest.mark.parametrize("output", ["sum({})", "{}"], ids=["sum", "elementwise"])
-@pytest.mark.parametrize("shared", [256, 10**6], ids=["blocks", "halves"])
+@pytest.mark.parametrize("shared", [256, 10**6], ids=["blocks", "block-per-thread"])
 def test_random_graphs_match_the_plain_path(shapes, output, shared, monkeypatch):
-    monkeypatch.setattr(blocked, "SHARED", shared)  # 10**6: each thread takes one half of the rows
+    monkeypatch.setattr(blocked, "SHARED", shared)  # 10**6: one block of the rows per thread
     rng = random.Random(f"{shapes}{output}")
     data = np.random.default_rng(0)
     for _ in range(40):
