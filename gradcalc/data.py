@@ -23,7 +23,7 @@ from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import EvaluationError, GradcalcError, MissingValueError, UsageError, ValueFormatError
 from gradcalc.evaluator import evaluate_graph
 from gradcalc.formatting import plural
-from gradcalc.value_files import NUMPY_READ_ERRORS, numpy_refusal
+from gradcalc.value_files import NUMPY_READ_ERRORS, BeyondDouble, as_doubles, numpy_refusal
 
 CHUNK_ROWS = 65_536
 
@@ -163,15 +163,11 @@ def _slices(columns, chunk_rows):
 
 def _doubles(name, part, first_row: int):
     """A column's rows as doubles; a long double beyond their range is refused, not made inf."""
-    with np.errstate(over="raise"):
-        try:
-            return np.asarray(part, dtype=float)
-        except FloatingPointError:
-            pass
-    with np.errstate(over="ignore"):
-        row = int(np.argmax(np.isinf(np.asarray(part, dtype=float)) & np.isfinite(part)))
-    raise ValueFormatError(f"column {name}, row {first_row + row}: {part[row]!s} is too large for a double "
-                           "(beyond ±1.8e308)", hint="scale the column, or store it as float64")
+    try:
+        return np.asarray(as_doubles(part), dtype=float)
+    except BeyondDouble as error:
+        raise ValueFormatError(f"column {name}, row {first_row + error.index[0]}: {error.shown} is too large for "
+                               "a double (beyond ±1.8e308)", hint="scale the column, or store it as float64") from None
 
 
 def evaluate_points(graph, names, chunks, options: dict, out, output_format: str, sigmas: dict | None = None,

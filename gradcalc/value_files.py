@@ -78,7 +78,7 @@ def _numpy_file(path: Path, max_elements: int, check_size):
         array = np.load(path, allow_pickle=False)
     except NUMPY_READ_ERRORS as error:  # cut short
         raise numpy_refusal(error) from None
-    return _doubles(array)
+    return as_doubles(array)
 
 
 def _header(stream) -> tuple[tuple[int, ...], object]:
@@ -93,19 +93,31 @@ def _header(stream) -> tuple[tuple[int, ...], object]:
     return shape, dtype
 
 
-def _doubles(array):
-    """`array`, refused if it holds a long double beyond the double range (numpy's cast to float64
-    would warn of an overflow and make it inf)."""
+class BeyondDouble(FileRefused):
+    """A long double beyond the double range, at `index` of its array; `shown` is its own digits."""
+
+    def __init__(self, index: tuple, shown: str):
+        super().__init__(f"the element at index {index} is {shown}, too large for a double (beyond ±1.8e308)",
+                         hint="scale the values into the double range before saving them")
+        self.index, self.shown = index, shown
+
+
+def as_doubles(array):
+    """`array` as doubles (a long double array cast, any other returned as it is), refused with
+    BeyondDouble if it holds a finite long double beyond the double range: numpy's cast would warn
+    of an overflow and make it inf. Its inf and nan stay as they are, for the non-finite check.
+    Used by --NAME @FILE and by --data's .npy/.npz columns."""
     import numpy as np
 
-    if array.dtype.kind == "f" and array.dtype.itemsize > 8:
-        too_large = np.abs(array) > np.finfo(np.float64).max  # nan and inf compare False: refused later
-        if too_large.any():
-            index = tuple(int(i) for i in np.unravel_index(int(np.argmax(too_large)), array.shape))
-            # str(): a long double's own digits (format() would show it converted to a double: inf)
-            raise FileRefused(f"the element at index {index} is {str(array[index])}, too large for a double "
-                              "(beyond ±1.8e308)", hint="scale the values into the double range before saving them")
-    return array
+    if array.dtype.kind != "f" or array.dtype.itemsize <= 8:
+        return array
+    with np.errstate(invalid="ignore"):  # abs(nan) > max: False, quietly
+        too_large = np.isfinite(array) & (np.abs(array) > np.finfo(np.float64).max)
+    if too_large.any():
+        index = tuple(int(i) for i in np.unravel_index(int(np.argmax(too_large)), array.shape))
+        # str(): a long double's own digits (format() would show it converted to a double: inf)
+        raise BeyondDouble(index, str(array[index]))
+    return array.astype(np.float64)
 
 
 def _only_array(archive, max_elements: int, check_size):
@@ -130,7 +142,7 @@ def _only_array(archive, max_elements: int, check_size):
     except NUMPY_READ_ERRORS:  # cut short or corrupted
         raise FileRefused(f"the .npz file's {members[0]!r} cannot be read: the file is damaged",
                           hint=_NUMPY_SAVED) from None
-    return _doubles(array)
+    return as_doubles(array)
 
 
 def _text_file(path: Path, delimiter: str | None):

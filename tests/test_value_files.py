@@ -213,3 +213,11 @@ def test_a_missing_file_is_said_in_one_wording_whatever_its_suffix(run_cli, name
     code, out, err = run_cli("sum(x)", "--x", f"@{name}")
     assert (code, out) == (2, "")
     assert err.splitlines()[0] == f"gradcalc: error: --x '@{name}': cannot read the file: No such file or directory"
+
+
+def test_a_long_double_inf_or_nan_is_not_finite_rather_than_too_large(run_cli, tmp_path):
+    # the check of the double range took inf for a number beyond it: "index (1,) is inf, too large"
+    for value, shown in ((np.inf, "inf"), (-np.inf, "-inf"), (np.nan, "nan")):
+        np.save(tmp_path / "ld.npy", np.array([1, value, 2], dtype=np.longdouble))
+        message, _ = refusal(run_cli, tmp_path / "ld.npy")
+        assert message == f"every element must be a finite number ({shown} at index (1,))"
