@@ -15,6 +15,7 @@ import itertools
 import json
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,14 +24,28 @@ from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import EvaluationError, GradcalcError, MissingValueError, UsageError, ValueFormatError
 from gradcalc.evaluator import evaluate_graph
 from gradcalc.formatting import plural
+from gradcalc.numeric import all_finite, not_numbers
+from gradcalc.value_checks import dtype_hint
 from gradcalc.value_files import NUMPY_READ_ERRORS, BeyondDouble, as_doubles, numpy_refusal
 
 CHUNK_ROWS = 65_536
+_NOT_FINITE_HINT = "every value must be a finite number: fix or remove that row"
+
+
+class Place(NamedTuple):
+    """Where a chunk begins in its file: a text file's line, or a .npy/.npz array's row (from 1)."""
+
+    unit: str  # "line" or "row"
+    first: int
+
+    def at(self, offset: int) -> str:
+        """'line 5', 'row 3': the chunk's row `offset` (from 0) as the file counts it."""
+        return f"{self.unit} {self.first + offset}"
 
 
 def read_points(path: str, chunk_rows: int = CHUNK_ROWS):
-    """(column names, iterator of (first line number, {name: 1-D float array})) for a data file:
-    CSV with a header row, .npy (a structured array), .npz (named 1-D arrays) or JSON Lines."""
+    """(column names, iterator of (Place, {name: 1-D float array})) for a data file: CSV with a
+    header row, .npy (a structured array), .npz (named 1-D arrays) or JSON Lines."""
     suffix = Path(path).suffix.lower()
     try:
         if suffix in (".npz", ".npy"):
@@ -63,7 +78,7 @@ def _csv_chunks(stream, chunk_rows, path):
                 lines = list(itertools.islice(stream, chunk_rows))
                 if not lines:
                     return
-                yield line, _parse_csv(lines, names, line, path)
+                yield Place("line", line), _parse_csv(lines, names, line, path)
                 line += len(lines)
 
     return names, chunks()
@@ -122,11 +137,16 @@ def _jsonl_chunks(stream, chunk_rows, path):
                     try:
                         record = json.loads(text)
                         for name in names:
-                            columns[name].append(float(record[name]))
-                    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                            value = record[name]
+                            if type(value) not in (float, int):  # float() would read true and "1.5"
+                                raise TypeError
+                            columns[name].append(float(value))
+                    except (json.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError):
                         raise ValueFormatError(f"{path}, line {line + offset}: expected an object with "
                                                f"numbers for {', '.join(names)}") from None
-                yield line, {name: np.array(values) for name, values in columns.items()}
+                place, chunk = Place("line", line), {name: np.array(values) for name, values in columns.items()}
+                _refuse_non_finite(path, place, chunk)  # json reads NaN and Infinity
+                yield place, chunk
                 line += len(pending)
                 pending = []
 
@@ -137,7 +157,7 @@ def _npz_chunks(path, chunk_rows):
     with np.load(path, allow_pickle=False) as archive:
         names = list(archive.files)
         columns = {name: archive[name] for name in names}
-    return names, _slices(columns, chunk_rows)
+    return names, _slices(columns, chunk_rows, path)
 
 
 def _npy_chunks(path, chunk_rows):
@@ -148,26 +168,43 @@ def _npy_chunks(path, chunk_rows):
         raise ValueFormatError(f"{path}: a .npy data file needs named columns (a structured array); "
                                "or use .npz with one array per variable")
     names = list(array.dtype.names)
-    return names, _slices({name: array[name] for name in names}, chunk_rows)
+    return names, _slices({name: array[name] for name in names}, chunk_rows, path)
 
 
-def _slices(columns, chunk_rows):
+def _slices(columns, chunk_rows, path):
+    for name, column in columns.items():  # as --x refuses them: a cast would make them numbers or warn
+        reason = not_numbers(column)
+        if reason is not None:
+            raise ValueFormatError(f"{path}, column {name} {reason}", hint=dtype_hint(name, column))
     lengths = {len(np.ravel(column)) for column in columns.values()}
     if len(lengths) > 1:
         raise ValueFormatError(f"the columns have different lengths: {sorted(lengths)}")
     total = lengths.pop() if lengths else 0
     for start in range(0, total, chunk_rows):
-        yield start + 1, {name: _doubles(name, np.ravel(column)[start : start + chunk_rows], start + 1)
-                          for name, column in columns.items()}
+        place = Place("row", start + 1)
+        chunk = {name: _doubles(path, name, np.ravel(column)[start : start + chunk_rows], place)
+                 for name, column in columns.items()}
+        _refuse_non_finite(path, place, chunk)
+        yield place, chunk
 
 
-def _doubles(name, part, first_row: int):
+def _doubles(path, name, part, place: Place):
     """A column's rows as doubles; a long double beyond their range is refused, not made inf."""
     try:
         return np.asarray(as_doubles(part), dtype=float)
     except BeyondDouble as error:
-        raise ValueFormatError(f"column {name}, row {first_row + error.index[0]}: {error.shown} is too large for "
+        raise ValueFormatError(f"{path}, {place.at(error.index[0])}, column {name}: {error.shown} is too large for "
                                "a double (beyond ±1.8e308)", hint="scale the column, or store it as float64") from None
+
+
+def _refuse_non_finite(path, place: Place, columns: dict) -> None:
+    """Name the first row (then column) holding inf or nan, as a CSV file's cell is named: the
+    evaluator's own refusal would count from the chunk's start and advise numpy."""
+    bad = [(int(np.argmax(~np.isfinite(column))), name) for name, column in columns.items() if not all_finite(column)]
+    if bad:
+        offset, name = min(bad, key=lambda found: found[0])  # the first row; in it, the first column
+        raise ValueFormatError(f"{path}, {place.at(offset)}, column {name}: {columns[name][offset]} is not a "
+                               "finite number", hint=_NOT_FINITE_HINT)
 
 
 def evaluate_points(graph, names, chunks, options: dict, out, output_format: str, sigmas: dict | None = None,
@@ -200,12 +237,12 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
     header = [*names, "value", *(f"grad_{v}" for v in reported), *higher.header, *spread.header, "error"]
     writer = RowWriter(out, output_format, header)
     worst = 0
-    for first_line, columns in chunks:
+    for place, columns in chunks:
         rows = len(next(iter(columns.values()))) if columns else 0
         values = {**{k: np.full(rows, float(v)) for k, v in options.items() if k not in columns}, **columns,
                   **{k: np.full(rows, v) for k, v in bound.items()}}
         try:
-            spread.check(columns, first_line)
+            spread.check(columns, place)
             result = evaluate_graph(graph, values)
             outputs = _columns(result, variables, rows, spread, columns, reported)
             outputs[1 + len(reported):1 + len(reported)] = higher.columns(values, rows)
@@ -214,7 +251,7 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
             worst = max(worst, _row_by_row(graph, columns, names, values, variables, writer, spread, higher,
                                            reported))
         except GradcalcError as error:
-            raise type(error)(f"{error.message} (rows from line {first_line})", hint=error.hint) from None
+            raise type(error)(f"{error.message} (rows from {place.at(0)})", hint=error.hint) from None
     writer.close()
     return worst
 
@@ -309,11 +346,11 @@ class _Spread:
                 self.sources[name] = source
         self.header = ["sigma", *(f"share_{name}" for name in self.sources)] if self.sources else []
 
-    def check(self, columns, first_line):
+    def check(self, columns, place):
         for name, source in self.sources.items():
             if isinstance(source, str) and np.any(columns[source] < 0):
-                row = first_line + int(np.argmax(columns[source] < 0))
-                raise ValueFormatError(f"line {row}, column {source}: a standard uncertainty is >= 0")
+                offset = int(np.argmax(columns[source] < 0))
+                raise ValueFormatError(f"{place.at(offset)}, column {source}: a standard uncertainty is >= 0")
 
     def columns(self, value, gradients, inputs, columns) -> list:
         if not self.sources:

@@ -198,5 +198,69 @@ def test_a_long_double_beyond_a_double_is_refused_by_row(run_cli, tmp_path):
     for name in ("p.npy", "p.npz"):
         code, _, err = run_cli("x*2", "--data", str(tmp_path / name), "--chunk-rows", "2")
         assert code == 2, name
-        assert "column x, row 3: -1e+4000 is too large for a double (beyond ±1.8e308)" in err, name
+        assert f"{name}, row 3, column x: -1e+4000 is too large for a double (beyond ±1.8e308)" in err, name
         assert "RuntimeWarning" not in err, name  # numpy's cast warning used to reach stderr
+
+
+@pytest.mark.parametrize("column, reason, hint", [
+    # numpy's cast ended in "internal error: ValueError: could not convert string to float" (exit 70)
+    (np.array(["1", "two"]), "holds strings, not numbers", "np.asarray(x, dtype=float) converts numbers' text"),
+    (np.array(["1", "2"]), "holds strings, not numbers", "np.asarray(x, dtype=float)"),  # was read as 1, 2
+    (np.array([1 + 2j, 3]), "is complex; values must be real numbers", "pass the real part (x.real)"),  # warned
+    (np.array(["2020-01-01", "2020-01-03"], dtype="datetime64[D]"), "holds dates, not numbers",
+     "(x - x[0]) / np.timedelta64(1, 'D')"),  # were days since 1970 (18262, ...)
+    (np.array([1, 2], dtype="timedelta64[s]"), "holds time spans, not numbers", "x / np.timedelta64(1, 's')"),
+    (np.array([True, False]), "holds booleans, not numbers", "x.astype(float)"),  # were 1.0 and 0.0
+])
+def test_columns_of_other_kinds_than_numbers_are_refused_by_name(run_cli, tmp_path, recwarn, column, reason, hint):
+    np.savez(tmp_path / "p.npz", y=np.array([1.0, 2.0]), x=column)
+    structured = np.zeros(2, dtype=[("y", float), ("x", column.dtype)])
+    structured["y"], structured["x"] = [1.0, 2.0], column
+    np.save(tmp_path / "p.npy", structured)
+    for name in ("p.npz", "p.npy"):
+        path = str(tmp_path / name)
+        code, out, err = run_cli("x*y", "--data", path)
+        assert (code, out) == (2, ""), (name, err)
+        message, _, shown_hint = err.partition("\n  hint: ")
+        assert message == f"gradcalc: error: {path}, column x {reason}", name
+        assert hint in shown_hint, name
+    assert not recwarn.list
+
+
+def test_inf_and_nan_in_numpy_files_are_named_by_row_and_column(run_cli, tmp_path):
+    # the evaluator's refusal said "(nan at index (1,)) ... (rows from line 1)" of an .npz, which has
+    # no lines, with a hint for numpy users; the index counted from the chunk's start, from 0
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    y = np.array([1.0, 2.0, 3.0, -np.inf, np.nan])
+    np.savez(tmp_path / "p.npz", x=x, y=y)
+    structured = np.zeros(5, dtype=[("x", np.longdouble), ("y", np.longdouble)])
+    structured["x"], structured["y"] = x, y
+    np.save(tmp_path / "p.npy", structured)
+    for name in ("p.npz", "p.npy"):
+        path = str(tmp_path / name)
+        code, out, err = run_cli("x*y", "--data", path, "--chunk-rows", "3")
+        assert code == 2 and [r["value"] for r in rows(out)] == ["1.0", "4.0", "9.0"], (name, err)  # chunk 1 streamed
+        assert err == (f"gradcalc: error: {path}, row 4, column y: -inf is not a finite number\n"
+                       "  hint: every value must be a finite number: fix or remove that row\n"), name
+    (tmp_path / "p.jsonl").write_text('{"x": 1, "y": 2}\n{"x": NaN, "y": 2}\n')  # json reads NaN
+    code, out, err = run_cli("x*y", "--data", str(tmp_path / "p.jsonl"))
+    assert (code, out) == (2, "") and f"{tmp_path / 'p.jsonl'}, line 2, column x: nan is not a finite number" in err
+
+
+@pytest.mark.parametrize("line", ['{"x": true}', '{"x": "1.5"}', '{"x": null}', '{"x": 1' + "0" * 400 + "}"],
+                         ids=["true", "text", "null", "10**400"])
+def test_jsonl_values_that_are_not_numbers_are_refused(run_cli, tmp_path, line):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"x": 1}\n' + line + "\n")  # float() read true as 1.0 and "1.5" as 1.5
+    code, out, err = run_cli("x*2", "--data", str(path))
+    assert (code, out) == (2, "") and f"{path}, line 2: expected an object with numbers for x" in err
+
+
+def test_errors_of_a_chunk_count_rows_of_numpy_files_and_lines_of_text(run_cli, tmp_path):
+    np.savez(tmp_path / "p.npz", x=np.array([1.0, 2.0]), sigma_x=np.array([0.1, -0.2]))
+    (tmp_path / "p.csv").write_text("x,sigma_x\n1,0.1\n2,-0.2\n")
+    for name, where in (("p.npz", "row 2"), ("p.csv", "line 3")):
+        code, out, err = run_cli("x*2", "--data", str(tmp_path / name))
+        assert (code, out) == (2, "") and f"error: {where}, column sigma_x: a standard uncertainty is >= 0" in err
+    code, _, err = run_cli("sum(x)", "--data", str(tmp_path / "p.npz"), "--chunk-rows", "1")
+    assert code == 2 and "one number per row (rows from row 1)" in err
