@@ -190,8 +190,9 @@ def _array(name, value, check_finite: bool = True):
 
 
 def _not_rectangular(name) -> ValueFormatError:
-    return ValueFormatError(f"the value of {name} is not a rectangular array of numbers",
-                            hint="every row needs the same length: [[1, 2], [3, 4]]")
+    from gradcalc.values import RECTANGULAR_HINT
+
+    return ValueFormatError(f"the value of {name} is not a rectangular array of numbers", hint=RECTANGULAR_HINT)
 
 
 def check_arrays(inputs: dict) -> None:

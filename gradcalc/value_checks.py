@@ -8,9 +8,8 @@ culprit, in Python, runs only when there is one.
 from numbers import Real
 
 from gradcalc.formatting import plural, shorten
+from gradcalc.values import MAX_DEPTH, RECTANGULAR_HINT
 
-MAX_DEPTH = 64  # numpy's limit on an array's dimensions
-_RECTANGULAR = "every row needs the same length: [[1, 2], [3, 4]]"
 _real_kinds = {float: True, int: True}  # type -> whether its instances are real numbers (filled as met)
 
 
@@ -145,11 +144,12 @@ def ragged_error(name: str, rows, error_type):
             elif (length is None) != (first[1] is None):
                 kinds = ("a number", "a row") if length is None else ("a row", "a number")
                 return error_type(f"the value of {name} is not a rectangular array: the element at index "
-                                  f"{where} is {kinds[0]}, the one at index {first[0]} {kinds[1]}", hint=_RECTANGULAR)
+                                  f"{where} is {kinds[0]}, the one at index {first[0]} {kinds[1]}",
+                                  hint=RECTANGULAR_HINT)
             elif length != first[1]:
                 return error_type(f"the value of {name} is not a rectangular array: the row at index {where} "
                                   f"has {plural(length, 'element')}, the row at index {first[0]} has {first[1]}",
-                                  hint=_RECTANGULAR)
+                                  hint=RECTANGULAR_HINT)
             if length is not None:
                 deeper += [((*where, index), inner) for index, inner in enumerate(item)]
         level = deeper

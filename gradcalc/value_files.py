@@ -20,7 +20,7 @@ _NUMPY_SAVED = "save it with np.save('x.npy', x), or as text: one row of numbers
 _OBJECTS = "the file holds Python objects, which are never unpickled: save an array of numbers"
 _TEXT_NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|nan|inf|infinity)",
                           re.IGNORECASE)  # what numpy reads: nan and inf are refused with their place
-_NOT_FINITE_WORD = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
+NOT_FINITE_WORD = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)  # a whole cell or element: fullmatch
 
 
 class FileRefused(ValueError):
@@ -207,6 +207,6 @@ def _cell_problem(cell: str) -> tuple[str, str | None] | None:
         return (f"{cell!r} is not a number" if cell else "an empty cell"), None
     if math.isfinite(float(cell)):
         return None
-    if _NOT_FINITE_WORD.fullmatch(cell):
+    if NOT_FINITE_WORD.fullmatch(cell):
         return f"{cell!r} is not a finite number", "write the number meant; a missing value has no place in an array"
     return f"{cell} is too large for a double (beyond ±1.8e308)", "scale the values into the double range"

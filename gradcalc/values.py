@@ -13,10 +13,11 @@ from pathlib import Path
 
 from gradcalc.errors import ValueFormatError
 from gradcalc.formatting import plural, shorten
-from gradcalc.value_files import FileRefused, load_array
+from gradcalc.value_files import NOT_FINITE_WORD, FileRefused, load_array
 
 MAX_ELEMENTS = 10_000_000  # 80 MB per array of doubles; every node of the graph holds one
 MAX_DEPTH = 64  # numpy's limit on an array's dimensions
+RECTANGULAR_HINT = "every row needs the same number of elements, e.g. [[1, 2], [3, 4]]"  # CLI and API
 
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _RANGE = re.compile(r"\s*(linspace|arange)\s*\(([^()]*)\)\s*")
@@ -224,9 +225,6 @@ def _read_brackets(text: str) -> list:
     return array
 
 
-_RECTANGULAR = "every row needs the same number of elements, e.g. [[1,2],[3,4]]"
-
-
 def _check_row(depth: int, row: list, span: tuple[int, int], lengths: dict, kinds: dict) -> None:
     """Refuse a row (closed at `span`) of another length than the first row at its depth."""
     if depth:
@@ -234,19 +232,19 @@ def _check_row(depth: int, row: list, span: tuple[int, int], lengths: dict, kind
     first = lengths.setdefault(depth, len(row))
     if len(row) != first:
         raise _Refused(f"this row has {plural(len(row), 'element')}, the first row has {first}",
-                       span=span, hint=_RECTANGULAR)
+                       span=span, hint=RECTANGULAR_HINT)
 
 
 def _check_kind(depth: int, kind: str, span: tuple[int, int], kinds: dict) -> None:
     """Refuse a number among rows, or a row among numbers, at the same depth."""
     first = kinds.setdefault(depth, kind)
     if kind != first:
-        raise _Refused(f"a {kind} where the first element is a {first}", span=span, hint=_RECTANGULAR)
+        raise _Refused(f"a {kind} where the first element is a {first}", span=span, hint=RECTANGULAR_HINT)
 
 
 def _element(word: str, span: tuple[int, int]) -> float:
     """The number an array's element is written as, or _Refused with its place."""
-    if _NOT_FINITE_WORD.fullmatch(word):
+    if NOT_FINITE_WORD.fullmatch(word):
         raise _Refused(f"{word!r}: every element must be a finite number", span=span,
                        hint="write the number meant; a missing value has no place in an array")
     try:
@@ -275,9 +273,6 @@ def _check_size(count: float, max_elements: int) -> None:
 def _limited(array, max_elements: int):
     _check_size(array.size, max_elements)
     return array
-
-
-_NOT_FINITE_WORD = re.compile(r"[-+]?\b(nan|inf|infinity)\b", re.IGNORECASE)
 
 
 def _reason(error) -> str:

@@ -98,7 +98,7 @@ def test_every_refusal_of_a_value_says_how_to_fix_it(value, message, hint):
 ])
 def test_a_ragged_value_names_the_row_that_differs(value, message):
     assert refusal(value) == (f"the value of x is not a rectangular array: {message}",
-                              "every row needs the same length: [[1, 2], [3, 4]]")
+                              "every row needs the same number of elements, e.g. [[1, 2], [3, 4]]")
 
 
 def _nested(depth):

@@ -232,7 +232,7 @@ def test_a_ragged_array_is_shown_with_a_caret_under_the_row_that_differs(run_cli
     assert lines[0] == f"gradcalc: error: --x '{text}': {message} (at column {column})"
     assert lines[1] == f"    {text}"
     assert lines[2] == " " * (3 + column) + "^" * carets
-    assert lines[3] == "  hint: every row needs the same number of elements, e.g. [[1,2],[3,4]]"
+    assert lines[3] == "  hint: every row needs the same number of elements, e.g. [[1, 2], [3, 4]]"
 
 
 def test_a_long_value_is_shortened_keeping_the_messages_structure(run_cli):
@@ -243,3 +243,14 @@ def test_a_long_value_is_shortened_keeping_the_messages_structure(run_cli):
     # the quoted value still ends in "]':" and the number is cut in its own middle
     assert re.fullmatch(r"gradcalc: error: --x '\[1+…1+\]': 1+…1+ overflows: the largest double is "
                         r"about 1\.8e308 \(at column 2\)", first)
+
+
+def test_a_ragged_array_gets_one_hint_from_the_command_line_and_the_api(run_cli):
+    # the command line said "the same number of elements, e.g. [[1,2],[3,4]]", the API "the same length: ..."
+    from gradcalc import evaluate
+
+    hint = run_cli("sum(x)", "--x", "[[1,2],[3]]")[2].partition("hint: ")[2].strip()
+    for ragged in ([[1.0, 2.0], [3.0]], [[1.0, 2.0], 3.0]):
+        with pytest.raises(ValueFormatError) as refused:
+            evaluate("sum(x)", x=ragged)
+        assert refused.value.hint == hint == "every row needs the same number of elements, e.g. [[1, 2], [3, 4]]"
