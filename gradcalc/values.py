@@ -45,7 +45,7 @@ def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS):
     quoted = repr(text) if len(text) <= 60 else repr(shorten(text, limit=60))  # the message keeps its "':"
     try:
         if stripped[:1] in ("[", "@") or "," in stripped or "(" in stripped:
-            array = _parse_array(stripped, max_elements)
+            array = _parse_array(name, stripped, max_elements)
             if array is not None:
                 return array
     except (_Refused, FileRefused) as error:
@@ -115,14 +115,14 @@ def nesting_refusal(text: str, objects: int = 0) -> "_Refused | None":
     return None
 
 
-def _parse_array(text: str, max_elements: int):
-    """An array from its text, or None when the text is none of the array forms."""
+def _parse_array(name: str, text: str, max_elements: int):
+    """An array from the text of --NAME, or None when the text is none of the array forms."""
     import numpy as np
 
     if text.startswith("["):
-        return _limited(_finite_array(_bracketed(text)), max_elements)
+        return _limited(_bracketed(text), max_elements)  # its elements are finite numbers: read by number()
     if text.startswith("@"):
-        return _limited(_finite_array(load_array(Path(text[1:]), max_elements, _check_size)), max_elements)
+        return _limited(_file_array(name, load_array(Path(text[1:]), max_elements, _check_size)), max_elements)
     match = _RANGE.fullmatch(text)
     if match:
         arguments = [number(part) for part in match.group(2).split(",")]
@@ -140,7 +140,7 @@ def _parse_array(text: str, max_elements: int):
     if "," in text:
         parts = text.split(",")
         _check_size(len(parts), max_elements)
-        return _finite_array(_listed_numbers(parts))
+        return np.array(_listed_numbers(parts))  # finite numbers: read by number()
     return None
 
 
@@ -281,22 +281,19 @@ def _reason(error) -> str:
     return str(error) or type(error).__name__
 
 
-def _finite_array(value):
+def _file_array(name: str, array):
+    """The float64 array of --NAME @FILE: one of numbers (not booleans, dates, complex...), all finite."""
     import numpy as np
 
     from gradcalc.numeric import first_non_finite, not_numbers
 
-    reason = not_numbers(value) if isinstance(value, np.ndarray) else None  # a loaded file's
+    reason = not_numbers(array)
     if reason is not None:
-        raise ValueError(f"the file's array {reason}")
-    try:
-        array = np.asarray(value, dtype=float)  # a decoded array: as it is
-    except (ValueError, TypeError):
-        raise ValueError("not a rectangular array of numbers (rows of different lengths?)") from None
-    if array.dtype == object:
-        raise ValueError("every element must be a finite number")
-    if not np.isfinite(array).all():
-        where = f" ({first_non_finite(array)})" if array.ndim else ""
-        raise ValueError(f"every element must be a finite number{where}")
-    return array
+        from gradcalc.value_checks import dtype_hint
 
+        raise _Refused(f"the file's array {reason}", hint=dtype_hint(name, array))
+    array = np.asarray(array, dtype=float)
+    if not np.isfinite(array).all():
+        raise _Refused(f"every element must be a finite number ({first_non_finite(array)})",
+                       hint="replace inf and nan by numbers before saving the array, or leave those elements out")
+    return array

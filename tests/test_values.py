@@ -82,17 +82,20 @@ def test_values_keep_their_error_type():
         parse_value("x", "linspace(0, 1, 100)", max_elements=99)
 
 
-@pytest.mark.parametrize("array, words", [
-    (np.array([1 + 5j, 2 - 3j]), "is complex; values must be real numbers"),  # float() drops 5j
-    (np.array(["2020-01-01"], dtype="datetime64[D]"), "holds dates, not numbers"),  # days since 1970
-    (np.array(["1", "2"]), "holds strings, not numbers"),
-    (np.array([True, False]), "holds booleans, not numbers"),
+@pytest.mark.parametrize("array, words, hint", [  # the hint was "e.g. --x 1,2,3 or ...", whatever the array
+    (np.array([1 + 5j, 2 - 3j]), "is complex; values must be real numbers",  # float() drops 5j
+     "pass the real part (x.real)"),
+    (np.array(["2020-01-01"], dtype="datetime64[D]"), "holds dates, not numbers",  # days since 1970
+     "(x - x[0]) / np.timedelta64(1, 'D')"),
+    (np.array(["1", "2"]), "holds strings, not numbers", "np.asarray(x, dtype=float) converts numbers' text"),
+    (np.array([True, False]), "holds booleans, not numbers", "x.astype(float) if you mean them as 1.0 and 0.0"),
 ])
-def test_a_npy_file_of_anything_but_real_numbers_is_refused(run_cli, tmp_path, array, words):
+def test_a_npy_file_of_anything_but_real_numbers_is_refused(run_cli, tmp_path, array, words, hint):
     path = tmp_path / "values.npy"
     np.save(path, array)
     code, out, err = run_cli("sum(x*x)", "--x", f"@{path}")
     assert (code, out) == (2, "") and words in err and "Warning" not in err
+    assert hint in err.partition("\n  hint: ")[2]
     np.save(path, np.array([1, 2]))  # integers are numbers: 1 + 4
     assert run_cli("sum(x*x)", "--x", f"@{path}", "-o", "plain", "--wrt", "x")[:2] == (0, "[2,4]\n")
 
