@@ -24,7 +24,7 @@ from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import EvaluationError, GradcalcError, MissingValueError, UsageError, ValueFormatError
 from gradcalc.evaluator import evaluate_graph
 from gradcalc.formatting import plural
-from gradcalc.numeric import all_finite, not_numbers
+from gradcalc.numeric import all_finite, first_index, first_non_finite_index, not_numbers
 from gradcalc.value_checks import dtype_hint
 from gradcalc.value_files import NUMPY_READ_ERRORS, BeyondDouble, as_doubles, numpy_refusal
 
@@ -200,7 +200,7 @@ def _doubles(path, name, part, place: Place):
 def _refuse_non_finite(path, place: Place, columns: dict) -> None:
     """Name the first row (then column) holding inf or nan, as a CSV file's cell is named: the
     evaluator's own refusal would count from the chunk's start and advise numpy."""
-    bad = [(int(np.argmax(~np.isfinite(column))), name) for name, column in columns.items() if not all_finite(column)]
+    bad = [(first_non_finite_index(column)[0], name) for name, column in columns.items() if not all_finite(column)]
     if bad:
         offset, name = min(bad, key=lambda found: found[0])  # the first row; in it, the first column
         raise ValueFormatError(f"{path}, {place.at(offset)}, column {name}: {columns[name][offset]} is not a "
@@ -349,7 +349,7 @@ class _Spread:
     def check(self, columns, place):
         for name, source in self.sources.items():
             if isinstance(source, str) and np.any(columns[source] < 0):
-                offset = int(np.argmax(columns[source] < 0))
+                offset = first_index(columns[source] < 0)[0]
                 raise ValueFormatError(f"{place.at(offset)}, column {source}: a standard uncertainty is >= 0")
 
     def columns(self, value, gradients, inputs, columns) -> list:

@@ -109,12 +109,14 @@ def as_doubles(array):
     Used by --NAME @FILE and by --data's .npy/.npz columns."""
     import numpy as np
 
+    from gradcalc.numeric import first_index
+
     if array.dtype.kind != "f" or array.dtype.itemsize <= 8:
         return array
     with np.errstate(invalid="ignore"):  # abs(nan) > max: False, quietly
         too_large = np.isfinite(array) & (np.abs(array) > np.finfo(np.float64).max)
     if too_large.any():
-        index = tuple(int(i) for i in np.unravel_index(int(np.argmax(too_large)), array.shape))
+        index = first_index(too_large)
         # str(): a long double's own digits (format() would show it converted to a double: inf)
         raise BeyondDouble(index, str(array[index]))
     return array.astype(np.float64)
