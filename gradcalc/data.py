@@ -194,7 +194,8 @@ def _doubles(path, name, part, place: Place):
         return np.asarray(as_doubles(part), dtype=float)
     except BeyondDouble as error:
         raise ValueFormatError(f"{path}, {place.at(error.index[0])}, column {name}: {error.shown} is too large for "
-                               "a double (beyond ±1.8e308)", hint="scale the column, or store it as float64") from None
+                               "a double (beyond ±1.8e308)",
+                               hint="scale the column so that every value is within a double's ±1.8e308") from None
 
 
 def _refuse_non_finite(path, place: Place, columns: dict) -> None:
