@@ -21,6 +21,7 @@ _OBJECTS = "the file holds Python objects, which are never unpickled: save an ar
 _TEXT_NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|nan|inf|infinity)",
                           re.IGNORECASE)  # what numpy reads: nan and inf are refused with their place
 NOT_FINITE_WORD = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)  # a whole cell or element: fullmatch
+MISSING_VALUE_HINT = "write the number meant; a missing value has no place in an array"
 
 
 class FileRefused(ValueError):
@@ -210,5 +211,5 @@ def _cell_problem(cell: str) -> tuple[str, str | None] | None:
     if math.isfinite(float(cell)):
         return None
     if NOT_FINITE_WORD.fullmatch(cell):
-        return f"{cell!r} is not a finite number", "write the number meant; a missing value has no place in an array"
+        return f"{cell!r} is not a finite number", MISSING_VALUE_HINT
     return f"{cell} is too large for a double (beyond ±1.8e308)", "scale the values into the double range"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gradcalc.errors import ValueFormatError
 from gradcalc.formatting import plural, shorten
-from gradcalc.value_files import NOT_FINITE_WORD, FileRefused, load_array
+from gradcalc.value_files import MISSING_VALUE_HINT, NOT_FINITE_WORD, FileRefused, load_array
 
 MAX_ELEMENTS = 10_000_000  # 80 MB per array of doubles; every node of the graph holds one
 MAX_DEPTH = 64  # numpy's limit on an array's dimensions
@@ -246,7 +246,7 @@ def _element(word: str, span: tuple[int, int]) -> float:
     """The number an array's element is written as, or _Refused with its place."""
     if NOT_FINITE_WORD.fullmatch(word):
         raise _Refused(f"{word!r}: every element must be a finite number", span=span,
-                       hint="write the number meant; a missing value has no place in an array")
+                       hint=MISSING_VALUE_HINT)
     try:
         return number(word)
     except _Refused as error:
