@@ -322,7 +322,7 @@ def node_error(graph: Graph, node: Node, kind: type[EvaluationError], reason: st
         arrays = [values[i] for i in shown if hasattr(values[i], "shape")]
         # an element's inputs are the inputs' elements at its index only where the operation is
         # elementwise (not in x @ y or outer(x, y)) and every array input can be read there
-        if at is None or not arrays or node.layer.array_only or _element(arrays, at) is None:
+        if at is None or not arrays or node.layer.array_only or any(_element(a, at) is None for a in arrays):
             at = None
         described = [(graph.text(graph.nodes[i]), _describe(values[i], at)) for i in shown]
         # a literal says its own value ("0.5 = 0.5", "1e308 = 1e+308" say nothing)
@@ -341,17 +341,17 @@ def _describe(value, at: tuple | None = None) -> str:
     if not hasattr(value, "shape"):
         return format_number(value)
     if at is not None:
-        return format_number(_element([value], at))
+        return format_number(_element(value, at))
     return f"an array of shape {value.shape}"
 
 
-def _element(arrays: list, at: tuple) -> float | None:
-    """The last array's element at `at` (index, shape) as the operation broadcast it; None when
-    one of `arrays` does not broadcast to that shape."""
+def _element(array, at: tuple) -> float | None:
+    """The array's element at `at` (index, shape) as the operation broadcast it; None when the
+    array does not broadcast to that shape."""
     import numpy as np
 
     try:
-        return [float(np.broadcast_to(array, at[1])[at[0]]) for array in arrays][-1]
+        return float(np.broadcast_to(array, at[1])[at[0]])
     except (ValueError, IndexError):
         return None
 
