@@ -1,6 +1,6 @@
 """Cold start: the seed example as one process, against qalc computing a derivative, paired.
 
-    python bench/cold_start.py [--runs 31] [--revision REV]
+    python bench/cold_start.py [--runs 31] [--revision REV] [--python PYTHON | --fresh-venv]
 
 Runs, interleaved round by round (the order rotating each round, so a slow spell of the machine
 hits every command alike): `python -c pass` (the floor), `qalc "diff(x^3, x, 2)"` (the peer;
@@ -11,12 +11,15 @@ Every ratio is the median of the per-round ratios. Wall time is the figure; the 
 core for a share of its wall time, and that share is larger for longer runs. gradcalc runs as
 its installed console script does (`from gradcalc.cli import main`; `python -m` would add runpy's
 imports), from the checkout, with its bytecode compiled first, as pip does when it installs it.
+--python runs gradcalc and `python -c pass` with another interpreter (a virtual environment's
+`bin/python`: gradcalc still comes from the checkout, its dependencies from that environment);
+--fresh-venv makes one first, as a new user would (`python -m venv` and `pip install` of this
+checkout, in a temporary directory), and runs in it.
 
 Targets (issue 16, goal 4): json / qalc <= 1.25; table / json <= 1.3.
 """
 
 import argparse
-import compileall
 import os
 import resource
 import shutil
@@ -36,10 +39,18 @@ QALC = ["qalc", "diff(x^3, x, 2)"]
 CONSOLE_SCRIPT = "import sys; from gradcalc.cli import main; sys.exit(main())"
 
 
-def gradcalc_commands(root: Path, label: str) -> dict:
-    compileall.compile_dir(root / "gradcalc", quiet=1)
-    command = [sys.executable, "-c", CONSOLE_SCRIPT, *SEED]
+def gradcalc_commands(python: str, root: Path, label: str) -> dict:
+    subprocess.run([python, "-m", "compileall", "-q", str(root / "gradcalc")], check=True)
+    command = [python, "-c", CONSOLE_SCRIPT, *SEED]
     return {f"{label} json": (command + ["-o", "json"], root), f"{label} table": (command, root)}
+
+
+def fresh_venv(into: Path) -> str:
+    """The Python of a new virtual environment under `into` with this checkout pip-installed in it."""
+    subprocess.run([sys.executable, "-m", "venv", str(into / "venv")], check=True)
+    python = str(into / "venv" / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", str(ROOT)], check=True)
+    return python
 
 
 def run(command: list, cwd: Path, env: dict) -> tuple[float, float]:
@@ -71,19 +82,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=31)
     parser.add_argument("--revision", help="also run this git revision's gradcalc, paired (before/after)")
+    interpreter = parser.add_mutually_exclusive_group()
+    interpreter.add_argument("--python", default=sys.executable, help="the interpreter to run gradcalc with")
+    interpreter.add_argument("--fresh-venv", action="store_true", help="run in a new venv with this checkout installed")
     options = parser.parse_args()
-    commands = {"python -c pass": ([sys.executable, "-c", "pass"], ROOT)}
-    if shutil.which("qalc"):
-        commands["qalc diff"] = (QALC, ROOT)
-    else:
+    if not shutil.which("qalc"):
         print("qalc is not installed (Debian: apt-get install qalc): no ratio against it")
     with tempfile.TemporaryDirectory() as tmp:
+        python = fresh_venv(Path(tmp)) if options.fresh_venv else options.python
+        commands = {"python -c pass": ([python, "-c", "pass"], ROOT)}
+        if shutil.which("qalc"):
+            commands["qalc diff"] = (QALC, ROOT)
         if options.revision:
-            commands |= gradcalc_commands(extract(ROOT, options.revision, Path(tmp)), "before")
-        commands |= gradcalc_commands(ROOT, "now")
+            commands |= gradcalc_commands(python, extract(ROOT, options.revision, Path(tmp) / "before"), "before")
+        commands |= gradcalc_commands(python, ROOT, "now")
         times = measure(commands, options.runs, tmp)
     median = statistics.median
-    print(f"cold start, {options.runs} interleaved rounds; medians ({sys.executable}; load {os.getloadavg()[0]:.1f})")
+    where = "a fresh venv" if options.fresh_venv else python
+    print(f"cold start, {options.runs} interleaved rounds; medians ({where}; load {os.getloadavg()[0]:.1f})")
     print(f"  {'':16s} {'wall ms':>8s} {'cpu ms':>8s}")
     for name, values in times.items():
         print(f"  {name:16s} {median(w for w, _ in values) * 1000:8.1f} {median(c for _, c in values) * 1000:8.1f}")
