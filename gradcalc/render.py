@@ -191,11 +191,19 @@ class TableRenderer(Renderer):
         # emoji=False: text is printed as written (no ":name:" codes), and Rich's table of
         # emoji codes is never loaded (~1 ms of the start)
         self.console = console(out, self.color, emoji=False)
+        # the terminal's size, read once: Rich asks the terminal (three ioctls that fail when
+        # stdout is not one) each time a table or line wants the width, ~0.1 ms of a start. A
+        # renderer lasts one command line (a session makes one for each of its lines)
+        self.console.size = self.console.size
         # a table shows two array columns side by side (value, gradient): each gets under half
         self.array_width = max(24, (self.console.width - 30) // 2)
         self.rows = []
 
     def result(self, result, line):
+        with self.console:  # one write of the result's tables and lines, not one for each
+            self._print_result(result, line)
+
+    def _print_result(self, result, line):
         gradients = result.gradients_for(self.wrt)
         if self.nodes:
             self._print_nodes(result, line if self.batch else None)
