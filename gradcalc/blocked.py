@@ -14,6 +14,8 @@ It takes only what it can do exactly as the plain path does: every operation ele
 runs. Anything else, and any error or non-finite value in any block, goes to the plain path, which
 then raises the same error, naming the same node, as it always does. The per-node values and
 gradients (`Result.nodes`) are not kept: asking for them runs the plain path once.
+
+Arrays too small for blocks replay a tape of the same steps (gradcalc.tape) where one can be recorded.
 """
 
 import math
@@ -30,6 +32,7 @@ from gradcalc.layer import Layer
 from gradcalc.layers import ReLU
 from gradcalc.numeric import ShapeMismatch, all_finite, constant, unbroadcast
 from gradcalc.ops import ArrayOps
+from gradcalc.tape import record
 
 # elements per block: 512 KiB arrays. Each numpy call of a block hands the GIL to the other thread
 # and back; with 16k blocks that ping-pong cost more than the work (1e6: 11 ms against 4.3 ms with
@@ -43,6 +46,8 @@ SMALLEST = BLOCK  # below this one thread over the whole arrays: a second thread
 # whose intermediates no longer fit the cache)
 SHARED = 4 * BLOCK
 _WORKERS = min(os.cpu_count() or 1, 8)
+_DOUBLE = np.dtype(np.float64)
+_TAPES_KEPT = 16  # per graph, one per shape of its inputs: a loop over many sizes does not grow memory
 
 
 class BlockedResult(Result):
@@ -118,6 +123,7 @@ class _Program:
         inputs = {index for index in graph.variables.values() if index in hidden or not on_path[index]}
         self.unused = frozenset(name for name, index in graph.variables.items() if not on_path[index])
         self.checkpoints = _unseen(graph, graph.finite_checkpoints | inputs)
+        self.tapes = {}  # by the shapes of the inputs: a Tape, or None where none can be recorded
 
 
 def _unseen(graph, candidates) -> list:
@@ -151,6 +157,10 @@ def evaluate_blocked(graph, inputs: dict):
     reduction, steps = program
     if reduction is False:
         return None
+    if steps.tapes:  # small arrays at a shape met before: their tape, before anything else
+        result = _replayed(graph, steps, inputs)
+        if result is not None:
+            return result
     arrays = {name: value for name, value in inputs.items() if type(value) is not float}
     shapes = {value.shape for value in arrays.values()}
     try:  # one shape is the common case, and np.broadcast_shapes costs a few µs of a small call
@@ -180,7 +190,11 @@ def evaluate_blocked(graph, inputs: dict):
 
 
 def _whole(graph, steps, inputs: dict):
-    """Arrays too small for blocks: the same steps once over the whole arrays, in this thread."""
+    """Arrays too small for blocks: the same steps once over the whole arrays, in this thread
+    (replayed from a tape where one could be recorded)."""
+    result = _replayed(graph, steps, inputs, record_new=True)
+    if result is not None:
+        return result
     with np.errstate(all="ignore"):
         try:
             value, grads = _block(steps, graph, inputs, graph.output)  # it checks the output too
@@ -196,6 +210,36 @@ def _whole(graph, steps, inputs: dict):
             return None
     value = float(value) if not np.ndim(value) else value
     return BlockedResult(graph, inputs, value, _owned(gradients, [*inputs.values(), value]))
+
+
+def _replayed(graph, steps, inputs: dict, record_new: bool = False):
+    """A BlockedResult from the tape of this graph at these inputs' shapes (recorded first where
+    `record_new`), or None: no tape, or the replay met an inf or nan."""
+    arrays = [inputs[name] for name in graph.variables]
+    for value in arrays:
+        if type(value) is not np.ndarray or value.dtype is not _DOUBLE:
+            return None  # a scalar input: its sum-products are read as numbers, which a tape cannot do
+    key = tuple([value.shape for value in arrays])
+    tapes = steps.tapes
+    if key in tapes:
+        if record_new:
+            return None  # evaluate_blocked replayed it first thing: it met an inf or nan
+    elif record_new:
+        def run(traced, recorder):
+            value, grads = _block(steps, graph, dict(zip(graph.variables, traced)), graph.output,
+                                  recorder.checked_finite)
+            return value, [grads[index] for index in graph.variables.values()]
+
+        if len(tapes) >= _TAPES_KEPT:
+            tapes.clear()
+        tapes[key] = record(run, arrays)
+    else:
+        return None
+    tape = tapes[key]
+    handed = tape.replay(arrays) if tape is not None else None
+    if handed is None:
+        return None
+    return BlockedResult(graph, inputs, handed[0], dict(zip(graph.variables, handed[1])))
 
 
 def _owned(gradients: dict, held: list) -> dict:
@@ -226,8 +270,10 @@ def _finite(value) -> bool:
     return math.isfinite(np.add.reduce(value, axis=None) if type(value) is np.ndarray else value)
 
 
-def _block(steps, graph, block: dict, output: int) -> tuple:
-    """Forward and backward of one block: (output value, gradient of every variable)."""
+def _block(steps, graph, block: dict, output: int, finite=None) -> tuple:
+    """Forward and backward of one block: (output value, gradient of every variable). `finite`
+    checks a value (default _finite); a tape's recording passes its own, which notes the value."""
+    finite = finite or _finite
     values = steps.template.copy()
     for name, index in graph.variables.items():
         values[index] = block[name]
@@ -239,7 +285,7 @@ def _block(steps, graph, block: dict, output: int) -> tuple:
         else:
             values[index] = forward(*[values[i] for i in inputs])
     for index in steps.checkpoints:
-        if not _finite(values[index]):
+        if not finite(values[index]):
             raise _NotFinite
     grads = [None] * len(values)
     # an elementwise output's seed of ones as a broadcast 1, as sum() hands down: rules pass it
@@ -249,7 +295,7 @@ def _block(steps, graph, block: dict, output: int) -> tuple:
         gy = grads[index]
         if gy is None:
             continue
-        if relu and not _finite(gy):
+        if relu and not finite(gy):
             raise _NotFinite
         if len(inputs) == 2:
             gradients = rule(gy, values[index], values[inputs[0]], values[inputs[1]])

@@ -356,6 +356,9 @@ def _element(array, at: tuple) -> float | None:
         return None
 
 
+_evaluate_blocked = None  # gradcalc.blocked's, imported with the first array
+
+
 def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
     """Bind values, run forward, then backward from the output (seeded with `seed`, default ones)."""
     graph = graph.shadow(values)  # `--e 3`: e is a variable, as it was before it was a constant
@@ -364,9 +367,10 @@ def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
         seed = _number("the seed gradient", seed)
     if uses_arrays(graph, inputs):
         if seed is None:
-            from gradcalc.blocked import evaluate_blocked
-
-            result = evaluate_blocked(graph, inputs)  # large elementwise graphs: by blocks, on every core
+            global _evaluate_blocked
+            if _evaluate_blocked is None:  # an import statement costs ~0.5 µs a call
+                from gradcalc.blocked import evaluate_blocked as _evaluate_blocked
+            result = _evaluate_blocked(graph, inputs)  # large elementwise graphs: by blocks, on every core
             if result is not None:
                 return result
         check_arrays(inputs)

@@ -1,0 +1,234 @@
+"""The tape (gradcalc.tape) is held to the plain array path, and to what it rests on: that every
+ufunc it may replay raises a floating-point flag for each inf or nan it makes from finite numbers."""
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from gradcalc import tape
+from gradcalc.arrays import backward_arrays, forward_arrays
+from gradcalc.errors import GradcalcError
+from gradcalc.evaluator import bind, evaluate_graph
+from gradcalc.layers import FUNCTIONS, REGISTRY
+from gradcalc.parser import parse
+
+UNARY = [name for name in FUNCTIONS if REGISTRY[name].arity == 1 and not REGISTRY[name].array_only]
+BENCH = "sum(sigmoid(w*x + b) * ln(1 + exp(x)))"
+
+# finite doubles where ufuncs overflow, divide by zero or leave their domain, and tame ones around them
+EDGES = [0.0, -0.0, 5e-324, 1e-310, 1e-300, 0.5, 1.0, 2.0, 30.0, 700.0, 709.0, 710.0, 1e5, 1e154, 1e155,
+         1e300, 1.7976931348623157e308]
+GRID = sorted({sign * value for value in EDGES for sign in (1.0, -1.0)})
+# finite numbers in, finite numbers out (tan of a double never meets an odd multiple of pi/2 exactly)
+ALWAYS_FINITE = {np.positive, np.negative, np.sin, np.cos, np.tan, np.arctan, np.arcsinh, np.tanh}
+LENGTHS = [1, 17, 1000]  # numpy's scalar loop, a SIMD body with a tail, a long SIMD body
+
+
+def placed(value, length, position):
+    """An array of tame 0.5s with `value` at `position` (first, middle or last)."""
+    array = np.full(length, 0.5)
+    array[{"first": 0, "middle": length // 2, "last": length - 1}[position]] = value
+    return array
+
+
+def raises_a_flag(call) -> bool:
+    try:
+        with np.errstate(**tape._RAISED):
+            call()
+    except FloatingPointError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("ufunc", sorted(tape.TRACEABLE, key=lambda ufunc: ufunc.__name__), ids=lambda u: u.__name__)
+def test_every_inf_or_nan_a_traceable_ufunc_makes_from_finite_numbers_raises_a_flag(ufunc):
+    made = 0
+    for length in LENGTHS:
+        for position in ("first", "middle", "last"):
+            for value in GRID:
+                first = placed(value, length, position)
+                operand_lists = [(first,)] if ufunc.nin == 1 else [(first, placed(other, length, position))
+                                                                   for other in GRID]
+                for operands in operand_lists:
+                    with np.errstate(all="ignore"):
+                        result = ufunc(*operands)
+                    if np.isfinite(result).all():
+                        continue
+                    made += 1
+                    assert raises_a_flag(lambda: ufunc(*operands)), (ufunc.__name__, [o[0] for o in operands])
+    if ufunc in ALWAYS_FINITE:
+        assert not made, ufunc.__name__
+    else:
+        assert made, f"no value of the grid makes {ufunc.__name__} non-finite: the test tests nothing"
+
+
+def test_a_sum_that_overflows_raises_a_flag():
+    assert raises_a_flag(lambda: np.add.reduce(np.full(1000, 1e306), axis=None))
+
+
+def plain(graph, values):
+    """The unblocked, untaped evaluation: (value, gradients), or the error it raises."""
+    try:
+        inputs = bind(graph, values)
+        node_values = forward_arrays(graph, inputs)
+        grads = backward_arrays(graph, node_values)
+    except GradcalcError as error:
+        return error
+    return node_values[graph.output], {name: grads[index] for name, index in graph.variables.items()}
+
+
+def through_api(graph, values):
+    try:
+        result = evaluate_graph(graph, values)
+    except GradcalcError as error:
+        return error
+    return result.value, result.gradients
+
+
+def assert_same(expected, got, text):
+    if isinstance(expected, GradcalcError):
+        assert isinstance(got, GradcalcError), text
+        assert (type(got), got.message, got.span) == (type(expected), expected.message, expected.span), text
+        return
+    assert not isinstance(got, GradcalcError), f"{text}: {got}"
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-13, atol=1e-300, err_msg=text)
+    for name, gradient in expected[1].items():
+        assert np.shape(got[1][name]) == np.shape(gradient), (text, name)
+        np.testing.assert_allclose(got[1][name], gradient, rtol=1e-13, atol=1e-300, err_msg=f"{text}: {name}")
+
+
+def tape_of(graph, values):
+    """The tape recorded for `graph` at these values' shapes (None: none could be recorded)."""
+    steps = graph.__dict__["blocked_program"][1]
+    return steps.tapes[tuple(np.shape(values[name]) for name in graph.variables)]
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_every_function_gives_the_plain_paths_value_and_gradients(name):
+    data = np.random.default_rng(7)
+    for text in (f"sum({name}(x) * y + x)", f"{name}(x * y) - y"):
+        graph = parse(text)
+        for _ in range(3):  # the first call records (where it can), the others replay
+            values = {"x": data.uniform(0.2, 0.9, 300), "y": data.uniform(0.2, 0.9, 300)}
+            assert_same(plain(graph, values), through_api(graph, values), text)
+
+
+@pytest.mark.parametrize("text", [BENCH, "sum(x*y + x/y - exp(x))", "tanh(x) * sqrt(y)", "sum((x - y)*(x - y))",
+                                  "sum(ln(x) + sinh(y) / cosh(x))"])
+def test_arithmetic_and_the_common_functions_are_recorded(text):
+    values = {name: np.linspace(0.2, 0.9, 500) for name in ("x", "y", "w", "b")}
+    graph = parse(text)
+    values = {name: values[name] for name in graph.variables}
+    evaluate_graph(graph, values)
+    assert isinstance(tape_of(graph, values), tape.Tape), text
+    assert_same(plain(graph, values), through_api(graph, values), text)
+
+
+def test_the_benchmark_expression_against_its_derivative_by_hand():
+    data = np.random.default_rng(3)
+    w, x, b = data.normal(size=(3, 2000))
+    for _ in range(2):
+        result = evaluate_graph(parse(BENCH), {"w": w, "x": x, "b": b})
+        t = w * x + b
+        s = 1 / (1 + np.exp(-t))  # sigmoid(t)
+        softplus = np.log1p(np.exp(x))
+        slope = s * (1 - s) * softplus  # d/dt of sigmoid(t) * softplus(x)
+        assert math.isclose(result.value, float(np.sum(s * softplus)), rel_tol=1e-13)
+        np.testing.assert_allclose(result.gradients["w"], slope * x, rtol=1e-12)
+        np.testing.assert_allclose(result.gradients["b"], slope, rtol=1e-12)
+        np.testing.assert_allclose(result.gradients["x"], slope * w + s / (1 + np.exp(-x)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("text, bad", [
+    ("sum(sigmoid(x) * y)", -800.0),  # exp(800) overflows inside sigmoid, whose value is 0: no error
+    ("sum(exp(x) * y)", 800.0),  # exp overflows: the plain path's error
+    ("sum(ln(x) * y)", -1.0),  # outside ln's domain
+    ("sum(ln(x) * y)", 0.0),
+    ("sum(x / (x - 0.5) * y)", 0.5),  # division by zero
+    ("sum(sigmoid(x) * y)", math.inf),  # an inf input that sigmoid would hide
+    ("sum(sigmoid(x) * y)", math.nan),
+    ("sum(x * y)", 1e200),  # the product overflows (y = 1e200 too)
+])
+def test_a_replay_that_meets_an_inf_or_nan_gives_the_plain_paths_answer(text, bad):
+    graph = parse(text)
+    tame = {"x": np.linspace(0.6, 0.9, 64), "y": np.linspace(0.6, 0.9, 64)}
+    evaluate_graph(graph, tame)  # recorded at this shape
+    assert isinstance(tape_of(graph, tame), tape.Tape)
+    values = {"x": tame["x"].copy(), "y": np.full(64, 1e200) if bad == 1e200 else tame["y"]}
+    values["x"][40] = bad
+    assert_same(plain(graph, values), through_api(graph, values), text)
+
+
+def test_gradients_are_fresh_arrays_that_a_later_call_leaves_alone():
+    graph = parse("sum(w*x) + sum(exp(b))")
+    values = {"w": np.linspace(1, 2, 50), "x": np.linspace(3, 4, 50), "b": np.linspace(0, 1, 50)}
+    kept = {name: value.copy() for name, value in values.items()}
+    first = evaluate_graph(graph, values)
+    second = evaluate_graph(graph, {name: value * 2 for name, value in values.items()})
+    for name, value in values.items():
+        np.testing.assert_array_equal(value, kept[name])  # inputs untouched
+    np.testing.assert_array_equal(first.gradients["w"], kept["x"])  # d/dw = x: equal, but a copy
+    np.testing.assert_array_equal(first.gradients["x"], kept["w"])
+    np.testing.assert_allclose(first.gradients["b"], np.exp(kept["b"]), rtol=1e-15)
+    np.testing.assert_array_equal(second.gradients["w"], 2 * kept["x"])
+    arrays = [*first.gradients.values(), *second.gradients.values(), *values.values()]
+    for index, gradient in enumerate(arrays[:6]):
+        assert gradient.flags.writeable and gradient.flags.owndata, index
+        assert not any(np.shares_memory(gradient, other) for other in arrays[index + 1:]), index
+
+
+def test_an_elementwise_output_and_its_gradient_are_separate_arrays():
+    graph = parse("exp(x)")  # the gradient of exp(x), seeded with ones, is exp(x) itself
+    x = np.linspace(0, 1, 20)
+    for _ in range(2):
+        result = evaluate_graph(graph, {"x": x})
+        np.testing.assert_allclose(result.value, np.exp(x), rtol=1e-15)
+        np.testing.assert_array_equal(result.gradients["x"], result.value)
+        assert not np.shares_memory(result.value, result.gradients["x"])
+
+
+def test_threads_replaying_one_tape_get_their_own_answers():
+    graph = parse(BENCH)
+    data = np.random.default_rng(5)
+    jobs = [dict(zip("wxb", data.normal(size=(3, 400)))) for _ in range(64)]
+    expected = [plain(graph, values) for values in jobs]
+    evaluate_graph(graph, jobs[0])
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda values: through_api(graph, values), jobs))
+    for want, have in zip(expected, got):
+        assert_same(want, have, BENCH)
+
+
+def test_tapes_kept_per_graph_are_bounded():
+    graph = parse("sum(x * exp(x))")
+    for size in range(1, 60):
+        evaluate_graph(graph, {"x": np.linspace(0, 1, size)})
+    assert 0 < len(graph.__dict__["blocked_program"][1].tapes) <= 16
+
+
+@pytest.mark.parametrize("text", ["sum(relu(x) * x)", "sum(abs(x) * x)", "sum(x^y)", "sum(maximum(x, y) * x)",
+                                  "sum(clip(x, -0.5, 0.5) * y)"])
+def test_rules_that_read_values_are_not_recorded_and_still_right(text):
+    graph = parse(text)
+    values = {name: np.linspace(-0.9, 0.9, 101) + (1.5 if name == "x" and "^" in text else 0)
+              for name in graph.variables}
+    assert_same(plain(graph, values), through_api(graph, values), text)
+    if "relu" in text:
+        assert tape_of(graph, values) is None
+
+
+def test_a_recording_refuses_to_write_into_an_input_or_read_a_value():
+    x = np.linspace(0, 1, 8)
+
+    def writes_its_input(traced, recorder):
+        traced[0] += 1.0
+        return traced[0], [traced[0]]
+
+    def reads_a_value(traced, recorder):
+        return (traced[0] * 2 if traced[0] > 0.5 else traced[0]), [traced[0]]
+
+    assert tape.record(writes_its_input, [x]) is None
+    assert tape.record(reads_a_value, [x]) is None
+    np.testing.assert_array_equal(x, np.linspace(0, 1, 8))
