@@ -32,7 +32,7 @@ from gradcalc.layer import Layer
 from gradcalc.layers import ReLU
 from gradcalc.numeric import ShapeMismatch, all_finite, constant, unbroadcast
 from gradcalc.ops import ArrayOps
-from gradcalc.tape import record
+from gradcalc.tape import Tape, record
 
 # elements per block: 512 KiB arrays. Each numpy call of a block hands the GIL to the other thread
 # and back; with 16k blocks that ping-pong cost more than the work (1e6: 11 ms against 4.3 ms with
@@ -123,7 +123,7 @@ class _Program:
         inputs = {index for index in graph.variables.values() if index in hidden or not on_path[index]}
         self.unused = frozenset(name for name, index in graph.variables.items() if not on_path[index])
         self.checkpoints = _unseen(graph, graph.finite_checkpoints | inputs)
-        self.tapes = {}  # by the shapes of the inputs: a Tape, or None where none can be recorded
+        self.tapes = {}  # by the shapes of the inputs: a Tape, None where none can be recorded, or _SEEN_ONCE
 
 
 def _unseen(graph, candidates) -> list:
@@ -158,7 +158,7 @@ def evaluate_blocked(graph, inputs: dict):
     if reduction is False:
         return None
     if steps.tapes:  # small arrays at a shape met before: their tape, before anything else
-        result = _replayed(graph, steps, inputs)
+        result = _replayed(graph, steps, inputs, first_look=True)
         if result is not None:
             return result
     arrays = {name: value for name, value in inputs.items() if type(value) is not float}
@@ -192,7 +192,7 @@ def evaluate_blocked(graph, inputs: dict):
 def _whole(graph, steps, inputs: dict):
     """Arrays too small for blocks: the same steps once over the whole arrays, in this thread
     (replayed from a tape where one could be recorded)."""
-    result = _replayed(graph, steps, inputs, record_new=True)
+    result = _replayed(graph, steps, inputs)
     if result is not None:
         return result
     with np.errstate(all="ignore"):
@@ -212,34 +212,44 @@ def _whole(graph, steps, inputs: dict):
     return BlockedResult(graph, inputs, value, _owned(gradients, [*inputs.values(), value]))
 
 
-def _replayed(graph, steps, inputs: dict, record_new: bool = False):
-    """A BlockedResult from the tape of this graph at these inputs' shapes (recorded first where
-    `record_new`), or None: no tape, or the replay met an inf or nan."""
+def _replayed(graph, steps, inputs: dict, first_look: bool = False):
+    """A BlockedResult from the tape of this graph at these inputs' shapes, or None: no tape (yet),
+    or the replay met an inf or nan. evaluate_blocked takes a `first_look` before anything else;
+    _whole, reached when that found nothing, records a tape at a shape's second call (a shape met
+    once, as in a loop over many sizes, is not worth a recording: ~5 calls' time)."""
     arrays = [inputs[name] for name in graph.variables]
     for value in arrays:
         if type(value) is not np.ndarray or value.dtype is not _DOUBLE:
             return None  # a scalar input: its sum-products are read as numbers, which a tape cannot do
     key = tuple([value.shape for value in arrays])
     tapes = steps.tapes
-    if key in tapes:
-        if record_new:
-            return None  # evaluate_blocked replayed it first thing: it met an inf or nan
-    elif record_new:
+    tape = tapes.get(key, _UNSEEN)
+    if first_look:
+        if type(tape) is not Tape:
+            return None
+    elif tape is _UNSEEN:
+        if len(tapes) >= _TAPES_KEPT:
+            tapes.clear()
+        tapes[key] = _SEEN_ONCE
+        return None
+    elif tape is _SEEN_ONCE:
         def run(traced, recorder):
             value, grads = _block(steps, graph, dict(zip(graph.variables, traced)), graph.output,
                                   recorder.checked_finite)
             return value, [grads[index] for index in graph.variables.values()]
 
-        if len(tapes) >= _TAPES_KEPT:
-            tapes.clear()
-        tapes[key] = record(run, arrays)
+        tape = tapes[key] = record(run, arrays)  # None where the rules cannot be recorded
+        if tape is None:
+            return None
     else:
-        return None
-    tape = tapes[key]
-    handed = tape.replay(arrays) if tape is not None else None
+        return None  # no tape, or the first look replayed it and met an inf or nan
+    handed = tape.replay(arrays)
     if handed is None:
         return None
     return BlockedResult(graph, inputs, handed[0], dict(zip(graph.variables, handed[1])))
+
+
+_UNSEEN, _SEEN_ONCE = object(), object()  # a shape's state before its tape is recorded
 
 
 def _owned(gradients: dict, held: list) -> dict:
