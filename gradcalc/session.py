@@ -11,11 +11,12 @@ gradcalc/session_input.py.
 import json
 import os
 import re
+import shutil
 import sys
 from dataclasses import dataclass, field
 
 from gradcalc.errors import GradcalcError
-from gradcalc.formatting import format_number
+from gradcalc.formatting import format_array, format_number, labelled
 from gradcalc.jobs import Job
 
 _ASSIGNMENT = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)", re.DOTALL)
@@ -210,11 +211,18 @@ class Session:
             if not definition.statements:
                 _say(definition.text(name)[0], self.out)
                 continue
+            text = "; ".join(self.expand([name]))
+            label = f"{definition.statements[-1]}    # = "
             try:
-                value = format_number(evaluate("; ".join(self.expand([name])), **self._arrays_for(name)).value)
+                value = evaluate(text, **self._arrays_for(text)).value
             except GradcalcError as error:
-                value = f"(cannot evaluate: {error.message})"
-            _say(f"{definition.statements[-1]}    # = {value}", self.out)
+                _say(f"{label}(cannot evaluate: {error.message})", self.out)
+                continue
+            if hasattr(value, "shape"):  # as a table shows an array output: lines wrapped under the first
+                shown = format_array(value, width=max(1, shutil.get_terminal_size().columns - len(label)))
+            else:
+                shown = format_number(value)
+            _say(labelled(label, shown), self.out)
         for name, value in self.arrays.items():
             _say(f"{name}: an array of shape {value.shape} (from the command line)", self.out)
 

@@ -343,6 +343,36 @@ def test_array_options_stay_options_and_save_says_how_to_replay(session, tmp_pat
     assert {k: v for k, v in replayed.items() if k != "line"} == {k: v for k, v in record.items() if k != "line"}
 
 
+def test_vars_lists_array_values(session):
+    # sum([1, 2, 3])·2 = 12; an array-valued definition is listed with its elements, not a crash
+    code, out, err = session(":format plain", "x = 2 ± 0.1", "v = [1,2,3]", "w = sum(v)*x", ":vars")
+    assert "internal error" not in err
+    listing = out.splitlines()[-4:]
+    assert listing == ["x = 2 ± 0.1", "v = [1,2,3]    # = [1, 2, 3]", "w = sum(v)*x    # = 12", "ans = 12"]
+
+
+def test_vars_wraps_a_long_array_under_its_value(session, monkeypatch):
+    # k + 1000000 for k = 1..12 at 50 columns: wrapped between elements, under the first one
+    monkeypatch.setenv("COLUMNS", "50")
+    elements = [str(1000000 + k) for k in range(1, 13)]
+    k = ",".join(map(str, range(1, 13)))
+    code, out, err = session(":format plain", "u = k + 1000000", ":vars", argv=("--k", k))
+    label = "u = k + 1000000    # = "
+    listing = out[out.index(label):].splitlines()[:-1]  # then the line about --k
+    assert listing[0].startswith(label + "[1000001, ") and listing[-1].endswith("]")
+    assert all(line.startswith(" " * (len(label) + 1) + "1000") for line in listing[1:])
+    assert re.findall(r"\d{7}", " ".join(listing)[len(label):]) == elements
+    assert len(listing) > 1 and all(len(line) <= 50 for line in listing)
+
+
+def test_vars_evaluates_definitions_that_read_command_line_arrays(session):
+    # v = (1, 2, 3): v*2 = (2, 4, 6), sum(v*v) = 1 + 4 + 9 = 14
+    code, out, err = session(":format plain", "g = v*2", "h = sum(v*v)", ":vars", argv=("--v", "1,2,3"))
+    assert "g = v*2    # = [2, 4, 6]" in out.splitlines()
+    assert "h = sum(v*v)    # = 14" in out.splitlines()
+    assert "cannot evaluate" not in out
+
+
 def test_order_diff_and_graph_commands(session, tmp_path):
     code, out, err = session("x = 1.2 ± 0.3", ":format json", ":order 2", "sin(x)", ":diff x", "y = x^3",
                              ":diff", "y", ":graph", ":graph g.dot", ":order 11")
