@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 # the error classes, exported from gradcalc.errors on first use (see __getattr__)
 _ERRORS = ("GradcalcError", "InputError", "UsageError", "ParseError", "UnknownFunctionError",
            "MissingValueError", "ValueFormatError", "ShapeError", "EvaluationError", "DomainError",
-           "NonFiniteError")
+           "NonFiniteError", "OutputError")
 
 __all__ = ["evaluate", "gradient", "parse", "derivatives", "hessian", "jacobian", "jvp", "hvp", "diff",
            "Result", "NodeRecord", *_ERRORS, "__version__"]

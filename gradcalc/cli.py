@@ -1,5 +1,6 @@
 """The `gradcalc` command: argv, stdin and files in; results on stdout, messages on stderr;
-exit codes (0 all jobs evaluated, 1 a job could not be evaluated numerically, 2 input not understood).
+exit codes (0 all jobs evaluated, 1 a job could not be evaluated numerically, 2 input not understood,
+74 the output could not be written).
 
 Variables arrive as `--NAME VALUE` options that no parser can know in advance, so
 gradcalc/argv.py takes them (and expressions that start with '-') out of argv before Typer/click
@@ -19,8 +20,9 @@ import typer.core
 
 from gradcalc import __version__
 from gradcalc.argv import add_var, did_you_mean, missing_value_hint, split_argv
+from gradcalc.checked_output import CheckedOutput, discard_unwritten
 from gradcalc.derivative_options import check_derivative_options, parse_direction, run_diff
-from gradcalc.errors import GradcalcError, MissingValueError, UsageError, ValueFormatError
+from gradcalc.errors import GradcalcError, MissingValueError, OutputError, UsageError, ValueFormatError
 from gradcalc.jobs import Job, argument_jobs, line_jobs, open_input
 from gradcalc.render_progress import with_progress
 from gradcalc.values import MAX_ELEMENTS, parse_value
@@ -100,7 +102,8 @@ def _syntax(value: bool):
 
 
 @app.command(cls=_Command, epilog="Exit codes: 0 every job evaluated; 1 a job could not be evaluated "
-                                  "numerically; 2 the input was not understood.\n\n"
+                                  "numerically; 2 the input was not understood; 74 the output could not be "
+                                  "written.\n\n"
                                   "The expression syntax and the forms of values: gradcalc --syntax")
 def gradcalc(
     ctx: typer.Context,
@@ -543,6 +546,8 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
                     _check_failed(result.check, job.line if batch else None)
         renderer.result(result, job.line)
         return code, variables
+    except OutputError:
+        raise  # the output cannot be written: no later job's can either
     except GradcalcError as error:
         if not renderer.error(error, job.text, job.line):
             _error(error, job.line if batch else None)
@@ -597,13 +602,34 @@ def main(argv: list | None = None) -> int:
     """Entry point of the console script and `python -m gradcalc`; returns the exit code."""
     _FREEZE_SETUP["enabled"] = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
+    stdout = sys.stdout
+    sys.stdout = CheckedOutput(stdout)  # a full disk or a closed stdout: an OutputError, not a bug
     try:
-        click_args, values = split_argv(_plot_file_argv(argv), _own_options(), _pages())
-        # standalone: Typer reports its own usage errors (exit 2) and exits with typer.Exit's code
-        _command().main(args=click_args, prog_name="gradcalc", obj=values)
-        return 0
-    except SystemExit as done:
-        return done.code if isinstance(done.code, int) else 0
+        return _main(argv)
+    except OutputError as error:
+        discard_unwritten(stdout)
+        _error(error)
+        return error.exit_code
+    finally:
+        sys.stdout = stdout
+
+
+def _main(argv: list) -> int:
+    try:
+        try:
+            click_args, values = split_argv(_plot_file_argv(argv), _own_options(), _pages())
+            # standalone: Typer reports its own usage errors (exit 2) and exits with typer.Exit's code
+            _command().main(args=click_args, prog_name="gradcalc", obj=values)
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 0
+        try:
+            sys.stdout.flush()  # here, not at exit: a full disk is found while it can still be reported
+        except BrokenPipeError:
+            _reader_gone()
+        return code
+    except OutputError:
+        raise
     except GradcalcError as error:
         _error(error)
         return error.exit_code

@@ -247,12 +247,13 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
             result = evaluate_graph(graph, values)
             outputs = _columns(result, variables, rows, spread, columns, reported)
             outputs[1 + len(reported):1 + len(reported)] = higher.columns(values, rows)
-            writer.write(columns, names, outputs, [""] * rows)
         except EvaluationError:
             worst = max(worst, _row_by_row(graph, columns, names, values, variables, writer, spread, higher,
                                            reported))
         except GradcalcError as error:
             raise type(error)(f"{error.message} (rows from {place.at(0)})", hint=error.hint) from None
+        else:  # outside the try: an output error is not the rows' (nor their place's) to answer
+            writer.write(columns, names, outputs, [""] * rows)
     writer.close()
     return worst
 

@@ -106,3 +106,9 @@ class DomainError(EvaluationError):
 
 class NonFiniteError(EvaluationError):
     """A value or gradient overflowed or became nan."""
+
+
+class OutputError(GradcalcError):
+    """The output could not be written: a full disk, a closed standard output (exit code 74)."""
+
+    exit_code = 74  # sysexits' EX_IOERR: neither the input's fault (2) nor its numbers' (1)

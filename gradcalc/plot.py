@@ -8,6 +8,7 @@ across the jump.
 
 import numpy as np
 
+from gradcalc.checked_output import cannot_write
 from gradcalc.errors import UsageError
 
 FILE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -108,4 +109,4 @@ def file_plot(path: str, title: str, x_name: str, x: np.ndarray, series: list) -
     try:
         figure.savefig(path)
     except OSError as error:
-        raise UsageError(f"cannot write {path!r}: {error.strerror or error}") from None
+        raise cannot_write(repr(path), error) from None

@@ -9,6 +9,7 @@ twice shows where its gradient's two terms come from (x*x + x at x = 3: 3 + 3 + 
 import shutil
 import subprocess
 
+from gradcalc.checked_output import cannot_write
 from gradcalc.contributions import contributions
 from gradcalc.errors import UsageError
 from gradcalc.evaluator import Result
@@ -115,7 +116,7 @@ def write_picture(result: Result, path: str, precision=None) -> None:
         with open(path, "wb") as stream:
             stream.write(data)
     except OSError as error:
-        raise UsageError(f"cannot write {path!r}: {error.strerror or error}") from None
+        raise cannot_write(repr(path), error) from None
 
 
 class DotRenderer(Renderer):

@@ -15,7 +15,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 
-from gradcalc.errors import GradcalcError
+from gradcalc.errors import GradcalcError, OutputError
 from gradcalc.formatting import format_array, format_number, labelled
 from gradcalc.jobs import Job
 
@@ -350,6 +350,8 @@ def run_session(run_job, options, numbers: dict, sigmas: dict) -> int:
             except KeyboardInterrupt:
                 _say("interrupted", sys.stderr)
                 break
+            except OutputError:
+                raise  # the results cannot be written (a full disk): the command says so, exit 74
             except Exception as error:  # a bug in gradcalc: the session goes on
                 if os.environ.get("GRADCALC_DEBUG"):
                     raise

@@ -55,6 +55,8 @@ Exit codes
      zero, non-finite value, a --check mismatch)
   2  the input was not understood (usage, syntax, unknown function, missing
      value, shapes)
+  74 the output could not be written (a full disk, a closed standard output,
+     a --graph or --plot file in a missing directory)
 """
 
 

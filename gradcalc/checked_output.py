@@ -1,0 +1,100 @@
+"""Standard output whose failed writes are OutputErrors (exit 74), not bugs in gradcalc (exit 70).
+
+A full disk (`> /dev/full`), a descriptor open only for reading (`1</dev/null`) or a closed one
+(`>&-`, where Python's sys.stdout is None) make every write fail. A reader that has gone (`| head -1`)
+is no failure: BrokenPipeError passes through unchanged, for the command to end quietly.
+"""
+
+import errno
+import os
+from contextlib import contextmanager
+
+from gradcalc.errors import OutputError
+
+_HINTS = {
+    errno.ENOSPC: "free some space, or send the output elsewhere",
+    errno.EDQUOT: "free some space, or send the output elsewhere",
+    errno.EBADF: "standard output is not open for writing: redirect it to a file (> out.txt) or a pipe",
+    errno.ENOENT: "choose a file in a directory that exists",
+    errno.EACCES: "choose a file in a directory you can write to",
+    errno.EROFS: "choose a file on a file system you can write to",
+}
+
+
+def cannot_write(what: str, error: OSError) -> OutputError:
+    """The OutputError of an OSError met writing `what` ("the output", a file's name)."""
+    reason = error.strerror or str(error)
+    return OutputError(f"cannot write {what}: {reason}",
+                       hint=_HINTS.get(error.errno, "check where the output goes and that it can be written"))
+
+
+class _Closed:
+    """What `>&-` leaves: no stream at all (sys.stdout None), so every write fails as EBADF would."""
+
+    encoding = "utf-8"
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def _fail(self, *_):
+        raise OutputError("cannot write the output: standard output is closed",
+                          hint="redirect it to a file (> out.txt), a pipe, or /dev/null to discard it")
+
+    write = writelines = _fail
+
+    def flush(self) -> None:
+        pass  # nothing was written: a run with only errors (on stderr) is no output error
+
+
+class CheckedOutput:
+    """A stream (text, or its binary `buffer`) whose failed writes raise OutputError."""
+
+    def __init__(self, stream):
+        self.stream = _Closed() if stream is None else stream
+
+    def write(self, data):
+        with _checked():
+            return self.stream.write(data)
+
+    def writelines(self, lines):
+        with _checked():
+            self.stream.writelines(lines)
+
+    def flush(self):
+        with _checked():
+            self.stream.flush()
+
+    @property
+    def buffer(self):
+        return CheckedOutput(self.stream.buffer)
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, ...: the stream's own
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def _checked():
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # the reader has gone: the command ends quietly
+    except OSError as error:
+        raise cannot_write("the output", error) from None
+
+
+def discard_unwritten(stream) -> None:
+    """After an output error, point `stream`'s descriptor at /dev/null: what Python's buffer still
+    holds would fail again at exit ("Exception ignored ... OSError", exit code 120)."""
+    try:
+        descriptor = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(descriptor, stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # no descriptor (None, a test's capture): nothing is flushed at exit
+    finally:
+        os.close(descriptor)
