@@ -18,6 +18,51 @@ def central_difference(f, x: float, h: float | None = None) -> float:
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
+def plain_path(graph, values):
+    """The plain array path (no blocks, no tape): (value, gradients by name), or the error it raises."""
+    from gradcalc.arrays import backward_arrays, forward_arrays
+    from gradcalc.errors import GradcalcError
+    from gradcalc.evaluator import bind
+
+    try:
+        inputs = bind(graph, values)
+        node_values = forward_arrays(graph, inputs)
+        grads = backward_arrays(graph, node_values)
+    except GradcalcError as error:
+        return error
+    return node_values[graph.output], {name: grads[index] for name, index in graph.variables.items()}
+
+
+def through_api(graph, values):
+    """What evaluate_graph gives (whichever fast path it takes): (value, gradients), or the error."""
+    from gradcalc.errors import GradcalcError
+    from gradcalc.evaluator import evaluate_graph
+
+    try:
+        result = evaluate_graph(graph, values)
+    except GradcalcError as error:
+        return error
+    return result.value, result.gradients
+
+
+def assert_same_answer(expected, got, text, rtol=1e-10):
+    """The same error (type, message, caret), or values and gradients of the same shapes within rtol."""
+    import numpy as np
+
+    from gradcalc.errors import GradcalcError
+
+    if isinstance(expected, GradcalcError):
+        assert isinstance(got, GradcalcError), text
+        assert (type(got), got.message, got.span) == (type(expected), expected.message, expected.span), text
+        return
+    assert not isinstance(got, GradcalcError), f"{text}: {got}"
+    assert np.shape(got[0]) == np.shape(expected[0]), text
+    np.testing.assert_allclose(got[0], expected[0], rtol=rtol, atol=1e-12, err_msg=text)
+    for name, gradient in expected[1].items():
+        assert np.shape(got[1][name]) == np.shape(gradient), (text, name)
+        np.testing.assert_allclose(got[1][name], gradient, rtol=rtol, atol=1e-12, err_msg=f"{text}: {name}")
+
+
 def read_terminal(leader: int) -> bytes:
     """Everything written to a pseudo-terminal until its other end closes."""
     chunks = []

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import assert_same_answer, plain_path, through_api
 from gradcalc import blocked
-from gradcalc.arrays import backward_arrays, forward_arrays
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import bind, evaluate_graph
 from gradcalc.layers import FUNCTIONS, REGISTRY
@@ -38,37 +38,11 @@ def random_expression(rng, names, depth=4) -> str:
     return f"({left} {rng.choice(BINARY)} {right})"
 
 
-def plain(graph, values):
-    """The unblocked evaluation: (value, gradients) or the error it raises."""
-    inputs = bind(graph, values)
-    try:
-        node_values = forward_arrays(graph, inputs)
-        grads = backward_arrays(graph, node_values)
-    except GradcalcError as error:
-        return error
-    return node_values[graph.output], {name: grads[index] for name, index in graph.variables.items()}
-
-
-def through_api(graph, values):
-    try:
-        result = evaluate_graph(graph, values)
-    except GradcalcError as error:
-        return error
-    return result.value, result.gradients
+plain = plain_path  # the unblocked, untaped array path
 
 
 def assert_same(expected, got, text):
-    if isinstance(expected, GradcalcError):
-        assert isinstance(got, GradcalcError), text
-        assert (type(got), got.message, got.span) == (type(expected), expected.message, expected.span), text
-        return
-    assert not isinstance(got, GradcalcError), f"{text}: {got}"
-    value, gradients = got
-    assert np.shape(value) == np.shape(expected[0])
-    np.testing.assert_allclose(value, expected[0], rtol=1e-10, atol=1e-12, err_msg=text)
-    for name, gradient in expected[1].items():
-        assert np.shape(gradients[name]) == np.shape(gradient), (text, name)
-        np.testing.assert_allclose(gradients[name], gradient, rtol=1e-10, atol=1e-12, err_msg=f"{text}: {name}")
+    assert_same_answer(expected, got, text)
 
 
 SHAPES = [  # x, y, z: full length, broadcast along a second axis, a scalar; then below SMALLEST

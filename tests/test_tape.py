@@ -7,10 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from conftest import assert_same_answer, plain_path, through_api
 from gradcalc import tape
-from gradcalc.arrays import backward_arrays, forward_arrays
-from gradcalc.errors import GradcalcError
-from gradcalc.evaluator import bind, evaluate_graph
+from gradcalc.evaluator import evaluate_graph
 from gradcalc.layers import FUNCTIONS, REGISTRY
 from gradcalc.parser import parse
 
@@ -68,35 +67,11 @@ def test_a_sum_that_overflows_raises_a_flag():
     assert raises_a_flag(lambda: np.add.reduce(np.full(1000, 1e306), axis=None))
 
 
-def plain(graph, values):
-    """The unblocked, untaped evaluation: (value, gradients), or the error it raises."""
-    try:
-        inputs = bind(graph, values)
-        node_values = forward_arrays(graph, inputs)
-        grads = backward_arrays(graph, node_values)
-    except GradcalcError as error:
-        return error
-    return node_values[graph.output], {name: grads[index] for name, index in graph.variables.items()}
-
-
-def through_api(graph, values):
-    try:
-        result = evaluate_graph(graph, values)
-    except GradcalcError as error:
-        return error
-    return result.value, result.gradients
+plain = plain_path  # the unblocked, untaped array path
 
 
 def assert_same(expected, got, text):
-    if isinstance(expected, GradcalcError):
-        assert isinstance(got, GradcalcError), text
-        assert (type(got), got.message, got.span) == (type(expected), expected.message, expected.span), text
-        return
-    assert not isinstance(got, GradcalcError), f"{text}: {got}"
-    np.testing.assert_allclose(got[0], expected[0], rtol=1e-13, atol=1e-300, err_msg=text)
-    for name, gradient in expected[1].items():
-        assert np.shape(got[1][name]) == np.shape(gradient), (text, name)
-        np.testing.assert_allclose(got[1][name], gradient, rtol=1e-13, atol=1e-300, err_msg=f"{text}: {name}")
+    assert_same_answer(expected, got, text, rtol=1e-13)
 
 
 def tape_of(graph, values):
