@@ -32,7 +32,7 @@ from gradcalc.layer import Layer
 from gradcalc.layers import ReLU
 from gradcalc.numeric import ShapeMismatch, all_finite, constant, unbroadcast
 from gradcalc.ops import ArrayOps
-from gradcalc.tape import Tape, record
+from gradcalc.tape import DOUBLE, Tape, TryLater, record
 
 # elements per block: 512 KiB arrays. Each numpy call of a block hands the GIL to the other thread
 # and back; with 16k blocks that ping-pong cost more than the work (1e6: 11 ms against 4.3 ms with
@@ -46,8 +46,7 @@ SMALLEST = BLOCK  # below this one thread over the whole arrays: a second thread
 # whose intermediates no longer fit the cache)
 SHARED = 4 * BLOCK
 _WORKERS = min(os.cpu_count() or 1, 8)
-_DOUBLE = np.dtype(np.float64)
-_TAPES_KEPT = 16  # per graph, one per shape of its inputs: a loop over many sizes does not grow memory
+_TAPES_KEPT = 16  # shapes per graph whose tapes are kept: a loop over many sizes does not grow memory
 
 
 class BlockedResult(Result):
@@ -123,7 +122,7 @@ class _Program:
         inputs = {index for index in graph.variables.values() if index in hidden or not on_path[index]}
         self.unused = frozenset(name for name, index in graph.variables.items() if not on_path[index])
         self.checkpoints = _unseen(graph, graph.finite_checkpoints | inputs)
-        self.tapes = {}  # by the shapes of the inputs: a Tape, None where none can be recorded, or _SEEN_ONCE
+        self.tapes = {}  # by the shapes of the inputs: a Tape, None where none can be recorded, or a count
 
 
 def _unseen(graph, candidates) -> list:
@@ -157,10 +156,9 @@ def evaluate_blocked(graph, inputs: dict):
     reduction, steps = program
     if reduction is False:
         return None
-    if steps.tapes:  # small arrays at a shape met before: their tape, before anything else
-        result = _replayed(graph, steps, inputs, first_look=True)
-        if result is not None:
-            return result
+    result = _replayed(graph, steps, inputs)  # small arrays at a shape met before: their tape
+    if result is not None:
+        return result
     arrays = {name: value for name, value in inputs.items() if type(value) is not float}
     shapes = {value.shape for value in arrays.values()}
     try:  # one shape is the common case, and np.broadcast_shapes costs a few µs of a small call
@@ -191,10 +189,7 @@ def evaluate_blocked(graph, inputs: dict):
 
 def _whole(graph, steps, inputs: dict):
     """Arrays too small for blocks: the same steps once over the whole arrays, in this thread
-    (replayed from a tape where one could be recorded)."""
-    result = _replayed(graph, steps, inputs)
-    if result is not None:
-        return result
+    (evaluate_blocked replays a tape of them instead where one could be recorded)."""
     with np.errstate(all="ignore"):
         try:
             value, grads = _block(steps, graph, inputs, graph.output)  # it checks the output too
@@ -212,44 +207,50 @@ def _whole(graph, steps, inputs: dict):
     return BlockedResult(graph, inputs, value, _owned(gradients, [*inputs.values(), value]))
 
 
-def _replayed(graph, steps, inputs: dict, first_look: bool = False):
-    """A BlockedResult from the tape of this graph at these inputs' shapes, or None: no tape (yet),
-    or the replay met an inf or nan. evaluate_blocked takes a `first_look` before anything else;
-    _whole, reached when that found nothing, records a tape at a shape's second call (a shape met
-    once, as in a loop over many sizes, is not worth a recording: ~5 calls' time)."""
+def _replayed(graph, steps, inputs: dict):
+    """A BlockedResult from the tape of this graph at these inputs' shapes (recorded at a shape's
+    second call: a shape met once, as in a loop over many sizes, is not worth a recording, ~5
+    calls' time), or None: arrays too large, no tape (yet), or the replay met an inf or nan."""
     arrays = [inputs[name] for name in graph.variables]
     for value in arrays:
-        if type(value) is not np.ndarray or value.dtype is not _DOUBLE:
+        if type(value) is not np.ndarray or value.dtype is not DOUBLE:
             return None  # a scalar input: its sum-products are read as numbers, which a tape cannot do
     key = tuple([value.shape for value in arrays])
-    tapes = steps.tapes
-    tape = tapes.get(key, _UNSEEN)
-    if first_look:
-        if type(tape) is not Tape:
+    tape = steps.tapes.get(key, 0)  # a Tape; None: it cannot be recorded; else the calls without one
+    if type(tape) is not Tape:
+        # arrays of blocks, and large ones with too few rows (one run over them costs more than its
+        # Python), take no tape
+        if tape is None or not arrays or max(value.size for value in arrays) >= SMALLEST:
             return None
-    elif tape is _UNSEEN:
-        if len(tapes) >= _TAPES_KEPT:
-            tapes.clear()
-        tapes[key] = _SEEN_ONCE
-        return None
-    elif tape is _SEEN_ONCE:
-        def run(traced, recorder):
-            value, grads = _block(steps, graph, dict(zip(graph.variables, traced)), graph.output,
-                                  recorder.checked_finite)
-            return value, [grads[index] for index in graph.variables.values()]
-
-        tape = tapes[key] = record(run, arrays)  # None where the rules cannot be recorded
+        tape = _record(graph, steps, arrays, key, tape)
         if tape is None:
             return None
-    else:
-        return None  # no tape, or the first look replayed it and met an inf or nan
     handed = tape.replay(arrays)
     if handed is None:
         return None
     return BlockedResult(graph, inputs, handed[0], dict(zip(graph.variables, handed[1])))
 
 
-_UNSEEN, _SEEN_ONCE = object(), object()  # a shape's state before its tape is recorded
+def _record(graph, steps, arrays: list, key: tuple, calls: int):
+    """The tape at a shape's second call, or None; steps.tapes[key] says how it went."""
+    tapes = steps.tapes
+    if not calls:
+        if len(tapes) >= _TAPES_KEPT:
+            del tapes[next(iter(tapes))]  # the shape met longest ago
+        tapes[key] = 1
+        return None
+
+    def run(traced, recorder):
+        value, grads = _block(steps, graph, dict(zip(graph.variables, traced)), graph.output, recorder.checked_finite)
+        return value, [grads[index] for index in graph.variables.values()]
+
+    try:
+        tape = record(run, arrays)
+    except TryLater:  # this call's values could not show the recording right: try again, thrice
+        tapes[key] = calls + 1 if calls < 3 else None
+        return None
+    tapes[key] = tape
+    return tape
 
 
 def _owned(gradients: dict, held: list) -> dict:

@@ -215,6 +215,7 @@ class LogBase(Layer):
 
     __slots__ = ()
     arity = 2
+    hides_infinity = True  # log(2, inf) = ln 2 / inf = 0
 
     def forward(self, x, base):
         if x <= 0:

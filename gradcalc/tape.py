@@ -2,28 +2,36 @@
 
 Below 65,536 elements an evaluation's numpy work is a few microseconds per operation and the
 Python around it (each layer's rule, the evaluator's bookkeeping, checking values for inf and nan)
-costs as much again. So the first call at a shape runs `blocked._block` on stand-ins (`_Traced`)
+costs as much again. So at a shape's second call `blocked._block` runs on stand-ins (`_Traced`)
 that do the real numpy work while writing down every ufunc call; later calls at that shape replay
 the list (the tape): one loop of ufunc calls writing into buffers, each buffer reused as soon as the
 value in it is read for the last time, and the gradients written straight into arrays of the
-caller's own.
+caller's own. A recording is replayed once on its own inputs and kept only if the replay gives the
+same bits.
 
 Checking: the tape checks the blocks' checkpoints (which see every input's inf or nan) and runs with
 numpy's floating-point errors raised. From finite inputs, the ufuncs a tape may hold (`TRACEABLE`)
 can give an inf or nan only by overflow, division by zero or an invalid operation, and each raises
-its flag (tests hold every one of them to that). So a replay that raises nothing has only finite
-values and gradients, without a pass over each; one that raises returns None, and the caller takes
-the blocks' path, which checks every value, tells a harmless overflow (sigmoid(-800) = 0) from a
-real one, and hands errors to the plain path.
+its flag (tests hold every one of them to that on a grid of values; each process probes a few
+before its first recording). So a replay that raises nothing has only finite values and
+gradients, without a pass over each; one that raises returns None, and the caller takes the
+blocks' path, which checks every value, tells a harmless overflow (sigmoid(-800) = 0) from a real
+one, and hands errors to the plain path.
 
 A layer whose rules do anything but call these ufuncs (read a value, np.where, a reduction over an
 axis, a broadcast summed back) cannot be recorded: its graph keeps the blocks' path at that shape.
+A number made of a stand-in (float(), a scalar's einsum) is nan: it may only be thrown away (the
+gradient of the 2 in 2*x), as a recording whose results are not finite is not kept.
 """
 
+import functools
 import math
 
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
+
+from gradcalc.errors import GradcalcError
+from gradcalc.numeric import ShapeMismatch
 
 # ufuncs whose inf or nan from finite float64 inputs always comes with a floating-point flag
 # (tests/test_tape.py holds each to it); a call to any other ufunc stops the recording
@@ -33,6 +41,7 @@ TRACEABLE = frozenset({np.add, np.subtract, np.multiply, np.divide, np.negative,
                        np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh})
 _TOTAL = np.add.reduce  # one bound method, so that `is` finds it (each attribute access makes a new one)
 _STRUCTURE = frozenset({np.ndim, np.shape, np.size})
+DOUBLE = np.dtype(np.float64)  # native float64 is one object: `is` finds it
 _RAISED = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
 
 
@@ -61,12 +70,19 @@ class _Traced(NDArrayOperatorsMixin):
     def __array_function__(self, func, types, args, kwargs):
         if func in _STRUCTURE:  # the shape alone: the same at every replay
             return func(*(arg.value if type(arg) is _Traced else arg for arg in args), **kwargs)
+        if func is np.einsum:  # a scalar factor's gradient (numeric.times): poisoned, see __float__
+            return np.float64(math.nan)
         raise Untraceable(f"np.{func.__name__}")
+
+    def __float__(self):
+        # a number the tape could not replay: nan, so that a recording that used it (rather than
+        # throwing it away, as the gradient of a constant factor is) has results that are not finite
+        return math.nan
 
     def _read(self, *args, **kwargs):
         raise Untraceable("a rule read a value")
 
-    __array__ = __bool__ = __float__ = __int__ = __index__ = __len__ = __iter__ = __getitem__ = item = _read
+    __array__ = __bool__ = __int__ = __index__ = __len__ = __iter__ = __getitem__ = item = _read
 
 
 class _Recorder:
@@ -83,7 +99,7 @@ class _Recorder:
             if operand.recorder is not self:
                 raise Untraceable("a stand-in of another recording")
             return operand.ref
-        if type(operand) is not float and not (type(operand) is np.ndarray and operand.dtype == np.float64):
+        if type(operand) is not float and not (type(operand) is np.ndarray and operand.dtype is DOUBLE):
             raise Untraceable(f"an operand of type {type(operand).__name__}")
         self.values.append(operand)  # a constant of the graph (1 in 1 + x, sum()'s ones): kept as it is
         return len(self.values) - 1
@@ -95,7 +111,7 @@ class _Recorder:
         refs = [self.number(operand) for operand in operands]
         real = [operand.value if type(operand) is _Traced else operand for operand in operands]
         result = getattr(ufunc, method)(*real, **kwargs)
-        if type(result) not in (np.ndarray, np.float64) or result.dtype != np.float64 or \
+        if type(result) not in (np.ndarray, np.float64) or result.dtype is not DOUBLE or \
                 (method == "__call__" and not result.ndim):
             raise Untraceable("a result that is not a float64 array")
         self.values.append(result)
@@ -158,8 +174,8 @@ class Tape:
         slot = slot_of.get  # inputs and constants keep their own numbers as slots
         self.inputs = inputs
         self.allocated = allocated
-        self.template = [None if ref < inputs or ref in slot_of else _operand(values[ref])
-                         for ref in range(len(values))]
+        made = {result for _, _, result in recorder.calls}  # values of the recording call: never kept
+        self.template = [None if ref < inputs or ref in made else _operand(values[ref]) for ref in range(len(values))]
         # (function, first operand, second operand or None, result): the slots it reads and writes
         self.code = [(function, slot(operands[0], operands[0]),
                       slot(operands[1], operands[1]) if len(operands) == 2 else None, slot_of[result])
@@ -167,6 +183,7 @@ class Tape:
         self.checked = [slot(ref, ref) for ref in recorder.checked]
         # what is handed out, in order (the value, then each gradient): its slot and whether it
         # must be copied (an input, a constant, or an array another of them already is)
+        self.value_ref = value
         handed, self.out = set(), []
         for ref in [value, *gradients]:
             if ref is None:
@@ -181,7 +198,7 @@ class Tape:
         error or a checkpoint is not finite: the caller then takes the blocks' path."""
         slots = self.template.copy()
         slots[: self.inputs] = inputs
-        empty, vdot = np.empty, np.vdot
+        empty, total = np.empty, _TOTAL
         for ref, shape in self.allocated:
             slots[ref] = empty(shape)
         try:
@@ -195,9 +212,9 @@ class Tape:
                         slots[result] = function(slots[first], axis=None)
                 for ref in self.checked:
                     value = slots[ref]
-                    # a sum of squares is inf or nan if any element is (no two terms cancel), and
-                    # BLAS's dot is faster than add.reduce; past ~1e154 it overflows: the blocks' path
-                    if not math.isfinite(vdot(value, value) if value.ndim else value):
+                    # a sum is inf or nan if any element is (one that overflows raises); not
+                    # BLAS's dot, whose threads would take the other core for a 10k-element check
+                    if not math.isfinite(total(value, axis=None) if value.ndim else value):
                         return None
         except FloatingPointError:
             return None
@@ -212,13 +229,20 @@ class Tape:
 
 
 def _operand(constant):
-    """A constant as a ufunc reads it fastest: a number as a 0-d array (a Python float costs a
-    ufunc call twice as much at small sizes: numpy converts it on every call)."""
-    if type(constant) is not float:
+    """A constant as a replay reads it: a number as a 0-d array (a Python float costs a ufunc call
+    twice as much at small sizes: numpy converts it on every call); an array of one number, made
+    from constants alone while recording (sum()'s ones divided by the 2 of x/2), as that number
+    broadcast, so that a tape keeps no full-size array."""
+    if type(constant) is float:
+        number = np.array(constant)
+    elif constant.ndim and not all(constant.strides) and constant.base is not None:
+        return constant  # a broadcast already (sum()'s ones)
+    elif constant.size > 1 and (constant.view(np.uint64) == constant.view(np.uint64).flat[0]).all():  # bits: -0.0
+        number = np.array(constant.flat[0])
+    else:
         return constant
-    array = np.array(constant)
-    array.flags.writeable = False
-    return array
+    number.flags.writeable = False
+    return np.broadcast_to(number, constant.shape) if type(constant) is not float and constant.ndim else number
 
 
 def _needed(calls: list, wanted: set) -> list:
@@ -232,17 +256,64 @@ def _needed(calls: list, wanted: set) -> list:
     return kept
 
 
+class TryLater(Exception):
+    """The recording call's own values stopped its check (an inf, a nan, a floating-point flag):
+    a later call at the shape may record it."""
+
+
+# what a rule may raise on a stand-in: the recording is given up, the blocks' path goes on as before
+_NOT_RECORDABLE = (Untraceable, AttributeError, TypeError, ValueError, ArithmeticError, GradcalcError, ShapeMismatch)
+
+
 def record(run, inputs: list):
-    """A Tape of `run(stand-ins, recorder)` -> (value, gradients), or None when it cannot be recorded."""
+    """A Tape of `run(stand-ins, recorder)` -> (value, gradients); None when it cannot be
+    recorded; TryLater when these inputs cannot show that the recording is right."""
+    if not flags_hold():
+        return None
     recorder = _Recorder(inputs)
     traced = [_Traced(value, ref, recorder) for ref, value in enumerate(inputs)]
     try:
         with np.errstate(all="ignore"):
             value, gradients = run(traced, recorder)
-        shapes = [value.shape for value in inputs]
         refs = [None if gradient is None else recorder.number(gradient) for gradient in gradients]
-        if any(ref is not None and np.shape(recorder.values[ref]) != shape for ref, shape in zip(refs, shapes)):
+        if any(ref is not None and np.shape(recorder.values[ref]) != array.shape for ref, array in zip(refs, inputs)):
             raise Untraceable("a gradient of another shape than its input")
-        return Tape(recorder, recorder.number(value), refs)
-    except Exception:  # noqa: BLE001  whatever a rule does that a tape cannot replay (Untraceable,
-        return None  # an attribute a stand-in lacks, an error of the inputs): the blocks' path, as before
+        tape = Tape(recorder, recorder.number(value), refs)
+    except _NOT_RECORDABLE:
+        return None
+    # the replay on the recording's inputs must give the recording's own bits
+    expected = [recorder.values[ref] for ref in [tape.value_ref, *refs] if ref is not None]
+    if not all(np.isfinite(array).all() for array in expected):
+        raise TryLater
+    handed = tape.replay(inputs)
+    if handed is None:
+        raise TryLater
+    got = [handed[0], *(gradient for gradient, ref in zip(handed[1], refs) if ref is not None)]
+    return tape if all(np.array_equal(a, b) for a, b in zip(got, expected)) else None
+
+
+# (ufunc, operands) that make an inf or nan from finite numbers: each must raise its flag here
+_PROBES = [(np.add, (1e308, 1e308)), (np.subtract, (1e308, -1e308)), (np.multiply, (1e200, 1e200)),
+           (np.divide, (1.0, 0.0)), (np.divide, (0.0, 0.0)), (np.divide, (1e300, 1e-300)), (np.square, (1e200,)),
+           (np.exp, (710.0,)), (np.exp2, (1025.0,)), (np.expm1, (710.0,)), (np.sinh, (711.0,)), (np.cosh, (711.0,)),
+           (np.log, (0.0,)), (np.log, (-1.0,)), (np.log2, (0.0,)), (np.log10, (-1.0,)), (np.log1p, (-1.0,)),
+           (np.log1p, (-2.0,)), (np.sqrt, (-1.0,)), (np.arcsin, (2.0,)), (np.arccos, (-2.0,)),
+           (np.arccosh, (0.5,)), (np.arctanh, (1.0,)), (np.arctanh, (2.0,))]
+
+
+@functools.cache
+def flags_hold() -> bool:
+    """Whether this process's numpy raises the flag for a few infs and nans TRACEABLE ufuncs make
+    (in its scalar loop and in a vector loop with a tail); tests/test_tape.py tries a wide grid."""
+    for ufunc, operands in _PROBES:
+        for length in (1, 19):
+            arrays = [np.full(length, 0.5) for _ in operands]
+            for array, operand in zip(arrays, operands):
+                array[-1] = operand
+            try:
+                with np.errstate(**_RAISED):
+                    ufunc(*arrays)
+            except FloatingPointError:
+                continue
+            return False
+    return True
