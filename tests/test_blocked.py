@@ -127,6 +127,7 @@ def test_errors_name_the_same_node_as_the_plain_path(text, bad):
     "sum(sign(x) * y)",  # sign(inf) = 1
     "sum(atan2(y, x))",  # atan2(1, inf) = 0
     "sum(xlogy(0, x) + y)",  # xlogy(0, inf) = 0
+    "sum(log(2, x) * y)",  # log(2, inf) = ln 2 / inf = 0
     "a = x; sum(y)",  # x never reaches the output: nothing after it would see the inf
     "sigmoid(x) + y",  # an elementwise output
     "sum(ln(1 + exp(x)) + sigmoid(x * y))",  # x is not checked itself: x * y is, and the product keeps inf
