@@ -53,13 +53,8 @@ class BlockedResult(Result):
     """A Result whose per-node values and gradients are computed by the plain path when asked for."""
 
     def __init__(self, graph, inputs, value, gradients: dict):
-        values = [None] * len(graph.nodes)
-        grads = [None] * len(graph.nodes)
-        values[graph.output] = value
-        for name, index in graph.variables.items():
-            grads[index] = gradients[name]
-        super().__init__(graph, inputs, values, grads)
-        del self.values, self.grads  # the properties below compute them when asked
+        # values and grads: the properties below, when asked for
+        self._hold(graph, inputs, value, {name: gradients[name] for name in graph.sorted_variables})
 
     @cached_property
     def _plain(self) -> tuple:

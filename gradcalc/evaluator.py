@@ -36,23 +36,31 @@ class NodeRecord:
 class Result:
     """An evaluated expression: output value, ∂output/∂variable, and every node's record."""
 
+    # set on a result by the options that ask for them; None on the class, so that making a
+    # result (once per batch line, per small-array call) costs only what every result holds
+    check = None  # a gradcalc.check.CheckReport when --check asked for one
+    seed = None  # the upstream gradient given for the output, if any (default: ones)
+    uncertainty = None  # a gradcalc.uncertainty.Uncertainty when inputs carry ± σ
+    derivatives = None  # {order: nested dict} when --order N > 1 asked for them
+    jacobian = None  # {name: array} with --jacobian
+    jvp = None  # the directional derivative with --jvp
+    hvp = None  # {name: (H v)[name]} with --hvp
+    explain = None  # the chain rule's steps (gradcalc.explain.Step) when --explain asked for them
+
     def __init__(self, graph: Graph, inputs: dict, values: list, grads: list):
+        variables = graph.variables
+        self._hold(graph, inputs, values[graph.output],
+                   {name: grads[variables[name]] for name in graph.sorted_variables})
+        self.values = values  # per node id
+        self.grads = grads  # per node id
+
+    def _hold(self, graph: Graph, inputs: dict, value, gradients: dict):
+        """What every result holds: its graph, inputs, value and gradients (by sorted name)."""
         self.graph = graph
         self.expression = graph.source
         self.inputs = inputs  # name -> value used, in order of first use
-        self.values = values  # per node id
-        self.grads = grads  # per node id
-        self.value = values[graph.output]
-        variables = graph.variables
-        self.gradients = {name: grads[variables[name]] for name in graph.sorted_variables}
-        self.check = None  # a gradcalc.check.CheckReport when --check asked for one
-        self.seed = None  # the upstream gradient given for the output, if any (default: ones)
-        self.uncertainty = None  # a gradcalc.uncertainty.Uncertainty when inputs carry ± σ
-        self.derivatives = None  # {order: nested dict} when --order N > 1 asked for them
-        self.jacobian = None  # {name: array} with --jacobian
-        self.jvp = None  # the directional derivative with --jvp
-        self.hvp = None  # {name: (H v)[name]} with --hvp
-        self.explain = None  # the chain rule's steps (gradcalc.explain.Step) when --explain asked for them
+        self.value = value
+        self.gradients = gradients
 
     @cached_property
     def nodes(self) -> list[NodeRecord]:
