@@ -204,8 +204,9 @@ def _whole(graph, steps, inputs: dict):
 
 def _replayed(graph, steps, inputs: dict):
     """A BlockedResult from the tape of this graph at these inputs' shapes (recorded at a shape's
-    second call: a shape met once, as in a loop over many sizes, is not worth a recording, ~5
-    calls' time), or None: arrays too large, no tape (yet), or the replay met an inf or nan."""
+    second call: a shape met once, as in a loop over many sizes, is not worth a recording, 3-4
+    calls' time, bench/tape.py), or None: arrays too large, no tape (yet), or the replay met an
+    inf or nan."""
     arrays = [inputs[name] for name in graph.variables]
     for value in arrays:
         if type(value) is not np.ndarray or value.dtype is not DOUBLE:
