@@ -56,7 +56,8 @@ def print_table(console, columns: list[Column], rows: list[list[str]], title: st
     widths = fitted_widths(console.width, columns, rows)
     cells = [[shorten(cell, limit=width) if column.fit == "shorten" else cell
               for column, width, cell in zip(columns, widths, row)] for row in rows]
-    table = rich_table(columns, widths, stacked_rows(columns, widths, cells))
+    cells, as_laid_out = aligned_blocks(columns, widths, cells)
+    table = rich_table(columns, widths, stacked_rows(columns, widths, cells), as_laid_out)
     if title is not None:
         print_line(console, shorten(title, limit=max(console.width, 20)))
     console.print(table, crop=False)
@@ -64,14 +65,42 @@ def print_table(console, columns: list[Column], rows: list[list[str]], title: st
         print_line(console, caption)
 
 
-def rich_table(columns: list[Column], widths: list[int], rows: list[list[str]]) -> Table:
-    """A Rich table of `rows` (cells as text), its columns `widths` wide."""
+def aligned_blocks(columns: list[Column], widths: list[int], rows: list[list[str]]) -> tuple[list, list]:
+    """The rows with every cell of a right-aligned column that holds a multi-line cell (an array)
+    right-aligned as a block: each line moved by the same amount, so that an array's short last line
+    keeps its elements under their columns (Rich would right-align it alone). Returns the rows and,
+    per column, whether its cells are now laid out (for Rich to print their lines as they are)."""
+    laid_out = [column.justify == "right" and column.fit == "keep" and any("\n" in row[index] for row in rows)
+                for index, column in enumerate(columns)]
+    if not any(laid_out):
+        return rows, laid_out
+    aligned = []
+    for row in rows:
+        row = list(row)
+        for index, width in enumerate(widths):
+            if laid_out[index]:
+                lines = row[index].split("\n")
+                margin = " " * (width - max(map(cell_len, lines)))
+                row[index] = "\n".join(margin + line for line in lines)
+        aligned.append(row)
+    return aligned, laid_out
+
+
+def rich_table(columns: list[Column], widths: list[int], rows: list[list[str]],
+               as_laid_out: list[bool] | None = None) -> Table:
+    """A Rich table of `rows` (cells as text), its columns `widths` wide; the cells of a column
+    `as_laid_out` keep their lines' places (see aligned_blocks), its header is aligned as usual."""
     table = Table(width=sum(widths) + 3 * len(columns) + 1)  # each column: padding and one rule
     for column, width in zip(columns, widths):
         table.add_column(Text(column.header), justify=column.justify, width=width,
                          no_wrap=column.fit != "wrap", overflow="ellipsis" if column.fit == "shorten" else "fold")
+    if as_laid_out is None or not any(as_laid_out):
+        for row in rows:
+            table.add_row(*map(Text, row))
+        return table
     for row in rows:
-        table.add_row(*map(Text, row))
+        table.add_row(*(Text(cell, justify="left") if laid_out else Text(cell)
+                        for cell, laid_out in zip(row, as_laid_out)))
     return table
 
 

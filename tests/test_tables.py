@@ -15,7 +15,7 @@ from gradcalc import evaluate
 from gradcalc.errors import DomainError
 from gradcalc.formatting import format_array, format_number, labelled, shorten
 from gradcalc.render import PlainRenderer, TableRenderer
-from gradcalc.render_tables import Column, fitted_widths, rich_table, stacked_rows
+from gradcalc.render_tables import Column, aligned_blocks, fitted_widths, rich_table, stacked_rows
 
 X, Y = 0.3, 2.2
 LONG = "ln(x)*x + sigmoid(x*y)/tanh(y) + exp(-x*y) + x*x*x*y*y*y + sqrt(x + y*y)"
@@ -151,6 +151,42 @@ def test_multi_line_arrays_line_up_and_sit_under_their_label():
     assert "output = [[  0, 0.5,   1],\n          [1.5,   2, 2.5]]\n" in out
 
 
+def test_a_wrapped_array_in_a_table_keeps_its_last_line_under_the_first_elements(run_cli, monkeypatch):
+    # the README: continuation lines start under the first element. Elements right-aligned to the
+    # widest (3.125, 5 characters; 6.25 for 2x), wrapped between elements at about half of 60 columns
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, err = run_cli("sum(x*x)", "--x", "[1.5,2.25,3.125,4,5,6,7,8,9,10,11]", "--no-nodes")
+    assert code == 0 and err == ""
+    assert out.splitlines()[4:8] == [
+        "│ x        │ [  1.5,  2.25, 3.125, │ [   3,  4.5, 6.25,    8, │",
+        "│          │      4,     5,     6, │    10,   12,   14,   16, │",
+        "│          │      7,     8,     9, │    18,   20,   22]       │",
+        "│          │     10,    11]        │                          │",
+    ]
+
+
+def _element_ends(line: str) -> list[int]:
+    """Where each element of a line of a 1-D array ends: the places of its ',' and ']'."""
+    return [match.start() for match in re.finditer(r"[,\]]", line)]
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_every_line_of_a_wrapped_array_in_a_table_sits_on_its_first_lines_grid(width):
+    x = [1.5, 2.25, 3.125, 4, 5, 6, 7, 8, 9, 10, 11, 12, 130.0625]  # 13: a short last line at each width
+    text = _table(width, [("sum(x*y)", {"x": x, "y": 2.0})], nodes=False)
+    rows = [re.split("│", line)[1:-1] for line in text.splitlines() if line.startswith("│")]
+    x_lines = rows[:next(index for index, row in enumerate(rows) if row[0].strip() == "y")]
+    for column in (1, 2):  # x's value, then its gradient (2y = 4 each)
+        block = [row[column].rstrip() for row in x_lines if row[column].strip()]
+        assert len(block) > 1  # wrapped
+        bracket, grid = block[0].index("["), _element_ends(block[0])
+        for line in block[1:]:
+            ends = _element_ends(line)  # from the first element's place on: a short line is no exception
+            assert ends == grid[:len(ends)], (width, block)
+            assert line[:bracket + 1].isspace()
+        assert block[-1].endswith("]")
+
+
 def test_large_arrays_are_summarised_with_the_same_numbers():
     values = np.arange(2000.0) / 4
     text = format_array(values)
@@ -184,6 +220,7 @@ def test_stacked_rows_print_what_one_rich_row_per_row_prints(columns, data, widt
     widths = fitted_widths(width, columns, rows)
     rows = [[shorten(cell, limit=width) if column.fit == "shorten" else cell
              for column, width, cell in zip(columns, widths, row)] for row in rows]
+    rows, laid_out = aligned_blocks(columns, widths, rows)  # multi-line cells right-aligned as blocks
 
     def printed(table):
         out = io.StringIO()
@@ -191,5 +228,5 @@ def test_stacked_rows_print_what_one_rich_row_per_row_prints(columns, data, widt
         console.print(table, crop=False)
         return out.getvalue()
 
-    assert printed(rich_table(columns, widths, stacked_rows(columns, widths, rows))) == \
-        printed(rich_table(columns, widths, rows))
+    assert printed(rich_table(columns, widths, stacked_rows(columns, widths, rows), laid_out)) == \
+        printed(rich_table(columns, widths, rows, laid_out))
