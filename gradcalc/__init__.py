@@ -26,6 +26,43 @@ __all__ = ["evaluate", "gradient", "parse", "derivatives", "hessian", "jacobian"
 _parse = _evaluate_graph = None
 
 
+def _in_python_terms(error, call: str) -> None:
+    """Re-word a hint that says how to give a value on the command line (--y VALUE, --seed-grad)
+    with the arguments of the Python function `call`: evaluate's keywords, the others' mapping."""
+    from gradcalc.errors import MissingValueError, ShapeError, missing_value_hint, seed_shape_hint
+    from gradcalc.formatting import bounded
+
+    if isinstance(error, MissingValueError) and error.names:
+        if call == "evaluate":
+            from keyword import iskeyword
+
+            keywords = [f"{name}=1" if name.isidentifier() and not iskeyword(name) else f'**{{"{name}": 1}}'
+                        for name in error.names]
+            given = f"evaluate(..., {', '.join(keywords)})"
+        else:
+            items = [f'"{name}": 1' for name in error.names]
+            given = f"{call}(..., {{..., {', '.join(items)}}})"
+        error.hint = bounded(missing_value_hint(error.names, given))
+    elif isinstance(error, ShapeError) and error.of_seed:
+        error.hint = seed_shape_hint("seed_grad=")
+
+
+def _in_python_terms_of(function):
+    """`function`, its errors' hints worded with its arguments rather than command-line options.
+    (evaluate and gradient do it inline: a wrapper would cost them ~0.3 µs a call.)"""
+    from functools import wraps
+
+    @wraps(function)
+    def call(*arguments, **keywords):
+        try:
+            return function(*arguments, **keywords)
+        except Exception as error:  # raised again as it is: only a hint's wording may change
+            _in_python_terms(error, function.__name__)
+            raise
+
+    return call
+
+
 def parse(expression: str):
     """Parse `expression` into a Graph (cached for repeated expressions)."""
     global _parse
@@ -47,7 +84,11 @@ def evaluate(expression: str, /, **values):
     if _evaluate_graph is None:
         from gradcalc.evaluator import evaluate_graph as _evaluate_graph
     graph = parse(expression)
-    result = _evaluate_graph(graph, values)
+    try:
+        result = _evaluate_graph(graph, values)
+    except Exception as error:  # raised again as it is: only a hint's wording may change
+        _in_python_terms(error, "evaluate")
+        raise
     if graph.sigmas:
         from gradcalc.uncertainty import uncertainty_of
 
@@ -69,7 +110,11 @@ def gradient(expression: str, values: _Mapping, /, *, wrt=None, seed_grad=None, 
                          hint='gradient("x*y", {"x": 1, "y": 2})')
     names = () if wrt is None else (wrt,) if isinstance(wrt, str) else tuple(wrt)
     graph = parse(expression)
-    result = evaluate_graph(graph, values, seed_grad)
+    try:
+        result = evaluate_graph(graph, values, seed_grad)
+    except Exception as error:  # raised again as it is: only a hint's wording may change
+        _in_python_terms(error, "gradient")
+        raise
     if graph.sigmas:  # as in evaluate: inputs bound with an uncertainty give the result one
         from gradcalc.uncertainty import uncertainty_of
 
@@ -86,6 +131,7 @@ def gradient(expression: str, values: _Mapping, /, *, wrt=None, seed_grad=None, 
     return result
 
 
+@_in_python_terms_of
 def derivatives(expression: str, values, /, order: int = 2, wrt=None, seed_grad=None) -> dict:
     """{k: the order-k partial derivatives as dicts k levels deep} for k = 2..order, at `values`
     (a mapping, so that a variable may be called `order` or `wrt`). For an array output, of
@@ -95,11 +141,13 @@ def derivatives(expression: str, values, /, order: int = 2, wrt=None, seed_grad=
     return all_orders(parse(expression), values, order, wrt, seed_grad)
 
 
+@_in_python_terms_of
 def hessian(expression: str, values, /, wrt=None, seed_grad=None) -> dict:
     """{a: {b: ∂²f/∂a∂b}}; for array variables each block has shape shape(a) + shape(b)."""
     return derivatives(expression, values, 2, wrt, seed_grad)[2]
 
 
+@_in_python_terms_of
 def jacobian(expression: str, values, /, wrt=None) -> dict:
     """{name: ∂output/∂name}, each of shape shape(output) + shape(name)."""
     from gradcalc.higher_order import jacobian as _jacobian
@@ -107,6 +155,7 @@ def jacobian(expression: str, values, /, wrt=None) -> dict:
     return _jacobian(parse(expression), values, wrt)
 
 
+@_in_python_terms_of
 def jvp(expression: str, values, direction, /):
     """The derivative of the output along `direction` ({name: value}; missing names: 0)."""
     from gradcalc.higher_order import jvp as _jvp
@@ -114,6 +163,7 @@ def jvp(expression: str, values, direction, /):
     return _jvp(parse(expression), values, direction)
 
 
+@_in_python_terms_of
 def hvp(expression: str, values, direction, /, seed_grad=None) -> dict:
     """{name: (H v)[name]}: the Hessian times `direction`, without forming the Hessian."""
     from gradcalc.higher_order import hvp as _hvp

@@ -119,11 +119,3 @@ def did_you_mean(name: str, options: dict[str, str | None]) -> str | None:
     longs = [option[2:] for option in options if option.startswith("--")]
     close = difflib.get_close_matches(name.replace("_", "-"), longs, n=1, cutoff=0.75)
     return f"did you mean --{close[0]}?" if close else None
-
-
-def missing_value_hint(names: list, options: dict[str, str | None]) -> str:
-    """How to give the missing variables `names`; --var for a name that is also one of our options."""
-    given = " ".join(f"--var {name}=VALUE" if f"--{name}" in options else f"--{name} VALUE"
-                     for name in names)
-    them = "it" if len(names) == 1 else "them"
-    return f"give {given}, or bind {them} on the line ({names[0]} = 1; ...)"

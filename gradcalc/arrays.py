@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 
-from gradcalc.errors import DomainError, NonFiniteError, ShapeError
+from gradcalc.errors import DomainError, NonFiniteError, ShapeError, seed_shape_error
 from gradcalc.evaluator import node_error
 from gradcalc.layers import ReLU
 from gradcalc.numeric import ShapeMismatch, all_finite, first_non_finite, first_non_finite_index, unbroadcast
@@ -73,8 +73,7 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
     if seed is None:
         seed = np.ones_like(output) if np.ndim(output) else 1.0
     elif np.shape(seed) != np.shape(output):
-        raise ShapeError(f"the seed gradient has shape {np.shape(seed)}, the output {np.shape(output)}",
-                         hint="give --seed-grad an array of the output's shape")
+        raise seed_shape_error(np.shape(seed), np.shape(output))
     grads = [None] * len(graph.nodes)
     if not graph.nodes[graph.output].constant:
         grads[graph.output] = seed

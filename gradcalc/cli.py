@@ -19,10 +19,18 @@ import typer
 import typer.core
 
 from gradcalc import __version__
-from gradcalc.argv import add_var, did_you_mean, missing_value_hint, split_argv
+from gradcalc.argv import add_var, did_you_mean, split_argv
 from gradcalc.checked_output import CheckedOutput, discard_unwritten
 from gradcalc.derivative_options import check_derivative_options, parse_direction, run_diff
-from gradcalc.errors import GradcalcError, MissingValueError, OutputError, UsageError, ValueFormatError
+from gradcalc.errors import (
+    GradcalcError,
+    MissingValueError,
+    OutputError,
+    UsageError,
+    ValueFormatError,
+    command_line_values,
+    missing_value_hint,
+)
 from gradcalc.jobs import Job, argument_jobs, line_jobs, open_input
 from gradcalc.render_progress import with_progress
 from gradcalc.values import MAX_ELEMENTS, parse_value
@@ -509,10 +517,8 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         try:
             result = evaluate_graph(graph, {**numbers, **job.values} if job.values else numbers, seed)
         except MissingValueError as error:
-            missing = sorted(name for name in graph.variables
-                             if name not in graph.bindings and name not in job.values and name not in numbers)
-            if any(f"--{name}" in _own_options() for name in missing):
-                error.hint = missing_value_hint(missing, _own_options())
+            if any(f"--{name}" in _own_options() for name in error.names):  # --format is ours: --var format=1
+                error.hint = missing_value_hint(error.names, command_line_values(error.names, _own_options()))
             raise
         sigmas, correlation = uncertain
         if sigmas or graph.sigmas or correlation is not None:

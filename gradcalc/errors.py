@@ -83,7 +83,11 @@ class UnknownFunctionError(InputError):
 
 
 class MissingValueError(InputError):
-    """Variables used by the expression that have no value."""
+    """Variables used by the expression that have no value (`names`, sorted)."""
+
+    def __init__(self, message: str, *, names=(), **details):
+        super().__init__(message, **details)
+        self.names = tuple(names)
 
 
 class ValueFormatError(InputError):
@@ -92,6 +96,8 @@ class ValueFormatError(InputError):
 
 class ShapeError(InputError):
     """Array shapes that do not fit together, named with the node and both shapes."""
+
+    of_seed = False  # the seed gradient's shape is not the output's (its hint says how to give the seed)
 
 
 class EvaluationError(GradcalcError):
@@ -112,3 +118,32 @@ class OutputError(GradcalcError):
     """The output could not be written: a full disk, a closed standard output (exit code 74)."""
 
     exit_code = 74  # sysexits' EX_IOERR: neither the input's fault (2) nor its numbers' (1)
+
+
+# Hints that say how to give a value. The command line's wording is the default; the Python API
+# re-words them with its own arguments (gradcalc/__init__.py), so each sentence is written once.
+
+def command_line_values(names, options=()) -> str:
+    """How the command line gives `names` values: --x VALUE, or --var NAME=VALUE for a name that is
+    also one of gradcalc's `options` (--format)."""
+    return " ".join(f"--var {name}=VALUE" if f"--{name}" in options else f"--{name} VALUE" for name in names)
+
+
+def missing_value_hint(names, given: str) -> str:
+    """Give the variables `names` values as `given` says (--x VALUE, evaluate(..., x=1)), or bind
+    them on the line, which works wherever the expression comes from."""
+    them = "it" if len(names) == 1 else "them"
+    return f"give {given}, or bind {them} on the line ({names[0]} = 1; ...)"
+
+
+def seed_shape_error(seed_shape: tuple, output_shape: tuple) -> ShapeError:
+    """The error for a seed gradient whose shape is not the output's."""
+    error = ShapeError(f"the seed gradient has shape {seed_shape}, the output {output_shape}",
+                       hint=seed_shape_hint("--seed-grad"))
+    error.of_seed = True
+    return error
+
+
+def seed_shape_hint(given: str) -> str:
+    """Give the seed (`given`: --seed-grad, seed_grad=) the output's shape."""
+    return f"give {given} an array of the output's shape"

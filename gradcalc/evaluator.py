@@ -13,6 +13,8 @@ from gradcalc.errors import (
     NonFiniteError,
     UsageError,
     ValueFormatError,
+    command_line_values,
+    missing_value_hint,
 )
 from gradcalc.formatting import format_number, shorten
 from gradcalc.graph import Graph, Node
@@ -98,12 +100,9 @@ def bind(graph: Graph, values: dict, check_finite: bool = True) -> dict:
             inputs[name] = _number(name, value, check_finite)
     if missing:
         missing.sort()
-        given = " ".join(f"--{name} VALUE" for name in missing)
         first = graph.nodes[graph.variables[missing[0]]]  # its first use, where the caret points
-        raise MissingValueError(
-            f"no value for {_join(missing)}",
-            hint=f"give {given}, or bind {'it' if len(missing) == 1 else 'them'} on the line "
-                 f"({missing[0]} = 1; ...)", source=graph.source, span=first.span)
+        raise MissingValueError(f"no value for {_join(missing)}", names=missing, source=graph.source, span=first.span,
+                                hint=missing_value_hint(missing, command_line_values(missing)))
     return inputs
 
 

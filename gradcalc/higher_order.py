@@ -10,7 +10,7 @@ scalar sum(seed · output): the output itself when it is a scalar.
 from collections.abc import Mapping
 from itertools import combinations_with_replacement, permutations
 
-from gradcalc.errors import EvaluationError, NonFiniteError, ShapeError, UsageError
+from gradcalc.errors import EvaluationError, NonFiniteError, ShapeError, UsageError, seed_shape_error
 from gradcalc.evaluator import _number, backward, bind, forward, uses_arrays
 from gradcalc.formatting import format_number, needs_parentheses
 from gradcalc.graph import Graph
@@ -264,8 +264,7 @@ def _seeded(graph, builder, inputs, node_values, seed):
     if seed is not None:
         seed = _number("the seed gradient", seed)
         if np.shape(seed) != np.shape(output):
-            raise ShapeError(f"the seed gradient has shape {np.shape(seed)}, the output {np.shape(output)}",
-                             hint="give --seed-grad an array of the output's shape")
+            raise seed_shape_error(np.shape(seed), np.shape(output))
     if not hasattr(output, "shape"):
         return inputs, 1.0 if seed is None else seed
     return {**inputs, _SEED: _ones_like(output) if seed is None else seed}, builder.input(_SEED)

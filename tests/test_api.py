@@ -203,3 +203,57 @@ def test_an_array_with_nan_says_how_to_fix_it():
     assert caught.value.message == "the value of x has a non-finite element (nan at index (1,)); values must be finite"
     assert caught.value.hint == ("replace inf and nan by numbers, or leave those elements out "
                                  "(with numpy: values[np.isfinite(values)])")
+
+
+def _hinted_call(hint: str):
+    """The Python call a hint suggests (`give evaluate(..., y=1), or bind ...`), parsed: its function
+    name, its keyword names and the keys of a mapping it passes."""
+    import ast
+
+    code = hint.removeprefix("give ").partition(", or bind")[0].replace("...", "expression", 1)
+    call = ast.parse(code.replace("{...,", "{**values,"), mode="eval").body
+    keywords = [k.arg if k.arg else ast.literal_eval(k.value).popitem()[0] for k in call.keywords]
+    keys = [ast.literal_eval(key) for argument in call.args[1:] for key in argument.keys if key is not None]
+    return call.func.id, keywords, keys
+
+
+def test_api_hints_name_the_python_arguments_not_command_line_options():
+    from gradcalc import MissingValueError, ShapeError
+
+    with pytest.raises(MissingValueError) as caught:
+        gradcalc.evaluate("x*y", x=1)
+    assert caught.value.hint == "give evaluate(..., y=1), or bind it on the line (y = 1; ...)"
+    # several names, one of them a Python keyword: still a call Python accepts
+    with pytest.raises(MissingValueError) as caught:
+        gradcalc.evaluate("x*y*z + lambda", x=1)
+    assert "--" not in caught.value.hint
+    assert _hinted_call(caught.value.hint) == ("evaluate", ["lambda", "y", "z"], [])
+    for function in (gradcalc.gradient, gradcalc.hessian, gradcalc.jacobian):
+        with pytest.raises(MissingValueError) as caught:
+            function("x*y", {"x": 1})
+        call = f'{function.__name__}(..., {{..., "y": 1}})'
+        assert caught.value.hint == f"give {call}, or bind it on the line (y = 1; ...)"
+        assert _hinted_call(caught.value.hint) == (function.__name__, [], ["y"])
+    with pytest.raises(MissingValueError) as caught:
+        gradcalc.jvp("x*y", {"x": 1}, {"x": 1})
+    assert _hinted_call(caught.value.hint) == ("jvp", [], ["y"])
+    # a seed of 4 elements for a scalar output, and of 3 for an output of 2
+    with pytest.raises(ShapeError, match=r"shape \(4,\), the output \(\)") as caught:
+        gradcalc.gradient("x*y", {"x": 1, "y": 2}, seed_grad=np.ones(4))
+    assert caught.value.hint == "give seed_grad= an array of the output's shape"
+    for function in (gradcalc.hessian, gradcalc.derivatives):
+        with pytest.raises(ShapeError, match=r"shape \(3,\), the output \(2,\)") as caught:
+            function("x*v", {"x": 1, "v": [1, 2]}, seed_grad=np.ones(3))
+        assert caught.value.hint == "give seed_grad= an array of the output's shape"
+
+
+def test_command_line_hints_still_name_the_options():
+    def stderr(*argv):
+        result = subprocess.run([sys.executable, "-m", "gradcalc", *argv], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2
+        return result.stderr
+
+    assert "hint: give --y VALUE, or bind it on the line (y = 1; ...)" in stderr("x*y", "--x", "1")
+    assert "hint: give --seed-grad an array of the output's shape" in stderr("x*v", "--x", "1", "--v", "1,2",
+                                                                            "--seed-grad", "1,2,3")
+    assert "hint: give --var format=VALUE --y VALUE, or bind them" in stderr("format*y", "--x", "1")
