@@ -315,16 +315,24 @@ class TableRenderer(Renderer):
         super().close()
 
     def _print_summary(self):
-        from gradcalc.render_tables import Column, print_table
+        from gradcalc.render_tables import Column, array_width, print_table
 
         names = sorted({name for row in self.rows for name in row[3]})
         sigmas = any(row[5] is not None for row in self.rows)
         columns = [Column("line"), Column("expression", "left", "shorten"), Column("value"),
                    *([Column("± σ")] if sigmas else []), *(Column(f"∂/∂{name}") for name in names),
                    Column("error", "left", "wrap")]
-        rows = [[str(line), expression or "", self.number(value), *([self.number(sigma)] if sigmas else []),
-                 *(self.number(gradients.get(name)) for name in names), message or ""]
-                for line, expression, value, gradients, message, sigma in self.rows]
+        numbers = [[value, *([sigma] if sigmas else []), *(gradients.get(name) for name in names)]
+                   for _, _, value, gradients, _, sigma in self.rows]
+        # columns of arrays share what the others leave them: more than two get less than half each
+        arrays = [2 + index for index in range(len(numbers[0])) if any(hasattr(row[index], "shape") for row in numbers)]
+        width = self.array_width
+        if arrays:
+            texts = [[str(line), expression or "", *[""] * len(row), message or ""]
+                     for (line, expression, *_, message, _), row in zip(self.rows, numbers)]
+            width = min(width, array_width(self.console.width, columns, texts, arrays))
+        rows = [[str(line), expression or "", *(self.number(value, width) for value in row), message or ""]
+                for (line, expression, *_, message, _), row in zip(self.rows, numbers)]
         print_table(self.console, columns, rows)
 
 

@@ -131,19 +131,34 @@ def _stack(rows: list[list[str]]) -> list[str]:
             for index in range(len(rows[0]))]
 
 
+def _natural_and_least(column: Column, cells) -> tuple[int, int]:
+    """A column's width as its cells and header would have it, and the least it may give way to."""
+    header = cell_len(column.header)
+    cells = (shorten(cell) if column.fit == "shorten" else cell for cell in cells)
+    natural = max(header, max((cell_len(line) for cell in cells for line in cell.splitlines()), default=0), 1)
+    # a shortened column may narrow to its header: a short label beats a table wider than
+    # the terminal, whose wrapped lines would scatter every row
+    shortest = {"shorten": header, "wrap": max(header, SHORTEST_PROSE)}.get(column.fit, natural)
+    return natural, min(natural, shortest)
+
+
+def array_width(console_width: int, columns: list[Column], rows: list[list[str]], arrays: list[int]) -> int:
+    """Where the arrays of the columns `arrays` (their cells not written yet) should wrap: each gets
+    an equal share of what the other columns leave at their narrowest, and at least 24 characters."""
+    others = sum(_natural_and_least(column, (row[index] for row in rows))[1]
+                 for index, column in enumerate(columns) if index not in arrays)
+    # each column also takes padding and a rule: 3 characters, and the table's last rule 1
+    return max(24, (console_width - others - 3 * len(columns) - 1) // max(1, len(arrays)))
+
+
 def fitted_widths(console_width: int, columns: list[Column], rows: list[list[str]]) -> list[int]:
     """The width of each column's text: what it holds, less what the console lacks, taken from the
     widest column that may give way (shortened or wrapped), never from a kept one or below a header."""
     natural, least = [], []
     for index, column in enumerate(columns):
-        header = cell_len(column.header)
-        cells = (shorten(row[index]) if column.fit == "shorten" else row[index] for row in rows)
-        widest = max((cell_len(line) for cell in cells for line in cell.splitlines()), default=0)
-        natural.append(max(header, widest, 1))
-        # a shortened column may narrow to its header: a short label beats a table wider than
-        # the terminal, whose wrapped lines would scatter every row
-        shortest = {"shorten": header, "wrap": max(header, SHORTEST_PROSE)}.get(column.fit, natural[-1])
-        least.append(min(natural[-1], shortest))
+        widest, narrowest = _natural_and_least(column, (row[index] for row in rows))
+        natural.append(widest)
+        least.append(narrowest)
     widths = list(natural)
     excess = sum(widths) + 3 * len(columns) + 1 - console_width
     while excess > 0:  # narrow the widest column that may give way, one character at a time

@@ -1,6 +1,7 @@
 """Tables and array text as a person reads them, at any terminal width (issue 12, items 10-11)."""
 
 import io
+import json
 import math
 import re
 
@@ -185,6 +186,51 @@ def test_every_line_of_a_wrapped_array_in_a_table_sits_on_its_first_lines_grid(w
             assert ends == grid[:len(ends)], (width, block)
             assert line[:bracket + 1].isspace()
         assert block[-1].endswith("]")
+
+
+_ARRAY_JOBS = [("sum(ln(x)*y)", [1, 2, 3], [1, 1, 1]), ("sum(ln(x)*y)", [1, -2, 3], [1, 1, 1]),
+               ("ln(x)*y", [1, 2, 3], [1, 1, 1]), ("ln(x)*y", [2, 2, 3], [1, 2, 1]),
+               ("ln(x)*y", [4, 5, 6], [0.5, 0.25, 0.125])]
+
+
+def _array_batch(run_cli, monkeypatch, tmp_path, width):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("".join(json.dumps({"expression": expression, "values": {"x": x, "y": y}}) + "\n"
+                            for expression, x, y in _ARRAY_JOBS), encoding="utf-8")
+    monkeypatch.setenv("COLUMNS", str(width))
+    code, out, err = run_cli("-f", str(jobs), "--input", "jsonl")
+    assert code == 1 and "argument is -2 at index (1,)" in err  # line 2: ln(-2)
+    return out
+
+
+def _numbers_in(text):
+    return [float(number) for number in re.findall(r"-?\d[\d.e+-]*(?=[,\]])", text)]
+
+
+def test_a_summary_of_several_array_columns_wraps_them_to_fit_the_terminal(run_cli, monkeypatch, tmp_path):
+    # three columns of arrays (value, ∂/∂x, ∂/∂y) and an error: at 120 columns the arrays fit when
+    # each wraps at a third of what the others leave, not at half the terminal each (162 wide)
+    out = _array_batch(run_cli, monkeypatch, tmp_path, 120)
+    lines = out.splitlines()
+    assert max(cell_len(line) for line in lines) <= 120, out
+    # nothing lost: line 5's value, ∂/∂x = y/x and ∂/∂y = ln(x), every element, in its column
+    x, y = [4, 5, 6], [0.5, 0.25, 0.125]
+    start = next(index for index, line in enumerate(lines) if re.match(r"│ +5 │", line))
+    cells = ["".join(re.split("│", line)[index] for line in lines[start:start + 3]) for index in (3, 4, 5)]
+    assert _numbers_in(cells[0]) == pytest.approx([math.log(a) * b for a, b in zip(x, y)], rel=1e-15)
+    assert _numbers_in(cells[1]) == [b / a for a, b in zip(x, y)]  # correctly rounded: exact
+    assert _numbers_in(cells[2]) == pytest.approx([math.log(a) for a in x], rel=1e-15)
+    message = " ".join(" ".join(re.split("│", line)[-2].split()) for line in lines if line.startswith("│"))
+    assert "ln(x): argument is -2 at index (1,), ln needs a positive number" in " ".join(message.split())
+
+
+def test_a_summary_is_wider_than_the_terminal_only_by_what_its_arrays_keep(run_cli, monkeypatch, tmp_path):
+    # at 100 columns even one element a line does not fit: the arrays are as narrow as they go
+    out = _array_batch(run_cli, monkeypatch, tmp_path, 100)
+    rows = [re.split("│", line)[1:-1] for line in out.splitlines() if line.startswith("│")]
+    for row in rows:
+        for cell in row[2:5]:
+            assert len(_numbers_in(cell)) <= 1, out
 
 
 def test_large_arrays_are_summarised_with_the_same_numbers():
