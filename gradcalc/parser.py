@@ -222,10 +222,17 @@ _LOOK_ALIKES = {"²": "^2 for a square (x^2)", "³": "^3 for a cube (x^3)", "×"
                 "−": "- (the ASCII minus)", "÷": "/ to divide"}
 
 
+_SESSION_COMMAND = re.compile(r"\s*(:[^\W\d]+)")  # :vars, :help ... at the start of a job
+
+
 def _hint_for(text: str, position: int) -> str:
     look_alike = _LOOK_ALIKES.get(text[position : position + 1])
     if look_alike is not None:
         return f"write {look_alike}"
+    command = _SESSION_COMMAND.match(text)
+    if command and position == command.start(1):  # `printf ':vars\n' | gradcalc` is a batch of jobs
+        return (f"{command[1]} works only in the interactive session (gradcalc with no expression, reading "
+                "a terminal); piped or -f lines are expressions")
     if text.count("(") > text.count(")"):
         return "a '(' is not closed"
     if text.count(")") > text.count("("):

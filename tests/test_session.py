@@ -319,6 +319,15 @@ def test_piped_standard_input_stays_batch(tmp_path):
     assert not (tmp_path / "gradcalc").exists()  # no session, no history
 
 
+def test_a_session_command_in_a_pipe_says_where_commands_work(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "gradcalc", "-o", "jsonl"], input="x = 2\n  :vars\n:2\n",
+                            capture_output=True, text=True, timeout=60)
+    errors = [json.loads(line)["error"] for line in result.stdout.splitlines()[1:]]
+    assert result.returncode == 2 and [error["column"] for error in errors] == [3, 1]
+    assert errors[0]["hint"].startswith(":vars works only in the interactive session (gradcalc with no expression")
+    assert errors[1]["hint"] == "see `gradcalc --syntax` for the expression syntax"  # ':' of a slice, not a command
+
+
 def test_session_module_is_not_imported_in_batch_mode():
     code = ("import sys; from gradcalc.cli import main; main(['x*2', '--x', '1', '-o', 'json']); "
             "print('prompt_toolkit' in sys.modules, 'gradcalc.session' in sys.modules, file=sys.stderr)")
