@@ -418,7 +418,11 @@ def _run_session(values: dict, var: list, options: Options) -> int:
         renderer.close()
         return code, renderer.last
 
-    return run_session(run_job, options, numbers, sigmas)
+    try:
+        return run_session(run_job, options, numbers, sigmas)
+    except BrokenPipeError:  # gradcalc | head -3: the reader of the results has gone, as in a batch
+        _reader_gone()
+        return 0
 
 
 def _run(values: dict, var: list, expressions: list, file: str | None, input_format: str,

@@ -350,8 +350,8 @@ def run_session(run_job, options, numbers: dict, sigmas: dict) -> int:
             except KeyboardInterrupt:
                 _say("interrupted", sys.stderr)
                 break
-            except OutputError:
-                raise  # the results cannot be written (a full disk): the command says so, exit 74
+            except (OutputError, BrokenPipeError):
+                raise  # the results cannot be written (a full disk: exit 74) or their reader has gone
             except Exception as error:  # a bug in gradcalc: the session goes on
                 if os.environ.get("GRADCALC_DEBUG"):
                     raise

@@ -408,6 +408,20 @@ def test_explain_shows_the_chain_rule_of_the_last_line(session):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_a_session_whose_results_reader_has_gone_ends_quietly(state):
+    # gradcalc | head -0: the first result finds the pipe closed; as a batch would, the session stops
+    read_end, write_end = os.pipe()
+    terminal = PseudoTerminal(state, argv=("-o", "plain"), stdout=write_end)
+    os.close(write_end)
+    os.close(read_end)
+    terminal.wait_for("(prompt_toolkit)")
+    os.write(terminal.leader, b"x = 2\r")
+    assert terminal.process.wait(timeout=60) == 0
+    terminal.seen += read_terminal(terminal.leader)
+    assert "internal error" not in terminal.text() and "Traceback" not in terminal.text()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_results_to_a_file_while_editing_on_the_terminal(state, tmp_path):
     # gradcalc -o plain > results.txt: the prompt and the editing stay on the terminal (stderr)
     with open(tmp_path / "results.txt", "w") as results:
