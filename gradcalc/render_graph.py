@@ -98,18 +98,18 @@ def render_dot(dot_text: str, picture_format: str) -> bytes:
     return done.stdout
 
 
-def picture_format(path: str) -> str:
-    """dot, svg or png, from a --graph file name."""
+def picture_format(path: str, option: str = "--graph") -> str:
+    """dot, svg or png, from the file name given to `option` (--graph, or the session's :graph)."""
     suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if suffix not in PICTURE_SUFFIXES:
-        raise UsageError(f"--graph {path}: the file name must end in .svg, .png, .dot or .gv",
-                         hint="for example --graph graph.svg")
+        raise UsageError(f"{option} {path}: the file name must end in .svg, .png, .dot or .gv",
+                         hint=f"for example {option} graph.svg")
     return PICTURE_SUFFIXES[suffix]
 
 
-def write_picture(result: Result, path: str, precision=None) -> None:
+def write_picture(result: Result, path: str, precision=None, option: str = "--graph") -> None:
     """--graph FILE: the picture of one evaluated graph, in the format its name ends with."""
-    kind = picture_format(path)
+    kind = picture_format(path, option)
     text = to_dot(result, precision)
     data = text.encode("utf-8") if kind == "dot" else render_dot(text, kind)
     try:

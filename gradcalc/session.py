@@ -83,6 +83,8 @@ class Session:
     def __init__(self, run_job, options, numbers: dict, sigmas: dict, out=None):
         self.run_job = run_job  # (job, settings) -> (exit code, Result or None); from the command line
         self.out = out or sys.stdout
+        self.precision = options.precision
+        self.last = None  # the Result of the last line that evaluated, for :graph FILE
         # the options that commands change; per-node tables only with --nodes: a session shows results
         self.settings = {"output_format": options.output_format, "wrt": tuple(options.wrt), "check": options.check,
                          "nodes": bool(options.nodes), "order": options.order, "diff": options.diff}
@@ -123,6 +125,7 @@ class Session:
         if result is None:
             return  # a failed line (or a formula, with :diff) changes nothing
         self.evaluated.append(text)
+        self.last = result
         self._define(_statements(line), result, code)
 
     def _arrays_for(self, text: str) -> dict:
@@ -271,7 +274,25 @@ class Session:
         _say(f"lines print ∂/∂{arguments[0]} as a formula" if arguments else "lines are evaluated", self.out)
 
     def _graph(self, arguments) -> None:
-        self._again("graph", {"graph_file": arguments[0]} if arguments else {"output_format": "tree"})
+        if len(arguments) > 1:
+            _say("gradcalc: error: :graph takes one file name (:graph graph.svg), or none for a tree", sys.stderr)
+        elif not arguments:
+            self._again("graph", {"output_format": "tree"})
+        elif self._evaluated_yet("graph"):
+            self._draw(arguments[0])
+
+    def _draw(self, path: str) -> None:
+        """:graph FILE: the last result's picture into FILE and nothing on stdout, whose reader has
+        that result already; a name that is not a picture's, or a file that cannot be written (a
+        missing directory, a full disk), is this line's error, not the session's end."""
+        from gradcalc.render_graph import write_picture
+
+        try:
+            write_picture(self.last, path, self.precision, ":graph")
+        except GradcalcError as error:
+            _error(error)
+            return
+        _say(f"drew the last line's graph into {path}", sys.stderr)
 
     def _explain(self, _arguments) -> None:
         shown = self.settings["output_format"]
@@ -279,11 +300,15 @@ class Session:
 
     def _again(self, command: str, changes: dict) -> None:
         """Run the last line that evaluated again, with `changes` to the settings."""
-        if not self.evaluated:
-            _say(f"gradcalc: error: no line has evaluated yet: :{command} shows the last one", sys.stderr)
+        if not self._evaluated_yet(command):
             return
         text = self.evaluated[-1]
         self.run_job(Job(self.count, text, self._arrays_for(text)), {**self.settings, "diff": None, **changes})
+
+    def _evaluated_yet(self, command: str) -> bool:
+        if not self.evaluated:
+            _say(f"gradcalc: error: no line has evaluated yet: :{command} shows the last one", sys.stderr)
+        return bool(self.evaluated)
 
     def _save(self, arguments) -> None:
         if len(arguments) != 1:

@@ -2,6 +2,7 @@
 a pseudo-terminal (prompt_toolkit and the readline fallback): history, completion, Ctrl-R, paste,
 a failed line leaving the session alive, and :save replaying to identical JSON."""
 
+import errno
 import json
 import math
 import os
@@ -148,7 +149,7 @@ def test_completion_words():
     from gradcalc.session import COMMANDS, Definition, Session
 
     class Options:
-        output_format, wrt, check, nodes, order, diff = "table", (), False, None, 1, None
+        output_format, wrt, check, nodes, order, diff, precision = "table", (), False, None, 1, None, None
 
     state = Session(None, Options(), {"xval": 2.0}, {})
     state.definitions["sigma_total"] = Definition(1.0)
@@ -398,6 +399,44 @@ def test_order_diff_and_graph_commands(session, tmp_path):
     assert "#0 x  value = 1.2" in out  # :graph drew the last line that evaluated, sin(x), as a tree
     assert (tmp_path / "g.dot").read_text().startswith('digraph "gradcalc"')
     assert ":order takes a number from 1 to 10" in err
+
+
+@pytest.mark.parametrize("where", ["missing directory", "directory", "full disk"])
+def test_a_graph_file_that_cannot_be_written_is_that_lines_error(session, tmp_path, where):
+    # README: a line that fails prints its error and changes nothing; the session goes on
+    path, reason = "missing/g.dot", os.strerror(errno.ENOENT)
+    if where == "directory":
+        (tmp_path / "g.dot").mkdir()
+        path, reason = "g.dot", os.strerror(errno.EISDIR)
+    elif where == "full disk":
+        if not os.path.exists("/dev/full"):
+            pytest.skip("needs /dev/full (Linux)")
+        (tmp_path / "g.dot").symlink_to("/dev/full")
+        path, reason = "g.dot", os.strerror(errno.ENOSPC)
+    code, out, err = session(":format plain", "x = 2", "x*x", f":graph {path}", "x*x + 1")
+    assert code == 0
+    assert _plain(out) == ["2 x=1", "4 x=4", "5 x=4"]  # x is still 2 after the failed :graph
+    assert f"gradcalc: error: cannot write {path!r}: {reason}\n  hint: " in err
+    assert "internal error" not in err
+
+
+def test_graph_names_its_own_command_when_the_file_name_is_wrong(session):
+    code, out, err = session(":format plain", "x = 2", "x*x", ":graph g.txt", "x + 1")
+    assert code == 0 and _plain(out) == ["2 x=1", "4 x=4", "3 x=1"]
+    assert ("gradcalc: error: :graph g.txt: the file name must end in .svg, .png, .dot or .gv\n"
+            "  hint: for example :graph graph.svg\n") in err
+    assert "internal error" not in err and "--graph" not in err
+
+
+def test_graph_into_a_file_writes_the_file_and_no_result(session, tmp_path):
+    # a `-o jsonl > out` reader sees each result once: :graph FILE writes the picture, a note on stderr
+    code, out, err = session(":format jsonl", "x = 3", "x*x + x", ":graph g.dot")
+    assert [record["value"] for record in _json_records(out)] == [3.0, 12.0]
+    # d(x² + x)/dx at 3 is 2·3 + 1 = 7; x*x is 9 and sends back 1 to each side's 3
+    dot = (tmp_path / "g.dot").read_text()
+    assert 'n0 [label="#0  x\\nInput\\nvalue 3\\ngrad 7"' in dot
+    assert "n2 [label=\"#2  x*x + x\\nPlus\\nvalue 12\\ngrad 1\"" in dot
+    assert "drew the last line's graph into g.dot\n" in err
 
 
 def test_explain_shows_the_chain_rule_of_the_last_line(session):
