@@ -55,6 +55,7 @@ class BlockedResult(Result):
     def __init__(self, graph, inputs, value, gradients: dict):
         # values and grads: the properties below, when asked for
         self._hold(graph, inputs, value, {name: gradients[name] for name in graph.sorted_variables})
+        self._gradients = gradients  # every variable's, whatever `gradients` is narrowed to (wrt=)
 
     @cached_property
     def _plain(self) -> tuple:
@@ -71,7 +72,7 @@ class BlockedResult(Result):
     def grads(self) -> list:
         grads = self._plain[1]
         for name, index in self.graph.variables.items():
-            grads[index] = self.gradients[name]  # the arrays the caller already holds
+            grads[index] = self._gradients[name]  # the arrays the caller already holds
         return grads
 
 
@@ -177,7 +178,7 @@ def evaluate_blocked(graph, inputs: dict):
     with np.errstate(all="ignore"):
         try:
             value, gradients = _run(graph, steps, inputs, sliced, step, rows, reduction, shape)
-        except (GradcalcError, ShapeMismatch, ValueError, _NotFinite):
+        except (GradcalcError, ShapeMismatch, ValueError, ArithmeticError, _NotFinite):
             return None  # the plain path names the node, with the whole arrays' indices
     return BlockedResult(graph, inputs, value, gradients)
 
@@ -196,7 +197,7 @@ def _whole(graph, steps, inputs: dict):
                 elif not _finite(gradient):
                     raise _NotFinite
                 gradients[name] = gradient
-        except (GradcalcError, ShapeMismatch, ValueError, _NotFinite):
+        except (GradcalcError, ShapeMismatch, ValueError, ArithmeticError, _NotFinite):
             return None
     value = float(value) if not np.ndim(value) else value
     return BlockedResult(graph, inputs, value, _owned(gradients, [*inputs.values(), value]))
@@ -232,9 +233,11 @@ def _record(graph, steps, arrays: list, key: tuple, calls: int):
     tapes = steps.tapes
     if not calls:
         if len(tapes) >= _TAPES_KEPT:
-            del tapes[next(iter(tapes))]  # the shape met longest ago
+            _forget_one(tapes)
         tapes[key] = 1
         return None
+    if not all(array.flags.c_contiguous for array in arrays):
+        return None  # a broadcast input (zero strides) takes other branches of some rules: a later call
 
     def run(traced, recorder):
         value, grads = _block(steps, graph, dict(zip(graph.variables, traced)), graph.output, recorder.checked_finite)
@@ -247,6 +250,16 @@ def _record(graph, steps, arrays: list, key: tuple, calls: int):
         return None
     tapes[key] = tape
     return tape
+
+
+def _forget_one(tapes: dict) -> None:
+    """Make room: the shape met longest ago that has no tape yet, else the oldest tape. Threads
+    share a graph's tapes: another may have taken the same one first, or be adding one."""
+    try:
+        oldest = next((key for key, tape in list(tapes.items()) if type(tape) is not Tape), None)
+        del tapes[oldest if oldest is not None else next(iter(tapes))]
+    except (KeyError, RuntimeError, StopIteration):
+        pass  # another thread made the room
 
 
 def _owned(gradients: dict, held: list) -> dict:

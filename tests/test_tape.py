@@ -7,8 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+import gradcalc
 from conftest import assert_same_answer, plain_path, through_api
-from gradcalc import tape
+from gradcalc import blocked, tape
+from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import evaluate_graph
 from gradcalc.layers import FUNCTIONS, REGISTRY
 from gradcalc.parser import parse
@@ -99,7 +101,7 @@ def test_every_function_gives_the_plain_paths_value_and_gradients(name):
 
 @pytest.mark.parametrize("text", [BENCH, "sum(x*y + x/y - exp(x))", "tanh(x) * sqrt(y)", "sum((x - y)*(x - y))",
                                   "sum(ln(x) + sinh(y) / cosh(x))", "sum(exp(2*x) * y)", "pi*sqrt(x) + x*2",
-                                  "sum(0*x + y/2)"])
+                                  "sum(0*x + y/2)", "exp(2)*x + sqrt(2)*y"])
 def test_arithmetic_and_the_common_functions_are_recorded(text):
     values = {name: np.linspace(0.2, 0.9, 500) for name in ("x", "y", "w", "b")}
     graph = parse(text)
@@ -307,3 +309,39 @@ def test_a_recording_refuses_to_write_into_an_input_or_read_a_value():
     assert tape.record(writes_its_input, [x]) is None
     assert tape.record(reads_a_value, [x]) is None
     np.testing.assert_array_equal(x, np.linspace(0, 1, 8))
+
+
+def test_gradients_narrowed_by_wrt_leave_the_nodes_and_the_check_whole():
+    values = {"x": np.linspace(1, 2, 5), "y": np.linspace(3, 4, 5)}
+    for _ in range(3):  # the untaped call, the recording, a replay
+        result = gradcalc.gradient("sum(x*y)", values, wrt="x", check=True)
+        assert list(result.gradients) == ["x"] and result.check.passed
+        np.testing.assert_array_equal(result.gradients["x"], values["y"])
+        grads = {node.expr: node.grad for node in result.nodes}
+        np.testing.assert_array_equal(grads["y"], values["x"])  # d/dy sum(x*y) = x, though not asked for
+
+
+def test_a_division_by_a_constant_zero_is_the_plain_paths_error():
+    graph = parse("sum(x*(1/0))")
+    values = {"x": np.linspace(1, 2, 3)}
+    for _ in range(3):
+        expected, got = plain(graph, values), through_api(graph, values)
+        assert isinstance(expected, GradcalcError)
+        assert_same(expected, got, "sum(x*(1/0))")
+
+
+def test_making_room_for_a_shape_drops_a_count_before_a_tape_and_tolerates_a_race():
+    one = recorded(parse("sum(exp(x))"), {"x": np.ones(3)})
+    tapes = {(1,): one, (2,): 1, (3,): 1}
+    blocked._forget_one(tapes)
+    assert list(tapes) == [(1,), (3,)]
+    blocked._forget_one({})  # another thread emptied it first: nothing to do, nothing raised
+
+
+def test_a_broadcast_input_at_the_recording_call_leaves_the_shape_to_a_later_call():
+    graph = parse("sum(x * exp(y))")
+    flat = {"x": np.full(12, 0.5), "y": np.linspace(0, 1, 12)}
+    odd = {"x": np.broadcast_to(0.5, (12,)), "y": flat["y"]}  # zero strides: other branches of the rules
+    for values in (flat, odd):
+        assert_same(plain(graph, values), through_api(graph, values), "broadcast")
+    assert isinstance(recorded(graph, flat), tape.Tape)
