@@ -7,8 +7,10 @@ and mode checked, never a symbolic link). When that directory or file fails a ch
 says so once and keeps its history in memory only: a history another user could plant is never read.
 """
 
+import os
 import re
 import sys
+from contextlib import contextmanager, nullcontext
 
 from gradcalc.layers import FUNCTIONS
 
@@ -125,7 +127,7 @@ def _prompt_toolkit_reader(session, history, entries):
                 yield Completion(candidate, start_position=-len(word))
 
     output = None
-    if not sys.stdout.isatty() and sys.stderr.isatty():  # results to a pipe: edit lines on the terminal
+    if _edit_on_stderr():
         from prompt_toolkit.output import create_output
 
         output = create_output(stdout=sys.stderr)
@@ -157,9 +159,38 @@ def _readline_reader(session, history, entries):
         binding = "bind ^I rl_complete" if "libedit" in (readline.__doc__ or "") else "tab: complete"
         readline.parse_and_bind(binding)
 
+    on_stderr = _edit_on_stderr()
+
     def read():
-        line = input(PROMPT)
+        with _terminal_as_stdout() if on_stderr else nullcontext():
+            line = input(PROMPT)
         history.append(line)
         return line
 
     return read, "readline" if readline is not None else "input()"
+
+
+def _edit_on_stderr() -> bool:
+    """Results to a file or a pipe (gradcalc > results.txt): the prompt and the editing go to the
+    terminal on stderr, never among the results."""
+    return not sys.stdout.isatty() and sys.stderr.isatty()
+
+
+@contextmanager
+def _terminal_as_stdout():
+    """Descriptor 1 on stderr's terminal while input() reads a line: input() edits with readline
+    only when descriptor 1 is a terminal, and writes its prompt there (else to sys.stdout, among
+    the results, plain and without editing)."""
+    sys.stdout.flush()  # the results so far go to their own place first
+    try:
+        results = os.dup(1)
+    except OSError:  # closed (>&-): input() writes its prompt to sys.stdout, which says so (exit 74)
+        results = None
+    else:
+        os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        if results is not None:
+            os.dup2(results, 1)
+            os.close(results)

@@ -278,10 +278,13 @@ def test_a_multi_line_paste_is_one_job_per_line(state):
     assert "2 x=1" in shown and "6 x=3" in shown
 
 
+_WITHOUT_PROMPT_TOOLKIT = ("import sys; sys.modules['prompt_toolkit'] = None; from gradcalc.cli import main; "
+                           "sys.exit(main())")
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_readline_fallback_without_prompt_toolkit(state):
-    block = "import sys; sys.modules['prompt_toolkit'] = None; from gradcalc.cli import main; sys.exit(main())"
-    terminal = PseudoTerminal(state, python=("-c", block))
+    terminal = PseudoTerminal(state, python=("-c", _WITHOUT_PROMPT_TOOLKIT))
     terminal.wait_for("pip install 'gradcalc[session]'")
     terminal.run("t = 3", then="output = 3")
     terminal.type("sqr\t", then="sqrt")
@@ -460,15 +463,47 @@ def test_a_session_whose_results_reader_has_gone_ends_quietly(state):
     assert "internal error" not in terminal.text() and "Traceback" not in terminal.text()
 
 
+_READERS = {"prompt_toolkit": {}, "readline": {"python": ("-c", _WITHOUT_PROMPT_TOOLKIT)}}
+
+
+def _started(state, reader, argv, stdout):
+    """A session on a pseudo-terminal, read by `reader`, with stdout elsewhere; once it has greeted."""
+    how = _READERS[reader]
+    terminal = PseudoTerminal(state, python=(*how["python"], *argv) if how else (), argv=argv, stdout=stdout)
+    terminal.wait_for(f"({reader})")
+    return terminal
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
-def test_results_to_a_file_while_editing_on_the_terminal(state, tmp_path):
+@pytest.mark.parametrize("reader", list(_READERS))
+def test_results_to_a_file_while_editing_on_the_terminal(state, tmp_path, reader):
     # gradcalc -o plain > results.txt: the prompt and the editing stay on the terminal (stderr)
     with open(tmp_path / "results.txt", "w") as results:
-        terminal = PseudoTerminal(state, argv=("-o", "plain"), stdout=results)
-        terminal.wait_for("(prompt_toolkit)")
+        terminal = _started(state, reader, ("-o", "plain"), results)
         terminal.type("x = 2\r", then="\n>")
+        terminal.type("sqr\t", then="sqrt")  # completion works: the line editor has the terminal
+        terminal.type("(x)*3\r", then="\n>")
+        terminal.type(":graph missing/g.dot\r", then="\n>")  # that line's error; the session goes on
         terminal.type("x*3\r", then="\n>")
         code, shown = terminal.finish()
     assert code == 0
-    assert (tmp_path / "results.txt").read_text() == "2 x=1\n6 x=3\n"
-    assert "x*3" in shown and "6 x=3" not in shown
+    # √2·3 = 4.242640687119286 (∂ 3/(2√2) = 1.0606601717798212), then x*3 at 2: 6 (∂ 3)
+    assert (tmp_path / "results.txt").read_text() == "2 x=1\n4.242640687119286 x=1.0606601717798212\n6 x=3\n"
+    assert shown.count("> ") >= 5 and "6 x=3" not in shown
+    assert f"cannot write 'missing/g.dot': {os.strerror(errno.ENOENT)}" in shown
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("reader", list(_READERS))
+def test_results_to_a_full_disk_end_the_session_at_the_first_result(state, reader):
+    # the prompt is on the terminal, so the session waits for a line; its result cannot be written: 74
+    with open("/dev/full", "w") as full:
+        terminal = _started(state, reader, ("-o", "plain"), full)
+        terminal.wait_for(">")
+        terminal.type("x = 2\r")
+        code = terminal.process.wait(timeout=60)
+    terminal.seen += read_terminal(terminal.leader)
+    assert code == 74
+    assert terminal.text().endswith(f"gradcalc: error: cannot write the output: {os.strerror(errno.ENOSPC)}\n"
+                                    "  hint: free some space, or send the output elsewhere\n")
