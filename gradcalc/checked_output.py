@@ -44,6 +44,10 @@ class _Closed:
 
     write = writelines = _fail
 
+    @property
+    def buffer(self):  # binary output (-o png) finds no stream either
+        return self
+
     def flush(self) -> None:
         pass  # nothing was written: a run with only errors (on stderr) is no output error
 

@@ -15,6 +15,7 @@ from test_session import session  # noqa: F401  (the fixture: a session on scrip
 OUTPUT_ERROR = 74
 SEED = ("c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4")
 needs_dev_full = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
 
 
 def _run(argv, stdout, input=None):
@@ -68,16 +69,20 @@ def test_a_full_disk_under_data_rows_is_an_output_error(tmp_path):
 
 
 @needs_dev_full
-@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
+@needs_dot
 @pytest.mark.parametrize("picture", ["svg", "png"])
 def test_a_full_disk_under_a_picture_is_an_output_error(picture):
     code, err = _run_to_full_disk("x*2", "--x", "1", "-o", picture)
     _assert_output_error(code, err, os.strerror(errno.ENOSPC))
 
 
-def test_a_closed_stdout_is_an_output_error():
+@pytest.mark.parametrize("output", [
+    (), ("-o", "json"), ("-o", "plain"),
+    pytest.param(("-o", "svg"), marks=needs_dot), pytest.param(("-o", "png"), marks=needs_dot),  # png: binary
+])
+def test_a_closed_stdout_is_an_output_error(output):
     # `>&-`: Python starts with sys.stdout None
-    done = subprocess.run(["sh", "-c", 'exec "$0" -m gradcalc "$@" >&-', sys.executable, "x*2", "--x", "1"],
+    done = subprocess.run(["sh", "-c", 'exec "$0" -m gradcalc "$@" >&-', sys.executable, "x*2", "--x", "1", *output],
                           stderr=subprocess.PIPE, timeout=60)
     err = done.stderr.decode("utf-8")
     _assert_output_error(done.returncode, err, "standard output is closed")
