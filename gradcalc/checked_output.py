@@ -27,6 +27,15 @@ def cannot_write(what: str, error: OSError) -> OutputError:
                        hint=_HINTS.get(error.errno, "check where the output goes and that it can be written"))
 
 
+def write_file(path: str, data: bytes) -> None:
+    """`data` into the file the user named (--graph, --plot, :graph); OutputError if it cannot be."""
+    try:
+        with open(path, "wb") as stream:
+            stream.write(data)
+    except OSError as error:
+        raise cannot_write(repr(path), error) from None
+
+
 class _Closed:
     """What `>&-` leaves: no stream at all (sys.stdout None), so every write fails as EBADF would."""
 

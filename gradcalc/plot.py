@@ -6,9 +6,11 @@ relu or abs changes sign the derivative's line is broken too, instead of drawing
 across the jump.
 """
 
+import io
+
 import numpy as np
 
-from gradcalc.checked_output import cannot_write
+from gradcalc.checked_output import write_file
 from gradcalc.errors import UsageError
 
 FILE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -106,7 +108,8 @@ def file_plot(path: str, title: str, x_name: str, x: np.ndarray, series: list) -
     axes.axhline(0, color="0.6", linewidth=0.8)
     axes.grid(True, color="0.9")
     figure.legend(loc="outside right upper", frameon=False)  # beside the axes: never over a curve
-    try:
-        figure.savefig(path)
-    except OSError as error:
-        raise cannot_write(repr(path), error) from None
+    # drawn in memory, then written: matplotlib's PDF writer, failing to write (a full disk), hides
+    # the OSError behind an error of its own clean-up
+    drawn = io.BytesIO()
+    figure.savefig(drawn, format=path.rsplit(".", 1)[-1].lower())
+    write_file(path, drawn.getvalue())

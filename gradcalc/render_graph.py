@@ -9,7 +9,7 @@ twice shows where its gradient's two terms come from (x*x + x at x = 3: 3 + 3 + 
 import shutil
 import subprocess
 
-from gradcalc.checked_output import cannot_write
+from gradcalc.checked_output import write_file
 from gradcalc.contributions import contributions
 from gradcalc.errors import UsageError
 from gradcalc.evaluator import Result
@@ -111,12 +111,7 @@ def write_picture(result: Result, path: str, precision=None, option: str = "--gr
     """--graph FILE: the picture of one evaluated graph, in the format its name ends with."""
     kind = picture_format(path, option)
     text = to_dot(result, precision)
-    data = text.encode("utf-8") if kind == "dot" else render_dot(text, kind)
-    try:
-        with open(path, "wb") as stream:
-            stream.write(data)
-    except OSError as error:
-        raise cannot_write(repr(path), error) from None
+    write_file(path, text.encode("utf-8") if kind == "dot" else render_dot(text, kind))
 
 
 class DotRenderer(Renderer):

@@ -129,6 +129,19 @@ def test_a_plot_file_in_a_missing_directory_is_an_output_error(run_cli, tmp_path
                           "  hint: ")
 
 
+@needs_dev_full
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_a_plot_file_on_a_full_disk_is_an_output_error(run_cli, tmp_path, monkeypatch, suffix):
+    # matplotlib's PDF writer hid the OSError behind an AttributeError of its own clean-up (exit 70)
+    pytest.importorskip("matplotlib", reason="--plot FILE needs matplotlib")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / f"full{suffix}").symlink_to("/dev/full")
+    code, out, err = run_cli("ln(x)*w", "--sweep", "x=0.1:2:50", "--w", "3", "--plot", f"full{suffix}")
+    assert code == OUTPUT_ERROR and out == ""
+    assert err == (f"gradcalc: error: cannot write 'full{suffix}': {os.strerror(errno.ENOSPC)}\n"
+                   "  hint: free some space, or send the output elsewhere\n")
+
+
 def test_in_process_output_errors_leave_stdout_as_it_was(run_cli):
     # main() guards stdout while it runs and gives the caller's stream back
     before = sys.stdout
