@@ -3,6 +3,7 @@
 A full disk (`> /dev/full`), a descriptor open only for reading (`1</dev/null`) or a closed one
 (`>&-`, where Python's sys.stdout is None) make every write fail. A reader that has gone (`| head -1`)
 is no failure: BrokenPipeError passes through unchanged, for the command to end quietly.
+Standard error that cannot be written changes nothing: its messages are dropped (QuietMessages).
 """
 
 import errno
@@ -102,6 +103,41 @@ class CheckedOutput:
 
     def __getattr__(self, name):  # isatty, fileno, encoding, ...: the stream's own
         return getattr(self.stream, name)
+
+
+class QuietMessages:
+    """Standard error whose failed writes (a full disk, a closed pipe, `2>&-`) drop the message: it
+    has nowhere else to go, and the exit code still tells what happened. The rest goes to /dev/null,
+    so that Python's exit finds nothing left to fail on ("Exception ignored ... lost sys.stderr")."""
+
+    def __init__(self, stream):
+        self.stream = _Nowhere() if stream is None else stream
+
+    def write(self, text):
+        try:
+            return self.stream.write(text)
+        except (OSError, ValueError):  # ValueError: a stream closed under us
+            discard_unwritten(self.stream)
+            return len(text)
+
+    def flush(self):
+        try:
+            self.stream.flush()
+        except (OSError, ValueError):
+            discard_unwritten(self.stream)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+class _Nowhere(_Closed):
+    """What `2>&-` leaves: messages are dropped."""
+
+    def write(self, text):
+        return len(text)
+
+    def writelines(self, lines):
+        pass
 
 
 def discard_unwritten(stream) -> None:

@@ -20,7 +20,7 @@ import typer.core
 
 from gradcalc import __version__
 from gradcalc.argv import add_var, did_you_mean, split_argv
-from gradcalc.checked_output import CheckedOutput, discard_unwritten
+from gradcalc.checked_output import CheckedOutput, QuietMessages, discard_unwritten
 from gradcalc.derivative_options import check_derivative_options, parse_direction, run_diff
 from gradcalc.errors import (
     GradcalcError,
@@ -612,8 +612,9 @@ def main(argv: list | None = None) -> int:
     """Entry point of the console script and `python -m gradcalc`; returns the exit code."""
     _FREEZE_SETUP["enabled"] = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
-    stdout = sys.stdout
+    stdout, stderr = sys.stdout, sys.stderr
     sys.stdout = CheckedOutput(stdout)  # a full disk or a closed stdout: an OutputError, not a bug
+    sys.stderr = QuietMessages(stderr)  # messages that cannot be shown change no exit code
     try:
         return _main(argv)
     except OutputError as error:
@@ -621,7 +622,8 @@ def main(argv: list | None = None) -> int:
         _error(error)
         return error.exit_code
     finally:
-        sys.stdout = stdout
+        sys.stderr.flush()  # here, not at exit: what cannot be written is dropped quietly
+        sys.stdout, sys.stderr = stdout, stderr
 
 
 def _main(argv: list) -> int:

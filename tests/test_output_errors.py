@@ -167,3 +167,47 @@ def test_a_full_disk_ends_an_interactive_session_with_an_output_error(session, m
     assert err.count("cannot write") == 1
     assert err.endswith(f"gradcalc: error: cannot write the output: {os.strerror(errno.ENOSPC)}\n"
                         "  hint: free some space, or send the output elsewhere\n")
+
+
+# ---- standard error that cannot be written: the run's own exit code, and a quiet end -------------
+
+def _with_stderr(argv, stderr_setup, stdout=subprocess.PIPE):
+    """gradcalc with stderr as `stderr_setup` makes it (sh redirections): (exit code, stdout, stderr of sh)."""
+    done = subprocess.run(["sh", "-c", f'exec "$0" -m gradcalc "$@" {stderr_setup}', sys.executable, *argv],
+                          stdout=stdout, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "80"}, timeout=60)
+    return done.returncode, done.stdout, done.stderr
+
+
+UNUSED_OPTION = ("x*x", "--x", "3", "--zz", "1", "-o", "plain")  # 9, ∂ 6, and a warning on stderr
+
+
+@needs_dev_full
+@pytest.mark.parametrize("argv,code,out", [
+    (UNUSED_OPTION, 0, b"9 x=6\n"),                               # a warning it cannot show
+    (("ln(x)", "--x", "-1"), 1, b""),                               # an error of the numbers
+    (("x*", "--x", "1"), 2, b""),                                   # an error of the input
+    (("x", "--frobnicate"), 2, b""),                                # a usage error of the options
+])
+def test_a_full_disk_under_stderr_keeps_the_runs_exit_code(argv, code, out):
+    assert _with_stderr(argv, "2>/dev/full") == (code, out, b"")
+
+
+def test_a_closed_stderr_keeps_the_runs_exit_code():
+    assert _with_stderr(UNUSED_OPTION, "2>&-") == (0, b"9 x=6\n", b"")
+
+
+def test_stderr_on_a_pipe_whose_reader_has_gone_keeps_the_runs_exit_code():
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "gradcalc", *UNUSED_OPTION], stdout=subprocess.PIPE,
+                              stderr=write_end, timeout=60)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stdout) == (0, b"9 x=6\n")
+
+
+@needs_dev_full
+def test_a_full_disk_under_both_outputs_is_still_an_output_error():
+    with open("/dev/full", "wb") as full:
+        assert _with_stderr(UNUSED_OPTION, "2>/dev/full", stdout=full) == (OUTPUT_ERROR, None, b"")
