@@ -9,7 +9,7 @@ Standard error that cannot be written changes nothing: its messages are dropped 
 import errno
 import os
 
-from gradcalc.errors import OutputError
+from gradcalc.errors import OutputError, UsageError
 
 _HINTS = {
     errno.ENOSPC: "free some space, or send the output elsewhere",
@@ -26,6 +26,16 @@ def cannot_write(what: str, error: OSError) -> OutputError:
     reason = error.strerror or str(error)
     return OutputError(f"cannot write {what}: {reason}",
                        hint=_HINTS.get(error.errno, "check where the output goes and that it can be written"))
+
+
+def file_format(path: str, option: str, formats: dict, hint: str) -> str:
+    """The format of a file the user named for `option` (--graph, --plot), by its name's suffix
+    (`formats`: suffix -> format); a UsageError listing the suffixes for any other name."""
+    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix not in formats:
+        *most, last = formats
+        raise UsageError(f"{option} {path}: the file name must end in {', '.join(most)} or {last}", hint=hint)
+    return formats[suffix]
 
 
 def write_file(path: str, data: bytes) -> None:

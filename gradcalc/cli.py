@@ -229,6 +229,10 @@ def gradcalc(
                                                 ("--diff", diff)) if given]
             if others:
                 raise UsageError(f"--sweep cannot be combined with {others[0]}")
+            if plot_file is not None:
+                from gradcalc.plot import file_format
+
+                file_format(plot_file)  # a bad file name is an error before anything is evaluated
             explicit = ctx.get_parameter_source("output_format").name != "DEFAULT"
             code = _run_sweep(ctx.obj or {}, var or [], expressions or [], sweep or [],
                               plot_file or ("terminal" if plot else None), explicit, chunk_rows, options)

@@ -10,17 +10,23 @@ import io
 
 import numpy as np
 
-from gradcalc.checked_output import write_file
+from gradcalc import checked_output
 from gradcalc.errors import UsageError
 
-FILE_SUFFIXES = (".png", ".svg", ".pdf")
+FILE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}  # as the README documents them
 INSTALL_HINT = "pip install 'gradcalc[plot]' (plotext for the terminal, matplotlib for files)"
 _COLORS = ("blue", "red", "green", "orange", "magenta", "cyan")
 _MARKERS = ("braille", "•", "+", "x", "o", "*")  # each series its own mark, so it reads without colour
 
 
 def is_picture_file(name: str) -> bool:
-    return name.lower().endswith(FILE_SUFFIXES)
+    return name.lower().endswith(tuple(FILE_FORMATS))
+
+
+def file_format(path: str) -> str:
+    """png, svg or pdf, from a --plot file name."""
+    return checked_output.file_format(path, "--plot", FILE_FORMATS,
+                                      hint="for example --plot plot.png (--plot alone draws in the terminal)")
 
 
 def with_breaks(x: np.ndarray, y: np.ndarray, breaks: np.ndarray | None):
@@ -111,5 +117,5 @@ def file_plot(path: str, title: str, x_name: str, x: np.ndarray, series: list) -
     # drawn in memory, then written: matplotlib's PDF writer, failing to write (a full disk), hides
     # the OSError behind an error of its own clean-up
     drawn = io.BytesIO()
-    figure.savefig(drawn, format=path.rsplit(".", 1)[-1].lower())
-    write_file(path, drawn.getvalue())
+    figure.savefig(drawn, format=file_format(path))
+    checked_output.write_file(path, drawn.getvalue())

@@ -9,7 +9,7 @@ twice shows where its gradient's two terms come from (x*x + x at x = 3: 3 + 3 + 
 import shutil
 import subprocess
 
-from gradcalc.checked_output import write_file
+from gradcalc.checked_output import file_format, write_file
 from gradcalc.contributions import contributions
 from gradcalc.errors import UsageError
 from gradcalc.evaluator import Result
@@ -18,7 +18,7 @@ from gradcalc.layers import Constant, Input
 from gradcalc.render import Renderer
 
 LABEL_LIMIT = 32  # characters of a node's text in a box: long expressions are cut in the middle
-PICTURE_SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png"}
+PICTURE_SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
 GRAPHVIZ_HINT = ("install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), "
                  "or write DOT text with -o dot, which needs nothing installed")
 
@@ -100,11 +100,7 @@ def render_dot(dot_text: str, picture_format: str) -> bytes:
 
 def picture_format(path: str, option: str = "--graph") -> str:
     """dot, svg or png, from the file name given to `option` (--graph, or the session's :graph)."""
-    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
-    if suffix not in PICTURE_SUFFIXES:
-        raise UsageError(f"{option} {path}: the file name must end in .svg, .png, .dot or .gv",
-                         hint=f"for example {option} graph.svg")
-    return PICTURE_SUFFIXES[suffix]
+    return file_format(path, option, PICTURE_SUFFIXES, hint=f"for example {option} graph.svg")
 
 
 def write_picture(result: Result, path: str, precision=None, option: str = "--graph") -> None:

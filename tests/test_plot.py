@@ -111,6 +111,17 @@ def test_plot_file_with_table_output(tmp_path):
     assert done.stdout == "x,value,grad_x\n0.0,0.0,0.0\n0.5,0.25,1.0\n1.0,1.0,2.0\n"
 
 
+@pytest.mark.parametrize("name", ["out.txt", "noext", "p.jpg", "terminal", "plot.png.bak"])
+def test_a_plot_file_name_must_be_a_png_svg_or_pdf(run_cli, tmp_path, monkeypatch, name):
+    # the README documents .png, .svg and .pdf; --plot=FILE was taken without a look at its name
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("x*x", "--sweep", "x=0:1:3", f"--plot={name}")
+    assert (code, out) == (2, "")
+    assert err == (f"gradcalc: error: --plot {name}: the file name must end in .png, .svg or .pdf\n"
+                   "  hint: for example --plot plot.png (--plot alone draws in the terminal)\n")
+    assert list(tmp_path.iterdir()) == []  # nothing written (noext.png, p.jpg)
+
+
 @pytest.mark.parametrize("module, argv, message", [
     ("plotext", ["--plot"], "needs the plotext package"),
     ("matplotlib", ["--plot", "out.png"], "needs matplotlib"),
