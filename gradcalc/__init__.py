@@ -63,6 +63,23 @@ def _in_python_terms_of(function):
     return call
 
 
+def _wrt_names(wrt) -> tuple:
+    """The names `wrt` gives: None (every variable), a name, or an iterable of names."""
+    if wrt is None or isinstance(wrt, str):
+        return () if wrt is None else (wrt,)  # one name, not its letters
+    try:
+        names = tuple(wrt)
+    except TypeError:
+        names = None
+    if names is None or not all(isinstance(name, str) for name in names):
+        from gradcalc.errors import UsageError
+        from gradcalc.formatting import bounded
+
+        raise UsageError(bounded(f"wrt={wrt!r}: wrt takes a variable's name or a list of names"),
+                         hint='wrt="x", or wrt=["x", "y"] for several')
+    return names
+
+
 def parse(expression: str):
     """Parse `expression` into a Graph (cached for repeated expressions)."""
     global _parse
@@ -108,7 +125,7 @@ def gradient(expression: str, values: _Mapping, /, *, wrt=None, seed_grad=None, 
     if not isinstance(values, _Mapping):
         raise UsageError(f"values must be a mapping of name: value, not {type(values).__name__}",
                          hint='gradient("x*y", {"x": 1, "y": 2})')
-    names = () if wrt is None else (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    names = _wrt_names(wrt)
     graph = parse(expression)
     try:
         result = evaluate_graph(graph, values, seed_grad)
@@ -138,7 +155,7 @@ def derivatives(expression: str, values, /, order: int = 2, wrt=None, seed_grad=
     sum(seed_grad * output), seed_grad ones by default."""
     from gradcalc.higher_order import all_orders
 
-    return all_orders(parse(expression), values, order, wrt, seed_grad)
+    return all_orders(parse(expression), values, order, _wrt_names(wrt), seed_grad)
 
 
 @_in_python_terms_of
@@ -152,7 +169,7 @@ def jacobian(expression: str, values, /, wrt=None) -> dict:
     """{name: ∂output/∂name}, each of shape shape(output) + shape(name)."""
     from gradcalc.higher_order import jacobian as _jacobian
 
-    return _jacobian(parse(expression), values, wrt)
+    return _jacobian(parse(expression), values, _wrt_names(wrt))
 
 
 @_in_python_terms_of

@@ -166,6 +166,26 @@ def test_gradient_refuses_what_it_cannot_use():
         gradcalc.gradient("x*2", {"x": 1}, "x")
 
 
+@pytest.mark.parametrize("wrt, shown", [(3, "3"), ([3], "[3]"), (("x", 2.5), "('x', 2.5)"), (b"x", "b'x'")])
+@pytest.mark.parametrize("function", ["gradient", "hessian", "derivatives", "jacobian"])
+def test_wrt_that_is_not_names_is_a_usage_error(function, wrt, shown):
+    from gradcalc import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        getattr(gradcalc, function)("x*y", {"x": 1, "y": 2}, wrt=wrt)
+    assert caught.value.message.startswith(f"wrt={shown}")
+    assert caught.value.message.endswith(": wrt takes a variable's name or a list of names")
+    assert caught.value.hint == 'wrt="x", or wrt=["x", "y"] for several'
+
+
+def test_wrt_given_one_name_is_that_name_not_its_letters():
+    # xy*xy*y at xy = 1, y = 2: ∂/∂xy = 2·xy·y = 4, ∂²/∂xy² = 2y = 4, ∂³/∂xy³ = 0
+    values = {"xy": 1, "y": 2}
+    assert gradcalc.hessian("xy*xy*y", values, wrt="xy") == {"xy": {"xy": 4.0}}
+    assert gradcalc.derivatives("xy*xy*y", values, 3, wrt="xy")[3] == {"xy": {"xy": {"xy": 0.0}}}
+    assert gradcalc.jacobian("xy*xy*y", values, wrt="xy") == {"xy": 4.0}
+
+
 @pytest.mark.parametrize("value, error", [
     (memoryview(b"ab"), "ValueFormatError"), ({"a": 1}, "ValueFormatError"), ("2", "ValueFormatError"),
     (np.ma.masked_array([1.0, 2.0], mask=[0, 1]), "ValueFormatError"), (True, "ValueFormatError"),
