@@ -29,7 +29,7 @@ _parse = _evaluate_graph = None
 def _in_python_terms(error, call: str) -> None:
     """Re-word a hint that says how to give a value on the command line (--y VALUE, --seed-grad)
     with the arguments of the Python function `call`: evaluate's keywords, the others' mapping."""
-    from gradcalc.errors import MissingValueError, ShapeError, missing_value_hint, seed_shape_hint
+    from gradcalc.errors import MissingValueError, ShapeError, missing_value_hint, python_hint, seed_shape_hint
     from gradcalc.formatting import bounded
 
     if isinstance(error, MissingValueError) and error.names:
@@ -45,6 +45,8 @@ def _in_python_terms(error, call: str) -> None:
         error.hint = bounded(missing_value_hint(error.names, given))
     elif isinstance(error, ShapeError) and error.of_seed:
         error.hint = seed_shape_hint("seed_grad=")
+    elif python_hint(error) is not None:  # --hessian, --order 2 ...: hessian(), order=2
+        error.hint = python_hint(error)
 
 
 def _in_python_terms_of(function):
@@ -73,9 +75,8 @@ def _wrt_names(wrt) -> tuple:
         names = None
     if names is None or not all(isinstance(name, str) for name in names):
         from gradcalc.errors import UsageError
-        from gradcalc.formatting import bounded
 
-        raise UsageError(bounded(f"wrt={wrt!r}: wrt takes a variable's name or a list of names"),
+        raise UsageError(f"wrt={wrt!r}: wrt takes a variable's name or a list of names",
                          hint='wrt="x", or wrt=["x", "y"] for several')
     return names
 
@@ -188,6 +189,7 @@ def hvp(expression: str, values, direction, /, seed_grad=None) -> dict:
     return _hvp(parse(expression), values, direction, seed_grad)
 
 
+@_in_python_terms_of
 def diff(expression: str, name: str, /, order: int = 1, latex: bool = False) -> str:
     """The order-`order` derivative of `expression` in `name`, as text gradcalc evaluates (or LaTeX)."""
     from gradcalc.higher_order import diff as _diff

@@ -147,3 +147,26 @@ def seed_shape_error(seed_shape: tuple, output_shape: tuple) -> ShapeError:
 def seed_shape_hint(given: str) -> str:
     """Give the seed (`given`: --seed-grad, seed_grad=) the output's shape."""
     return f"give {given} an array of the output's shape"
+
+
+# Options that hints name, spelled (command line, Python API). A hint that names them is written once,
+# with {placeholders}, and worded for the command line; the Python API re-words it (python_hint).
+OPTIONS = {
+    "order2": ("--order 2 (or --hessian)", "order=2 (or hessian())"),
+    "hessian": ("--hessian", "hessian()"),
+    "hvp": ("--hvp", "hvp()"),
+    "jacobian": ("--jacobian", "jacobian()"),
+}
+
+
+def naming_options(error: GradcalcError, hint: str) -> GradcalcError:
+    """`error` with `hint`, whose {placeholders} name OPTIONS as the command line spells them."""
+    error.hint_naming_options = hint
+    error.hint = hint.format_map({key: spelled[0] for key, spelled in OPTIONS.items()})
+    return error
+
+
+def python_hint(error: GradcalcError) -> str | None:
+    """The hint of an error made by naming_options, with the Python API's spelling; else None."""
+    hint = getattr(error, "hint_naming_options", None)
+    return None if hint is None else hint.format_map({key: spelled[1] for key, spelled in OPTIONS.items()})

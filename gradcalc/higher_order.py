@@ -10,7 +10,7 @@ scalar sum(seed · output): the output itself when it is a scalar.
 from collections.abc import Mapping
 from itertools import combinations_with_replacement, permutations
 
-from gradcalc.errors import EvaluationError, NonFiniteError, ShapeError, UsageError, seed_shape_error
+from gradcalc.errors import EvaluationError, NonFiniteError, ShapeError, UsageError, naming_options, seed_shape_error
 from gradcalc.evaluator import _number, backward, bind, forward, uses_arrays
 from gradcalc.formatting import format_number, needs_parentheses
 from gradcalc.graph import Graph
@@ -30,8 +30,8 @@ def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None, row
     names = _names(graph, wrt)
     arrays = uses_arrays(graph, inputs)
     if order >= 3 and not rowwise and any(hasattr(inputs[name], "shape") for name in names):
-        raise UsageError(f"derivatives of order {order} need scalar variables; array variables go up to order 2",
-                         hint="use --hessian (order 2) or --hvp for array variables")
+        raise naming_options(UsageError(f"derivatives of order {order} need scalar variables; array variables go "
+                                        "up to order 2"), "use {hessian} (order 2) or {hvp} for array variables")
     builder = DerivativeBuilder(graph, arrays)
     inputs, seed_term = _seeded(graph, builder, inputs, start, seed)
     # symbolic levels 1..order-1, over sorted multi-indices (mixed partials are symmetric)
@@ -155,8 +155,9 @@ def diff(graph: Graph, name: str, order: int = 1, latex: bool = False) -> str:
 
     _check_order(order)
     if graph.needs_arrays:
-        raise UsageError("--diff prints derivatives of scalar expressions; array operations are not supported",
-                         hint="evaluate array derivatives at a point with --hessian or --jacobian")
+        raise naming_options(UsageError("a derivative as a formula needs a scalar expression; array operations "
+                                        "are not supported"),
+                             "evaluate array derivatives at a point with {hessian} or {jacobian}")
     graph = graph.shadow((name,))  # --diff e: the derivative in e, a variable then
     _names(graph, [name])
     builder = DerivativeBuilder(graph)
@@ -240,8 +241,8 @@ def _names(graph: Graph, wrt) -> list:
 
 def _check_order(order) -> None:
     if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
-        raise UsageError(f"order {order!r}: the order must be a whole number from 1 to {MAX_ORDER}",
-                         hint="--order 2 (or --hessian) for second derivatives")
+        raise naming_options(UsageError(f"order {order!r}: the order must be a whole number from 1 to {MAX_ORDER}"),
+                             "{order2} for second derivatives")
 
 
 def _prepare(graph: Graph, values) -> tuple:

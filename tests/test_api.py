@@ -267,6 +267,26 @@ def test_api_hints_name_the_python_arguments_not_command_line_options():
         assert caught.value.hint == "give seed_grad= an array of the output's shape"
 
 
+@pytest.mark.parametrize("call, message, hint", [
+    (lambda: gradcalc.derivatives("x*y", {"x": 1, "y": 2}, order=11),
+     "order 11: the order must be a whole number from 1 to 10", "order=2 (or hessian()) for second derivatives"),
+    (lambda: gradcalc.diff("x*y", "x", order=11),
+     "order 11: the order must be a whole number from 1 to 10", "order=2 (or hessian()) for second derivatives"),
+    (lambda: gradcalc.derivatives("sum(v*v*v)", {"v": [1, 2]}, order=3),
+     "derivatives of order 3 need scalar variables; array variables go up to order 2",
+     "use hessian() (order 2) or hvp() for array variables"),
+    (lambda: gradcalc.diff("sum(x)", "x"),
+     "a derivative as a formula needs a scalar expression; array operations are not supported",
+     "evaluate array derivatives at a point with hessian() or jacobian()"),
+])
+def test_derivative_hints_name_the_python_functions_not_options(call, message, hint):
+    from gradcalc import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        call()
+    assert (caught.value.message, caught.value.hint) == (message, hint)
+
+
 def test_command_line_hints_still_name_the_options():
     def stderr(*argv):
         result = subprocess.run([sys.executable, "-m", "gradcalc", *argv], capture_output=True, text=True, timeout=60)
@@ -277,3 +297,6 @@ def test_command_line_hints_still_name_the_options():
     assert "hint: give --seed-grad an array of the output's shape" in stderr("x*v", "--x", "1", "--v", "1,2",
                                                                             "--seed-grad", "1,2,3")
     assert "hint: give --var format=VALUE --y VALUE, or bind them" in stderr("format*y", "--x", "1")
+    assert "hint: use --hessian (order 2) or --hvp for array variables" in stderr("sum(v*v*v)", "--v", "1,2",
+                                                                                "--order", "3")
+    assert "hint: evaluate array derivatives at a point with --hessian or --jacobian" in stderr("sum(x)", "--diff", "x")
