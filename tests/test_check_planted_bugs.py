@@ -147,7 +147,7 @@ def points_per_bug() -> int:
     return max(20, settings().max_examples // 6)
 
 
-@pytest.mark.parametrize("name,bug,position", planted_bugs())
+@pytest.mark.parametrize("name,bug,position", list(planted_bugs()))  # pytest 9 deprecates generators here
 def test_a_planted_bug_is_a_mismatch(monkeypatch, name, bug, position):
     text, variables = TEMPLATES[name]
     seed = 11 if settings().derandomize else random.randrange(2 ** 32)
