@@ -8,6 +8,7 @@ Standard error that cannot be written changes nothing: its messages are dropped 
 
 import errno
 import os
+from contextlib import contextmanager
 
 from gradcalc.errors import OutputError, UsageError
 
@@ -88,6 +89,10 @@ class CheckedOutput:
             raise  # the reader has gone: the command ends quietly
         except OSError as error:
             raise cannot_write("the output", error) from None
+        except UnicodeEncodeError as error:  # PYTHONIOENCODING=ascii: no ∂, no ±
+            raise OutputError(f"cannot write the output: its encoding ({error.encoding}) has no "
+                              f"{error.object[error.start:error.end]!r}",
+                              hint="set PYTHONIOENCODING=utf-8, or a UTF-8 locale (LANG=C.UTF-8)") from None
 
     def writelines(self, lines):
         try:
@@ -148,6 +153,30 @@ class _Nowhere(_Closed):
 
     def writelines(self, lines):
         pass
+
+
+@contextmanager
+def blocking(stream):
+    """The stream's descriptor blocking while the run writes to it: Python's text streams drop
+    what a non-blocking pipe cannot take at once (CPython gh-57531), so a reader slower than
+    gradcalc lost records, with exit 0. The descriptor's mode is shared with whoever opened it:
+    put back as it was afterwards."""
+    try:
+        descriptor = stream.fileno()
+        was_blocking = os.get_blocking(descriptor)
+    except (AttributeError, OSError, ValueError):  # no descriptor (closed, a test's capture)
+        yield
+        return
+    if not was_blocking:
+        os.set_blocking(descriptor, True)
+    try:
+        yield
+    finally:
+        if not was_blocking:
+            try:
+                os.set_blocking(descriptor, False)
+            except OSError:
+                pass
 
 
 def discard_unwritten(stream) -> None:

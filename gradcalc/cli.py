@@ -20,7 +20,7 @@ import typer.core
 
 from gradcalc import __version__
 from gradcalc.argv import add_var, did_you_mean, split_argv
-from gradcalc.checked_output import CheckedOutput, QuietMessages, discard_unwritten
+from gradcalc.checked_output import CheckedOutput, QuietMessages, blocking, discard_unwritten
 from gradcalc.derivative_options import check_derivative_options, parse_direction, run_diff
 from gradcalc.errors import (
     GradcalcError,
@@ -620,7 +620,8 @@ def main(argv: list | None = None) -> int:
     sys.stdout = CheckedOutput(stdout)  # a full disk or a closed stdout: an OutputError, not a bug
     sys.stderr = QuietMessages(stderr)  # messages that cannot be shown change no exit code
     try:
-        return _main(argv)
+        with blocking(stdout):
+            return _main(argv)
     except OutputError as error:
         discard_unwritten(stdout)
         _error(error)

@@ -211,3 +211,36 @@ def test_stderr_on_a_pipe_whose_reader_has_gone_keeps_the_runs_exit_code():
 def test_a_full_disk_under_both_outputs_is_still_an_output_error():
     with open("/dev/full", "wb") as full:
         assert _with_stderr(UNUSED_OPTION, "2>/dev/full", stdout=full) == (OUTPUT_ERROR, None, b"")
+
+
+def test_a_non_blocking_pipe_gets_every_record_however_slowly_it_is_read():
+    # Python's text streams drop what a non-blocking pipe cannot take at once: 746 of 3,000 records
+    # arrived, exit 0, before gradcalc made its standard output blocking for the run
+    import time
+
+    reader, writer = os.pipe()
+    os.set_blocking(writer, False)
+    lines = "".join(f"x={n}; x*x\n" for n in range(3000)).encode()
+    run = subprocess.Popen([sys.executable, "-m", "gradcalc", "-o", "jsonl"], stdin=subprocess.PIPE,
+                           stdout=writer, stderr=subprocess.PIPE)
+    os.close(writer)
+    run.stdin.write(lines)
+    run.stdin.close()
+    time.sleep(1.5)  # the pipe's 64 KiB fill long before this reader starts
+    received = b""
+    while chunk := os.read(reader, 1 << 20):
+        received += chunk
+    os.close(reader)
+    assert run.wait(timeout=60) == 0, run.stderr.read()
+    records = received.decode().splitlines()
+    assert len(records) == 3000
+    assert records[-1].startswith('{"line": 3000') and '"value": 8994001' in records[-1]  # 2999²
+
+
+def test_an_encoding_without_the_tables_characters_is_an_output_error():
+    done = subprocess.run([sys.executable, "-m", "gradcalc", *SEED], capture_output=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "80", "PYTHONIOENCODING": "ascii"})
+    err = done.stderr.decode("ascii")
+    assert done.returncode == OUTPUT_ERROR, err
+    assert err.splitlines()[0] == r"gradcalc: error: cannot write the output: its encoding (ascii) has no '\u2202'"
+    assert "PYTHONIOENCODING=utf-8" in err and "internal error" not in err
