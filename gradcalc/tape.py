@@ -18,10 +18,12 @@ gradients, without a pass over each; one that raises returns None, and the calle
 blocks' path, which checks every value, tells a harmless overflow (sigmoid(-800) = 0) from a real
 one, and hands errors to the plain path.
 
-A layer whose rules do anything but call these ufuncs (read a value, np.where, a reduction over an
-axis, a broadcast summed back) cannot be recorded: its graph keeps the blocks' path at that shape.
-A number made of a stand-in (float(), a scalar's einsum) is nan: it may only be thrown away (the
-gradient of the 2 in 2*x), as a recording whose results are not finite is not kept.
+A rule may call anything else (np.where or np.equal on stand-ins, a reduction over an axis, einsum)
+only for a value that is thrown away (the gradient of the 2 in x^2 or 2*x): such a call is computed
+for real and marked, and a tape that would need it is not kept. A rule that reads a value (`if`,
+item()) or sums a broadcast back cannot be recorded at all: its graph keeps the blocks' path at that
+shape. A number made of a stand-in (float()) is nan, so that a recording that used it has results
+that are not finite, and is not kept.
 """
 
 import functools
@@ -35,11 +37,12 @@ from gradcalc.numeric import ShapeMismatch
 
 # ufuncs whose inf or nan from finite float64 inputs always comes with a floating-point flag
 # (tests/test_tape.py holds each to it); a call to any other ufunc stops the recording
-TRACEABLE = frozenset({np.add, np.subtract, np.multiply, np.divide, np.negative, np.positive, np.square,
+TRACEABLE = frozenset({np.add, np.subtract, np.multiply, np.divide, np.negative, np.positive, np.square, np.power,
                        np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p, np.sqrt,
                        np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan,
                        np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh})
 _TOTAL = np.add.reduce  # one bound method, so that `is` finds it (each attribute access makes a new one)
+_POISON = object()  # the function of a call a tape cannot replay (Recorder.poisoned)
 _STRUCTURE = frozenset({np.ndim, np.shape, np.size})
 DOUBLE = np.dtype(np.float64)  # native float64 is one object: `is` finds it
 _RAISED = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
@@ -70,9 +73,13 @@ class _Traced(NDArrayOperatorsMixin):
     def __array_function__(self, func, types, args, kwargs):
         if func in _STRUCTURE:  # the shape alone: the same at every replay
             return func(*(arg.value if type(arg) is _Traced else arg for arg in args), **kwargs)
-        if func is np.einsum:  # a scalar factor's gradient (numeric.times): poisoned, see __float__
-            return np.float64(math.nan)
-        raise Untraceable(f"np.{func.__name__}")
+        if func is np.where and len(args) == 3 and type(args[0]) is not _Traced and not np.ndim(args[0]):
+            # a condition of constants alone (x^2's slope asks whether the exponent is 0): the
+            # branch it picks, where that is already of the result's shape
+            chosen = args[1] if args[0] else args[2]
+            if np.shape(chosen) == np.broadcast_shapes(*(np.shape(arg) for arg in args)):
+                return chosen
+        return self.recorder.poisoned(func, args, kwargs)
 
     def __float__(self):
         # a number the tape could not replay: nan, so that a recording that used it (rather than
@@ -107,9 +114,10 @@ class _Recorder:
         return len(self.values) - 1
 
     def record(self, ufunc, method, operands, kwargs):
+        if ufunc not in TRACEABLE or not (method == "__call__" and set(kwargs) <= {"out"} or
+                                          self._total(ufunc, method, kwargs)):
+            return self.poisoned(getattr(ufunc, method), operands, kwargs)
         out = kwargs.pop("out", None)
-        if ufunc not in TRACEABLE or not (method == "__call__" and not kwargs or self._total(ufunc, method, kwargs)):
-            raise Untraceable(f"{ufunc.__name__}.{method} {kwargs}")
         refs = [self.number(operand) for operand in operands]
         real = [operand.value if type(operand) is _Traced else operand for operand in operands]
         result = getattr(ufunc, method)(*real, **kwargs)
@@ -127,6 +135,20 @@ class _Recorder:
             raise Untraceable("written into an input or a constant")
         target.value, target.ref = result, len(self.values) - 1
         return target
+
+    def poisoned(self, function, operands, kwargs):
+        """What a tape cannot replay (np.equal, np.where on stand-ins, a reduction over an axis):
+        computed for real, so that the recording goes on, and marked, so that a tape needing it is
+        not kept. Only a value thrown away may come of it (xlogy's gradient of a constant exponent)."""
+        if "out" in kwargs or any(type(value) is _Traced for value in kwargs.values()):
+            raise Untraceable(f"{getattr(function, '__name__', function)} writing into a stand-in")
+        refs = tuple(operand.ref for operand in operands if type(operand) is _Traced)
+        result = function(*(operand.value if type(operand) is _Traced else operand for operand in operands), **kwargs)
+        if type(result) is not np.ndarray and not isinstance(result, np.generic):
+            raise Untraceable(f"{getattr(function, '__name__', function)} giving {type(result).__name__}")
+        self.values.append(result)
+        self.calls.append((_POISON, refs, len(self.values) - 1))
+        return _Traced(result, len(self.values) - 1, self)
 
     @staticmethod
     def _total(ufunc, method, kwargs) -> bool:
@@ -149,6 +171,8 @@ class Tape:
         values, inputs = recorder.values, recorder.inputs
         wanted = [value, *(ref for ref in gradients if ref is not None)]
         kept = _needed(recorder.calls, {*wanted, *recorder.checked})
+        if any(function is _POISON for function, _, _ in kept):
+            raise Untraceable("a value the tape cannot compute is used")
         last_read = {ref: len(kept) for ref in [*wanted, *recorder.checked]}  # read after the replay
         for position, (_, operands, _) in reversed(list(enumerate(kept))):
             for ref in operands:
@@ -306,7 +330,8 @@ _PROBES = [(np.add, (1e308, 1e308)), (np.subtract, (1e308, -1e308)), (np.multipl
            (np.exp, (710.0,)), (np.exp2, (1025.0,)), (np.expm1, (710.0,)), (np.sinh, (711.0,)), (np.cosh, (711.0,)),
            (np.log, (0.0,)), (np.log, (-1.0,)), (np.log2, (0.0,)), (np.log10, (-1.0,)), (np.log1p, (-1.0,)),
            (np.log1p, (-2.0,)), (np.sqrt, (-1.0,)), (np.arcsin, (2.0,)), (np.arccos, (-2.0,)),
-           (np.arccosh, (0.5,)), (np.arctanh, (1.0,)), (np.arctanh, (2.0,))]
+           (np.arccosh, (0.5,)), (np.arctanh, (1.0,)), (np.arctanh, (2.0,)),
+           (np.power, (1e200, 2.0)), (np.power, (0.0, -1.0)), (np.power, (-2.0, 0.5))]
 
 
 @functools.cache
