@@ -212,6 +212,8 @@ def _replayed(graph, steps, inputs: dict):
     for value in arrays:
         if type(value) is not np.ndarray or value.dtype is not DOUBLE:
             return None  # a scalar input: its sum-products are read as numbers, which a tape cannot do
+        if not value.flags.c_contiguous:
+            return None  # a tape's buffers are in C order: a sum over them would add in another order
     key = tuple([value.shape for value in arrays])
     tape = steps.tapes.get(key, 0)  # a Tape; None: it cannot be recorded; else the calls without one
     if type(tape) is not Tape:
@@ -236,8 +238,6 @@ def _record(graph, steps, arrays: list, key: tuple, calls: int):
             _forget_one(tapes)
         tapes[key] = 1
         return None
-    if not all(array.flags.c_contiguous for array in arrays):
-        return None  # a broadcast input (zero strides) takes other branches of some rules: a later call
 
     def run(traced, recorder):
         value, grads = _block(steps, graph, dict(zip(graph.variables, traced)), graph.output, recorder.checked_finite)

@@ -157,10 +157,10 @@ class _Nowhere(_Closed):
 
 @contextmanager
 def blocking(stream):
-    """The stream's descriptor blocking while the run writes to it: Python's text streams drop
-    what a non-blocking pipe cannot take at once (CPython gh-57531), so a reader slower than
-    gradcalc lost records, with exit 0. The descriptor's mode is shared with whoever opened it:
-    put back as it was afterwards."""
+    """The stream's descriptor blocking while the run uses it: Python's text streams drop what a
+    non-blocking pipe cannot take at once (CPython gh-57531), so a reader slower than gradcalc lost
+    records with exit 0 (and stderr's messages), and read a non-blocking stdin's first pause as its
+    end. The descriptor's mode is shared with whoever opened it: put back as it was afterwards."""
     try:
         descriptor = stream.fileno()
         was_blocking = os.get_blocking(descriptor)

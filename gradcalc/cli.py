@@ -620,7 +620,7 @@ def main(argv: list | None = None) -> int:
     sys.stdout = CheckedOutput(stdout)  # a full disk or a closed stdout: an OutputError, not a bug
     sys.stderr = QuietMessages(stderr)  # messages that cannot be shown change no exit code
     try:
-        with blocking(stdout):
+        with blocking(sys.stdin), blocking(stdout), blocking(stderr):
             return _main(argv)
     except OutputError as error:
         discard_unwritten(stdout)

@@ -244,3 +244,37 @@ def test_an_encoding_without_the_tables_characters_is_an_output_error():
     assert done.returncode == OUTPUT_ERROR, err
     assert err.splitlines()[0] == r"gradcalc: error: cannot write the output: its encoding (ascii) has no '\u2202'"
     assert "PYTHONIOENCODING=utf-8" in err and "internal error" not in err
+
+
+def test_a_non_blocking_stderr_gets_every_message_and_a_non_blocking_stdin_every_line():
+    import time
+
+    reader, writer = os.pipe()
+    os.set_blocking(writer, False)
+    lines = "".join(f"a={n}; ln(a - {n + 1})\n" for n in range(3000)).encode()  # ln(-1): every line an error
+    run = subprocess.Popen([sys.executable, "-m", "gradcalc", "-o", "plain"], stdin=subprocess.PIPE,
+                           stdout=subprocess.DEVNULL, stderr=writer)
+    os.close(writer)
+    run.stdin.write(lines)
+    run.stdin.close()
+    time.sleep(1.5)
+    received = b""
+    while chunk := os.read(reader, 1 << 20):
+        received += chunk
+    os.close(reader)
+    assert run.wait(timeout=60) == 1
+    messages = received.decode()
+    assert messages.count("gradcalc: error: ") == 3000 and "(at line 3000, column " in messages
+
+    feed_reader, feed_writer = os.pipe()
+    os.set_blocking(feed_reader, False)  # gradcalc's stdin, non-blocking, with pauses between lines
+    run = subprocess.Popen([sys.executable, "-m", "gradcalc", "-o", "plain"], stdin=feed_reader,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(feed_reader)
+    for n in range(3):
+        time.sleep(0.3)
+        os.write(feed_writer, f"x={n}; x*x + 1\n".encode())
+    os.close(feed_writer)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 0, err
+    assert [line.split()[0] for line in out.decode().splitlines()] == ["1", "2", "5"]

@@ -365,3 +365,11 @@ def test_a_broadcast_input_at_the_recording_call_leaves_the_shape_to_a_later_cal
     for values in (flat, odd):
         assert_same(plain(graph, values), through_api(graph, values), "broadcast")
     assert isinstance(recorded(graph, flat), tape.Tape)
+
+
+def test_an_input_in_another_memory_order_gets_the_same_bits_after_a_tape():
+    graph = parse("sum(x^2)")
+    fortran = np.random.default_rng(1).uniform(0.5, 2, (10, 20)).T  # (20, 10), a transposed view
+    before = evaluate_graph(graph, {"x": fortran}).value
+    assert isinstance(recorded(graph, {"x": np.ones((20, 10))}), tape.Tape)  # C order
+    assert evaluate_graph(graph, {"x": fortran}).value.hex() == before.hex() == float(np.sum(fortran**2)).hex()
