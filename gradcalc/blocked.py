@@ -204,11 +204,20 @@ def _whole(graph, steps, inputs: dict):
 
 
 def _replayed(graph, steps, inputs: dict):
-    """A BlockedResult from the tape of this graph at these inputs' shapes (recorded at a shape's
-    second call: a shape met once, as in a loop over many sizes, is not worth a recording, 3-4
-    calls' time, bench/tape.py), or None: arrays too large, no tape (yet), or the replay met an
-    inf or nan."""
+    """A BlockedResult from the tape of this graph at these inputs' shapes, or None: arrays too
+    large, no tape (yet), or the replay met an inf or nan."""
     arrays = [inputs[name] for name in graph.variables]
+    tape = _taped(graph, steps, arrays, SMALLEST)
+    handed = tape.replay(arrays) if tape is not None else None
+    if handed is None:
+        return None
+    return BlockedResult(graph, inputs, handed[0], dict(zip(graph.variables, handed[1])))
+
+
+def _taped(graph, steps, arrays: list, limit: int):
+    """The tape of this graph at these arrays' shapes (each under `limit` elements), recorded at a
+    shape's second call (a shape met once, as in a loop over many sizes, is not worth a recording,
+    3-4 calls' time, bench/tape.py); None where there is none (yet)."""
     for value in arrays:
         if type(value) is not np.ndarray or value.dtype is not DOUBLE:
             return None  # a scalar input: its sum-products are read as numbers, which a tape cannot do
@@ -216,18 +225,12 @@ def _replayed(graph, steps, inputs: dict):
             return None  # a tape's buffers are in C order: a sum over them would add in another order
     key = tuple([value.shape for value in arrays])
     tape = steps.tapes.get(key, 0)  # a Tape; None: it cannot be recorded; else the calls without one
-    if type(tape) is not Tape:
-        # arrays of blocks, and large ones with too few rows (one run over them costs more than its
-        # Python), take no tape
-        if tape is None or not arrays or max(value.size for value in arrays) >= SMALLEST:
-            return None
-        tape = _record(graph, steps, arrays, key, tape)
-        if tape is None:
-            return None
-    handed = tape.replay(arrays)
-    if handed is None:
+    if type(tape) is Tape:
+        return tape
+    # large arrays with too few rows for blocks take no tape: one run over them costs more than its Python
+    if tape is None or not arrays or max(value.size for value in arrays) >= limit:
         return None
-    return BlockedResult(graph, inputs, handed[0], dict(zip(graph.variables, handed[1])))
+    return _record(graph, steps, arrays, key, tape)
 
 
 def _record(graph, steps, arrays: list, key: tuple, calls: int):
@@ -368,16 +371,22 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
                 break
             stop = min(start + step, rows)
             block = {name: value[start:stop] if name in sliced else value for name, value in inputs.items()}
-            value, grads = _block(steps, graph, block, output_node)
+            arrays = [block[name] for name in variables]
+            tape = _taped(graph, steps, arrays, SHARED)
+            handed = tape.replay(arrays) if tape is not None else None
+            if handed is not None:  # its gradients are finite: a replay that made an inf raised
+                value, grads, checked = handed[0], handed[1], False
+            else:
+                value, grads = _block(steps, graph, block, output_node)
+                grads, checked = [grads[index] for index in variables.values()], True
             if reduction:
                 totals[number] = value
             else:
                 output[start:stop] = value
-            for name, index in variables.items():
-                gradient = grads[index]
+            for name, gradient in zip(variables, grads):
                 if gradient is None:
                     continue
-                if not _finite(gradient):
+                if (checked or name not in gradients) and not _finite(gradient):
                     raise _NotFinite
                 if name in gradients:
                     gradients[name][start:stop] = gradient

@@ -373,3 +373,18 @@ def test_an_input_in_another_memory_order_gets_the_same_bits_after_a_tape():
     before = evaluate_graph(graph, {"x": fortran}).value
     assert isinstance(recorded(graph, {"x": np.ones((20, 10))}), tape.Tape)  # C order
     assert evaluate_graph(graph, {"x": fortran}).value.hex() == before.hex() == float(np.sum(fortran**2)).hex()
+
+
+@pytest.mark.parametrize("bad", [None, -800.0, math.inf, 1e200])
+def test_blocks_replay_tapes_and_any_block_that_meets_an_inf_takes_its_checked_steps(bad, monkeypatch):
+    monkeypatch.setattr(blocked, "BLOCK", 64)  # blocks of 64 elements from 256 up, as tests/test_blocked.py
+    monkeypatch.setattr(blocked, "SMALLEST", 256)
+    monkeypatch.setattr(blocked, "SHARED", 256)
+    graph = parse(BENCH)
+    data = np.random.default_rng(11)
+    values = {name: data.normal(size=3000) for name in "wxb"}
+    assert_same(plain(graph, values), through_api(graph, values), BENCH)  # records the blocks' tapes
+    assert isinstance(tape_of(graph, {name: np.ones(64) for name in "wxb"}), tape.Tape)
+    if bad is not None:  # sigmoid(-800): harmless; inf: the plain path's refusal; 1e200: exp overflows
+        values["x" if bad == 1e200 else "b"][2500] = bad
+    assert_same(plain(graph, values), through_api(graph, values), f"{BENCH} with {bad}")
