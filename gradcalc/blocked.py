@@ -30,7 +30,7 @@ from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
 from gradcalc.layer import Layer
 from gradcalc.layers import ReLU
-from gradcalc.numeric import ShapeMismatch, all_finite, constant, unbroadcast
+from gradcalc.numeric import ShapeMismatch, all_finite, constant, sum_is_finite, unbroadcast
 from gradcalc.ops import ArrayOps
 from gradcalc.tape import DOUBLE, Tape, TryLater, record
 
@@ -194,7 +194,7 @@ def _whole(graph, steps, inputs: dict):
                 gradient = grads[index]
                 if gradient is None:
                     gradient = np.zeros_like(inputs[name]) if type(inputs[name]) is not float else 0.0
-                elif not _finite(gradient):
+                elif not sum_is_finite(gradient):
                     raise _NotFinite
                 gradients[name] = gradient
         except (GradcalcError, ShapeMismatch, ValueError, ArithmeticError, _NotFinite):
@@ -287,16 +287,10 @@ class _NotFinite(Exception):
     """A block met a value the plain path would check and explain."""
 
 
-def _finite(value) -> bool:
-    # a sum is non-finite if any element is; a sum that overflowed (finite elements) only costs the
-    # plain path, which checks exactly
-    return math.isfinite(np.add.reduce(value, axis=None) if type(value) is np.ndarray else value)
-
-
 def _block(steps, graph, block: dict, output: int, finite=None) -> tuple:
     """Forward and backward of one block: (output value, gradient of every variable). `finite`
-    checks a value (default _finite); a tape's recording passes its own, which notes the value."""
-    finite = finite or _finite
+    checks a value (default sum_is_finite); a tape's recording passes its own, which notes the value."""
+    finite = finite or sum_is_finite
     values = steps.template.copy()
     for name, index in graph.variables.items():
         values[index] = block[name]
@@ -386,7 +380,7 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
             for name, gradient in zip(variables, grads):
                 if gradient is None:
                     continue
-                if (checked or name not in gradients) and not _finite(gradient):
+                if (checked or name not in gradients) and not sum_is_finite(gradient):
                     raise _NotFinite
                 if name in gradients:
                     gradients[name][start:stop] = gradient
@@ -406,7 +400,7 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
     if failed:
         raise _NotFinite  # the plain path finds and explains what went wrong
     value = float(sum(totals)) if reduction else output
-    if not _finite(value):
+    if not sum_is_finite(value):
         raise _NotFinite
     result = {}
     for name in variables:

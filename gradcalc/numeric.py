@@ -63,6 +63,14 @@ def all_finite(value) -> bool:
         return math.isfinite(np.sum(value)) or bool(np.all(np.isfinite(value)))
 
 
+def sum_is_finite(value) -> bool:
+    """One summing pass under the caller's error state: a sum is inf or nan if any element is. A
+    sum of finite elements that overflows says False too: the fast paths then take the plain
+    path, which checks exactly (all_finite)."""
+    np = numpy()
+    return math.isfinite(np.add.reduce(value, axis=None) if type(value) is np.ndarray else value)
+
+
 def refuse(mask, values, template: str) -> None:
     """Raise DomainError naming the first element where `mask` holds (no-op when none does)."""
     np = numpy()

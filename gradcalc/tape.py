@@ -33,7 +33,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from gradcalc.errors import GradcalcError
-from gradcalc.numeric import ShapeMismatch
+from gradcalc.numeric import ShapeMismatch, sum_is_finite
 
 # ufuncs whose inf or nan from finite float64 inputs always comes with a floating-point flag
 # (tests/test_tape.py holds each to it); a call to any other ufunc stops the recording
@@ -224,7 +224,7 @@ class Tape:
         error or a checkpoint is not finite: the caller then takes the blocks' path."""
         slots = self.template.copy()
         slots[: self.inputs] = inputs
-        empty, total = np.empty, _TOTAL
+        empty = np.empty
         for ref, shape in self.allocated:
             slots[ref] = empty(shape)
         try:
@@ -236,11 +236,8 @@ class Tape:
                         function(slots[first], slots[result])
                     else:
                         slots[result] = function(slots[first], axis=None)
-                for ref in self.checked:
-                    value = slots[ref]
-                    # a sum is inf or nan if any element is (one that overflows raises); not
-                    # BLAS's dot, whose threads would take the other core for a 10k-element check
-                    if not math.isfinite(total(value, axis=None) if value.ndim else value):
+                for ref in self.checked:  # not BLAS's dot: its threads would take the other core
+                    if not sum_is_finite(slots[ref]):
                         return None
         except FloatingPointError:
             return None
