@@ -6,6 +6,10 @@ lines, `y = x*3` names an expression that later lines re-evaluate with the value
 needs, then the line itself (`x = 2; y = x*3; y + 1`), so `:save` writes lines that `gradcalc -f`
 replays to the same results. Reading lines (prompt_toolkit or readline, history, completion) is
 gradcalc/session_input.py.
+
+Standard output holds only results, in the output format (`gradcalc -o jsonl > out` stays JSON
+Lines); command replies (:help, :vars, :wrt ...) are for the person at the terminal and go to
+standard error with the greeting and the errors.
 """
 
 import json
@@ -13,6 +17,7 @@ import os
 import re
 import shutil
 import sys
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 
 from gradcalc.errors import GradcalcError, OutputError
@@ -80,9 +85,8 @@ class Recorder:
 class Session:
     """The definitions in force, the print settings, and the lines that evaluated (for :save)."""
 
-    def __init__(self, run_job, options, numbers: dict, sigmas: dict, out=None):
+    def __init__(self, run_job, options, numbers: dict, sigmas: dict):
         self.run_job = run_job  # (job, settings) -> (exit code, Result or None); from the command line
-        self.out = out or sys.stdout
         self.precision = options.precision
         self.last = None  # the Result of the last line that evaluated, for :graph FILE
         # the options that commands change; per-node tables only with --nodes: a session shows results
@@ -201,33 +205,33 @@ class Session:
         return True
 
     def _help(self, _arguments) -> None:
-        _say(HELP, self.out)
+        _say(HELP, sys.stderr)
         for name, meaning in COMMANDS.items():
-            _say(f"  {name:<8} {meaning}", self.out)
+            _say(f"  {name:<8} {meaning}", sys.stderr)
 
     def _vars(self, _arguments) -> None:
         from gradcalc import evaluate
 
         if not self.definitions and not self.arrays:
-            _say("(nothing defined yet: x = 2 binds x)", self.out)
+            _say("(nothing defined yet: x = 2 binds x)", sys.stderr)
         for name, definition in self.definitions.items():
             if not definition.statements:
-                _say(definition.text(name)[0], self.out)
+                _say(definition.text(name)[0], sys.stderr)
                 continue
             text = "; ".join(self.expand([name]))
             label = f"{definition.statements[-1]}    # = "
             try:
                 value = evaluate(text, **self._arrays_for(text)).value
             except GradcalcError as error:
-                _say(f"{label}(cannot evaluate: {error.message})", self.out)
+                _say(f"{label}(cannot evaluate: {error.message})", sys.stderr)
                 continue
             if hasattr(value, "shape"):  # as a table shows an array output: lines wrapped under the first
                 shown = format_array(value, width=max(1, shutil.get_terminal_size().columns - len(label)))
             else:
                 shown = format_number(value)
-            _say(labelled(label, shown), self.out)
+            _say(labelled(label, shown), sys.stderr)
         for name, value in self.arrays.items():
-            _say(f"{name}: an array of shape {value.shape} (from the command line)", self.out)
+            _say(f"{name}: an array of shape {value.shape} (from the command line)", sys.stderr)
 
     def _unset(self, names) -> None:
         if not names:
@@ -251,14 +255,14 @@ class Session:
 
     def _wrt(self, names) -> None:
         self.settings["wrt"] = tuple(names)
-        _say(f"reporting ∂/∂{', ∂/∂'.join(names)}" if names else "reporting every gradient", self.out)
+        _say(f"reporting ∂/∂{', ∂/∂'.join(names)}" if names else "reporting every gradient", sys.stderr)
 
     def _check(self, arguments) -> None:
         if arguments and arguments[0] not in ("on", "off"):
             _say("gradcalc: error: :check on, :check off, or :check alone to switch", sys.stderr)
             return
         self.settings["check"] = (arguments[0] == "on") if arguments else not self.settings["check"]
-        _say(f"gradient check {'on' if self.settings['check'] else 'off'}", self.out)
+        _say(f"gradient check {'on' if self.settings['check'] else 'off'}", sys.stderr)
 
     def _order(self, arguments) -> None:
         if len(arguments) != 1 or not arguments[0].isdigit() or not 1 <= int(arguments[0]) <= 10:
@@ -271,13 +275,13 @@ class Session:
             _say("gradcalc: error: :diff takes one name (:diff x), or none to evaluate again", sys.stderr)
             return
         self.settings["diff"] = arguments[0] if arguments else None
-        _say(f"lines print ∂/∂{arguments[0]} as a formula" if arguments else "lines are evaluated", self.out)
+        _say(f"lines print ∂/∂{arguments[0]} as a formula" if arguments else "lines are evaluated", sys.stderr)
 
     def _graph(self, arguments) -> None:
         if len(arguments) > 1:
             _say("gradcalc: error: :graph takes one file name (:graph graph.svg), or none for a tree", sys.stderr)
-        elif not arguments:
-            self._again("graph", {"output_format": "tree"})
+        elif not arguments:  # a tree is a result among tables; beside json, csv ... a reply
+            self._again("graph", {"output_format": "tree"}, self.settings["output_format"] in ("table", "tree"))
         elif self._evaluated_yet("graph"):
             self._draw(arguments[0])
 
@@ -296,14 +300,21 @@ class Session:
 
     def _explain(self, _arguments) -> None:
         shown = self.settings["output_format"]
-        self._again("explain", {"explain": True, "output_format": shown if shown in ("json", "jsonl") else "table"})
+        in_format = shown in ("json", "jsonl", "table")  # else a table, which would break csv, plain ...
+        self._again("explain", {"explain": True, "output_format": shown if in_format else "table"}, in_format)
 
-    def _again(self, command: str, changes: dict) -> None:
-        """Run the last line that evaluated again, with `changes` to the settings."""
+    def _again(self, command: str, changes: dict, result: bool) -> None:
+        """Run the last line that evaluated again, with `changes` to the settings: on standard output
+        when it is a `result` in the output format, else on standard error as a reply."""
         if not self._evaluated_yet(command):
             return
         text = self.evaluated[-1]
-        self.run_job(Job(self.count, text, self._arrays_for(text)), {**self.settings, "diff": None, **changes})
+        job, settings = Job(self.count, text, self._arrays_for(text)), {**self.settings, "diff": None, **changes}
+        if result:
+            self.run_job(job, settings)
+            return
+        with redirect_stdout(sys.stderr):
+            self.run_job(job, settings)
 
     def _evaluated_yet(self, command: str) -> bool:
         if not self.evaluated:
@@ -325,7 +336,7 @@ class Session:
             _say(f"gradcalc: error: cannot write {path!r}: {getattr(error, 'strerror', None) or error}",
                  sys.stderr)
             return
-        _say(f"saved {len(self.evaluated)} jobs to {path}", self.out)
+        _say(f"saved {len(self.evaluated)} jobs to {path}", sys.stderr)
 
 
 def _statements(line: str) -> list:

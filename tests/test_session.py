@@ -3,6 +3,7 @@ a pseudo-terminal (prompt_toolkit and the readline fallback): history, completio
 a failed line leaving the session alive, and :save replaying to identical JSON."""
 
 import errno
+import io
 import json
 import math
 import os
@@ -83,18 +84,18 @@ def test_a_failed_line_changes_nothing_and_the_session_goes_on(session):
 
 
 def test_statements_of_one_line_define_each_name(session):
-    code, out, _ = session(":format plain", "a = 1; b = 2; c = 3; d = 4; e = a - b; f = c*d; f/e",
-                           "a = 5", "f/e", ":vars")
+    code, out, err = session(":format plain", "a = 1; b = 2; c = 3; d = 4; e = a - b; f = c*d; f/e",
+                             "a = 5", "f/e", ":vars")
     results = _plain(out)
     assert results[0] == "-12 a=-12 b=12 c=-4 d=-3"
     assert results[2] == "4 a=-1.3333333333333333 b=1.3333333333333333 c=1.3333333333333333 d=1"
-    assert "e = a - b    # = 3" in out and "f = c*d    # = 12" in out and "ans = 4" in out
+    assert "e = a - b    # = 3" in err and "f = c*d    # = 12" in err and "ans = 4" in err
 
 
 def test_options_given_at_the_start_are_definitions(session):
-    code, out, _ = session(":format plain", "x*y", ":vars", argv=("--x", "2", "--y", "3±0.5"))
-    assert _plain(out)[0] == "6 ±1 x=3 y=2"
-    assert "x = 2" in out and "y = 3 ± 0.5" in out
+    code, out, err = session(":format plain", "x*y", ":vars", argv=("--x", "2", "--y", "3±0.5"))
+    assert _plain(out) == ["6 ±1 x=3 y=2"]
+    assert "x = 2\ny = 3 ± 0.5\n" in err
 
 
 def test_uncertainties_on_lines(session):
@@ -118,9 +119,41 @@ def test_unset_warns_about_definitions_that_read_the_name(session):
 
 def test_help_and_unknown_commands(session):
     code, out, err = session(":help", ":frobnicate", ":quit", "x = 1")
-    assert ":save FILE" in out and ":unset NAME" in out
+    assert ":save FILE" in err and ":unset NAME" in err and out == ""  # replies: for the terminal
     assert "unknown command :frobnicate" in err
     assert "output =" not in out  # :quit ended the session before x = 1
+
+
+_EVERY_COMMAND = ("x = 2", ":diff x", "x^2", ":diff", ":wrt x", "x^2", ":check on", "x^3", ":vars", ":help",
+                  ":save s.txt", ":graph", ":explain", ":check off", ":order 2", "x^2", ":unset x", ":frobnicate")
+
+
+def test_command_replies_keep_json_lines_on_stdout(session):
+    # `gradcalc -o jsonl > out`: stdout holds the results alone, one JSON object a line
+    code, out, err = session(*_EVERY_COMMAND, argv=("-o", "jsonl"))
+    records = [json.loads(line) for line in out.splitlines()]  # every line parses
+    assert [r.get("value") for r in records] == [2.0, None, 4.0, 8.0, 8.0, 4.0]
+    assert records[1]["derivative"] == "x = 2; 2*x"  # :diff x, then x^2 as a formula
+    assert records[2]["gradients"] == {"x": 4.0}  # x^2 at 2, :wrt x
+    assert records[3]["gradients"] == {"x": 12.0} and records[3]["check"]["x"]["verdict"] == "ok"  # x^3
+    assert [step["contribution"] for step in records[4]["explain"]] == [12.0]  # :explain of x^3: one use
+    assert records[5]["derivatives"]["2"] == {"x": {"x": 2.0}}  # :order 2, x^2
+    for reply in ("reporting ∂/∂x", "lines print ∂/∂x as a formula", "lines are evaluated", "gradient check on",
+                  "x = 2\nans = 8\n", ":save FILE", "saved 3 jobs to s.txt", "#2 x^3", "gradient check off",
+                  "unknown command :frobnicate"):
+        assert reply in err, reply
+
+
+def test_command_replies_keep_csv_rows_on_stdout(session):
+    import csv
+
+    code, out, err = session(*_EVERY_COMMAND, argv=("-o", "csv"))
+    rows = list(csv.reader(io.StringIO(out)))
+    # each line's result is a header and its row (the columns are that line's); nothing else
+    assert [row[0] for row in rows] == ["line", "1", "line", "3", "line", "4", "line", "5"]
+    assert [(row[2], row[3]) for row in rows[1::2]] == [("2.0", "1.0"), ("4.0", "4.0"), ("8.0", "12.0"),
+                                                        ("4.0", "4.0")]
+    assert "the chain rule" in err and "#2 x^3" in err  # :explain's table and :graph's tree: replies
 
 
 def test_save_replays_to_identical_json(session, tmp_path):
@@ -332,6 +365,16 @@ def test_a_session_command_in_a_pipe_says_where_commands_work(tmp_path):
     assert errors[1]["hint"] == "see `gradcalc --syntax` for the expression syntax"  # ':' of a slice, not a command
 
 
+def test_session_commands_piped_in_leave_json_lines_on_stdout():
+    # printf 'x=2\n:wrt x\nx^2\n' | gradcalc -o jsonl: a pipe is a batch, each line a job and a record
+    result = subprocess.run([sys.executable, "-m", "gradcalc", "-o", "jsonl"], input="x=2\n:wrt x\nx^2\n",
+                            capture_output=True, text=True, timeout=60)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["line"], r.get("value"), r.get("error", {}).get("type")) for r in records] == [
+        (1, 2.0, None), (2, None, "ParseError"), (3, None, "MissingValueError")]  # lines do not share x
+    assert result.returncode == 2 and result.stderr == ""
+
+
 def test_session_module_is_not_imported_in_batch_mode():
     code = ("import sys; from gradcalc.cli import main; main(['x*2', '--x', '1', '-o', 'json']); "
             "print('prompt_toolkit' in sys.modules, 'gradcalc.session' in sys.modules, file=sys.stderr)")
@@ -346,7 +389,7 @@ def test_array_options_stay_options_and_save_says_how_to_replay(session, tmp_pat
     code, out, err = session(":format jsonl", "x = 2", "sum(v*x)", ":vars", ":save saved.txt", argv=("--v", "1,2,3"))
     record = _json_records(out)[-1]
     assert record["value"] == 12.0 and record["gradients"] == {"v": [2.0, 2.0, 2.0], "x": 6.0}
-    assert "v: an array of shape (3,)" in out
+    assert "v: an array of shape (3,)" in err
     header = (tmp_path / "saved.txt").read_text().splitlines()[0]
     replay = shlex.split(header.partition("replay with ")[2])
     assert replay[:3] == ["gradcalc", "-f", "saved.txt"]
@@ -360,7 +403,7 @@ def test_vars_lists_array_values(session):
     # sum([1, 2, 3])·2 = 12; an array-valued definition is listed with its elements, not a crash
     code, out, err = session(":format plain", "x = 2 ± 0.1", "v = [1,2,3]", "w = sum(v)*x", ":vars")
     assert "internal error" not in err
-    listing = out.splitlines()[-4:]
+    listing = err.splitlines()[-4:]
     assert listing == ["x = 2 ± 0.1", "v = [1,2,3]    # = [1, 2, 3]", "w = sum(v)*x    # = 12", "ans = 12"]
 
 
@@ -371,7 +414,7 @@ def test_vars_wraps_a_long_array_under_its_value(session, monkeypatch):
     k = ",".join(map(str, range(1, 13)))
     code, out, err = session(":format plain", "u = k + 1000000", ":vars", argv=("--k", k))
     label = "u = k + 1000000    # = "
-    listing = out[out.index(label):].splitlines()[:-1]  # then the line about --k
+    listing = err[err.index(label):].splitlines()[:-1]  # then the line about --k
     assert listing[0].startswith(label + "[1000001, ") and listing[-1].endswith("]")
     assert all(line.startswith(" " * (len(label) + 1) + "1000") for line in listing[1:])
     assert re.findall(r"\d{7}", " ".join(listing)[len(label):]) == elements
@@ -381,9 +424,9 @@ def test_vars_wraps_a_long_array_under_its_value(session, monkeypatch):
 def test_vars_evaluates_definitions_that_read_command_line_arrays(session):
     # v = (1, 2, 3): v*2 = (2, 4, 6), sum(v*v) = 1 + 4 + 9 = 14
     code, out, err = session(":format plain", "g = v*2", "h = sum(v*v)", ":vars", argv=("--v", "1,2,3"))
-    assert "g = v*2    # = [2, 4, 6]" in out.splitlines()
-    assert "h = sum(v*v)    # = 14" in out.splitlines()
-    assert "cannot evaluate" not in out
+    assert "g = v*2    # = [2, 4, 6]" in err.splitlines()
+    assert "h = sum(v*v)    # = 14" in err.splitlines()
+    assert "cannot evaluate" not in err
 
 
 def test_order_diff_and_graph_commands(session, tmp_path):
@@ -399,7 +442,8 @@ def test_order_diff_and_graph_commands(session, tmp_path):
     assert records[1] == {"expression": "x = 1.2 ± 0.3; y = x^3", "wrt": "x", "order": 2,
                           "derivative": "x = 1.2 ± 0.3; 6*x"}  # :order 2 still in force
     assert records[2]["error"]["message"] == "no value for y"  # the formula line defined nothing
-    assert "#0 x  value = 1.2" in out  # :graph drew the last line that evaluated, sin(x), as a tree
+    # :graph drew the last line that evaluated, sin(x), as a tree: beside JSON, a reply on stderr
+    assert "#0 x  value = 1.2" in err and "#0 x" not in out
     assert (tmp_path / "g.dot").read_text().startswith('digraph "gradcalc"')
     assert ":order takes a number from 1 to 10" in err
 
@@ -491,6 +535,23 @@ def test_results_to_a_file_while_editing_on_the_terminal(state, tmp_path, reader
     assert (tmp_path / "results.txt").read_text() == "2 x=1\n4.242640687119286 x=1.0606601717798212\n6 x=3\n"
     assert shown.count("> ") >= 5 and "6 x=3" not in shown
     assert f"cannot write 'missing/g.dot': {os.strerror(errno.ENOENT)}" in shown
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_a_real_session_into_json_lines_shows_its_replies_on_the_terminal(state, tmp_path):
+    # gradcalc -o jsonl > results.jsonl, typed at a terminal: the file is JSON Lines alone
+    with open(tmp_path / "results.jsonl", "w") as results:
+        terminal = _started(state, "prompt_toolkit", ("-o", "jsonl"), results)
+        terminal.type("x = 2\r", then="\n>")
+        terminal.type(":wrt x\r", then="reporting ∂/∂x")
+        terminal.type("x^2\r", then="\n>")
+        terminal.type(":vars\r", then="ans = 4")
+        terminal.type(":help\r", then=":quit")
+        code, shown = terminal.finish()
+    assert code == 0
+    records = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert [(r["value"], r["gradients"]) for r in records] == [(2.0, {"x": 1.0}), (4.0, {"x": 4.0})]
+    assert '"value"' not in shown  # the results went to the file, the replies to the terminal
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
