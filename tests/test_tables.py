@@ -16,7 +16,7 @@ from gradcalc import evaluate
 from gradcalc.errors import DomainError
 from gradcalc.formatting import format_array, format_number, labelled, shorten
 from gradcalc.render import PlainRenderer, TableRenderer
-from gradcalc.render_tables import Column, aligned_blocks, fitted_widths, rich_table, stacked_rows
+from gradcalc.render_tables import Column, aligned_blocks, drawn_table, fitted_widths, rich_table, stacked_rows
 
 X, Y = 0.3, 2.2
 LONG = "ln(x)*x + sigmoid(x*y)/tanh(y) + exp(-x*y) + x*x*x*y*y*y + sqrt(x + y*y)"
@@ -253,26 +253,97 @@ def test_precision_applies_to_integral_values():
 
 
 
-_CELL = st.text(st.sampled_from("ab1.-e 界\n\t"), max_size=30)
+_CELL = st.text(st.sampled_from("ab1.-e 界\n\t\u0301"), max_size=30)
 _COLUMN = st.builds(Column, st.text(st.sampled_from("xy∂界"), min_size=1, max_size=6),
                     st.sampled_from(["left", "right"]), st.sampled_from(["keep", "shorten", "wrap"]))
+
+
+class _Terminal(io.StringIO):
+    """A console's file with the encoding a terminal declares (Rich draws ASCII boxes for ascii)."""
+
+    def __init__(self, encoding):
+        super().__init__()
+        self._encoding = encoding
+
+    @property
+    def encoding(self):
+        return self._encoding
+
+
+def _console(width, color, encoding="utf-8"):
+    return Console(file=_Terminal(encoding), width=width, force_terminal=color,
+                   color_system="truecolor" if color else None)
+
+
+def _printed(console, renderable):
+    console.print(renderable, crop=False)
+    return console.file.getvalue()
+
+
+def _table_cells(data, columns, width):
+    """Random rows for `columns`, fitted, shortened and aligned as print_table prepares them."""
+    rows = data.draw(st.lists(st.lists(_CELL, min_size=len(columns), max_size=len(columns)), max_size=6))
+    widths = fitted_widths(width, columns, rows)
+    rows = [[shorten(cell, limit=width) if column.fit == "shorten" else cell
+             for column, width, cell in zip(columns, widths, row)] for row in rows]
+    rows, laid_out = aligned_blocks(columns, widths, rows)  # multi-line cells right-aligned as blocks
+    return widths, rows, laid_out
 
 
 @given(st.lists(_COLUMN, min_size=1, max_size=4), st.data(), st.integers(16, 90), st.booleans())
 def test_stacked_rows_print_what_one_rich_row_per_row_prints(columns, data, width, color):
     """Rows stacked into few Rich rows (fast) print exactly what Rich prints with a row per row,
     colours included: multi-line cells (arrays), empty and wide cells, messages that wrap."""
-    rows = data.draw(st.lists(st.lists(_CELL, min_size=len(columns), max_size=len(columns)), max_size=6))
-    widths = fitted_widths(width, columns, rows)
-    rows = [[shorten(cell, limit=width) if column.fit == "shorten" else cell
-             for column, width, cell in zip(columns, widths, row)] for row in rows]
-    rows, laid_out = aligned_blocks(columns, widths, rows)  # multi-line cells right-aligned as blocks
+    widths, rows, laid_out = _table_cells(data, columns, width)
+    stacked = stacked_rows(columns, widths, rows)
+    assert _printed(_console(width, color), rich_table(columns, widths, stacked, laid_out)) \
+        == _printed(_console(width, color), rich_table(columns, widths, rows, laid_out))
 
-    def printed(table):
+
+@given(st.lists(_COLUMN, min_size=1, max_size=4), st.data(), st.integers(16, 90), st.booleans(),
+       st.sampled_from(["utf-8", "ascii"]), st.booleans())
+def test_drawn_tables_print_what_rich_tables_print(columns, data, width, color, encoding, stacked):
+    """The fast path draws exactly what Rich's table prints, colours and ASCII boxes included, rows
+    stacked or not, and leaves to Rich every table with a line it would wrap, cut or clean (too wide, tabs)."""
+    widths, rows, laid_out = _table_cells(data, columns, width)
+    if stacked:
+        rows = stacked_rows(columns, widths, rows)
+    drawn = drawn_table(_console(width, color, encoding), columns, widths, rows, laid_out)
+    lines = [line for row in rows for cell in row for line in cell.split("\n")]
+    if drawn is None:
+        assert any("\t" in line for line in lines) or any(
+            cell_len(line) > width for row in rows for cell, width in zip(row, widths) for line in cell.split("\n"))
+        return
+    assert _printed(_console(width, color, encoding), drawn) == \
+        _printed(_console(width, color, encoding), rich_table(columns, widths, rows, laid_out))
+
+
+@pytest.mark.parametrize("values", [dict(a=1, b=2, c=3, d=4), dict(a=[1.0, 2.5], b=2, c=[[1.0, 2.0]] * 3, d=4)])
+def test_the_seed_tables_and_tables_of_arrays_are_drawn_without_rich_tables(values, monkeypatch):
+    """The fast path is the one taken by every table of numbers, and prints what Rich's table does."""
+    from gradcalc import render_tables
+
+    printed, drawn = {}, []
+    fast_path = render_tables.drawn_table
+    monkeypatch.setattr(render_tables, "drawn_table",
+                        lambda *arguments: drawn.append(fast_path(*arguments)) or drawn[-1])
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(render_tables, "drawn_table", lambda *arguments: None)
         out = io.StringIO()
-        console = Console(file=out, width=width, force_terminal=color, color_system="truecolor" if color else None)
-        console.print(table, crop=False)
-        return out.getvalue()
+        renderer = TableRenderer(out, color=True)
+        renderer.console.size = (80, 25)
+        renderer.result(evaluate("c*d/(a-b)", **values), None)
+        renderer.close()
+        printed[fast] = out.getvalue()
+    assert len(drawn) == 2 and None not in drawn  # the node table and the gradient table
+    assert printed[True] == printed[False]
+    assert printed[True].count("┏") == 2
 
-    assert printed(rich_table(columns, widths, stacked_rows(columns, widths, rows), laid_out)) == \
-        printed(rich_table(columns, widths, rows, laid_out))
+
+def test_a_table_whose_message_wraps_is_left_to_rich():
+    columns = [Column("line"), Column("message", "left", "wrap")]
+    widths = [4, 10]
+    rows = [["1", "a message longer than ten"]]
+    assert drawn_table(_console(30, False), columns, widths, rows, [False, False]) is None
+    assert drawn_table(_console(30, False), columns, widths, [["1", "fits"]], [False, False]) is not None
