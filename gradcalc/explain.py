@@ -25,7 +25,7 @@ class Step:
     source: int
     position: int  # which input of `source` `node` is
     upstream: object  # ∂output/∂source
-    local: float | None  # ∂source/∂node at this point (None for array operations: a Jacobian)
+    local: float | None  # ∂source/∂node at this point (None where a value is an array: a Jacobian)
     local_formula: str | None  # the same in gradcalc syntax (None where there is no formula)
     contribution: object  # upstream × local: what this use adds to ∂output/∂node
 
@@ -53,13 +53,28 @@ def explain(result: Result) -> list[Step]:
             continue
         if edge.source not in local_cache:
             node = graph.nodes[edge.source]
-            numbers = (None,) * len(node.inputs) if arrays else sent_back(node, 1.0, values, False)
-            local_cache[edge.source] = (numbers, formulas.of(node))
+            local_cache[edge.source] = (_local_numbers(node, values, arrays), formulas.of(node))
         numbers, texts = local_cache[edge.source]
         step = Step(edge.node, edge.source, edge.position, edge.upstream, numbers[edge.position],
                     texts[edge.position], edge.contribution)
         received.setdefault(edge.node, []).append(step)
     return [step for index in sorted(received, reverse=True) for step in received[index]]
+
+
+def _local_numbers(node, values: list, arrays: bool) -> tuple:
+    """∂node/∂input for each input: the backward rule run with an upstream gradient of 1, as the
+    evaluator ran it (numpy's rules where the graph went through numpy: an array anywhere, or an
+    operation such as clip that only numpy evaluates). A number wherever the operation and its
+    inputs are numbers; None where one is an array (the local derivative is then a Jacobian)."""
+    if not arrays:
+        return sent_back(node, 1.0, values, False)
+    if not all(_is_number(values[index]) for index in (node.id, *node.inputs)):
+        return (None,) * len(node.inputs)
+    return tuple(None if number is None else float(number) for number in sent_back(node, 1.0, values, True))
+
+
+def _is_number(value) -> bool:
+    return not hasattr(value, "shape") or value.shape == ()
 
 
 def derivative_text(graph, step: Step) -> str:

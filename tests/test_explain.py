@@ -141,3 +141,30 @@ def test_explain_in_a_batch_names_the_line(run_cli):
     code, out, _ = run_cli("x*y", "x+y", "--x", "2", "--y", "5", "--explain", "-o", "jsonl")
     records = [json.loads(line) for line in out.splitlines()]
     assert [[step["local"] for step in record["explain"]] for record in records] == [[2.0, 5.0], [1.0, 1.0]]
+
+
+@pytest.mark.parametrize("x, clipped", [(2.0, 1.0), (4.0, 0.0)])  # x*y = 3 inside [0, 5]; 6 above it
+def test_clip_takes_numpy_yet_scalar_steps_keep_their_local_numbers(x, clipped):
+    # clip is evaluated by numpy only; the graph still holds numbers, so every local is a number.
+    # Hand-derived for clip(x*y, 0, 5) + x at y = 1.5: ∂clip/∂(x*y) is 1 inside the bounds, 0 outside
+    result = evaluate("clip(x*y, 0, 5) + x", x=x, y=1.5)
+    locals_ = {(step.node, step.source): step.local for step in explain(result)}
+    # ids: x 0, y 1, x*y 2, 0 3, 5 4, clip 5, output 6
+    assert locals_ == {(5, 6): 1.0, (2, 5): clipped, (1, 2): x, (0, 6): 1.0, (0, 2): 1.5}
+
+
+def test_clip_shows_its_local_numbers_in_the_table(run_cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # no cell wraps
+    code, out, _ = run_cli("clip(x*y, 0, 5) + x", "--x", "2", "--y", "1.5", "--explain", "--no-nodes")
+    assert code == 0
+    assert "∂(x*y)/∂y = x = 2 " in out and "∂(x*y)/∂x = y = 1.5 " in out
+
+
+def test_scalar_nodes_of_an_array_graph_keep_their_local_numbers():
+    result = evaluate("sum(w*x) + x^2", w=np.array([1.0, 2.0]), x=3.0)
+    graph = result.graph
+    by_text = {(graph.text(graph.nodes[step.node]), graph.text(graph.nodes[step.source])): step.local
+               for step in explain(result)}
+    assert by_text[("x", "x^2")] == 6.0  # 2x at 3
+    assert by_text[("sum(w*x)", "sum(w*x) + x^2")] == 1.0
+    assert by_text[("x", "w*x")] is None and by_text[("w", "w*x")] is None  # Jacobians of arrays
