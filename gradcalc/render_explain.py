@@ -4,13 +4,17 @@ node that receives several the sum that makes its gradient."""
 from itertools import groupby
 
 from gradcalc.explain import derivative_text
-from gradcalc.render_tables import Column, print_line, print_table
+from gradcalc.formatting import shorten
+from gradcalc.render_tables import Column, print_prose, print_table
+
+READABLE = 7  # a label's text is cut to no fewer characters ("rel…x^y"), else shown by its id alone
 
 
 def print_explain(renderer, result, steps: list, line=None) -> None:
     """The chain-rule table of one result, numbers formatted as `renderer` formats them."""
     graph, number = result.graph, renderer.number
-    columns = [Column("node", "left", "shorten"), Column("from", "left", "shorten"), Column("upstream"),
+    columns = [Column("node", "left", "shorten", _cut_label), Column("from", "left", "shorten", _cut_label),
+               Column("upstream"),
                Column("× local derivative", "left", "wrap"), Column("= contribution")]
     rows = []
     for receiver, group in groupby(steps, key=lambda step: step.node):
@@ -28,11 +32,21 @@ def print_explain(renderer, result, steps: list, line=None) -> None:
                          " + ".join(number(step.contribution) for step in group), number(result.grads[receiver])])
     where = f"line {line}: " if line is not None else ""
     output = _label(graph, graph.output)
-    print_line(renderer.console, f"{where}the chain rule, from the output {output} back (its own gradient is "
-                                 f"the seed, {number(result.grads[graph.output])})")
+    print_prose(renderer.console, f"{where}the chain rule, from the output {output} (its gradient: the seed, "
+                                  f"{number(result.grads[graph.output])}) back")
     print_table(renderer.console, columns, rows,
-                caption="each use of a node contributes upstream × local; a node's gradient is the sum "
-                        "of its contributions")
+                caption="each use of a node contributes upstream × local; a node's gradient is their sum")
+
+
+def _cut_label(label: str, width: int) -> str:
+    """'#4 relu(x)*abs(y)' within `width`: its id whole, its text cut in the middle while enough of
+    it is left to read ('#4 rel…s(y)'), else the id alone ('#4'; the row's ∂(from)/∂(node) spells
+    both nodes in full, and the node table pairs ids with texts)."""
+    if len(label) <= width:
+        return label
+    node, _, text = label.partition(" ")
+    room = width - len(node) - 1
+    return f"{node} {shorten(text, limit=room)}" if room >= READABLE else node
 
 
 def _label(graph, node) -> str:

@@ -2,12 +2,15 @@
 
 Numbers and headers are never wrapped or cut. When a table is wider than the console, its text
 column (an expression, a node, a variable) is shortened in the middle, as JSON's `expr` is, and
-its prose column (an error message) wraps between words, the wider of the two giving way first;
+its prose column (an error message, a formula) wraps between words, a word longer than the column
+after an operator, never inside a number (the column is never narrower than its longest number);
+the widest column that may give way gives way first;
 if the table still does not fit, it is printed wider than the console (the terminal wraps whole
 lines) rather than split a number.
 Titles, captions and messages are single lines or wrapped between words, with no trailing spaces.
 """
 
+import re
 import textwrap
 
 from rich.box import HEAVY_HEAD
@@ -15,7 +18,7 @@ from rich.cells import cell_len
 from rich.segment import Segment, Segments
 from rich.text import Text
 
-from gradcalc.formatting import shorten
+from gradcalc.formatting import LABEL_LIMIT, shorten
 
 
 def console(out, color, **options):
@@ -35,28 +38,52 @@ def _closed_pipe():
 
 
 SHORTEST_PROSE = 10  # a message column is not wrapped narrower than this (nor than its header)
+# a number as gradcalc writes one (-0.25, 1e+308, inf; not the digits of a name such as x2), with
+# the punctuation that follows it ("is -2.5, ln"): neither is broken away from it
+_NUMBER = re.compile(r"(?:(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])"
+                     r"|(?<!\w)-?(?:inf|nan)(?!\w))[)\],;:]*")
+# a word longer than its column breaks after one of these (and before ∂), as a formula reads
+_BREAKS_AFTER = frozenset(")]*/+-^,;=")
 
 
 class Column:  # a plain class: a dataclass costs ~0.5 ms of every table's start, a NamedTuple ~0.1 ms
     """One column: its header, alignment, and how it may give way when the console is narrow."""
 
-    __slots__ = ("header", "justify", "fit")
+    __slots__ = ("header", "justify", "fit", "cut")
 
-    def __init__(self, header: str, justify: str = "right", fit: str = "keep"):
+    def __init__(self, header: str, justify: str = "right", fit: str = "keep", cut=None):
         self.header = header
         self.justify = justify
         self.fit = fit  # keep: never wrapped or cut; shorten: cut in the middle; wrap: between words
+        # how a shortened column's cell fits a width, if not cut in the middle: cut(text, width)
+        # returns the text within `width`, or its narrowest form where none fits (cut(text, 0))
+        self.cut = cut
 
     def __repr__(self) -> str:
         return f"Column({self.header!r}, {self.justify!r}, {self.fit!r})"
+
+    def fitted(self, text: str, width: int) -> str:
+        """A cell's text as this column shows it `width` wide: shortened, wrapped or as it is."""
+        if self.fit == "shorten":
+            return shorten(text, limit=width) if self.cut is None else self.cut(text, width)
+        if self.fit == "wrap":
+            return wrapped(text, width)
+        return text
 
 
 def print_table(console, columns: list[Column], rows: list[list[str]], title: str | None = None,
                 caption: str | None = None) -> None:
     """Print `rows` (cells as text, arrays as several lines) under `title`, fitted to the console."""
     widths = fitted_widths(console.width, columns, rows)
-    cells = [[shorten(cell, limit=width) if column.fit == "shorten" else cell
-              for column, width, cell in zip(columns, widths, row)] for row in rows]
+    cells = [[column.fitted(cell, width) for column, width, cell in zip(columns, widths, row)] for row in rows]
+    if any(column.cut is not None for column in columns):  # cut labels may leave room ('#4' in 8 columns)
+        shortened = [[cut if column.fit == "shorten" else cell for column, cut, cell in zip(columns, fitted, row)]
+                     for fitted, row in zip(cells, rows)]
+        roomier = fitted_widths(console.width, columns, shortened)  # what is left goes to the others
+        if roomier != widths:
+            widths = roomier
+            cells = [[column.fitted(cell, width) for column, width, cell in zip(columns, widths, row)]
+                     for row in shortened]
     cells, as_laid_out = aligned_blocks(columns, widths, cells)
     rows = stacked_rows(columns, widths, cells)
     if title is not None:
@@ -64,7 +91,7 @@ def print_table(console, columns: list[Column], rows: list[list[str]], title: st
     drawn = drawn_table(console, columns, widths, rows, as_laid_out)
     console.print(rich_table(columns, widths, rows, as_laid_out) if drawn is None else drawn, crop=False)
     if caption is not None:
-        print_line(console, caption)
+        print_prose(console, caption)
 
 
 def aligned_blocks(columns: list[Column], widths: list[int], rows: list[list[str]]) -> tuple[list, list]:
@@ -184,11 +211,19 @@ def _stack(rows: list[list[str]]) -> list[str]:
 def _natural_and_least(column: Column, cells) -> tuple[int, int]:
     """A column's width as its cells and header would have it, and the least it may give way to."""
     header = cell_len(column.header)
-    cells = (shorten(cell) if column.fit == "shorten" else cell for cell in cells)
-    natural = max(header, max((cell_len(line) for cell in cells for line in cell.splitlines()), default=0), 1)
-    # a shortened column may narrow to its header: a short label beats a table wider than
-    # the terminal, whose wrapped lines would scatter every row
-    shortest = {"shorten": header, "wrap": max(header, SHORTEST_PROSE)}.get(column.fit, natural)
+    cells = list(cells)
+    shown = cells if column.fit != "shorten" else (column.fitted(cell, LABEL_LIMIT) for cell in cells)
+    natural = max(header, max((cell_len(line) for cell in shown for line in cell.splitlines()), default=0), 1)
+    if column.fit == "shorten":
+        # a shortened column may narrow to its header (or the narrowest form of its cells): a
+        # short label beats a table wider than the terminal, whose wrapped lines scatter every row
+        shortest = header if column.cut is None else \
+            max(header, max((cell_len(column.cut(cell, 0)) for cell in cells), default=0))
+    elif column.fit == "wrap":  # never narrower than a number in it: numbers are never broken
+        shortest = max(header, SHORTEST_PROSE,
+                       max((cell_len(number) for cell in cells for number in _NUMBER.findall(cell)), default=0))
+    else:
+        shortest = natural
     return natural, min(natural, shortest)
 
 
@@ -223,6 +258,45 @@ def fitted_widths(console_width: int, columns: list[Column], rows: list[list[str
 def print_line(console, text: str) -> None:
     """One line of text as it is, however long: no markup, no wrapping inside a number."""
     console.print(Text(text), soft_wrap=True)
+
+
+def wrapped(text: str, width: int) -> str:
+    """`text` in lines of at most `width` cells, broken between words; a word longer than that
+    (a formula) after an operator or a closing bracket (else anywhere but inside a number), a
+    number longer than the width kept whole on a line of its own."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split():
+            if line and cell_len(line) + 1 + cell_len(word) <= width:
+                line += " " + word
+                continue
+            if line:
+                lines.append(line)
+            while cell_len(word) > width:
+                head, word = _broken(word, width)
+                if not word:
+                    break
+                lines.append(head)
+            line = word or head
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _broken(word: str, width: int) -> tuple[str, str]:
+    """`word` broken in two, its head as long as fits `width`: after a break character where one
+    is, else at the last place outside a number; ("", ...) never: a head is at least one atom."""
+    atoms = [match.group() for match in re.finditer(_NUMBER.pattern + r"|.", word)]  # numbers stay whole
+    used, fitting, good = 0, 0, 0
+    for index, atom in enumerate(atoms):
+        used += cell_len(atom)
+        if used > width:
+            break
+        fitting = index + 1
+        if atom in _BREAKS_AFTER or index + 1 < len(atoms) and atoms[index + 1] == "∂":
+            good = index + 1
+    cut = good or fitting or 1  # the first atom alone when even it is wider (a long number)
+    return "".join(atoms[:cut]), "".join(atoms[cut:])
 
 
 def print_prose(console, text: str, indent: str = "") -> None:

@@ -4,6 +4,7 @@ of each operation alone, and their formulas evaluate to the same numbers."""
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -168,3 +169,71 @@ def test_scalar_nodes_of_an_array_graph_keep_their_local_numbers():
     assert by_text[("x", "x^2")] == 6.0  # 2x at 3
     assert by_text[("sum(w*x)", "sum(w*x) + x^2")] == 1.0
     assert by_text[("x", "w*x")] is None and by_text[("w", "w*x")] is None  # Jacobians of arrays
+
+
+# --- the table at any width: numbers whole, labels readable, prose wrapped between words -----------
+
+TRIAL = ("relu(x)*abs(y) + x^y", "--x", "2", "--y", "-1.5")  # the new-user trial's example
+
+
+def _explain_table(out):
+    """The --explain table's rows as lists of cells, each cell's lines joined by newlines."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("┃ node"))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("│"):
+            break
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if cells[0] or cells[1] or not rows:
+            rows.append(cells)
+        else:
+            rows[-1] = [f"{old}\n{new}" if new else old for old, new in zip(rows[-1], cells)]
+    return lines, start, rows
+
+
+@pytest.mark.parametrize("width", [80, 60, 40])
+def test_the_table_keeps_numbers_whole_and_labels_readable(run_cli, monkeypatch, width):
+    from gradcalc.formatting import format_number
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    code, out, _ = run_cli(*TRIAL, "--explain", "--no-nodes")
+    assert code == 0
+    result = evaluate("relu(x)*abs(y) + x^y", x=2.0, y=-1.5)
+    steps, graph = explain(result), result.graph
+    numbers = {format_number(n) for step in steps for n in (step.upstream, step.local, step.contribution)}
+    numbers |= {format_number(result.grads[step.node]) for step in steps}  # the sum rows' totals
+    assert "-0.26516504294495535" in numbers  # ∂(x^y)/∂x = y·x^(y-1) = -1.5·2^-2.5
+    assert math.isclose(-1.5 * 2 ** -2.5, -0.26516504294495535, rel_tol=1e-15)
+    lines, start, rows = _explain_table(out)
+    table = "\n".join(lines[start:])
+    formulas = " ".join([step.local_formula for step in steps] + [graph.source])
+    for line in lines[start:]:  # every number in the table is one of the steps' numbers, whole
+        for token in re.findall(r"(?<![\w.#])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])", line):
+            assert token in numbers or token in formulas, (token, line)
+    for number in numbers:
+        assert number in table
+    steps_rows = [row for row in rows if row[1] != "(sum)"]
+    assert len(steps_rows) == len(steps)
+    for row, step in zip(steps_rows, steps):  # the id whole; the text whole, cut readably, or left out
+        for cell, node in ((row[0], step.node), (row[1], step.source)):
+            label = f"#{node} {graph.label(graph.nodes[node])}"
+            assert "\n" not in cell and cell.split(" ")[0] == f"#{node}"
+            text = cell.partition(" ")[2]
+            assert cell == label or not text or ("…" in text and len(text) >= 7), cell
+    if width == 80:
+        assert max(len(line) for line in lines[start:]) <= 80
+
+
+@pytest.mark.parametrize("width", [80, 60, 40])
+def test_the_title_and_caption_wrap_between_words_to_the_width(run_cli, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    _, out, _ = run_cli(*TRIAL, "--explain", "--no-nodes")
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("the chain rule"))
+    title = lines[start:next(i for i, line in enumerate(lines) if line.startswith("┏") and i > start)]
+    caption = lines[next(i for i, line in enumerate(lines) if line.startswith("└") and i > start) + 1:]
+    assert " ".join(title) == ("the chain rule, from the output #6 relu(x)*abs(y) + x^y (its gradient: the seed, "
+                               "1) back")
+    assert " ".join(caption) == "each use of a node contributes upstream × local; a node's gradient is their sum"
+    assert all(len(line) <= width for line in title + caption) and len(title) > 1  # 84 characters

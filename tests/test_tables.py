@@ -347,3 +347,36 @@ def test_a_table_whose_message_wraps_is_left_to_rich():
     rows = [["1", "a message longer than ten"]]
     assert drawn_table(_console(30, False), columns, widths, rows, [False, False]) is None
     assert drawn_table(_console(30, False), columns, widths, [["1", "fits"]], [False, False]) is not None
+
+
+# --- prose and formulas wrapped between words, never inside a number ------------------------
+
+_NUMBER_TEXT = st.floats(allow_nan=False, allow_infinity=False).map(format_number)
+_WORD = st.one_of(_NUMBER_TEXT, st.text(st.sampled_from("xy∂()*/+-^,= "), min_size=1, max_size=12))
+
+
+@given(st.lists(_WORD, min_size=1, max_size=12), st.integers(1, 40))
+def test_wrapped_text_keeps_every_number_whole(words, width):
+    from gradcalc.render_tables import wrapped
+
+    numbers = [word for word in words if re.fullmatch(r"-?[\d.e+-]+", word)]
+    text = " ".join(words)
+    lines = wrapped(text, width).split("\n")
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost, nothing added
+    spaced = [f" {line} " for line in lines]
+    for number in numbers:  # standing alone in the text, it stands whole on one line
+        assert any(f" {number} " in line or f" {number}," in line for line in spaced), (number, lines)
+    for line in lines:  # a line is only wider than the column when it is one long number
+        assert cell_len(line) <= width or re.fullmatch(r"-?[\d.e+-]+", line), (line, lines)
+
+
+def test_a_message_column_is_never_narrower_than_its_numbers(run_cli, monkeypatch, tmp_path):
+    # main printed 'is' / '-2.9806567' / '89012345,' in a 10-wide error column
+    lines = tmp_path / "jobs.txt"
+    lines.write_text("x + 1\nln(x - 3.123456789012345)\n")
+    monkeypatch.setenv("COLUMNS", "50")
+    code, out, _ = run_cli("-f", str(lines), "--x", "0.1428")
+    assert code == 1
+    argument = format_number(0.1428 - 3.123456789012345)
+    assert argument == "-2.980656789012345"
+    assert f"│ {argument}," in out  # the number and its comma on one line of the error column
