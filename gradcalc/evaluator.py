@@ -285,7 +285,7 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
 
         return backward_arrays(graph, values, seed)
     seed = 1.0 if seed is None else seed
-    grads = [0.0] * len(values)
+    grads = graph.gradient_template.copy()  # -0.0 on the output's path: sums keep a gradient's -0.0
     grads[graph.output] = seed
     nodes, index = graph.nodes if checked else None, None  # a moved view copies its nodes when asked
     try:

@@ -116,6 +116,19 @@ class Graph:
         on and a variable flows into, output first; for an `inlined` layer, its class instead of
         the layer. A constant input accumulates a gradient nobody reads, so the loop never asks
         which inputs need one: `constant_ids` are reset to None afterwards."""
+        return self._backward_pass()[0]
+
+    @computed_once
+    def gradient_template(self) -> list:
+        """Per node, what the scalar backward's sum of its gradient starts from: -0.0 on the
+        output's path, 0.0 elsewhere (the output does not depend on it). -0.0 is the identity of
+        IEEE addition (-0.0 + g is g, signed zeros included); from 0.0 a gradient of -0.0 (d(x*x)/dx
+        at x = -0.0) would come out +0.0, where the array path, which starts from the first term,
+        keeps -0.0."""
+        return self._backward_pass()[1]
+
+    def _backward_pass(self) -> tuple:
+        """backward_program and gradient_template, made in one loop (both are read by backward)."""
         on_path = [False] * len(self.nodes)
         on_path[self.output] = True
         program = []
@@ -127,7 +140,9 @@ class Graph:
                 on_path[index] = True
             program.append((node.id, type(layer) if layer.inlined else layer, inputs[0],
                             inputs[1] if len(inputs) > 1 else -1))
-        return program
+        template = [-0.0 if reached else 0.0 for reached in on_path]
+        self.__dict__.update(backward_program=program, gradient_template=template)
+        return program, template
 
     @computed_once
     def sorted_variables(self) -> list:
@@ -211,7 +226,7 @@ class Graph:
 
 # what scalar evaluation reads (finite_checkpoints is for arrays only: a view computes its own)
 _PROGRAMS = ("forward_program", "backward_program", "sorted_variables", "constant_ids", "needs_arrays",
-             "value_template")
+             "value_template", "gradient_template")
 
 
 class MovedGraph(Graph):
