@@ -408,7 +408,9 @@ class Elu(Layer):
 
     def forward_array(self, x):
         np = numpy()
-        return np.where(np.greater(x, 0), x, self.alpha * np.expm1(np.minimum(x, 0)))
+        # x where x > 0 is put out of expm1's reach (it would overflow); np.minimum(x, 0) would do it
+        # too, but its answer at -0.0 is either zero (numpy 2 gives 0.0): elu(-0.0) is -0.0, as in scalars
+        return np.where(np.greater(x, 0), x, self.alpha * np.expm1(np.where(np.greater(x, 0), 0.0, x)))
 
     def backward(self, ops, gy, y, x):
         positive = ops.step(x)
@@ -422,7 +424,9 @@ class Floor(Layer):
     keeps_finite = kink = True
 
     def forward(self, x):
-        return float(math.floor(x))
+        # an integer has no sign of zero: IEEE's (numpy's) floor(-0.0) is -0.0, and every rounding
+        # keeps x's sign (ceil(-0.5) = -0.0)
+        return math.copysign(math.floor(x), x)
 
     def forward_array(self, x):
         return numpy().floor(x)
@@ -440,7 +444,7 @@ class Ceil(Floor):
     __slots__ = ()
 
     def forward(self, x):
-        return float(math.ceil(x))
+        return math.copysign(math.ceil(x), x)
 
     def forward_array(self, x):
         return numpy().ceil(x)
@@ -452,7 +456,7 @@ class Round(Floor):
     __slots__ = ()
 
     def forward(self, x):
-        return float(round(x))
+        return math.copysign(round(x), x)
 
     def forward_array(self, x):
         return numpy().round(x)

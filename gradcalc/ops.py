@@ -53,7 +53,7 @@ class ScalarOps:
 
     @staticmethod
     def floor(x):
-        return float(math.floor(x)) if math.isfinite(x) else x
+        return math.copysign(math.floor(x), x) if math.isfinite(x) else x  # floor(-0.0) = -0.0, as numpy's
 
     @staticmethod
     def log(x):

@@ -49,10 +49,19 @@ class Maximum(Layer):
 
     __slots__ = ()
     arity, keeps_finite, hides_infinity, kink = 2, True, True, True
-    forward = staticmethod(max)
+
+    @staticmethod
+    def of_zeros(x, y):
+        """The maximum of two zeros, as IEEE 754-2019 defines it: +0 unless both are -0 (x + y)."""
+        return x + y
+
+    def forward(self, x, y):
+        # +0 and -0 are equal: Python's max returns the first, numpy's maximum the second; both
+        # paths follow IEEE 754-2019 instead, which orders -0 below +0
+        return self.of_zeros(x, y) if x == 0 == y else max(x, y)
 
     def forward_array(self, x, y):
-        return numpy().maximum(x, y)
+        return _zero_ties(numpy().maximum(x, y), x, y, self.of_zeros)
 
     def backward(self, ops, gy, out, x, y):
         share = 0.5 * (1.0 + ops.sign(x - y))  # 1 where x wins, 1/2 at a tie, 0 where y wins
@@ -66,14 +75,32 @@ class Minimum(Maximum):
     """minimum(x, y), elementwise; at a tie the gradient is split evenly, as min() splits it."""
 
     __slots__ = ()
-    forward = staticmethod(min)
+
+    @staticmethod
+    def of_zeros(x, y):
+        """The minimum of two zeros, as IEEE 754-2019 defines it: -0 unless both are +0."""
+        return -(-x - y)
+
+    def forward(self, x, y):
+        return self.of_zeros(x, y) if x == 0 == y else min(x, y)
 
     def forward_array(self, x, y):
-        return numpy().minimum(x, y)
+        return _zero_ties(numpy().minimum(x, y), x, y, self.of_zeros)
 
     def backward(self, ops, gy, out, x, y):
         share = 0.5 * (1.0 - ops.sign(x - y))  # 1 where x is smaller
         return gy * share, gy * (1.0 - share)
+
+
+def _zero_ties(out, x, y, of_zeros):
+    """numpy's maximum (minimum) `out`, with of_zeros(x, y) where x and y are both zeros, where
+    numpy's answer is either one. Only a zero result can be such a tie: one pass when none is."""
+    np = numpy()
+    zeros = np.equal(out, 0)
+    if not np.any(zeros):
+        return out
+    ties = zeros & np.equal(x, y)
+    return np.where(ties, of_zeros(np.where(ties, x, 0.0), np.where(ties, y, 0.0)), out)  # no overflow elsewhere
 
 
 class Mod(Layer):
