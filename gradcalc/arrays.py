@@ -9,8 +9,8 @@ from collections import Counter
 import numpy as np
 
 from gradcalc.errors import DomainError, NonFiniteError, ShapeError, seed_shape_error
-from gradcalc.evaluator import node_error
 from gradcalc.layers import ReLU
+from gradcalc.node_errors import derivative_error, node_error
 from gradcalc.numeric import ShapeMismatch, all_finite, first_non_finite, first_non_finite_index, unbroadcast
 from gradcalc.ops import ArrayOps
 
@@ -54,14 +54,34 @@ def forward_arrays(graph, inputs: dict, checked: bool = False) -> list:
 
 def _explain(graph, node, operands, value, values):
     """Raise the error for a node whose value is not finite: its layer's domain, or an overflow."""
+    _check_domain(graph, node, operands, values)
+    index = first_non_finite_index(value)
+    raise node_error(graph, node, NonFiniteError, f"the value is {first_non_finite(value)}", values,
+              at=None if index is None else (index, np.shape(value)))
+
+
+def _check_domain(graph, node, operands, values):
+    """Raise the domain error of the first element outside the layer's domain, if one is."""
     try:
         node.layer.domain(*operands)
     except DomainError as error:
         raise node_error(graph, node, DomainError, error.message, values, len(operands) > 1,
                   getattr(error, "index", None)) from None
-    index = first_non_finite_index(value)
-    raise node_error(graph, node, NonFiniteError, f"the value is {first_non_finite(value)}", values,
-              at=None if index is None else (index, np.shape(value)))
+
+
+def _gradient_error(graph, node, operands, values, position, gradient):
+    """Raise the error for a gradient a node passes to its input `position` that is not finite,
+    naming its first such element: a point outside the domain whose value came out finite
+    (log(x, 0) is 0 in numpy), a derivative not defined there (x^p in p at x < 0), or an overflow.
+    The number shown is the gradient passed on (the upstream gradient times the derivative, whose
+    sign may differ from the derivative's), summed to the input's shape where it was broadcast."""
+    _check_domain(graph, node, operands, values)
+    target = graph.nodes[node.inputs[position]]
+    where = first_non_finite_index(gradient)
+    summed = unbroadcast(gradient, np.shape(values[target.id]))
+    passed = f" (the gradient it passes to {graph.text(target)} is {first_non_finite(summed)})"
+    raise derivative_error(graph, node, values, position, None if where is None else (where, np.shape(gradient)),
+                           passed) from None
 
 
 def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> list:
@@ -93,19 +113,15 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
                 else:
                     gradients = layer.backward(ArrayOps, gy, values[node.id], *operands)
             except (ZeroDivisionError, OverflowError):  # a scalar node's float: 1/0 raises, as in scalars
-                raise node_error(graph, node, NonFiniteError, "its derivative is not finite at this point",
-                          values) from None
-            for index, gx in zip(node.inputs, gradients):
+                raise derivative_error(graph, node, values) from None
+            for position, (index, gx) in enumerate(zip(node.inputs, gradients)):
                 if gx is None or graph.nodes[index].constant:
                     continue
+                if check and not all_finite(gx):  # before the sum to index's shape: the element is known
+                    _gradient_error(graph, node, operands, values, position, gx)
                 gx = unbroadcast(gx, np.shape(values[index]))
-                if check and not all_finite(gx):
-                    # the number shown is the gradient passed on (the upstream gradient times the
-                    # derivative), whose sign may differ from the derivative's: say so
-                    where = first_non_finite_index(gx)
-                    raise node_error(graph, node, NonFiniteError, "its derivative is not finite at this point (the"
-                              f" gradient it passes to {graph.text(graph.nodes[index])} is {first_non_finite(gx)})",
-                              values, at=None if where is None else (where, np.shape(gx)))
+                if check and not all_finite(gx):  # finite elements whose sum overflowed
+                    _gradient_error(graph, node, operands, values, position, gx)
                 acc = grads[index]
                 grads[index] = gx if acc is None else acc + gx
     if not checked and not all(all_finite(grads[index]) for index in graph.variables.values()

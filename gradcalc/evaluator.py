@@ -8,7 +8,6 @@ from numbers import Real
 
 from gradcalc.errors import (
     DomainError,
-    EvaluationError,
     MissingValueError,
     NonFiniteError,
     UsageError,
@@ -16,9 +15,10 @@ from gradcalc.errors import (
     command_line_values,
     missing_value_hint,
 )
-from gradcalc.formatting import format_number, shorten
-from gradcalc.graph import Graph, Node
-from gradcalc.layers import Constant, Multiply, Plus
+from gradcalc.formatting import shorten
+from gradcalc.graph import Graph
+from gradcalc.layers import Multiply, Plus
+from gradcalc.node_errors import derivative_error, node_error
 from gradcalc.ops import ScalarOps
 
 
@@ -314,57 +314,12 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
                 grads[first] += gx0
                 grads[second] += gx1
     except (OverflowError, ZeroDivisionError):
-        raise node_error(graph, graph.nodes[index], NonFiniteError,
-                  "its derivative is not finite at this point", values) from None
+        raise derivative_error(graph, graph.nodes[index], values) from None
     for index in graph.constant_ids:  # they took gradients nobody needs: constants have none
         grads[index] = None
     if not checked and not math.isfinite(sum(filter(None, grads))):
         return backward(graph, values, seed, checked=True)  # find the node that overflowed
     return grads
-
-
-def node_error(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, values,
-        show_inputs: bool = True, at: tuple | None = None) -> EvaluationError:
-    """An evaluation error that names the node, shows its input values and points at its text.
-    `at`: (index, shape) of the element that went wrong, where arrays show their elements."""
-    message = f"{graph.text(node)}: {reason}"
-    if show_inputs and node.inputs:
-        shown = [i for i in node.inputs if type(graph.nodes[i].layer) is not Constant]
-        arrays = [values[i] for i in shown if hasattr(values[i], "shape")]
-        # an element's inputs are the inputs' elements at its index only where the operation is
-        # elementwise (not in x @ y or outer(x, y)) and every array input can be read there
-        if at is None or not arrays or node.layer.array_only or any(_element(a, at) is None for a in arrays):
-            at = None
-        described = [(graph.text(graph.nodes[i]), _describe(values[i], at)) for i in shown]
-        # a literal says its own value ("0.5 = 0.5", "1e308 = 1e+308" say nothing)
-        inputs = ", ".join(f"{text} = {value}" for text, value in described if text != value)
-        if inputs:
-            message += f" (inputs{'' if at is None else f' at index {at[0]}'}: {inputs})"
-    hint = ("choose a point inside the function's domain" if kind is DomainError
-            else "choose a point where the values stay within floating-point range")
-    error = kind(message, source=graph.source, span=node.span, hint=hint)
-    error.node = node.id  # derivative graphs map it back to the expression's node
-    return error
-
-
-def _describe(value, at: tuple | None = None) -> str:
-    """A scalar's value; an array's element at `at` (index, shape), broadcast as the operation did."""
-    if not hasattr(value, "shape"):
-        return format_number(value)
-    if at is not None:
-        return format_number(_element(value, at))
-    return f"an array of shape {value.shape}"
-
-
-def _element(array, at: tuple) -> float | None:
-    """The array's element at `at` (index, shape) as the operation broadcast it; None when the
-    array does not broadcast to that shape."""
-    import numpy as np
-
-    try:
-        return float(np.broadcast_to(array, at[1])[at[0]])
-    except (ValueError, IndexError):
-        return None
 
 
 _evaluate_blocked = None  # gradcalc.blocked's, imported with the first array

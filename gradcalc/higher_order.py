@@ -14,6 +14,7 @@ from gradcalc.errors import EvaluationError, NonFiniteError, ShapeError, UsageEr
 from gradcalc.evaluator import _number, backward, bind, forward, uses_arrays
 from gradcalc.formatting import format_number, needs_parentheses
 from gradcalc.graph import Graph
+from gradcalc.node_errors import node_error
 from gradcalc.symbolic import DerivativeBuilder, Term
 
 MAX_ORDER = 10
@@ -316,11 +317,13 @@ def _run(step, context, *arguments):
         index = getattr(error, "node", None)
         origin = origins[index] if index is not None and index < len(origins) else None
         node = graph.nodes[graph.output if origin is None else origin]
-        inputs = ", ".join(f"{graph.text(graph.nodes[i])} = {format_number(values[i])}" for i in node.inputs
-                           if not hasattr(values[i], "shape") and not graph.nodes[i].constant)
-        raise NonFiniteError(f"{graph.text(node)}: its {what} is not finite at this point"
-                             + (f" (inputs: {inputs})" if inputs else ""), source=graph.source, span=node.span,
-                             hint="choose a point where the function is smooth") from None
+        # an element of the derivative is one of the node's where it has the node's shape (node_error
+        # shows the inputs' elements there only where the node is elementwise)
+        at = getattr(error, "at", None)
+        if at is not None and (origin is None or at[1] != getattr(values[node.id], "shape", ())):
+            at = None
+        raise node_error(graph, node, NonFiniteError, f"its {what} is not finite at this point", values, at=at,
+                         hint="choose a point where the function is smooth") from None
 
 
 def _elements(shape):

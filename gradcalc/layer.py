@@ -29,6 +29,13 @@ class Layer:
     def domain(self, *xs):
         """Raise DomainError naming the first element outside the domain (arrays); default: none."""
 
+    def derivative_undefined(self, position: int, xs: list, texts: list, arrays: list) -> tuple[str, str] | None:
+        """Called where a gradient came out inf or nan, with the inputs' numbers there (`xs`: an
+        array's element), how they are written (`texts`) and whether each is an array: (reason,
+        hint) when the derivative in input `position` is not defined at a point where the value is
+        (x^p in p at x < 0 needs ln x); None when it is only too large for a float (the default)."""
+        return None
+
     def backward(self, ops, gy, y, *xs):
         """One gradient per input (None: no gradient flows there), written in `ops`."""
         raise NotImplementedError

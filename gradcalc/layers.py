@@ -221,6 +221,21 @@ class Power(Layer):
         # d/dy x**y = x**y ln x: 0 at x = 0 (0**y is flat for y > 0), nan for x < 0 (not real)
         return gy * ops.power_slope(x0, x1), gy * ops.xlogy(y, x0)
 
+    def derivative_undefined(self, position, xs, texts, arrays):
+        (x, y), (base, exponent) = xs, texts
+        if position != 1 or not x < 0:
+            return None
+        # x < 0 and y an integer: x**y is defined, but not x**t for t near y, nor its slope in t
+        written, power = base if base.isidentifier() else f"({base})", format_number(y)
+        who = (f"the exponent {exponent} depends on a variable" if not exponent.isidentifier() else
+               f"{exponent} is a variable" if arrays[1] else
+               f"{exponent} is a variable (a name bound on the line, {exponent} = {power}; ..., is one too)")
+        fixed = (f"fixed powers, write the numbers into the expression as an array, e.g. {written}^[2, 3]"
+                 if arrays[1] else f"a fixed power, write the number into the expression: {written}^{power}")
+        return (f"its derivative in {exponent} needs ln({base}), which is not real for {base} < 0",
+                f"{who}, so its derivative is computed. For {fixed} (a number as the exponent is not "
+                f"differentiated, and an integer one allows a negative base). Else choose {base} > 0")
+
 
 class Exp(Layer):
     """exp(x)."""

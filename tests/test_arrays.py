@@ -464,6 +464,21 @@ def test_gradient_of_a_scalar_factor(expr, expected_w):
      " (inputs at index (0,): x = 0)"),
     ("sum(x*y)", {"x": [1.0, 1e200], "y": [1.0, 1e200]},
      "x*y: the value is inf at index (1,) (inputs at index (1,): x = 1e+200, y = 1e+200)"),
+    # d/dp x^p = x^p ln x: not real at x < 0 (p = 2 binds a variable); the element is found before
+    # p's gradient is summed to p's shape, a number
+    ("p = 2; sum(x^p)", {"x": [1.0, -2.0]},
+     "x^p: its derivative in p needs ln(x), which is not real for x < 0 (inputs at index (1,): x = -2, p = 2)"),
+    ("sum(x^y)", {"x": [[1.0, 3.0], [-2.0, -2.0]], "y": [2.0, 3.0]},
+     "x^y: its derivative in y needs ln(x), which is not real for x < 0 (inputs at index (1, 0): x = -2, y = 2)"),
+    # a base of 0 gives log(x, 0) = 0 in numpy, a finite value: its derivative's failure finds the
+    # point outside the domain, the same domain error as for numbers
+    ("sum(log(x, y))", {"x": [2.0, 2.0], "y": [2.0, 0.0]},
+     "log(x, y): the base is 0 at index (1,), log needs a positive base other than 1 "
+     "(inputs at index (1,): x = 2, y = 0)"),
+    # the gradient y receives is a sum over x's elements: its value, and the element it failed at
+    ("sum(atan2(y, x))", {"y": 0.0, "x": [1.0, 0.0]},
+     "atan2(y, x): its derivative is not finite at this point (the gradient it passes to y is nan) (inputs at "
+     "index (1,): y = 0, x = 0)"),
 ])
 def test_an_error_at_an_element_shows_the_inputs_there(text, values, message):
     with pytest.raises(GradcalcError) as caught:

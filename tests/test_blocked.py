@@ -117,6 +117,17 @@ def test_errors_name_the_same_node_as_the_plain_path(text, bad):
     assert_same(expected, got, text)
 
 
+def test_a_derivative_not_defined_at_one_element_deep_in_a_block_is_named_there():
+    y = np.full(3000, 0.9)
+    y[2017] = -2.0
+    graph = parse("p = 2; sum(y^p * x)")
+    values = {"x": np.linspace(0.1, 1, 3000), "y": y}
+    got = through_api(graph, values)
+    assert got.message == ("y^p: its derivative in p needs ln(y), which is not real for y < 0 "
+                           "(inputs at index (2017,): y = -2, p = 2)")
+    assert_same(plain(graph, values), got, "y^p")
+
+
 @pytest.mark.parametrize("size", [100, 3000], ids=["whole", "blocks"])
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
 @pytest.mark.parametrize("text", [

@@ -470,6 +470,14 @@ def test_an_infinite_second_derivative_names_the_node_and_its_inputs():
     assert "∂" not in caught.value.message
 
 
+def test_an_infinite_second_derivative_of_an_array_names_the_element():
+    # (x^1.5)'' = 0.75 x^-0.5: infinite at x[1] = 0
+    with pytest.raises(NonFiniteError) as caught:
+        gradcalc.hessian("sum(x^1.5 * y)", {"x": [1.0, 0.0], "y": 2.0})
+    assert caught.value.message == ("x^1.5: its derivative of order 2 is not finite at this point "
+                                    "(inputs at index (1,): x = 0)")
+
+
 @pytest.mark.parametrize("spec", ["x=1,,", "x=1,,y=2", "", "=1", "x=", "x=[1,2"])
 def test_malformed_directions_are_usage_errors(spec):
     out = cli("x*y", "--x", "1", "--y", "2", "--jvp", spec)

@@ -1,0 +1,80 @@
+"""Evaluation errors that name a node: its text, its inputs' values (an array's elements where the
+error is) and a caret under it. Shared by the scalar loops (gradcalc.evaluator) and the array path
+(gradcalc.arrays); numpy is imported only when an array is described."""
+
+from gradcalc.errors import DomainError, EvaluationError, NonFiniteError
+from gradcalc.formatting import format_number
+from gradcalc.graph import Graph, Node
+from gradcalc.layers import Constant
+
+NOT_FINITE = "its derivative is not finite at this point"
+
+
+def node_error(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, values,
+        show_inputs: bool = True, at: tuple | None = None, hint: str | None = None) -> EvaluationError:
+    """An evaluation error that names the node, shows its input values and points at its text.
+    `at`: (index, shape) of the element that went wrong, where arrays show their elements."""
+    message, element = f"{graph.text(node)}: {reason}", at
+    if show_inputs and node.inputs:
+        shown = [i for i in node.inputs if type(graph.nodes[i].layer) is not Constant]
+        if not element_of_inputs(graph, node, values, at, shown):
+            at = None
+        described = [(graph.text(graph.nodes[i]), _describe(values[i], at)) for i in shown]
+        # a literal says its own value ("0.5 = 0.5", "1e308 = 1e+308" say nothing)
+        inputs = ", ".join(f"{text} = {value}" for text, value in described if text != value)
+        if inputs:
+            message += f" (inputs{'' if at is None else f' at index {at[0]}'}: {inputs})"
+    if hint is None:
+        hint = ("choose a point inside the function's domain" if kind is DomainError
+                else "choose a point where the values stay within floating-point range")
+    error = kind(message, source=graph.source, span=node.span, hint=hint)
+    error.node, error.at = node.id, element  # derivative graphs map both back to the expression's node
+    return error
+
+
+def derivative_error(graph: Graph, node: Node, values, position: int | None = None,
+                     at: tuple | None = None, passed: str = "") -> EvaluationError:
+    """The error for a node whose derivative is not finite: a domain error where its layer says
+    the derivative is not defined there (x^p in p at x < 0, which needs ln x), else an overflow.
+    `position`: the input whose gradient is not finite (None: any); `at`: (index, shape) of the
+    first element where it is not; `passed`: what the gradient passed on is, said when not explained."""
+    inputs = [values[i] for i in node.inputs]
+    arrays = [hasattr(value, "shape") for value in inputs]
+    if at is not None and element_of_inputs(graph, node, values, at, node.inputs):
+        inputs = [_element(value, at) if hasattr(value, "shape") else value for value in inputs]
+    if not any(hasattr(value, "shape") for value in inputs):  # the layer is asked about numbers only
+        texts = [graph.text(graph.nodes[i]) for i in node.inputs]
+        for which, index in enumerate(node.inputs):
+            if (position is None or which == position) and not graph.nodes[index].constant:
+                explained = node.layer.derivative_undefined(which, inputs, texts, arrays)
+                if explained is not None:
+                    return node_error(graph, node, DomainError, explained[0], values, at=at, hint=explained[1])
+    return node_error(graph, node, NonFiniteError, NOT_FINITE + passed, values, at=at)
+
+
+def element_of_inputs(graph: Graph, node: Node, values, at: tuple | None, shown) -> bool:
+    """Whether the element `at` of the node is made of its inputs' elements there: the operation is
+    elementwise (not x @ y or outer(x, y)), and each array input among `shown` can be read there."""
+    arrays = [values[i] for i in shown if hasattr(values[i], "shape")]
+    return at is not None and bool(arrays) and not node.layer.array_only and \
+        all(_element(array, at) is not None for array in arrays)
+
+
+def _describe(value, at: tuple | None = None) -> str:
+    """A scalar's value; an array's element at `at` (index, shape), broadcast as the operation did."""
+    if not hasattr(value, "shape"):
+        return format_number(value)
+    if at is not None:
+        return format_number(_element(value, at))
+    return f"an array of shape {value.shape}"
+
+
+def _element(array, at: tuple) -> float | None:
+    """The array's element at `at` (index, shape) as the operation broadcast it; None when the
+    array does not broadcast to that shape."""
+    import numpy as np
+
+    try:
+        return float(np.broadcast_to(array, at[1])[at[0]])
+    except (ValueError, IndexError):
+        return None
