@@ -229,12 +229,12 @@ class Power(Layer):
         written, power = base if base.isidentifier() else f"({base})", format_number(y)
         who = (f"the exponent {exponent} depends on a variable" if not exponent.isidentifier() else
                f"{exponent} is a variable" if arrays[1] else
-               f"{exponent} is a variable (a name bound on the line, {exponent} = {power}; ..., is one too)")
-        fixed = (f"fixed powers, write the numbers into the expression as an array, e.g. {written}^[2, 3]"
-                 if arrays[1] else f"a fixed power, write the number into the expression: {written}^{power}")
+               f"{exponent} is a variable (as a name bound on the line is)")
+        fixed = (f"fixed powers write the numbers as an array: {written}^[2, 3]" if arrays[1]
+                 else f"a fixed power write the number: {written}^{power}")
         return (f"its derivative in {exponent} needs ln({base}), which is not real for {base} < 0",
-                f"{who}, so its derivative is computed. For {fixed} (a number as the exponent is not "
-                f"differentiated, and an integer one allows a negative base). Else choose {base} > 0")
+                f"{who}, so its derivative is computed. For {fixed} (an integer written as the exponent "
+                f"allows a negative base); else choose {base} > 0")
 
 
 class Exp(Layer):
