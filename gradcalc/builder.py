@@ -67,6 +67,9 @@ class GraphBuilder:
         self.bindings: dict[str, float] = {}
         self.sigmas: dict[str, float] = {}
         self.scope: dict[str, Ref] = {}  # names visible to the next statement
+        # inputs bound on the line (`x = 1`) that no statement has read yet: a later `x = 3`
+        # binds them again, as nothing could have seen the earlier value
+        self.unread: dict[str, Ref] = {}
         self.shared: dict[tuple, Node] = {}  # (layer class, input ids[, axis]) -> node
         self.inputs: dict[str, Node] = {}
         self.constants: dict[float | str, Node] = {}
@@ -101,6 +104,8 @@ class GraphBuilder:
     def name(self, name: str, start: int, end: int) -> Ref:
         ref = self.scope.get(name)
         if ref is not None:
+            if self.unread and self.unread.get(name) is ref:  # the bound input is read
+                del self.unread[name]
             return Ref(ref.node, start, end, ref.literal)
         if name in CONSTANTS and name not in self.inputs:
             return Ref(self._constant(name, (start, end)), start, end)
@@ -304,18 +309,30 @@ class GraphBuilder:
                                "number write a + -b")
 
     def assign(self, name: str, value: Ref, start: int) -> Ref:
-        if value.node is None and name not in self.scope and name not in self.variables:
-            # `a = 1`: a signed literal binds the input `a` on this line (`a = 1 ± 0.1`: with its uncertainty)
-            self.bindings[name] = value.literal
+        # `a = 1`: a signed literal binds the input `a` on this line (`a = 1 ± 0.1`: with its
+        # uncertainty), unless a statement before has read that input: its value must stay what
+        # that statement saw, so the number is a constant from here on
+        if value.node is None and (name not in self.variables or name in self.unread):
+            self.bindings[name] = value.literal  # a binding not read yet is replaced, σ included
             if value.sigma is not None:
                 self.sigmas[name] = value.sigma
-            value = Ref(self._input(name, (start, start + len(name))), start, value.end)
+            else:
+                self.sigmas.pop(name, None)
+            value = self.unread[name] = Ref(self._input(name, (start, start + len(name))), start, value.end)
         else:
+            if value.sigma is not None:
+                raise self._uncertainty_after_use(name, value)
             node = self._materialize(value)
             if not isinstance(node.layer, Input) and name not in node.names:
                 node.names += (name,)
         self.scope[name] = value
         return value
+
+    def _uncertainty_after_use(self, name: str, value: Ref) -> ParseError:
+        return ParseError(f"{name} is already used: ± gives an input an uncertainty only in a binding "
+                          "before its first use", source=self.source, span=(value.start, value.end),
+                          hint=f"write {name} = {self.source[value.start:value.end]} before the first "
+                               f"statement that reads {name}")
 
     def finish(self, output: Ref) -> Graph:
         node = self._materialize(output)

@@ -7,9 +7,10 @@ at the level of tokens; everything else (other numbers, names, operators, whites
 later grammar adds) stays in the key, so two lines share a graph only if they differ in binding
 literals alone. A structure's first line is parsed as usual (most structures of a stream of new
 ones never come again); its second is parsed and checked: every literal the expression matched must
-have become a binding of that value, else (`a = 1; a = 2; a`, where the second is a constant) the
-structure is marked as not parametric and its lines are parsed and cached whole. From then on a line
-of the structure costs one regular-expression split and a view of the shared graph.
+have become a binding of that value, else (`y = a; a = 2; y + a`, where the number is a constant,
+or `a = 1; a = 2; a`, one input bound twice) the structure is marked as not parametric and its
+lines are parsed and cached whole. From then on a line of the structure costs one
+regular-expression split and a view of the shared graph.
 """
 
 import math

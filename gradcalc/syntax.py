@@ -34,7 +34,8 @@ Functions (f(x, y); parameters by position or keyword: max(x, axis=1))
 Statements
   s1; s2; s3             separated by ';'; the last one is the output
   a = 1                  binds the input a to a (signed) number on the line;
-                         values given as options fill the names not bound
+                         values given as options fill the names not bound;
+                         bound again before it is read, the newest wins
   e = a - b              names a node (tables show it by name); a name may
                          be assigned again, later statements see the newest
   x = 5 ± 0.2            an input with a standard uncertainty (also 5 +- 0.2;

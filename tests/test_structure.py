@@ -60,7 +60,7 @@ def test_a_domain_error_points_at_the_node_in_the_lines_own_text():
 
 
 def test_a_literal_that_is_not_a_binding_stays_part_of_the_structure():
-    # the second `a = ...` assigns a constant (a is already bound): its value is in the graph
+    # a bound twice: the second binding replaces the first (a structure of two literals for one name)
     assert evaluate_graph(parse("a=1; a=2; a*3"), {}).value == 6.0
     assert evaluate_graph(parse("a=1; a=5; a*3"), {}).value == 15.0
     assert evaluate_graph(parse("a=1; a=1; a*3"), {}).value == 3.0
