@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from gradcalc import evaluate, gradient, parse
+from gradcalc import diff, evaluate, gradient, parse
 from gradcalc.errors import ParseError
 from gradcalc.evaluator import evaluate_graph
 from gradcalc.parser import Parser
@@ -122,3 +122,10 @@ def test_the_structural_cache_gives_what_a_fresh_parse_gives(template):
             cached = evaluate_graph(parse(text), {})
             fresh = evaluate_graph(FRESH.parse(text), {})
             assert (cached.value, cached.gradients) == (fresh.value, fresh.gradients), text
+
+
+def test_diff_keeps_the_newest_binding():
+    # d/dx x²·y = 2xy; the text binds x = 3 ± 0.1 and y = 2, so it evaluates alone to 12
+    formula = diff("x = 5 ± 0.2; y = 2; x = 3 ± 0.1; x^2*y", "x")
+    assert formula == "x = 3 ± 0.1; y = 2; 2*(y*x)"
+    assert evaluate(formula).value == 12.0
