@@ -16,6 +16,36 @@ BARE_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _SHORT_START = re.compile(r"-[A-Za-z]")
 
 
+def command_line(argv: list, options: dict[str, str | None], pages: frozenset) -> tuple[list, dict]:
+    """split_argv, once `--plot FILE` is told from a `--plot` that stands before an expression."""
+    return split_argv(_plot_file_argv(argv), options, pages)
+
+
+def _plot_file_argv(argv: list) -> list:
+    """`--plot FILE.png` and `--plot=FILE` name a picture file (the hidden --plot-file); a bare
+    `--plot` draws in the terminal. Only a picture's name is taken as the value, so `--plot` may
+    stand before an expression."""
+    if not any(token.startswith("--plot") for token in argv):
+        return argv  # the usual case: no import of the plot module (and numpy)
+    from gradcalc.plot import is_picture_file
+
+    rewritten, i = [], 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            rewritten.extend(argv[i:])
+            break
+        if token.startswith("--plot="):
+            rewritten += ["--plot-file", token[len("--plot="):]]
+        elif token == "--plot" and i + 1 < len(argv) and is_picture_file(argv[i + 1]):
+            rewritten += ["--plot-file", argv[i + 1]]
+            i += 1
+        else:
+            rewritten.append(token)
+        i += 1
+    return rewritten
+
+
 def split_argv(argv: list, options: dict[str, str | None], pages: frozenset = frozenset()) -> tuple[list, dict]:
     """(argv for click: our options, then '--' and the expressions; {variable name: value text}).
 

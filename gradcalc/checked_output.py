@@ -10,7 +10,8 @@ import errno
 import os
 from contextlib import contextmanager
 
-from gradcalc.errors import OutputError, UsageError
+from gradcalc.errors import OutputError
+from gradcalc.option_errors import at_value
 
 _HINTS = {
     errno.ENOSPC: "free some space, or send the output elsewhere",
@@ -35,7 +36,7 @@ def file_format(path: str, option: str, formats: dict, hint: str) -> str:
     suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if suffix not in formats:
         *most, last = formats
-        raise UsageError(f"{option} {path}: the file name must end in {', '.join(most)} or {last}", hint=hint)
+        raise at_value(f"the file name must end in {', '.join(most)} or {last}", option, path, hint)
     return formats[suffix]
 
 

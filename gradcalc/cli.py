@@ -19,7 +19,7 @@ import typer
 import typer.core
 
 from gradcalc import __version__
-from gradcalc.argv import add_var, did_you_mean, split_argv
+from gradcalc.argv import add_var, command_line, did_you_mean
 from gradcalc.checked_output import CheckedOutput, QuietMessages, blocking, discard_unwritten
 from gradcalc.derivative_options import check_derivative_options, parse_direction, run_diff
 from gradcalc.errors import (
@@ -32,6 +32,7 @@ from gradcalc.errors import (
     missing_value_hint,
 )
 from gradcalc.jobs import Job, argument_jobs, line_jobs, open_input
+from gradcalc.option_errors import option_error
 from gradcalc.render_progress import with_progress
 from gradcalc.values import MAX_ELEMENTS, parse_value
 
@@ -73,8 +74,20 @@ class Panel:
     SWEEPS = "Sweeps and plots"
 
 
+# the base of click's errors, from a public name: Typer 0.2x parses with its own copy of click
+_CLICK_ERROR = next(error for error in typer.BadParameter.__mro__ if error.__name__ == "ClickException")
+
+
 class _Command(typer.core.TyperCommand):
-    """Typer's command, with a help page that stops quietly when the reader goes (`--help | head -1`)."""
+    """Typer's command, with a help page that stops quietly when the reader goes (`--help | head -1`),
+    and click's errors (`-o foo`, `--precision 0`) in gradcalc's format, not in click's box."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        given = list(args)  # click's parser consumes the list
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _CLICK_ERROR as error:
+            raise option_error(error, given, self.get_params(typer.Context(self))) from None
 
     def format_help(self, ctx, formatter):
         try:
@@ -376,31 +389,6 @@ def _run_sweep(values: dict, var: list, expressions: list, sweeps: list, plot: s
         return 0
 
 
-def _plot_file_argv(argv: list) -> list:
-    """`--plot FILE.png` and `--plot=FILE` name a picture file (the hidden --plot-file); a bare
-    `--plot` draws in the terminal. Only a picture's name is taken as the value, so `--plot` may
-    stand before an expression."""
-    if not any(token.startswith("--plot") for token in argv):
-        return argv  # the usual case: no import of the plot module (and numpy)
-    from gradcalc.plot import is_picture_file
-
-    rewritten, i = [], 0
-    while i < len(argv):
-        token = argv[i]
-        if token == "--":
-            rewritten.extend(argv[i:])
-            break
-        if token.startswith("--plot="):
-            rewritten += ["--plot-file", token[len("--plot="):]]
-        elif token == "--plot" and i + 1 < len(argv) and is_picture_file(argv[i + 1]):
-            rewritten += ["--plot-file", argv[i + 1]]
-            i += 1
-        else:
-            rewritten.append(token)
-        i += 1
-    return rewritten
-
-
 def _run_session(values: dict, var: list, options: Options) -> int:
     """No expression, standard input a terminal: the interactive session (gradcalc/session.py)."""
     numbers, sigmas = _numbers(values, var, options.max_elements)
@@ -642,7 +630,7 @@ def main(argv: list | None = None) -> int:
 def _main(argv: list) -> int:
     try:
         try:
-            click_args, values = split_argv(_plot_file_argv(argv), _own_options(), _pages())
+            click_args, values = command_line(argv, _own_options(), _pages())
             # standalone: Typer reports its own usage errors (exit 2) and exits with typer.Exit's code
             _command().main(args=click_args, prog_name="gradcalc", obj=values)
             code = 0

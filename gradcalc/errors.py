@@ -7,6 +7,7 @@ class GradcalcError(Exception):
     """Base of every gradcalc error: a message, where it happened, how to fix it, an exit code."""
 
     exit_code = 2
+    says_column = True  # "(at column N)" before the caret; not where the source is an option and its value
 
     def __init__(self, message: str, *, hint: str | None = None, source: str | None = None,
                  span: tuple[int, int] | None = None):
@@ -48,7 +49,8 @@ class GradcalcError(Exception):
                 where = f"line {expr_line}, column {column}"
             else:
                 where = f"column {column}"
-            text = f"{text} (at {where})\n{caret_excerpt(self.source, *self.span)}"
+            where = f" (at {where})" if self.says_column else ""
+            text = f"{text}{where}\n{caret_excerpt(self.source, *self.span)}"
         elif line is not None:
             text = f"{text} (at line {line})"
         if self.hint:

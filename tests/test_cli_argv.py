@@ -15,9 +15,13 @@ def test_short_help_is_the_help(run_cli):
     assert run_cli("--help")[1] == out
 
 
-def test_help_where_usage_errors_point(run_cli):
+def test_usage_errors_say_how_to_fix_them(run_cli):
     code, _, err = run_cli("x", "--x", "1", "-o", "xml")
-    assert code == 2 and "Try 'gradcalc -h' for help" in err
+    # gradcalc's format, not click's "Usage: ... Try 'gradcalc -h' for help": the hint lists the formats
+    assert code == 2 and err.startswith("gradcalc: error: -o xml: ") and "Try '" not in err
+    assert "hint: -o takes table, json, jsonl, csv, tsv, plain, dot, svg, png, tree or latex" in err
+    code, _, err = run_cli("x", "--x", "1", "--wrt")
+    assert code == 2 and "see gradcalc --help" in err
     assert run_cli("-h")[0] == 0  # the promise holds
 
 

@@ -118,6 +118,8 @@ def test_a_plot_file_name_must_be_a_png_svg_or_pdf(run_cli, tmp_path, monkeypatc
     code, out, err = run_cli("x*x", "--sweep", "x=0:1:3", f"--plot={name}")
     assert (code, out) == (2, "")
     assert err == (f"gradcalc: error: --plot {name}: the file name must end in .png, .svg or .pdf\n"
+                   f"    --plot {name}\n"
+                   f"           {'^' * len(name)}\n"
                    "  hint: for example --plot plot.png (--plot alone draws in the terminal)\n")
     assert list(tmp_path.iterdir()) == []  # nothing written (noext.png, p.jpg)
 

@@ -471,6 +471,8 @@ def test_graph_names_its_own_command_when_the_file_name_is_wrong(session):
     code, out, err = session(":format plain", "x = 2", "x*x", ":graph g.txt", "x + 1")
     assert code == 0 and _plain(out) == ["2 x=1", "4 x=4", "3 x=1"]
     assert ("gradcalc: error: :graph g.txt: the file name must end in .svg, .png, .dot or .gv\n"
+            "    :graph g.txt\n"
+            "           ^^^^^\n"
             "  hint: for example :graph graph.svg\n") in err
     assert "internal error" not in err and "--graph" not in err
 

@@ -1,0 +1,126 @@
+"""Every option of the command given a value it does not take: gradcalc's error format (what, the
+option and its value with a caret under the value, a hint with the choices or the range) and exit
+code 2, never click's `Usage:` line and message box."""
+
+import os
+import pty
+import subprocess
+import sys
+
+import pytest
+import typer
+
+from conftest import read_terminal
+from gradcalc.cli import app
+from gradcalc.errors import UsageError
+from gradcalc.option_errors import option_error
+
+
+def _params() -> list:
+    """The options of the command, as click reads them (with -h/--help)."""
+    command = typer.main.get_command(app)
+    return [param for param in command.get_params(typer.Context(command, **command.context_settings))
+            if param.param_type_name == "option"]
+
+
+def _invalid(param) -> list:
+    """(argv, the option and value as the error shows them, the value, words of the message, of the hint)
+    for values `param` does not take, derived from its kind as click declares it."""
+    long = next(opt for opt in param.opts if opt.startswith("--"))
+    if long == "--plot":  # --plot=FILE names a picture file: its name is what is refused
+        return [(("--plot=1",), "--plot 1", "1", "the file name must end in .png, .svg or .pdf", "--plot plot.png")]
+    if param.is_flag:
+        return [((f"{opt}=1",), f"{opt}=1", "1", f"{opt} takes no value", f"write {opt} alone")
+                for opt in (long, *param.secondary_opts)]
+    kind = param.type
+    if hasattr(kind, "choices"):
+        choices = [str(getattr(choice, "value", choice)) for choice in kind.choices]
+        return [((opt, "nope"), f"{opt} nope", "nope", f"'nope' is not one of {opt}'s choices",
+                 f"{opt} takes {', '.join(choices[:-1])} or {choices[-1]}") for opt in param.opts]
+    if hasattr(kind, "min"):
+        span = (f"from {kind.min} to {kind.max}" if kind.max is not None else f"of at least {kind.min}")
+        cases = [((long, str(kind.min - 1)), f"{long} {kind.min - 1}", str(kind.min - 1),
+                  f"{kind.min - 1} is less than {kind.min}", f"give {long} a whole number {span}"),
+                 ((long, "x"), f"{long} x", "x", "'x' is not a whole number", f"give {long} a whole number {span}")]
+        if kind.max is not None:
+            cases.append(((long, str(kind.max + 1)), f"{long} {kind.max + 1}", str(kind.max + 1),
+                          f"{kind.max + 1} is more than {kind.max}", f"give {long} a whole number {span}"))
+        return cases
+    return []  # a text value (a name, a file, an array): gradcalc reads it
+
+
+CASES = [pytest.param(param, case, id=" ".join(case[0])) for param in _params() for case in _invalid(param)]
+
+
+def test_every_option_has_a_case():
+    typed = [param for param in _params() if param.is_flag or hasattr(param.type, "choices")
+             or hasattr(param.type, "min")]
+    assert {param.name for param, _ in (case.values for case in CASES)} == {param.name for param in typed}
+    # the command's options were read, with the ones a new user tried first
+    assert {"-o", "--precision", "--order", "--input", "--max-elements", "--chunk-rows", "--help"} <= {
+        opt for param in _params() for opt in param.opts}
+
+
+@pytest.mark.parametrize("param,case", CASES)
+def test_an_invalid_option_value_is_a_gradcalc_error(run_cli, param, case):
+    argv, shown, value, message, hint = case
+    code, out, err = run_cli("x*x", "--x", "2", *argv)
+    assert (code, out) == (2, ""), err
+    assert "Usage:" not in err and "╭" not in err and "Try '" not in err
+    first, source, carets, hint_line = err.splitlines()
+    assert first.startswith("gradcalc: error: ") and message in first, err
+    # where: the option and its value as given, the caret under the value
+    assert source == "    " + shown
+    assert carets == "    " + " " * (len(shown) - len(value)) + "^" * len(value)
+    assert hint_line.startswith("  hint: ") and hint in hint_line, err
+
+
+@pytest.mark.parametrize("param", [p for p in _params() if hasattr(p.type, "min")], ids=lambda p: p.opts[0])
+def test_the_bounds_of_a_range_are_values(run_cli, param):
+    bounds = [param.type.min] + ([param.type.max] if param.type.max is not None else [])
+    for bound in bounds:
+        code, out, err = run_cli("x*x", "--x", "2", param.opts[0], str(bound), "-o", "plain")
+        assert code == 0 and out.startswith("4 x=4"), (bound, err)
+
+
+def test_a_near_miss_of_a_choice_is_named(run_cli):
+    code, _, err = run_cli("x", "--x", "1", "-o", "jsn")
+    assert code == 2 and "did you mean -o json?" in err
+    code, _, err = run_cli("x", "--x", "1", "--format=tabel")
+    assert err.splitlines()[1:3] == ["    --format=tabel", "             ^^^^^"]
+    assert "did you mean --format table?" in err
+
+
+@pytest.mark.parametrize("argv,shown", [
+    (("-ofoo",), "-o foo"), (("-qo", "foo"), "-o foo"), (("--precision=0",), "--precision=0"),
+    (("--precision", "5", "--precision", "0"), "--precision 0"),  # the value kept is the last one
+])
+def test_the_error_shows_the_value_that_was_refused(run_cli, argv, shown):
+    code, _, err = run_cli("x", "--x", "1", *argv)
+    assert code == 2 and err.splitlines()[1] == "    " + shown, err
+
+
+def test_a_value_given_twice_refuses_only_the_last(run_cli):
+    assert run_cli("x*x", "--x", "2", "--precision", "0", "--precision", "3", "-o", "plain") == (0, "4 x=4\n", "")
+
+
+def test_the_error_is_the_same_on_a_terminal_as_in_a_pipe():
+    """Rich drew its box on a terminal and in a pipe alike; gradcalc's format is plain text in both."""
+    argv = [sys.executable, "-m", "gradcalc", "x", "--x", "1", "--precision", "18"]
+    env = {**os.environ, "COLUMNS": "80"}
+    piped = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    on_terminal = read_terminal(leader).decode().replace("\r\n", "\n")
+    assert process.wait(timeout=60) == 2 and piped.returncode == 2
+    assert piped.stdout == ""
+    assert piped.stderr == on_terminal == ("gradcalc: error: --precision 18: 18 is more than 17\n"
+                                           "    --precision 18\n"
+                                           "                ^^\n"
+                                           "  hint: give --precision a whole number from 1 to 17\n")
+
+
+def test_a_click_error_that_names_no_option_keeps_its_message():
+    error = option_error(typer.BadParameter("something odd"), ["--"], _params())
+    assert isinstance(error, UsageError) and "something odd" in error.message and error.hint
