@@ -10,40 +10,55 @@ import difflib
 import re
 
 from gradcalc.errors import UsageError
+from gradcalc.option_errors import OptionError, at_value
 
 NAME = re.compile(r"[^\W\d]\w*")
 BARE_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _SHORT_START = re.compile(r"-[A-Za-z]")
+# a name with a suffix (p.jpg, out/plot.jpeg) that no expression is: not a number's exponent (x*2.e3)
+_FILE_NAME = re.compile(r"[^*+^()\[\],;=%@\s]+\.(?![eE][+-]?[0-9])[A-Za-z][A-Za-z0-9]*")
 
 
 def command_line(argv: list, options: dict[str, str | None], pages: frozenset) -> tuple[list, dict]:
     """split_argv, once `--plot FILE` is told from a `--plot` that stands before an expression."""
-    return split_argv(_plot_file_argv(argv), options, pages)
+    rewritten, after_plot = _plot_file_argv(argv)
+    click_args, values = split_argv(rewritten, options, pages)
+    expressions = click_args[click_args.index("--") + 1:]
+    if after_plot is not None and len(expressions) > 1 and after_plot in expressions:
+        # `--sweep x=0:1:5 --plot out`: not "--sweep needs exactly one expression", but why there are two
+        raise at_value("not a .png, .svg or .pdf file, so read as a second expression",
+                       "--plot", after_plot, f"--plot {after_plot}.png (or .svg, .pdf) draws into a file; "
+                                             "--plot alone draws in the terminal")
+    return click_args, values
 
 
-def _plot_file_argv(argv: list) -> list:
-    """`--plot FILE.png` and `--plot=FILE` name a picture file (the hidden --plot-file); a bare
-    `--plot` draws in the terminal. Only a picture's name is taken as the value, so `--plot` may
-    stand before an expression."""
+def _plot_file_argv(argv: list) -> tuple[list, str | None]:
+    """(argv, the name after a bare --plot or None). `--plot FILE.png` and `--plot=FILE` name a
+    picture file (the hidden --plot-file), and so does `--plot p.jpg`, a file name that cannot be
+    an expression, so that its suffix is the error; a bare `--plot` draws in the terminal. Only such
+    names are taken as the value, so `--plot` may stand before an expression."""
     if not any(token.startswith("--plot") for token in argv):
-        return argv  # the usual case: no import of the plot module (and numpy)
+        return argv, None  # the usual case: no import of the plot module (and numpy)
     from gradcalc.plot import is_picture_file
 
-    rewritten, i = [], 0
+    rewritten, after_plot, i = [], None, 0
     while i < len(argv):
         token = argv[i]
         if token == "--":
             rewritten.extend(argv[i:])
             break
+        following = argv[i + 1] if i + 1 < len(argv) else ""
         if token.startswith("--plot="):
             rewritten += ["--plot-file", token[len("--plot="):]]
-        elif token == "--plot" and i + 1 < len(argv) and is_picture_file(argv[i + 1]):
-            rewritten += ["--plot-file", argv[i + 1]]
+        elif token == "--plot" and (is_picture_file(following) or _FILE_NAME.fullmatch(following)):
+            rewritten += ["--plot-file", following]
             i += 1
         else:
+            if token == "--plot" and NAME.fullmatch(following):
+                after_plot = following
             rewritten.append(token)
         i += 1
-    return rewritten
+    return rewritten, after_plot
 
 
 def split_argv(argv: list, options: dict[str, str | None], pages: frozenset = frozenset()) -> tuple[list, dict]:
@@ -67,13 +82,13 @@ def split_argv(argv: list, options: dict[str, str | None], pages: frozenset = fr
             if flag in options and not literal:
                 own.append(token)
                 if options[flag] is not None and not equals:
-                    own.append(_value_after(argv, i, flag, options[flag]))
+                    own.append(_value_after(argv, i, flag, options[flag], options))
                     i += 1
                 elif not equals and NAME.fullmatch(name) and flag not in pages:
                     _refuse_number_after_flag(argv, i, name)
             elif NAME.fullmatch(name):
                 if not equals:
-                    text = _value_after(argv, i, flag, "VALUE")
+                    text = _value_after(argv, i, flag, "VALUE", options)
                     i += 1
                 add_value(values, name, text)
             elif literal:
@@ -90,7 +105,7 @@ def split_argv(argv: list, options: dict[str, str | None], pages: frozenset = fr
                 if options[short] is not None:
                     attached = letters[k + 1 :]  # -oplain: the rest of the token is the value
                     if not attached:
-                        attached = _value_after(argv, i, short, options[short])
+                        attached = _value_after(argv, i, short, options[short], options)
                         i += 1
                     own.append(attached)
                     break
@@ -113,11 +128,28 @@ def _is_cluster(token: str, options: dict[str, str | None]) -> bool:
     return True
 
 
-def _value_after(argv: list, i: int, option: str, metavar: str) -> str:
-    """The token after argv[i], the value of `option`; a missing value is an error, not the next option."""
-    if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
-        raise UsageError(f"option {option} needs a value", hint=f"write {option} {metavar}; see gradcalc --help")
-    return argv[i + 1]
+def _value_after(argv: list, i: int, option: str, metavar: str, options: dict[str, str | None]) -> str:
+    """The token after argv[i], the value of `option`; a missing value is an error, not the next option.
+    Values may start with '-' (`--a -1`), but not be one of our options (`--wrt -o plain` would
+    take `-o` as a name and evaluate `plain`)."""
+    hint = f"write {option} {metavar}; see gradcalc --help"
+    following = argv[i + 1] if i + 1 < len(argv) else "--"
+    if _is_option(following, options):
+        if metavar == "FILE":
+            hint = f"write {option} {metavar} (a file whose name starts with '-': ./{following}); see gradcalc --help"
+        shown = f"{option} {following}"
+        raise OptionError(f"option {option} needs a value; {following} is an option", hint=hint,
+                          source=shown, span=(len(option) + 1, len(shown)))
+    if following.startswith("--"):
+        raise UsageError(f"option {option} needs a value", hint=hint)
+    return following
+
+
+def _is_option(token: str, options: dict[str, str | None]) -> bool:
+    """Whether gradcalc reads `token` as its own options (--format, --format=json, -o, -qo, -oplain)."""
+    if token.startswith("--"):
+        return token.partition("=")[0] in options
+    return bool(_SHORT_START.match(token)) and _is_cluster(token, options)
 
 
 def _refuse_number_after_flag(argv: list, i: int, name: str) -> None:

@@ -1,6 +1,7 @@
 """Every option of the command given a value it does not take: gradcalc's error format (what, the
 option and its value with a caret under the value, a hint with the choices or the range) and exit
-code 2, never click's `Usage:` line and message box."""
+code 2, never click's `Usage:` line and message box; values that are options (`--wrt -o plain`);
+names after --plot that are not a picture file's."""
 
 import os
 import pty
@@ -11,6 +12,7 @@ import pytest
 import typer
 
 from conftest import read_terminal
+from gradcalc.argv import command_line
 from gradcalc.cli import app
 from gradcalc.errors import UsageError
 from gradcalc.option_errors import option_error
@@ -46,16 +48,16 @@ def _invalid(param) -> list:
             cases.append(((long, str(kind.max + 1)), f"{long} {kind.max + 1}", str(kind.max + 1),
                           f"{kind.max + 1} is more than {kind.max}", f"give {long} a whole number {span}"))
         return cases
-    return []  # a text value (a name, a file, an array): gradcalc reads it
+    # a text value (a name, a file, an array): one of gradcalc's options is no value for it
+    return [((opt, "-q"), f"{opt} -q", "-q", f"option {opt} needs a value; -q is an option", f"write {opt} ")
+            for opt in param.opts]
 
 
 CASES = [pytest.param(param, case, id=" ".join(case[0])) for param in _params() for case in _invalid(param)]
 
 
 def test_every_option_has_a_case():
-    typed = [param for param in _params() if param.is_flag or hasattr(param.type, "choices")
-             or hasattr(param.type, "min")]
-    assert {param.name for param, _ in (case.values for case in CASES)} == {param.name for param in typed}
+    assert {param.name for param, _ in (case.values for case in CASES)} == {param.name for param in _params()}
     # the command's options were read, with the ones a new user tried first
     assert {"-o", "--precision", "--order", "--input", "--max-elements", "--chunk-rows", "--help"} <= {
         opt for param in _params() for opt in param.opts}
@@ -124,3 +126,70 @@ def test_the_error_is_the_same_on_a_terminal_as_in_a_pipe():
 def test_a_click_error_that_names_no_option_keeps_its_message():
     error = option_error(typer.BadParameter("something odd"), ["--"], _params())
     assert isinstance(error, UsageError) and "something odd" in error.message and error.hint
+
+
+# ---- values that are options ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv,option,value", [
+    (("--wrt", "-o", "plain"), "--wrt", "-o"),  # was: -o taken as a name, `plain` a second job
+    (("--precision", "-o", "plain"), "--precision", "-o"),
+    (("--wrt", "--format", "json"), "--wrt", "--format"),
+    (("--wrt", "--format=json"), "--wrt", "--format=json"),
+    (("--diff", "-qo", "plain"), "--diff", "-qo"),
+    (("--y", "-q"), "--y", "-q"),  # a variable's value, too
+    (("-f", "-q"), "-f", "-q"),
+])
+def test_a_value_that_is_an_option_is_refused(run_cli, argv, option, value):
+    code, out, err = run_cli("x*x", "--x", "2", *argv)
+    assert (code, out) == (2, "")
+    first, source, carets, hint = err.splitlines()
+    assert first == f"gradcalc: error: option {option} needs a value; {value} is an option"
+    assert source == f"    {option} {value}"
+    assert carets == "    " + " " * (len(option) + 1) + "^" * len(value)
+    assert hint.startswith(f"  hint: write {option} ")
+
+
+def test_a_file_named_like_an_option_is_given_with_a_path(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-q").write_text("x*3\n")
+    code, _, err = run_cli("-f", "-q", "--x", "2")
+    assert code == 2 and "./-q" in err
+    assert run_cli("-f", "./-q", "--x", "2", "-o", "plain") == (0, "6 x=3\n", "")
+
+
+@pytest.mark.parametrize("argv,values", [
+    (("--a", "-3", "--b", "-1e-3", "--seed-grad", "-1,2"), {"a": "-3", "b": "-1e-3"}),  # numbers stay values
+    (("--a", "-x"), {"a": "-x"}),  # not one of our options: a value (then refused as not a number)
+])
+def test_values_that_start_with_a_dash_but_are_no_option(argv, values):
+    table = {"-o": "FORMAT", "-q": None, "--seed-grad": "ARRAY", "--plot": None, "--plot-file": "FILE"}
+    assert command_line(["x", *argv], table, frozenset())[1] == values
+
+
+# ---- --plot followed by a name --------------------------------------------------------------------
+
+PLOT_TABLE = {"--plot": None, "--plot-file": "FILE", "--sweep": "X=A:B:N", "-o": "FORMAT"}
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["--plot", "ln(x)", "--sweep", "x=1:2:3"], ["--plot", "--sweep", "x=1:2:3", "--", "ln(x)"]),
+    (["--plot", "plot", "--sweep", "plot=1:2:3"], ["--plot", "--sweep", "plot=1:2:3", "--", "plot"]),
+    (["ln(x)", "--plot", "p.png"], ["--plot-file", "p.png", "--", "ln(x)"]),
+    (["ln(x)", "--plot", "out/p.jpg"], ["--plot-file", "out/p.jpg", "--", "ln(x)"]),  # its suffix: the error
+    (["--plot", "x*2.e3", "--sweep", "x=1:2:3"], ["--plot", "--sweep", "x=1:2:3", "--", "x*2.e3"]),
+])
+def test_what_follows_plot(argv, expected):
+    assert command_line(argv, PLOT_TABLE, frozenset())[0] == expected
+
+
+@pytest.mark.parametrize("argv,first,hint", [
+    (("--plot", "p.jpg"), "gradcalc: error: --plot p.jpg: the file name must end in .png, .svg or .pdf",
+     "for example --plot plot.png"),
+    (("--plot", "plot"), "gradcalc: error: --plot plot: not a .png, .svg or .pdf file, so read as a second "
+                         "expression", "--plot plot.png (or .svg, .pdf) draws into a file"),
+])
+def test_a_name_after_plot_is_not_a_second_expression(run_cli, argv, first, hint):
+    code, out, err = run_cli("ln(x)", "--sweep", "x=1:6:50", *argv)
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == first and "exactly one expression" not in err
+    assert err.splitlines()[-1].startswith(f"  hint: {hint}")
