@@ -205,7 +205,8 @@ class Softmax(Layer):
 
     __slots__ = ("axis",)
     params = ("axis",)
-    array_only = keeps_finite = True
+    array_only = True  # not keeps_finite: its gradient, s (gy - <gy, s>), may overflow where gy is huge
+    hides_infinity = True  # softmax(-inf, 1) = (0, 1)
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -227,7 +228,7 @@ class LogSoftmax(Softmax):
     """log_softmax(x, axis=-1) = x - logsumexp(x) along one axis, computed without overflow."""
 
     __slots__ = ()
-    keeps_finite = False
+    hides_infinity = False  # log_softmax(-inf, 1) = (-inf, 0)
 
     def forward(self, x):
         np = numpy()
@@ -249,6 +250,7 @@ class LogSumExp(Layer):
     __slots__ = ("axis",)
     params = ("axis",)
     array_only = True
+    hides_infinity = True  # logsumexp(-inf, 1) = 1
 
     def __init__(self, axis=None):
         self.axis = axis
@@ -267,11 +269,11 @@ class LogSumExp(Layer):
 
 
 class Norm(Layer):
-    """norm(x): the 2-norm sqrt(sum(x²)) of every element (without overflow); its gradient is
-    x / norm, taken as 0 at x = 0 (the subgradient of smallest norm)."""
+    """norm(x): the 2-norm sqrt(sum(x²)) of every element (without overflow where the norm has
+    none); its gradient is x / norm, taken as 0 at x = 0 (the subgradient of smallest norm)."""
 
     __slots__ = ()
-    array_only = keeps_finite = kink = True
+    array_only = kink = True  # not keeps_finite: norm(1.7e308, 1.7e308) overflows
 
     def forward(self, x):
         np = numpy()
@@ -283,7 +285,7 @@ class Norm(Layer):
 
     def backward(self, ops, gy, y, x):
         safe = y + (1.0 - ops.step(y))  # the norm where it is > 0, 1 at x = 0 where x/1 = 0
-        return (ops.spread(gy, x) * x / safe,)
+        return (ops.spread(gy, x) * (x / safe),)  # |x| / norm <= 1: gy * x could overflow where this does not
 
     def kink_input(self, x):
         np = numpy()
@@ -295,7 +297,7 @@ class Var(Layer):
 
     __slots__ = ("axis", "ddof")
     params = ("axis", "ddof")
-    array_only = keeps_finite = True
+    array_only = True  # not keeps_finite: var(1e200, -1e200) = 1e400 overflows
     root = False
 
     def __init__(self, axis=None, ddof=0):

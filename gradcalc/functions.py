@@ -327,7 +327,7 @@ class Erf(Layer):
     """erf(x), the error function."""
 
     __slots__ = ()
-    hides_infinity = keeps_finite = True
+    hides_infinity = True  # not keeps_finite: erf'(0) = 1.13 times an upstream 1.7e308 overflows
     forward = staticmethod(math.erf)
 
     def forward_array(self, x):
@@ -341,7 +341,7 @@ class Erfc(Layer):
     """erfc(x) = 1 - erf(x), accurate where erf(x) is close to 1."""
 
     __slots__ = ()
-    hides_infinity = keeps_finite = True
+    hides_infinity = True  # not keeps_finite: |erfc'(0)| = 1.13, as erf's
     forward = staticmethod(math.erfc)
 
     def forward_array(self, x):
@@ -375,7 +375,8 @@ class LeakyReLU(Layer):
 
     __slots__ = ("slope",)
     params = ("slope",)
-    keeps_finite = kink = True
+    kink = True
+    keeps_finite = property(lambda self: abs(self.slope) <= 1)  # 10·(-1e308) overflows
 
     def __init__(self, slope=0.01):
         self.slope = slope
@@ -397,7 +398,8 @@ class Elu(Layer):
 
     __slots__ = ("alpha",)
     params = ("alpha",)
-    keeps_finite = kink = True
+    kink = True
+    keeps_finite = property(lambda self: abs(self.alpha) <= 1)  # the slope reaches alpha: 3 × 1.7e308 overflows
     hides_infinity = True  # elu(-inf) = -alpha
 
     def __init__(self, alpha=1.0):

@@ -76,6 +76,7 @@ class Index(Layer):
     __slots__ = ("key",)
     params = ("key",)
     array_only = keeps_finite = True
+    hides_infinity = True  # x[0] of (1, inf) is 1
 
     def __init__(self, key=()):
         self.key = key
@@ -182,6 +183,7 @@ class Diag(Layer):
 
     __slots__ = ()
     array_only = keeps_finite = True
+    hides_infinity = True  # the diagonal of a matrix leaves out the rest
 
     def forward(self, x):
         np = numpy()
@@ -198,7 +200,8 @@ class Trace(Layer):
     """trace(X): the sum of the diagonal of a square matrix; its gradient is gy times the identity."""
 
     __slots__ = ()
-    array_only = keeps_finite = True
+    array_only = True  # not keeps_finite: trace of diag(1e308, 1e308) overflows
+    hides_infinity = True  # it adds up the diagonal only
 
     def forward(self, x):
         np = numpy()

@@ -29,7 +29,7 @@ class Hypot(Layer):
     """hypot(x, y) = sqrt(x² + y²) without overflow; its gradient at (0, 0) is taken as 0 (as norm's)."""
 
     __slots__ = ()
-    arity, keeps_finite, kink = 2, True, True
+    arity, kink = 2, True  # not keeps_finite: hypot(1.7e308, 1.7e308) overflows
     forward = staticmethod(math.hypot)
 
     def forward_array(self, x, y):
@@ -38,7 +38,7 @@ class Hypot(Layer):
     def backward(self, ops, gy, h, x, y):
         # h + 1 - step(h) is h where h > 0 and 1 at the origin, where x = y = 0: gradient 0 there
         safe = h + (1.0 - ops.step(h))
-        return gy * x / safe, gy * y / safe
+        return gy * (x / safe), gy * (y / safe)  # |x| / h <= 1: gy * x could overflow where the gradient does not
 
     def kink_input(self, x, y):
         return x * x + y * y - 1e-300  # the cone's tip: negative only at the origin
@@ -136,6 +136,7 @@ class Clip(Layer):
 
     __slots__ = ()
     arity, keeps_finite, kink = 3, True, True
+    hides_infinity = True  # clip(inf, 0, 1) = 1
     array_only = True  # the scalar loops take one or two inputs: three go through numpy
 
     def forward(self, x, lo, hi):

@@ -1,6 +1,7 @@
 """The blocked fast path (gradcalc.blocked) is held to the plain array path: same values, same
 gradients, the same error naming the same node, on random elementwise graphs over large arrays."""
 
+import math
 import os
 import random
 import subprocess
@@ -255,3 +256,19 @@ def test_below_shared_each_thread_takes_one_block(monkeypatch, shape):
     graph = parse("sum(sigmoid(x) * ln(1 + exp(y)) * x)")
     assert_same(plain(graph, values), through_api(graph, values), "split")
     assert steps == [(-(-3001 // blocked._WORKERS), 3001)] if blocked._WORKERS > 1 else steps == []
+
+
+@pytest.mark.parametrize("text, node", [("sum(sigmoid(x) + var(x))", "var(x)"),
+                                        ("std(x, ddof=1) * sum(x * 0)", "std(x, ddof=1)"),
+                                        ("sum(x * 0) + norm(x)", "norm(x)"),
+                                        ("sum(sqrt(abs(x)) * 0) + trace(X)", "trace(X)")])
+@pytest.mark.parametrize("size", [50, 1000], ids=["small", "blocks"])
+def test_a_reduction_that_overflows_among_elementwise_steps_is_the_plain_paths_error(text, node, size):
+    # these reductions used to say their values were always finite: an overflow of theirs was a result
+    big = np.resize(np.array([1.7976931348623157e308, -1.7976931348623157e308]), size)
+    values = {"x": big, "X": np.diag(big[: math.isqrt(size)] * 0 + 1.7e308)}
+    graph = parse(text)
+    values = {name: values[name] for name in graph.variables}
+    got = through_api(graph, values)
+    assert isinstance(got, GradcalcError) and got.message.startswith(f"{node}: the value is "), got
+    assert_same(plain(graph, values), got, text)

@@ -388,3 +388,33 @@ def test_blocks_replay_tapes_and_any_block_that_meets_an_inf_takes_its_checked_s
     if bad is not None:  # sigmoid(-800): harmless; inf: the plain path's refusal; 1e200: exp overflows
         values["x" if bad == 1e200 else "b"][2500] = bad
     assert_same(plain(graph, values), through_api(graph, values), f"{BENCH} with {bad}")
+
+
+def _alternating(value, size):
+    return np.resize(np.array([value, -value]), size)
+
+
+# var, std, norm and trace were declared keeps_finite, which let an overflow of theirs through as a
+# result; their graphs are not elementwise, so blocks and tapes hand them to the plain path, which
+# must raise, naming them, at every size (a tape would be recorded at a shape's second call)
+REDUCTIONS_THAT_OVERFLOW = [
+    ("var(x)", "var(x)", lambda n: {"x": _alternating(1e200, n)}),  # 1e400
+    ("sum(sin(x) * 0) + var(x)", "var(x)", lambda n: {"x": _alternating(1e200, n)}),
+    ("sum(var(x) * x)", "var(x)", lambda n: {"x": _alternating(1e200, n)}),
+    ("std(x, ddof=1)", "std(x, ddof=1)", lambda n: {"x": _alternating(1.7976931348623157e308, n)}),  # √(n/(n-1)) × it
+    ("norm(x) + sum(x)", "norm(x)", lambda n: {"x": _alternating(1e308, n)}),  # 1e308 √n
+    ("trace(X) + sum(X * 0)", "trace(X)",
+     lambda n: {"X": np.diag(np.full(math.isqrt(n) + 1, 1e308))}),  # (√n + 1) 1e308
+]
+
+
+@pytest.mark.parametrize("size", [64, 300, 70_000], ids=["small", "medium", "above-a-block"])
+@pytest.mark.parametrize("text, node, values", REDUCTIONS_THAT_OVERFLOW, ids=[r[0] for r in REDUCTIONS_THAT_OVERFLOW])
+def test_a_reduction_that_overflows_is_the_plain_paths_error_at_every_size(text, node, values, size):
+    graph = parse(text)
+    values = values(size)
+    for _ in range(3):
+        got = through_api(graph, values)
+        assert isinstance(got, gradcalc.errors.NonFiniteError) and got.message.startswith(f"{node}: "), got
+        assert_same(plain(graph, values), got, text)
+
