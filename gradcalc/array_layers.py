@@ -5,7 +5,7 @@ that has one is evaluated with numpy (`array_only`)."""
 
 from gradcalc.formatting import plural
 from gradcalc.layer import Layer
-from gradcalc.numeric import ShapeMismatch, check_axis, numpy
+from gradcalc.numeric import ShapeMismatch, check_axis, numpy, reduced_count, sum_is_finite
 from gradcalc.ops import ArrayOps
 
 MATMUL_HINT = "x @ y needs as many columns in x as rows in y; transpose(y) swaps the axes of a matrix"
@@ -293,7 +293,9 @@ class Norm(Layer):
 
 
 class Var(Layer):
-    """var(x) of every element, or var(x, axis), with ddof as numpy's (the divisor is n - ddof)."""
+    """var(x) of every element, or var(x, axis), with ddof as numpy's (the divisor is n - ddof);
+    computed without overflow or underflow where the true variance has none (as np.var is not:
+    the squares of 1e200 overflow, those of 1e-200 vanish)."""
 
     __slots__ = ("axis", "ddof")
     params = ("axis", "ddof")
@@ -307,12 +309,24 @@ class Var(Layer):
         np = numpy()
         x = np.asarray(x, dtype=float)
         check_axis(self.axis, x.shape)
-        count = x.size if self.axis is None else x.shape[self.axis]
+        count = reduced_count(x.shape, self.axis)
         if count <= self.ddof:
             raise ShapeMismatch(f"{type(self).__name__.lower()} of {count} elements with ddof={self.ddof} "
                                 "divides by zero or less")
         var = np.var(x, axis=self.axis, ddof=self.ddof)
+        # overflowed, or so small that squares may have vanished (nan fails too): scaled instead
+        if not (_NORMAL <= var <= _LARGEST if not np.ndim(var) else np.all((var >= _NORMAL) & (var <= _LARGEST))):
+            return self._scaled(x)
         return np.sqrt(var) if self.root else var
+
+    def _scaled(self, x):
+        """np.var of x / 2**e, each slice scaled by the power of two of its largest |x| (exact:
+        the same bits as np.var wherever that neither overflows nor underflows), scaled back."""
+        np = numpy()
+        exponent = _exponents(x, self.axis)
+        var = np.var(np.ldexp(x, -exponent), axis=self.axis, ddof=self.ddof)  # <= 4 n / (n - ddof)
+        exponent = np.squeeze(exponent, axis=self.axis)
+        return np.ldexp(np.sqrt(var), exponent) if self.root else np.ldexp(var, 2 * exponent)
 
     def backward(self, ops, gy, y, x):
         # d var / dx = 2 (x - mean) / (n - ddof); n counted as the sum of ones over the axis
@@ -321,12 +335,40 @@ class Var(Layer):
         scale = gy / (2.0 * y) if self.root else gy  # std = sqrt(var)
         return (2.0 * deviation * ops.spread(scale / (count - self.ddof), x, self.axis),)
 
+    def backward_array(self, gy, y, x):
+        """The rule's gradient; where it is not finite (the mean of 1.7e308 and 1.7e308 overflows),
+        again from the deviations of x / 2**e, which never overflow, scaled back."""
+        np = numpy()
+        divisor = reduced_count(np.shape(x), self.axis) - self.ddof
+        share = gy / (divisor * y) if self.root else gy / divisor * 2.0
+        gradient = (x - np.mean(x, axis=self.axis, keepdims=True)) * ArrayOps.spread(share, x, self.axis)
+        if sum_is_finite(gradient):
+            return (gradient,)
+        exponent = _exponents(x, self.axis)
+        scaled = np.ldexp(x, -exponent)
+        deviation = scaled - np.mean(scaled, axis=self.axis, keepdims=True)
+        if self.root:  # deviation / (divisor * std): the scale cancels (std of the scaled x is y / 2**e)
+            share = gy / (divisor * np.ldexp(y, -np.squeeze(exponent, axis=self.axis)))
+            return (deviation * ArrayOps.spread(share, x, self.axis),)
+        return (np.ldexp(deviation, exponent + 1) * ArrayOps.spread(gy / divisor, x, self.axis),)
+
 
 class Std(Var):
     """std(x) = sqrt(var(x)), or std(x, axis), with ddof as numpy's; no derivative where it is 0."""
 
     __slots__ = ()
     root = True
+
+
+_NORMAL = 2.2250738585072014e-308  # the smallest normal double: a variance below it may have lost squares
+_LARGEST = 1.7976931348623157e308
+
+
+def _exponents(x, axis):
+    """Per slice along `axis` (kept, of size 1), the power of two e with |x| / 2**e < 1 for its
+    largest |x| (0 for a slice of zeros); np.ldexp(x, -e) scales exactly, without forming 2**-e."""
+    np = numpy()
+    return np.frexp(np.max(np.abs(x), axis=axis, keepdims=True))[1]
 
 
 class OneAxis(Layer):
