@@ -21,7 +21,7 @@ import typer.core
 from gradcalc import __version__
 from gradcalc.argv import add_var, command_line, did_you_mean
 from gradcalc.checked_output import CheckedOutput, QuietMessages, blocking, discard_unwritten
-from gradcalc.derivative_options import check_derivative_options, parse_direction, run_diff
+from gradcalc.derivative_options import SESSION, check_derivative_options, parse_direction, run_diff
 from gradcalc.errors import (
     GradcalcError,
     MissingValueError,
@@ -400,7 +400,7 @@ def _run_session(values: dict, var: list, options: Options) -> int:
         """(exit code, the job's Result or None) under the session's current settings."""
         current = replace(options, **settings)
         try:
-            check_derivative_options(current)
+            check_derivative_options(current, SESSION)
         except GradcalcError as error:
             _error(error)
             return error.exit_code, None

@@ -5,24 +5,37 @@ from gradcalc.argv import NAME
 from gradcalc.errors import UsageError
 from gradcalc.values import parse_value
 
+# How the command line and the interactive session name the settings these errors are about: the
+# session changes them with its commands, so its hints say those (:check off), not options.
+COMMAND_LINE = {"diff": "--diff", "format": "-o", "--check": "--check", "--wrt": "--wrt",
+                "latex": 'gradcalc --diff x "x^3*y" -o latex',
+                "without": "--diff NAME names the variable; the other derivative options need values: "
+                           "run them without --diff"}
+SESSION = {"diff": ":diff", "format": ":format", "--check": ":check", "--wrt": ":wrt",
+           "latex": ":diff x prints ∂/∂x as a formula; :format table evaluates again",
+           "without": "{off} to print formulas, or :diff alone to evaluate again",
+           "off": {"--check": ":check off", "--wrt": ":wrt alone"}}
 
-def check_derivative_options(options) -> None:
-    """Refuse combinations that have no meaning, before any job runs."""
+
+def check_derivative_options(options, words: dict = COMMAND_LINE) -> None:
+    """Refuse combinations that have no meaning, before any job runs, named in `words` (COMMAND_LINE
+    or SESSION)."""
+    diff, to = words["diff"], words["format"]
     if options.output_format == "latex" and options.diff is None:
-        raise UsageError("-o latex prints formulas: it goes with --diff NAME",
-                         hint='gradcalc --diff x "x^3*y" -o latex')
+        raise UsageError(f"{to} latex prints formulas: it goes with {diff} NAME", hint=words["latex"])
     if options.diff is None:
         return
     if options.output_format in ("csv", "tsv"):
-        raise UsageError(f"--diff prints formulas as text, json, jsonl or latex, not {options.output_format}",
-                         hint="use -o plain, -o json, -o jsonl or -o latex")
+        raise UsageError(f"{diff} prints formulas as text, json, jsonl or latex, not {options.output_format}",
+                         hint=f"use {to} plain, {to} json, {to} jsonl or {to} latex")
     others = [option for option, given in (("--jacobian", options.jacobian), ("--jvp", options.jvp),
                                            ("--hvp", options.hvp), ("--check", options.check),
                                            ("--wrt", options.wrt)) if given]
     if others:
-        raise UsageError(f"--diff prints a formula; {others[0]} does not apply to it",
-                         hint="--diff NAME names the variable; the other derivative options need values: "
-                              "run them without --diff")
+        # an option the session cannot change was given when it started: start it again without
+        off = words.get("off", {}).get(others[0], f"start again without {others[0]}")
+        raise UsageError(f"{diff} prints a formula; {words.get(others[0], others[0])} does not apply to it",
+                         hint=words["without"].format(off=off))
 
 
 def run_diff(renderer, job, graph, options) -> int:

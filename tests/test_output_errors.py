@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-from test_session import session  # noqa: F401  (the fixture: a session on scripted lines)
 
 OUTPUT_ERROR = 74
 SEED = ("c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4")

@@ -20,39 +20,6 @@ from conftest import read_terminal
 from gradcalc.session_input import completions
 
 
-class _Terminal:
-    """Standard input that says it is a terminal, so that gradcalc opens a session."""
-
-    def isatty(self):
-        return True
-
-
-@pytest.fixture
-def session(monkeypatch, capsys, tmp_path):
-    """Run a session on scripted lines in-process: (exit code, stdout, stderr)."""
-    from gradcalc import session_input
-    from gradcalc.cli import main
-
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.chdir(tmp_path)
-
-    def run(*lines, argv=()):
-        pending = list(lines)
-
-        def read():
-            if not pending:
-                raise EOFError
-            return pending.pop(0)
-
-        monkeypatch.setattr(session_input, "line_reader", lambda s: (read, "scripted"))
-        monkeypatch.setattr(sys, "stdin", _Terminal())
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
-
 def _plain(out):
     """The result lines of a session in plain format (the banner and command replies left out)."""
     return [line for line in out.splitlines() if line and line[0] in "-0123456789"]
