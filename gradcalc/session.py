@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from gradcalc.errors import GradcalcError, OutputError
 from gradcalc.formatting import format_array, format_number, labelled
 from gradcalc.jobs import Job
+from gradcalc.session_wrt import missing_wrt, reporting, unknown_wrt
 
 _ASSIGNMENT = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)", re.DOTALL)
 FORMATS = ("table", "json", "jsonl", "csv", "tsv", "plain", "tree", "dot", "latex")
@@ -75,8 +76,8 @@ class Recorder:
         self.renderer, self.last = renderer, None
 
     def result(self, result, line):
-        self.last = result
         self.renderer.result(result, line)
+        self.last = result  # after rendering: a line whose output fails (an error) changes nothing
 
     def __getattr__(self, name):
         return getattr(self.renderer, name)
@@ -125,6 +126,8 @@ class Session:
             return
         needed = [name for name in graph.free_names if name not in graph.bindings]
         text = "; ".join([*self.expand(needed), line])
+        if _failed(missing_wrt(self.settings, text)):
+            return
         code, result = self.run_job(Job(self.count, text, self._arrays_for(text)), self.settings)
         if result is None:
             return  # a failed line (or a formula, with :diff) changes nothing
@@ -240,6 +243,9 @@ class Session:
             if self.definitions.pop(name, None) is None and self.arrays.pop(name, None) is None:
                 _say(f"gradcalc: error: {name} is not defined (:vars lists the definitions)", sys.stderr)
                 continue
+            if name in self.settings["wrt"]:  # :wrt keeps naming only variables that exist
+                self.settings["wrt"] = tuple(other for other in self.settings["wrt"] if other != name)
+                _say(f"{name} is no longer in :wrt: {reporting(self.settings['wrt'])}", sys.stderr)
             users = sorted(other for other, d in self.definitions.items() if name in d.uses)
             if users:
                 _say(f"gradcalc: warning: {', '.join(users)} still read{'s' if len(users) == 1 else ''} "
@@ -254,8 +260,10 @@ class Session:
         self.settings["output_format"] = arguments[0]
 
     def _wrt(self, names) -> None:
+        if _failed(unknown_wrt(names, self.definitions, self.arrays)):
+            return
         self.settings["wrt"] = tuple(names)
-        _say(f"reporting ∂/∂{', ∂/∂'.join(names)}" if names else "reporting every gradient", sys.stderr)
+        _say(reporting(names), sys.stderr)
 
     def _check(self, arguments) -> None:
         if arguments and arguments[0] not in ("on", "off"):
@@ -280,8 +288,9 @@ class Session:
     def _graph(self, arguments) -> None:
         if len(arguments) > 1:
             _say("gradcalc: error: :graph takes one file name (:graph graph.svg), or none for a tree", sys.stderr)
-        elif not arguments:  # a tree is a result among tables; beside json, csv ... a reply
-            self._again("graph", {"output_format": "tree"}, self.settings["output_format"] in ("table", "tree"))
+        elif not arguments:  # a tree is a result among tables; beside json, csv ... a reply; it shows every node
+            self._again("graph", {"output_format": "tree", "wrt": ()},
+                        self.settings["output_format"] in ("table", "tree"))
         elif self._evaluated_yet("graph"):
             self._draw(arguments[0])
 
@@ -310,6 +319,8 @@ class Session:
             return
         text = self.evaluated[-1]
         job, settings = Job(self.count, text, self._arrays_for(text)), {**self.settings, "diff": None, **changes}
+        if _failed(missing_wrt(settings, text)):
+            return
         if result:
             self.run_job(job, settings)
             return
@@ -353,6 +364,13 @@ def _statements(line: str) -> list:
 
 def _error(error: GradcalcError) -> None:
     _say(f"gradcalc: error: {error.describe()}", sys.stderr)
+
+
+def _failed(error: GradcalcError | None) -> bool:
+    """Whether there is an `error` (then said)."""
+    if error is not None:
+        _error(error)
+    return error is not None
 
 
 def _say(text: str, stream) -> None:

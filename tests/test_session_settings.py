@@ -32,3 +32,63 @@ def test_the_command_line_keeps_its_own_words(run_cli):
     code, _, err = run_cli("x^2", "--x", "1", "--diff", "x", "--check")
     assert code == 2 and "--diff prints a formula; --check does not apply to it" in err
     assert "run them without --diff" in err
+
+
+# ---- :wrt and the session's variables ----------------------------------------------------------------
+
+def test_unset_of_a_wrt_variable_drops_it_from_wrt(session):
+    code, out, err = session("x = 2; y = 3", "x*y", ":wrt x", ":unset x", "y*2", ":graph", ":explain",
+                             argv=("-o", "plain"))
+    assert "x is no longer in :wrt: reporting every gradient" in err
+    assert "no variable x" not in err and "gradcalc: error" not in err
+    assert out.splitlines() == ["3 x=0 y=1", "6 x=3 y=2", "6 y=2"]  # y*2 reports every gradient: ∂/∂y = 2
+    assert "#2 y*2 Multiply  value = 6  grad = 1" in err and "∂(y*2)/∂y = 2" in err  # :graph, :explain
+
+
+def test_unset_keeps_the_other_wrt_variables(session):
+    code, out, err = session("x = 2; y = 3", ":wrt x y", ":unset x", "y*5", argv=("-o", "plain"))
+    assert "x is no longer in :wrt: reporting ∂/∂y" in err
+    assert out.splitlines()[-1] == "5"  # one :wrt variable left: the bare ∂(y*5)/∂y
+
+
+@pytest.mark.parametrize("name,message,hint", [
+    ("alpah", ":wrt alpah: the session has no variable alpah",
+     "did you mean :wrt alpha? the session's variables: alpha, beta, ans; define alpah first (alpah = 1)"),
+    ("q", ":wrt q: the session has no variable q", "the session's variables: alpha, beta, ans; define q first (q = 1)"),
+    ("f", ":wrt f: f names an expression; gradients are reported for variables",
+     "the session's variables: alpha, beta, ans; :vars lists the definitions"),
+])
+def test_wrt_refuses_a_name_that_is_not_a_variable(session, name, message, hint):
+    code, out, err = session("alpha = 2", "beta = 3", "f = alpha*beta", f":wrt {name}", "f", argv=("-o", "plain"))
+    assert f"gradcalc: error: {message}\n  hint: {hint}\n" in err
+    assert "reporting" not in err  # the setting did not change: f reports every gradient
+    assert out.splitlines()[-1] == "6 alpha=3 beta=2"
+
+
+def test_wrt_takes_the_session_values_and_the_command_line_arrays(session):
+    code, out, err = session("a = 2", ":wrt a v", "sum(v*a)", argv=("--v", "1,2", "-o", "plain"))
+    assert "reporting ∂/∂a, ∂/∂v" in err and "gradcalc: error" not in err
+    assert out.splitlines()[-1] == "6 a=3 v=[2,2]"
+
+
+def test_a_line_without_a_wrt_variable_is_an_error_in_the_session_words_and_changes_nothing(session):
+    code, out, err = session("x = 2; y = 3", "x*y", ":wrt x", "z = 7; y*z", ":vars", argv=("-o", "plain"))
+    assert ("gradcalc: error: :wrt x: the line has no variable x\n"
+            "  hint: its variables are: y, z; :wrt alone reports every gradient\n") in err
+    assert "--wrt" not in err
+    assert out.splitlines() == ["3 x=0 y=1", "6 x=3 y=2"]
+    assert "z = 7" not in err and "ans = 6" in err  # :vars: the failed line defined nothing
+
+
+def test_a_line_whose_output_fails_is_not_recorded():
+    from gradcalc.errors import UsageError
+    from gradcalc.session import Recorder
+
+    class Failing:
+        def result(self, result, line):
+            raise UsageError("cannot print it")
+
+    recorder = Recorder(Failing())
+    with pytest.raises(UsageError):
+        recorder.result("a result", 1)
+    assert recorder.last is None

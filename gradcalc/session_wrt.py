@@ -1,0 +1,47 @@
+"""What the session's `:wrt` may name: the session's variables (the values it has defined and the
+arrays given on the command line). A name is checked when :wrt names it (refused, with the closest
+variable, as the command line's --wrt refuses a name the expression does not have), when :unset
+forgets it (dropped from :wrt), and against each line; every message in the session's words."""
+
+import difflib
+
+from gradcalc.errors import UsageError
+
+
+def reporting(names) -> str:
+    """The reply to :wrt: which gradients lines report from now on."""
+    return f"reporting ∂/∂{', ∂/∂'.join(names)}" if names else "reporting every gradient"
+
+
+def unknown_wrt(names, definitions: dict, arrays: dict) -> UsageError | None:
+    """The error for a :wrt name that is not one of the session's variables, or None; `definitions`
+    map names to session.Definition (a value, or statements for a named expression)."""
+    variables = [name for name, definition in definitions.items() if not definition.statements] + list(arrays)
+    listed = f"the session's variables: {', '.join(variables)}" if variables else "the session has no variables yet"
+    for name in names:
+        if name in variables:
+            continue
+        if name in definitions:
+            return UsageError(f":wrt {name}: {name} names an expression; gradients are reported for variables",
+                              hint=f"{listed}; :vars lists the definitions")
+        close = difflib.get_close_matches(name, variables, n=1, cutoff=0.6)
+        guess = f"did you mean :wrt {close[0]}? " if close else ""
+        return UsageError(f":wrt {name}: the session has no variable {name}",
+                          hint=f"{guess}{listed}; define {name} first ({name} = 1)")
+    return None
+
+
+def missing_wrt(settings: dict, text: str) -> UsageError | None:
+    """The error for a job `text` without one of the :wrt variables (the command line's `--wrt x: the
+    expression has no variable x`, said with :wrt), or None. With :diff, :wrt does not apply: that is
+    the error (derivative_options)."""
+    if not settings["wrt"] or settings["diff"] is not None:
+        return None
+    from gradcalc import parse
+
+    variables = list(parse(text).variables)
+    missing = [name for name in settings["wrt"] if name not in variables]
+    if not missing:
+        return None
+    return UsageError(f":wrt {missing[0]}: the line has no variable {missing[0]}",
+                      hint=f"its variables are: {', '.join(variables) or 'none'}; :wrt alone reports every gradient")
