@@ -518,7 +518,7 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         if sigmas or graph.sigmas or correlation is not None:
             from gradcalc.uncertainty import uncertainty_of
 
-            result.uncertainty = uncertainty_of(result, sigmas, job.values, correlation, options.order)
+            result.uncertainty = uncertainty_of(result, sigmas, job.values, correlation, options.order, numbers)
         if options.order > 1 or options.jacobian or options.jvp or options.hvp:
             from gradcalc.higher_order import add_to_result
 

@@ -12,6 +12,7 @@ covariance matrix Σ, E[f] ≈ f + ½ tr(HΣ) and Var f ≈ gᵀΣg + ½ tr(HΣH
 when f is quadratic (independent inputs: ½ Σᵢ Hᵢᵢσᵢ² and ½ Σᵢⱼ Hᵢⱼ²σᵢ²σⱼ²).
 """
 
+import difflib
 import json
 import math
 import re
@@ -124,10 +125,27 @@ def _product(a: list, b: list) -> list:
 class Correlation:
     """Correlations (and, from a covariance matrix, standard uncertainties) between named inputs."""
 
-    def __init__(self, names: list, rho: list, sigmas: dict | None = None):
+    def __init__(self, names: list, rho: list, sigmas: dict | None = None, source: str = "the correlation matrix"):
         self.index = {name: i for i, name in enumerate(names)}
         self.rho = rho
         self.sigmas = sigmas or {}  # from a covariance matrix's diagonal
+        self.source = source  # "--correlation rho.csv", for messages
+
+    def check_names(self, inputs, given=()) -> None:
+        """Refuse a name that is neither one of the `inputs` nor a value `given` (--NAME): a typo
+        (L,Q for L,T) would leave the inputs independent without a word."""
+        unknown = [name for name in self.index if name not in inputs and name not in given]
+        if not unknown:
+            return
+        free = sorted(name for name in inputs if name not in self.index)  # what the typo may have meant
+        close = difflib.get_close_matches(unknown[0], free, n=1, cutoff=0.6)
+        guess = close[0] if close else free[0] if len(unknown) == 1 and len(free) == 1 else None
+        them = f"{unknown[0]}, which is not an input" if len(unknown) == 1 else \
+            f"{', '.join(unknown[:-1])} and {unknown[-1]}, which are not inputs"
+        raise UsageError(f"{self.source} names {them} of the expression",
+                         hint=(f"did you mean {guess}? " if guess else "")
+                         + f"the expression's inputs are {', '.join(sorted(inputs)) or 'none'}; the matrix names "
+                           "the inputs it relates, in the header row (CSV) or \"names\" (JSON)")
 
     def __call__(self, first: str, second: str) -> float:
         if first == second:
@@ -183,14 +201,17 @@ def format_plus_minus(value: float, sigma: float, digits: int = 2) -> str:
 
 
 def uncertainty_of(result, option_sigmas: dict, job_values: dict, correlation: Correlation | None = None,
-                   order: int = 1):
+                   order: int = 1, options=()):
     """The Uncertainty of an evaluated job, or None when none of its inputs carries one; with
     `order` 2 or more (--order), with the second-order correction.
 
     σ goes with the value it was given with: the line's own binding (`x = 5 ± 0.2`) wins over an
-    option (`--x 5±0.2`), as the value does; a covariance matrix gives the σ of the inputs it names.
+    option (`--x 5±0.2`), as the value does; a covariance matrix gives the σ of the inputs it names,
+    each of which must be an input or a value given (`options`: the names of --NAME values).
     """
     graph = result.graph
+    if correlation is not None:
+        correlation.check_names(result.inputs, {*options, *option_sigmas, *job_values})
     sigmas = {}
     for name in result.inputs:
         if name in graph.bindings:
@@ -225,64 +246,94 @@ def _agree(name: str, given: float | None, from_matrix: float) -> float:
     return from_matrix
 
 
+_CSV_HINT = "a header row of names, then one row of numbers per name (L,T / 1,0.3 / 0.3,1)"
+_JSON_HINT = '{"names": ["x", "y"], "matrix": [[1, 0.5], [0.5, 1]]}'
+
+
 def read_matrix(path: str, kind: str) -> Correlation:
     """A correlation or covariance matrix (`kind`) between named inputs, from JSON
     ({"names": [...], "matrix": [[...], ...]}) or CSV (a header row of names, then one row each)."""
+    where = f"--{kind} {path}"
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, ValueError, UnicodeDecodeError) as error:
+        data = Path(path).read_bytes()
+    except (OSError, ValueError) as error:
         raise UsageError(f"--{kind} {path!r}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
-    names, rows = _json_matrix(path, text, kind) if path.lower().endswith(".json") else _csv_matrix(path, text, kind)
-    _check_matrix(path, kind, names, rows)
+    json_file = path.lower().endswith(".json")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ValueFormatError(f"{where}, line {line}: the byte 0x{data[error.start]:02x} is not UTF-8 text",
+                               hint=f"save the matrix as UTF-8 text: {_JSON_HINT if json_file else _CSV_HINT}") \
+            from None
+    names, rows = _json_matrix(where, text) if json_file else _csv_matrix(where, text)
+    _check_matrix(where, kind, names, rows)
     if kind == "correlation":
-        return Correlation(names, rows)
+        return Correlation(names, rows, source=where)
     sigmas = [math.sqrt(rows[i][i]) for i in range(len(names))]
     rho = [[rows[i][j] / (sigmas[i] * sigmas[j]) if sigmas[i] and sigmas[j] else float(i == j)
             for j in range(len(names))] for i in range(len(names))]
-    return Correlation(names, rho, dict(zip(names, sigmas)))
+    return Correlation(names, rho, dict(zip(names, sigmas)), source=where)
 
 
-def _json_matrix(path, text, kind):
-    hint = '{"names": ["x", "y"], "matrix": [[1, 0.5], [0.5, 1]]}'
+def _json_matrix(where, text):
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueFormatError(f"--{kind} {path}: not valid JSON ({error.msg} at line {error.lineno})",
-                               hint=hint) from None
+        raise ValueFormatError(f"{where}: not valid JSON ({error.msg} at line {error.lineno})",
+                               hint=_JSON_HINT) from None
+    except RecursionError:
+        raise ValueFormatError(f"{where}: the JSON nests too deeply", hint=_JSON_HINT) from None
     if not isinstance(record, dict) or not isinstance(record.get("names"), list) \
             or not isinstance(record.get("matrix"), list):
-        raise ValueFormatError(f"--{kind} {path}: expected an object with \"names\" and \"matrix\"", hint=hint)
-    rows = record["matrix"]
+        raise ValueFormatError(f"{where}: expected an object with \"names\" and \"matrix\"", hint=_JSON_HINT)
+    names, rows = record["names"], record["matrix"]
+    if not all(isinstance(name, str) for name in names):
+        raise ValueFormatError(f"{where}: \"names\" must be a list of strings", hint=_JSON_HINT)
     if not all(isinstance(row, list) for row in rows):
-        raise ValueFormatError(f"--{kind} {path}: \"matrix\" must be a list of rows", hint=hint)
-    return [str(name) for name in record["names"]], [[_cell(path, kind, cell) for cell in row] for row in rows]
+        raise ValueFormatError(f"{where}: \"matrix\" must be a list of rows", hint=_JSON_HINT)
+    return names, [[_cell(where, f"row {i + 1}, column {j + 1}", cell) for j, cell in enumerate(row)]
+                   for i, row in enumerate(rows)]
 
 
-def _csv_matrix(path, text, kind):
+def _csv_matrix(where, text):
     import csv
 
-    lines = [row for row in csv.reader(text.splitlines()) if row and "".join(row).strip()]
-    if not lines:
-        raise ValueFormatError(f"--{kind} {path}: the file is empty", hint="a header row of names, then the rows")
-    names = [name.strip() for name in lines[0]]
-    return names, [[_cell(path, kind, cell) for cell in row] for row in lines[1:]]
-
-
-def _cell(path, kind, cell) -> float:
     try:
-        value = float(cell)
-    except (TypeError, ValueError):
-        value = math.nan
-    if isinstance(cell, bool) or not math.isfinite(value):
-        raise ValueFormatError(f"--{kind} {path}: {cell!r} is not a finite number")
+        lines = [(number, row) for number, row in enumerate(csv.reader(text.splitlines()), start=1)
+                 if row and "".join(row).strip()]
+    except csv.Error as error:
+        raise ValueFormatError(f"{where}: not a CSV matrix ({error})", hint=_CSV_HINT) from None
+    if not lines:
+        raise ValueFormatError(f"{where}: the file is empty", hint=_CSV_HINT)
+    names = [name.strip() for name in lines[0][1]]
+    return names, [[_cell(where, f"line {number}, column {names[j] if j < len(names) else j + 1}", cell, text=True)
+                    for j, cell in enumerate(row)] for number, row in lines[1:]]
+
+
+def _cell(where, at, cell, text: bool = False) -> float:
+    """A matrix entry: a JSON number, or (`text`) a CSV cell of ASCII digits, as every number gradcalc reads."""
+    if text:
+        value = float(cell) if re.fullmatch(_NUMBER, cell.strip()) else None
+    else:
+        try:  # a JSON number, not a string or true (an int beyond a double's range overflows)
+            value = float(cell) if type(cell) in (int, float) else None
+        except OverflowError:
+            value = math.inf
+    if value is None or not math.isfinite(value):
+        shown = repr(cell) if text else json.dumps(cell)[:40]
+        raise ValueFormatError(f"{where}, {at}: {shown} is not a {'number' if value is None else 'finite number'}",
+                               hint="every entry is a number" + ("" if text else ", written without quotes"))
     return value
 
 
-def _check_matrix(path, kind, names, rows):
+def _check_matrix(where, kind, names, rows):
     n = len(names)
-    where = f"--{kind} {path}"
-    if n == 0 or len(set(names)) != n or not all(names):
-        raise ValueFormatError(f"{where}: the names must be distinct and non-empty")
+    repeated = [name for i, name in enumerate(names) if name in names[:i]]
+    if n == 0 or repeated or not all(names):
+        problem = f"{repeated[0]} is named twice" if repeated else "a name is empty" if n else "no names"
+        raise ValueFormatError(f"{where}: the names must be distinct and non-empty ({problem})",
+                               hint="name each input once, in the order of the rows")
     if len(rows) != n or any(len(row) != n for row in rows):
         raise ValueFormatError(f"{where}: {n} names need {n} rows of {n} numbers",
                                hint="one row per name, in the order of the names")
@@ -291,7 +342,9 @@ def _check_matrix(path, kind, names, rows):
             a, b = rows[i][j], rows[j][i]
             if not math.isclose(a, b, rel_tol=_SYMMETRY, abs_tol=1e-15):
                 raise ValueFormatError(f"{where}: not symmetric ({names[i]},{names[j]} is {a} but "
-                                       f"{names[j]},{names[i]} is {b})")
+                                       f"{names[j]},{names[i]} is {b})",
+                                       hint=f"{names[i]} relates to {names[j]} as {names[j]} does to {names[i]}: "
+                                            "write the same number in both places")
     if kind == "correlation":
         for i in range(n):
             if rows[i][i] != 1:
@@ -299,12 +352,17 @@ def _check_matrix(path, kind, names, rows):
                                        f"{rows[i][i]})", hint="for variances, use --covariance")
         bad = [(names[i], names[j]) for i in range(n) for j in range(n) if abs(rows[i][j]) > 1]
         if bad:
-            raise ValueFormatError(f"{where}: correlations lie between -1 and 1 ({bad[0][0]},{bad[0][1]})")
+            raise ValueFormatError(f"{where}: correlations lie between -1 and 1 ({bad[0][0]},{bad[0][1]})",
+                                   hint="for covariances, use --covariance")
     elif any(rows[i][i] < 0 for i in range(n)):
-        raise ValueFormatError(f"{where}: a variance on the diagonal is negative")
+        raise ValueFormatError(f"{where}: a variance on the diagonal is negative",
+                               hint="the diagonal holds each input's σ², never negative")
     import numpy as np
 
-    eigenvalues = np.linalg.eigvalsh(np.array(rows))
+    with np.errstate(all="ignore"):  # entries near 1e308 overflow the decomposition: refused below
+        eigenvalues = np.linalg.eigvalsh(np.array(rows))
+    if not np.all(np.isfinite(eigenvalues)):
+        raise ValueFormatError(f"{where}: the entries are too large to check", hint="scale the inputs' units")
     if eigenvalues[0] < -1e-9 * max(abs(eigenvalues[-1]), 1e-300):
         raise ValueFormatError(f"{where}: the matrix is not positive semi-definite (an eigenvalue is "
                                f"{eigenvalues[0]:.3g}), so no inputs can have these {kind}s",

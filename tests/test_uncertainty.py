@@ -360,7 +360,7 @@ def test_covariance_file_gives_the_sigmas(run_cli, tmp_path):
     ("x,y\n1,1.5\n1.5,1\n", "between -1 and 1"),
     ("x,y,z\n1,0.9,-0.9\n0.9,1,0.9\n-0.9,0.9,1\n", "not positive semi-definite"),
     ("x,y\n1,0.5\n", "2 names need 2 rows"),
-    ("x,y\n1,a\n0.5,1\n", "'a' is not a finite number"),
+    ("x,y\n1,a\n0.5,1\n", "line 2, column y: 'a' is not a number"),
     ("x,y\n2,0.5\n0.5,1\n", "diagonal of a correlation matrix is 1"),
 ])
 def test_bad_correlation_matrices_are_exit_2(run_cli, tmp_path, content, message):
@@ -368,6 +368,51 @@ def test_bad_correlation_matrices_are_exit_2(run_cli, tmp_path, content, message
     matrix.write_text(content)
     code, _, err = run_cli("x + y", "--x", "1±0.1", "--y", "2±0.1", "--correlation", str(matrix))
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_matrix_naming_no_input_is_refused_with_a_guess(run_cli, tmp_path):
+    # L,Q for L,T was accepted: T was silently independent of L
+    matrix = tmp_path / "rho.csv"
+    matrix.write_text("L,Q\n1,0.3\n0.3,1\n")
+    code, out, err = run_cli("L*T", "--L", "1±0.1", "--T", "2±0.1", "--correlation", str(matrix))
+    assert (code, out) == (2, "")
+    assert f"--correlation {matrix} names Q, which is not an input of the expression" in err
+    assert "hint: did you mean T? the expression's inputs are L, T" in err
+    (tmp_path / "cov.json").write_text(json.dumps({"names": ["x", "why", "zed"], "matrix": [[1, 0, 0], [0, 1, 0],
+                                                                                           [0, 0, 1]]}))
+    code, _, err = run_cli("x*y", "--x", "1", "--y", "2", "--covariance", str(tmp_path / "cov.json"))
+    assert code == 2 and "names why and zed, which are not inputs of the expression" in err
+
+
+def test_a_matrix_may_name_a_value_a_line_of_a_batch_does_not_use(run_cli, tmp_path):
+    matrix = tmp_path / "rho.csv"
+    matrix.write_text("L,T\n1,0.3\n0.3,1\n")
+    code, out, err = run_cli("L*T", "L*2", "--L", "1±0.1", "--T", "2±0.1", "--correlation", str(matrix), "-o", "jsonl")
+    first, second = (json.loads(line)["uncertainty"]["sigma"] for line in out.splitlines())
+    assert (code, err) == (0, "")
+    # c_L = ∂(LT)/∂L·σ_L = 0.2, c_T = 0.1: σ² = 0.04 + 0.01 + 2·0.3·0.2·0.1; L*2 alone: 2·0.1
+    assert first == pytest.approx(math.sqrt(0.062), rel=1e-15) and second == pytest.approx(0.2, rel=1e-15)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("rho.csv", "L,T\n1,0.3\n0.3,1\n".encode("utf-16"), "rho.csv, line 1: the byte 0xff is not UTF-8 text"),
+    ("rho.csv", b"L,T\n1,0.3\n0.3,\xe9\n", "rho.csv, line 3: the byte 0xe9 is not UTF-8 text"),
+    ("rho.csv", "L,T\n1,0.3\n0.3,١\n".encode(), "rho.csv, line 3, column T: '١' is not a number"),
+    ("rho.json", b'{"names": ["L", "T"], "matrix": [[1, "0.3"], [0.3, 1]]}',
+     'rho.json, row 1, column 2: "0.3" is not a number'),
+    ("rho.json", b'{"names": ["L", "T"], "matrix": [[1, 1' + b"0" * 400 + b"], [0.3, 1]]}",
+     "rho.json, row 1, column 2: 1000000000000000000000000000000000000000 is not a finite number"),
+    ("rho.json", b"[" * 100_000, "rho.json: the JSON nests too deeply"),
+    ("rho.json", b'{"names": [1, 2], "matrix": [[1, 0], [0, 1]]}', '"names" must be a list of strings'),
+    ("rho.csv", b'L,T\n1,"' + b"0" * 200_000 + b'"\n0,1\n', "not a CSV matrix"),
+    ("rho.csv", b"L,L\n1,0\n0,1\n", "the names must be distinct and non-empty (L is named twice)"),
+])
+def test_unreadable_matrices_are_exit_2_with_a_hint(run_cli, tmp_path, name, content, message):
+    matrix = tmp_path / name
+    matrix.write_bytes(content)
+    code, out, err = run_cli("L*T", "--L", "1±0.1", "--T", "2±0.1", "--correlation", str(matrix))
+    assert (code, out) == (2, "") and message in err
+    assert "\n  hint: " in err and "codec" not in err and "internal error" not in err
 
 
 def test_sigma_given_twice_must_agree(run_cli, tmp_path):
