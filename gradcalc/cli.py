@@ -348,17 +348,12 @@ def _run_data(values: dict, var: list, expressions: list, path: str, chunk_rows:
     """--data: one expression at every row of a file, written as csv (default), tsv or jsonl."""
     if len(expressions) != 1:
         raise UsageError("--data needs exactly one expression")
-    output_format = "csv" if options.output_format == "table" else options.output_format
     numbers, sigmas = _numbers(values, var, options.max_elements)
-    from gradcalc import parse
-    from gradcalc.data import evaluate_points, read_points
+    from gradcalc.data import run_data
 
-    graph = parse(expressions[0])
-    correlation = _correlation(options)
-    names, chunks = read_points(path, chunk_rows)
     try:
-        return evaluate_points(graph, names, chunks, numbers, sys.stdout, output_format, sigmas, correlation,
-                               options.order, options.wrt)
+        return run_data(expressions[0], path, chunk_rows, (numbers, sigmas, _correlation(options)), options,
+                        (sys.stdin, sys.stdout), None if options.quiet else _warn, _own_options)
     except BrokenPipeError:
         _reader_gone()
         return 0

@@ -1,6 +1,7 @@
 """--data FILE: evaluate one expression at every row of a file of points, a chunk of rows per
-vectorized pass, and write one output row per point: the input columns, the value, and one
+vectorized pass, and write one output row per point: the file's columns, the value, and one
 grad_<name> column per variable (then an error column). Memory stays flat however long the file.
+The file is read by gradcalc/data_files.py.
 
 Row i's output depends only on row i, so each variable is a column (options that the file lacks
 and the line's own bindings are broadcast to every row) and the gradient seeded with ones gives
@@ -9,221 +10,100 @@ each row then gets its own first-order sigma and share_<name> columns.
 """
 
 import copy
-import csv
-import io
 import itertools
 import json
-import warnings
-from pathlib import Path
-from typing import NamedTuple
+import re
 
 import numpy as np
 
+from gradcalc.argv import did_you_mean
+from gradcalc.data_files import STANDARD_INPUT, Points, read_points
 from gradcalc.delimited import bulk_writer, tsv_cell
 from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import EvaluationError, GradcalcError, MissingValueError, UsageError, ValueFormatError
 from gradcalc.evaluator import evaluate_graph
-from gradcalc.formatting import plural
-from gradcalc.numeric import all_finite, first_index, first_non_finite_index, not_numbers
-from gradcalc.value_checks import dtype_hint
-from gradcalc.value_files import NUMPY_READ_ERRORS, BeyondDouble, as_doubles, numpy_refusal
+from gradcalc.numeric import first_index
 
-CHUNK_ROWS = 65_536
-_NOT_FINITE_HINT = "every value must be a finite number: fix or remove that row"
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 
 
-class Place(NamedTuple):
-    """Where a chunk begins in its file: a text file's line, or a .npy/.npz array's row (from 1)."""
+def run_data(expression: str, path: str, chunk_rows: int, given: tuple, options, streams: tuple, warn=None,
+             own_options=dict) -> int:
+    """--data: `expression` at every point of the file at `path` (`-`: standard input); returns the
+    worst exit code. `given` is (option values, their σ, a correlation matrix or None); `options`
+    has the command's output_format, order and wrt; `streams` is (stdin, stdout); `warn(message)`
+    says what is given and not used (None: say nothing); `own_options()` gradcalc's own options,
+    for the did-you-mean of a near miss."""
+    from gradcalc.parser import parse
 
-    unit: str  # "line" or "row"
-    first: int
-
-    def at(self, offset: int) -> str:
-        """'line 5', 'row 3': the chunk's row `offset` (from 0) as the file counts it."""
-        return f"{self.unit} {self.first + offset}"
-
-
-def read_points(path: str, chunk_rows: int = CHUNK_ROWS):
-    """(column names, iterator of (Place, {name: 1-D float array})) for a data file: CSV with a
-    header row, .npy (a structured array), .npz (named 1-D arrays) or JSON Lines."""
-    suffix = Path(path).suffix.lower()
+    numbers, sigmas, correlation = given
+    graph = parse(expression)
+    points = read_points(path, chunk_rows, streams[0])
     try:
-        if suffix in (".npz", ".npy"):
-            try:
-                return (_npz_chunks if suffix == ".npz" else _npy_chunks)(path, chunk_rows)
-            except NUMPY_READ_ERRORS as error:  # numpy's own words advise unpickling "unsafely"
-                if isinstance(error, GradcalcError):
-                    raise
-                refusal = numpy_refusal(error)
-                raise ValueFormatError(f"{path}: {refusal}", hint=refusal.hint and "save the columns with "
-                                       "np.savez('points.npz', x=x, y=y), or as CSV with a header row") from None
-        stream = open(path, "r", encoding="utf-8", newline="")
-    except (OSError, ValueError) as error:
-        raise UsageError(f"cannot read {path!r}: {getattr(error, 'strerror', None) or error}") from None
-    if suffix in (".jsonl", ".ndjson"):
-        return _jsonl_chunks(stream, chunk_rows, path)
-    return _csv_chunks(stream, chunk_rows, path)
+        _check_names(graph, points.names, numbers, options.wrt)
+        notes = _not_used(graph, points.names, numbers, sigmas, "standard input" if path == STANDARD_INPUT else path,
+                          own_options)
+        if correlation is not None:
+            correlation.check_names(graph.variables, numbers)
+        for note in notes if warn is not None else ():
+            warn(note)
+        output_format = "csv" if options.output_format == "table" else options.output_format
+        return evaluate_points(graph, points, numbers, streams[1], output_format, sigmas, correlation, options.order,
+                               options.wrt)
+    finally:
+        points.close()
 
 
-def _csv_chunks(stream, chunk_rows, path):
-    header_line = stream.readline()
-    names = [name.strip() for name in next(csv.reader([header_line]), [])]
-    if not names or not all(names):
-        raise ValueFormatError(f"{path}: the first line must name the columns (x,y,...)")
-
-    def chunks():
-        with stream:
-            line = 2
-            while True:
-                lines = list(itertools.islice(stream, chunk_rows))
-                if not lines:
-                    return
-                yield Place("line", line), _parse_csv(lines, names, line, path)
-                line += len(lines)
-
-    return names, chunks()
+def _check_names(graph, names: list, options: dict, wrt) -> None:
+    """Refuse a --wrt name the expression lacks, and a variable with no column or value."""
+    unknown = [name for name in wrt if name not in graph.variables]
+    if unknown:
+        raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
+                         hint=f"its variables are: {', '.join(sorted(graph.variables)) or 'none'}")
+    missing = [v for v in sorted(graph.variables) if v not in names and v not in options and v not in graph.bindings]
+    if missing:
+        raise MissingValueError(f"no column or value for {', '.join(missing)}",
+                                hint=f"the file's columns are {', '.join(names)}; give the others as --NAME VALUE")
 
 
-def _parse_csv(lines, names, first_line, path):
-    try:
-        table = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=float)
-    except ValueError:
-        _find_bad_cell(lines, names, first_line, path)
-        raise
-    if table.shape[1] != len(names):
-        raise ValueFormatError(f"{path}, line {first_line}: {plural(table.shape[1], 'cell')}, but the header names "
-                               f"{plural(len(names), 'column')}", hint="every row needs one cell per column")
-    if not np.all(np.isfinite(table)):  # nan or inf cells parse as floats: name the first one
-        _find_bad_cell(lines, names, first_line, path)
-    return {name: table[:, i] for i, name in enumerate(names)}
+def _not_used(graph, names: list, options: dict, sigmas: dict, source: str, own_options) -> list:
+    """Warnings for what is given and not used: an option the expression does not use, one a column
+    of the file overrides, a column the line's own binding overrides. An option's ± that a column
+    would drop is refused: the rows' σ would silently lose it."""
+    notes = []
+    for name in options:
+        if name in graph.variables and name in names and name not in graph.bindings:
+            if name in sigmas:
+                raise UsageError(f"--{name} has an uncertainty (± {sigmas[name]!r}), but the column {name} of "
+                                 f"{source} gives {name} in each row, so it would be dropped",
+                                 hint=f"to give the column's values an uncertainty, add a column sigma_{name} "
+                                      f"to the file; to use --{name} in every row, remove the column {name}")
+            notes.append(f"--{name} is not used: the column {name} of {source} gives {name} in each row")
+        elif name not in graph.variables or name in graph.bindings:
+            suggestion = did_you_mean(name, own_options())
+            notes.append(f"--{name} is not used by the expression" + (f"; {suggestion}" if suggestion else ""))
+    notes += [f"the column {name} of {source} is not used: the expression binds {name}"
+              for name in graph.bindings if name in names]
+    return notes
 
 
-def _find_bad_cell(lines, names, first_line, path):
-    """Name the first cell that is not a number, or the first row of the wrong length."""
-    for offset, row in enumerate(csv.reader(io.StringIO("".join(lines)))):
-        if not row or not "".join(row).strip():
-            continue
-        if len(row) != len(names):
-            raise ValueFormatError(f"{path}, line {first_line + offset}: {plural(len(row), 'cell')}, but the "
-                                   f"header names {plural(len(names), 'column')}",
-                                   hint="every row needs one cell per column")
-        for name, cell in zip(names, row):
-            try:
-                value = float(cell)
-            except ValueError:
-                value = None
-            if value is None or value != value or abs(value) == float("inf"):
-                raise ValueFormatError(f"{path}, line {first_line + offset}, column {name}: {cell!r} is "
-                                       "not a finite number", hint="every cell must be a number")
+def numeric_columns(graph, names: list) -> set:
+    """The columns read as numbers: the variables the file gives (not bound by the line) and their
+    sigma_<name> columns; every other column is carried to the output as it is."""
+    given = {name for name in graph.variables if name in names and name not in graph.bindings}
+    return given | {f"sigma_{name}" for name in given
+                    if f"sigma_{name}" in names and f"sigma_{name}" not in graph.variables}
 
 
-def _jsonl_chunks(stream, chunk_rows, path):
-    first = stream.readline()
-    try:
-        names = list(json.loads(first))
-    except (json.JSONDecodeError, TypeError):
-        raise ValueFormatError(f"{path}, line 1: not a JSON object of name: number") from None
-
-    def chunks():
-        with stream:
-            pending = [first]
-            line = 1
-            while True:
-                pending += list(itertools.islice(stream, chunk_rows - len(pending)))
-                if not pending:
-                    return
-                columns = {name: [] for name in names}
-                for offset, text in enumerate(pending):
-                    try:
-                        record = json.loads(text)
-                        for name in names:
-                            value = record[name]
-                            if type(value) not in (float, int):  # float() would read true and "1.5"
-                                raise TypeError
-                            columns[name].append(float(value))
-                    except (json.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError):
-                        raise ValueFormatError(f"{path}, line {line + offset}: expected an object with "
-                                               f"numbers for {', '.join(names)}") from None
-                place, chunk = Place("line", line), {name: np.array(values) for name, values in columns.items()}
-                _refuse_non_finite(path, place, chunk)  # json reads NaN and Infinity
-                yield place, chunk
-                line += len(pending)
-                pending = []
-
-    return names, chunks()
-
-
-def _npz_chunks(path, chunk_rows):
-    with np.load(path, allow_pickle=False) as archive:
-        names = list(archive.files)
-        columns = {name: archive[name] for name in names}
-    return names, _slices(columns, chunk_rows, path)
-
-
-def _npy_chunks(path, chunk_rows):
-    with warnings.catch_warnings():  # a header declaring 2**96 elements: refused as damaged, unwarned
-        warnings.simplefilter("ignore", RuntimeWarning)
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    if array.dtype.names is None:
-        raise ValueFormatError(f"{path}: a .npy data file needs named columns (a structured array); "
-                               "or use .npz with one array per variable")
-    names = list(array.dtype.names)
-    return names, _slices({name: array[name] for name in names}, chunk_rows, path)
-
-
-def _slices(columns, chunk_rows, path):
-    for name, column in columns.items():  # as --x refuses them: a cast would make them numbers or warn
-        reason = not_numbers(column)
-        if reason is not None:
-            raise ValueFormatError(f"{path}, column {name} {reason}", hint=dtype_hint(name, column))
-    lengths = {len(np.ravel(column)) for column in columns.values()}
-    if len(lengths) > 1:
-        raise ValueFormatError(f"the columns have different lengths: {sorted(lengths)}")
-    total = lengths.pop() if lengths else 0
-    for start in range(0, total, chunk_rows):
-        place = Place("row", start + 1)
-        chunk = {name: _doubles(path, name, np.ravel(column)[start : start + chunk_rows], place)
-                 for name, column in columns.items()}
-        _refuse_non_finite(path, place, chunk)
-        yield place, chunk
-
-
-def _doubles(path, name, part, place: Place):
-    """A column's rows as doubles; a long double beyond their range is refused, not made inf."""
-    try:
-        return np.asarray(as_doubles(part), dtype=float)
-    except BeyondDouble as error:
-        raise ValueFormatError(f"{path}, {place.at(error.index[0])}, column {name}: {error.shown} is too large for "
-                               "a double (beyond ±1.8e308)",
-                               hint="scale the column so that every value is within a double's ±1.8e308") from None
-
-
-def _refuse_non_finite(path, place: Place, columns: dict) -> None:
-    """Name the first row (then column) holding inf or nan, as a CSV file's cell is named: the
-    evaluator's own refusal would count from the chunk's start and advise numpy."""
-    bad = [(first_non_finite_index(column)[0], name) for name, column in columns.items() if not all_finite(column)]
-    if bad:
-        offset, name = min(bad, key=lambda found: found[0])  # the first row; in it, the first column
-        raise ValueFormatError(f"{path}, {place.at(offset)}, column {name}: {columns[name][offset]} is not a "
-                               "finite number", hint=_NOT_FINITE_HINT)
-
-
-def evaluate_points(graph, names, chunks, options: dict, out, output_format: str, sigmas: dict | None = None,
+def evaluate_points(graph, points: Points, options: dict, out, output_format: str, sigmas: dict | None = None,
                     correlation=None, order: int = 1, wrt=()) -> int:
     """Evaluate `graph` at every row and write the rows, with a grad_<name> column per variable (or
     per name of `wrt`, in its order); returns the worst exit code. `sigmas` are the standard
     uncertainties of options (`--x 5±0.2`); `correlation` a gradcalc.uncertainty.Correlation;
     `order` > 1 adds one column per distinct derivative of order 2..order (d2_x_y) in the same
-    variables, row by row."""
-    unknown = [name for name in wrt if name not in graph.variables]
-    if unknown:
-        raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
-                         hint=f"its variables are: {', '.join(sorted(graph.variables)) or 'none'}")
-    variables = sorted(graph.variables)
-    missing = [v for v in variables if v not in names and v not in options and v not in graph.bindings]
-    if missing:
-        raise MissingValueError(f"no column or value for {', '.join(missing)}",
-                                hint=f"the file's columns are {', '.join(names)}; give the others as --NAME VALUE")
+    variables, row by row. The names are checked (_check_names) before."""
+    names, variables = points.names, sorted(graph.variables)
+    numeric = numeric_columns(graph, names)  # before the bindings become columns below
     for name, value in options.items():
         if np.ndim(value):
             raise UsageError(f"--{name}: with --data, option values must be numbers (broadcast to every row)")
@@ -238,9 +118,10 @@ def evaluate_points(graph, names, chunks, options: dict, out, output_format: str
     header = [*names, "value", *(f"grad_{v}" for v in reported), *higher.header, *spread.header, "error"]
     writer = RowWriter(out, output_format, header)
     worst = 0
-    for place, columns in chunks:
-        rows = len(next(iter(columns.values()))) if columns else 0
-        values = {**{k: np.full(rows, float(v)) for k, v in options.items() if k not in columns}, **columns,
+    for place, columns in points.chunks(numeric):
+        rows = len(next(iter(columns.values())))
+        read = {name: columns[name] for name in numeric}  # not the carried columns (text)
+        values = {**{k: np.full(rows, float(v)) for k, v in options.items() if k not in read}, **read,
                   **{k: np.full(rows, v) for k, v in bound.items()}}
         try:
             spread.check(columns, place)
@@ -373,9 +254,19 @@ def _texts(column: list) -> list[str]:
     return texts
 
 
+def _number_text(value) -> str:
+    return "" if value != value else repr(value)
+
+
+def _carried_text(value) -> str:
+    """A carried cell as text: a CSV cell as it was written, a JSON Lines value as JSON."""
+    return value if isinstance(value, str) else "" if value is None else json.dumps(value)
+
+
 class RowWriter:
     """Writes rows of numbers at full precision (shortest round-trip text) as CSV, TSV or JSON Lines;
-    a nan is an empty cell (null in JSON). Rows carry an error cell when `write` is given errors."""
+    a nan is an empty cell (null in JSON). Rows carry an error cell when `write` is given errors.
+    A column given as a list rather than an array is carried from the input as it is (text)."""
 
     def __init__(self, out, output_format, header):
         self.out, self.format, self.header = out, output_format, header
@@ -389,9 +280,23 @@ class RowWriter:
             row_writer(self.out, self.format).writerow(self.header)  # names from the file: checked
         self.started = True
 
+    def _carried(self, value) -> str:
+        """A carried cell for the csv writer (which quotes) or as TSV (escaped)."""
+        text = _carried_text(value)
+        return tsv_cell(text) if self.format == "tsv" else text
+
+    def _joined(self, column: list) -> list[str]:
+        """A carried column's cells ready to join: escaped (TSV) or quoted where needed (CSV)."""
+        if self.format == "tsv":
+            return [tsv_cell(_carried_text(value)) for value in column]
+        texts = map(_carried_text, column)
+        return [text if not _NEEDS_QUOTES.search(text) else '"' + text.replace('"', '""') + '"' for text in texts]
+
     def write(self, columns, names, outputs, errors=None):
         self._start()
-        cells = [np.asarray(columns[name]).tolist() for name in names] + [o.tolist() for o in outputs]
+        carried = [isinstance(columns[name], list) for name in names] + [False] * len(outputs)
+        cells = [columns[name] if isinstance(columns[name], list) else np.asarray(columns[name]).tolist()
+                 for name in names] + [o.tolist() for o in outputs]
         rows = zip(*cells)
         if self.format == "jsonl":
             for row, error in zip(rows, errors or itertools.repeat(None)):
@@ -399,15 +304,16 @@ class RowWriter:
                 if errors is not None:
                     record["error"] = error or None
                 self.out.write(json.dumps(record) + "\n")
-        elif not any(errors or ()):  # numbers only: no cell needs quoting, so join the texts directly
-            texts = [_texts(column) for column in cells]
+        elif not any(errors or ()):  # no message: every cell's text is made here, so join them directly
+            texts = [self._joined(column) if kept else _texts(column) for column, kept in zip(cells, carried)]
             if errors is not None:
                 texts.append([""] * len(errors))
             self.out.writelines(line + "\n" for line in map(self.delimiter.join, zip(*texts)))
         else:
             if self.format == "tsv":  # messages are single lines (GradcalcError escapes controls), but
                 errors = [tsv_cell(error) for error in errors]  # may hold a backslash
-            self.writer.writerows([*("" if v != v else repr(v) for v in row), error]
+            shown = [self._carried if kept else _number_text for kept in carried]
+            self.writer.writerows([*(show(v) for show, v in zip(shown, row)), error]
                                   for row, error in zip(rows, errors))
         self.out.flush()
 

@@ -321,7 +321,8 @@ def _cell(where, at, cell, text: bool = False) -> float:
         except OverflowError:
             value = math.inf
     if value is None or not math.isfinite(value):
-        shown = repr(cell) if text else json.dumps(cell)[:40]
+        shown = repr(cell) if text else "a list" if isinstance(cell, list) else "an object" \
+            if isinstance(cell, dict) else json.dumps(cell)[:40]  # not a list's JSON: it may nest too deep
         raise ValueFormatError(f"{where}, {at}: {shown} is not a {'number' if value is None else 'finite number'}",
                                hint="every entry is a number" + ("" if text else ", written without quotes"))
     return value

@@ -1,5 +1,6 @@
 """The array of `--NAME @FILE`: a .npy file, a .npz file holding one array (both read by numpy and
-never unpickled), or text, comma-separated for .csv and whitespace-separated otherwise.
+never unpickled), or text, comma-separated for .csv and whitespace-separated otherwise; and the
+named columns of a --data .npz/.npy file (data_columns).
 
 numpy's own refusals name its keyword arguments (`usecols`, `allow_pickle=`) and count rows from 0
 beside columns from 1; a file numpy refuses is read again here to say, in gradcalc's words, which
@@ -44,6 +45,41 @@ def load_array(path: Path, max_elements: int, check_size):
 
 
 NUMPY_READ_ERRORS = (ValueError, EOFError, zipfile.BadZipFile, zlib.error)  # EOFError: an empty file
+
+
+class ColumnRefused(FileRefused):
+    """Why a column of a --data .npz/.npy file is no column (the message begins "column NAME")."""
+
+
+def data_columns(path: Path) -> dict:
+    """The named columns of a --data .npz (its arrays) or .npy (a structured array's fields), read
+    by numpy and never unpickled; each must be 1-D, all of one length. Raises FileRefused or one of
+    NUMPY_READ_ERRORS."""
+    import numpy as np
+
+    if path.suffix.lower() == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            columns = {name: archive[name] for name in archive.files}
+    else:
+        with warnings.catch_warnings():  # a header declaring 2**96 elements: refused as damaged, unwarned
+            warnings.simplefilter("ignore", RuntimeWarning)
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+        if array.dtype.names is None:
+            raise FileRefused("a .npy data file needs named columns (a structured array); "
+                              "or use .npz with one array per variable")
+        columns = {name: array[name] for name in array.dtype.names}
+    for name, column in columns.items():
+        shape = f"is {column.ndim}-D (shape {column.shape})" if column.ndim else "is a single value (0-D)"
+        if column.ndim != 1 or column.dtype.kind == "V":
+            raise ColumnRefused(f"column {name} {'holds records' if column.ndim == 1 else shape}, not a column of "
+                                "one value per row", hint="every column holds one value per row: save each as its "
+                                "own 1-D array, e.g. np.savez('p.npz', x0=x[:, 0], x1=x[:, 1])")
+    lengths = {name: len(column) for name, column in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise FileRefused("the columns have different lengths (" + ", ".join(
+            f"{name}: {plural(length, 'row')}" for name, length in lengths.items()) + ")",
+            hint="every column holds one value per row")
+    return columns
 
 
 def numpy_refusal(error: Exception) -> FileRefused:
@@ -191,7 +227,7 @@ def _refuse_text(rows: list[str], delimiter: str | None) -> None:
         if not "".join(cells).strip():
             continue
         for column, cell in enumerate(cells, start=1):
-            problem = _cell_problem(cell.strip())
+            problem = cell_problem(cell.strip())
             if problem is not None:
                 raise FileRefused(f"line {number}, column {column}: {problem[0]}", hint=problem[1] or hint)
         if first is None:
@@ -203,7 +239,7 @@ def _refuse_text(rows: list[str], delimiter: str | None) -> None:
         raise FileRefused("the file holds no numbers", hint=hint)
 
 
-def _cell_problem(cell: str) -> tuple[str, str | None] | None:
+def cell_problem(cell: str) -> tuple[str, str | None] | None:
     """(why, how to fix it, None for the file's usual hint) when a text file's cell is not a finite
     number; None when it is one."""
     if not _TEXT_NUMBER.fullmatch(cell):

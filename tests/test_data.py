@@ -97,7 +97,7 @@ def test_a_failing_row_does_not_lose_the_others(run_cli, tmp_path):
 
 
 @pytest.mark.parametrize("content,words", [
-    ("x,y\n1,2\n3,abc\n", "line 3, column y: 'abc' is not a finite number"),
+    ("x,y\n1,2\n3,abc\n", "line 3, column y: 'abc' is not a number (at column 3)\n    3,abc\n      ^^^\n"),
     ("x,y\n1,2\n3\n", "line 3: 1 cell, but the header names 2 columns"),
     ("x,y\n1,nan\n", "line 2, column y: 'nan' is not a finite number"),
 ])
@@ -247,13 +247,18 @@ def test_inf_and_nan_in_numpy_files_are_named_by_row_and_column(run_cli, tmp_pat
     assert (code, out) == (2, "") and f"{tmp_path / 'p.jsonl'}, line 2, column x: nan is not a finite number" in err
 
 
-@pytest.mark.parametrize("line", ['{"x": true}', '{"x": "1.5"}', '{"x": null}', '{"x": 1' + "0" * 400 + "}"],
-                         ids=["true", "text", "null", "10**400"])
-def test_jsonl_values_that_are_not_numbers_are_refused(run_cli, tmp_path, line):
+@pytest.mark.parametrize("line, words", [
+    ('{"x": true}', "line 2, column x: true is not a number"),
+    ('{"x": "1.5"}', 'line 2, column x: "1.5" is not a number'),
+    ('{"x": null}', "line 2, column x: null is not a number"),
+    ('{"y": 1}', "line 2: no value for x"),
+    ('{"x": 1' + "0" * 400 + "}", "line 2, column x: a number too large for a double (beyond ±1.8e308)"),
+], ids=["true", "text", "null", "missing", "10**400"])
+def test_jsonl_values_that_are_not_numbers_are_refused(run_cli, tmp_path, line, words):
     path = tmp_path / "p.jsonl"
     path.write_text('{"x": 1}\n' + line + "\n")  # float() read true as 1.0 and "1.5" as 1.5
     code, out, err = run_cli("x*2", "--data", str(path))
-    assert (code, out) == (2, "") and f"{path}, line 2: expected an object with numbers for x" in err
+    assert (code, out) == (2, "") and f"{path}, {words}" in err
 
 
 def test_errors_of_a_chunk_count_rows_of_numpy_files_and_lines_of_text(run_cli, tmp_path):
