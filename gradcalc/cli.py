@@ -173,7 +173,7 @@ def gradcalc(
         help=f"Refuse array values of more than N elements (default: {MAX_ELEMENTS:,})."),
     data: Optional[str] = typer.Option(
         None, "--data", metavar="FILE", rich_help_panel=Panel.ARRAYS,
-        help="Evaluate at every row of FILE (.csv, .npy, .npz, .jsonl); writes csv, tsv or jsonl."),
+        help="Evaluate at every row of FILE (.csv, .npy, .npz, .jsonl; - is stdin); writes csv, tsv or jsonl."),
     chunk_rows: int = typer.Option(65_536, "--chunk-rows", min=1, metavar="N", show_default=False,
                                    rich_help_panel=Panel.ARRAYS,
                                    help="Rows (points) per vectorized pass with --data and --sweep (default: 65,536)."),
