@@ -10,6 +10,7 @@ MESSAGE_LIMIT = 1000  # a message or hint is never longer, whatever it quotes
 # echoed raw they would move the cursor, recolour the terminal or reorder what is shown
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_LITERAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _LONG_WORD = re.compile(r"\S{%d,}" % (LABEL_LIMIT + 1))
 
 
@@ -142,3 +143,20 @@ def needs_parentheses(text: str) -> bool:
         if depth == 0 and position > len(head):
             return position != len(text) - 1  # the call's parentheses close only at the end
     return True
+
+
+def unparenthesized(text: str) -> str:
+    """`text` without one pair of parentheses around all of it: '(-2)' -> '-2'; '(a)*(b)' as it is."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for position, character in enumerate(text):
+        depth += (character == "(") - (character == ")")
+        if depth == 0:
+            return text[1:-1] if position == len(text) - 1 else text
+    return text
+
+
+def is_literal(text: str) -> bool:
+    """Whether an expression's text is a number as written ('-2', '1e3'), not a name or formula."""
+    return _LITERAL.fullmatch(text) is not None

@@ -40,7 +40,7 @@ from gradcalc.array_layers import (
     Winners,
 )
 from gradcalc.errors import DomainError
-from gradcalc.formatting import format_number
+from gradcalc.formatting import format_number, is_literal, needs_parentheses, unparenthesized
 from gradcalc.functions import (
     Acos,
     Acosh,
@@ -226,15 +226,17 @@ class Power(Layer):
         if position != 1 or not x < 0:
             return None
         # x < 0 and y an integer: x**y is defined, but not x**t for t near y, nor its slope in t
-        written, power = base if base.isidentifier() else f"({base})", format_number(y)
+        base = unparenthesized(base)  # (-2)^y: ln(-2), not ln((-2))
+        written, power = f"({base})" if needs_parentheses(base) else base, format_number(y)
         who = (f"the exponent {exponent} depends on a variable" if not exponent.isidentifier() else
                f"{exponent} is a variable" if arrays[1] else
                f"{exponent} is a variable (as a name bound on the line is)")
         fixed = (f"fixed powers write the numbers as an array: {written}^[2, 3]" if arrays[1]
                  else f"a fixed power write the number: {written}^{power}")
+        other = "" if is_literal(base) else f"; else choose {base} > 0"  # a written number is not chosen
         return (f"its derivative in {exponent} needs ln({base}), which is not real for {base} < 0",
                 f"{who}, so its derivative is computed. For {fixed} (an integer written as the exponent "
-                f"allows a negative base); else choose {base} > 0")
+                f"allows a negative base){other}")
 
 
 class Exp(Layer):
