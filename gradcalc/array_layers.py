@@ -358,6 +358,7 @@ class Std(Var):
 
     __slots__ = ()
     root = True
+    no_slope_where = "where all its values are equal"  # sqrt(var) at var = 0: a cone's tip
 
 
 _NORMAL = 2.2250738585072014e-308  # the smallest normal double: a variance below it may have lost squares

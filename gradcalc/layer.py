@@ -17,6 +17,7 @@ class Layer:
     inlined = False  # the scalar loops compute it themselves (x + y, x * y): a call costs more
     internal = False  # built only inside derivative graphs; not a function of the language
     wider = None  # the layer a call with one more argument means: log(x, base) for log(x)
+    no_slope_where = None  # where the derivative does not exist, in an error's hint ("at the origin")
 
     def forward(self, *xs):
         """The value at scalar inputs (floats); raises DomainError outside the domain."""

@@ -8,6 +8,7 @@ from gradcalc.graph import Graph, Node
 from gradcalc.layers import Constant
 
 NOT_FINITE = "its derivative is not finite at this point"
+OVERFLOW_HINT = "choose a point where the values stay within floating-point range"
 
 
 def node_error(graph: Graph, node: Node, kind: type[EvaluationError], reason: str, values,
@@ -25,8 +26,7 @@ def node_error(graph: Graph, node: Node, kind: type[EvaluationError], reason: st
         if inputs:
             message += f" (inputs{'' if at is None else f' at index {at[0]}'}: {inputs})"
     if hint is None:
-        hint = ("choose a point inside the function's domain" if kind is DomainError
-                else "choose a point where the values stay within floating-point range")
+        hint = "choose a point inside the function's domain" if kind is DomainError else OVERFLOW_HINT
     error = kind(message, source=graph.source, span=node.span, hint=hint)
     error.node, error.at = node.id, element  # derivative graphs map both back to the expression's node
     return error
@@ -35,7 +35,8 @@ def node_error(graph: Graph, node: Node, kind: type[EvaluationError], reason: st
 def derivative_error(graph: Graph, node: Node, values, position: int | None = None,
                      at: tuple | None = None, passed: str = "") -> EvaluationError:
     """The error for a node whose derivative is not finite: a domain error where its layer says
-    the derivative is not defined there (x^p in p at x < 0, which needs ln x), else an overflow.
+    the derivative is not defined there (x^p in p at x < 0, which needs ln x), else a hint that
+    fits the cause: an infinite slope (sqrt at 0), no derivative (atan2 at (0, 0)) or an overflow.
     `position`: the input whose gradient is not finite (None: any); `at`: (index, shape) of the
     first element where it is not; `passed`: what the gradient passed on is, said when not explained."""
     inputs = [values[i] for i in node.inputs]
@@ -49,7 +50,64 @@ def derivative_error(graph: Graph, node: Node, values, position: int | None = No
                 explained = node.layer.derivative_undefined(which, inputs, texts, arrays)
                 if explained is not None:
                     return node_error(graph, node, DomainError, explained[0], values, at=at, hint=explained[1])
-    return node_error(graph, node, NonFiniteError, NOT_FINITE + passed, values, at=at)
+    return node_error(graph, node, NonFiniteError, NOT_FINITE + passed, values, at=at,
+                      hint=_slope_hint(graph, node, values, inputs, position, at))
+
+
+def _slope_hint(graph: Graph, node: Node, values, inputs: list, position: int | None, at: tuple | None) -> str:
+    """What to do about a derivative that is not finite, by its cause at this point (`inputs`: the
+    numbers there, an array's element where the operation is elementwise): the operation's own
+    slope is infinite (a vertical tangent: sqrt at 0, asin at 1), or undefined (0/0: atan2 at
+    (0, 0), std of equal values), or finite and the gradient too large for a float (an overflow)."""
+    slopes = _slopes(node, values, inputs, at)
+    if slopes is None:
+        return OVERFLOW_HINT
+    import numpy as np
+
+    chosen = [slope for which, slope in enumerate(slopes) if slope is not None
+              and (position is None or which == position) and not graph.nodes[node.inputs[which]].constant]
+    text = graph.text(node)
+    name = text.split("(", 1)[0] if node.layer.symbol is None and "(" in text else text  # sqrt, not sqrt(x)
+    where = node.layer.no_slope_where or _point(graph, node, inputs)
+    if any(np.isnan(slope).any() for slope in chosen):
+        return f"{name} has no derivative {where} (its slope there is 0/0); choose a point away from it"
+    if any(np.isinf(slope).any() for slope in chosen):
+        return f"the derivative of {name} is infinite {where} (a vertical tangent); choose a point away from it"
+    return OVERFLOW_HINT  # the slope is finite: the gradient it passes on is what overflowed
+
+
+def _slopes(node: Node, values, inputs: list, at: tuple | None) -> tuple | None:
+    """The operation's derivative in each input at this point (its backward rule with an upstream
+    gradient of 1, in numpy: inf and nan rather than errors); None where computing it overflowed
+    (ln x at x = 1e-320: 1/x is finite, only too large for a float)."""
+    import numpy as np
+
+    from gradcalc.ops import ArrayOps
+
+    output = values[node.id]
+    if at is not None and hasattr(output, "shape") and not any(hasattr(value, "shape") for value in inputs):
+        output = _element(output, at)  # the inputs are the element's: so is the output
+    operands = [np.asarray(value, dtype=float) for value in inputs]
+    output = np.asarray(output, dtype=float)
+    layer = node.layer
+    try:
+        with np.errstate(over="raise", divide="ignore", invalid="ignore", under="ignore"):
+            if layer.backward_array is not None:
+                return tuple(layer.backward_array(np.ones_like(output), output, *operands))
+            return tuple(layer.backward(ArrayOps, np.ones_like(output), output, *operands))
+    except (ArithmeticError, ValueError):  # FloatingPointError is one: an overflow
+        return None
+
+
+def _point(graph: Graph, node: Node, inputs: list) -> str:
+    """'at 0' (a function of one input), 'at x = 0' (x^0.5: a literal says its own value),
+    'at y = 0, x = 1' (several), 'at these values' (arrays)."""
+    if any(hasattr(value, "shape") for value in inputs):
+        return "at these values"
+    if len(inputs) == 1:
+        return f"at {format_number(inputs[0])}"
+    described = [(graph.text(graph.nodes[index]), format_number(value)) for index, value in zip(node.inputs, inputs)]
+    return "at " + ", ".join(f"{text} = {value}" for text, value in described if text != value)
 
 
 def element_of_inputs(graph: Graph, node: Node, values, at: tuple | None, shown) -> bool:

@@ -15,6 +15,7 @@ class Atan2(Layer):
     __slots__ = ()
     hides_infinity = True  # atan2(inf, y) = pi/2
     arity = 2  # at (0, 0) both partial derivatives are 0/0: an error, as for 1/x at 0
+    no_slope_where = "at the origin, y = x = 0"
     forward = staticmethod(math.atan2)
 
     def forward_array(self, y, x):

@@ -132,6 +132,51 @@ def test_numeric_errors_name_the_node(expr, values, kind, words):
     assert error.span is not None and "^" in error.describe()
 
 
+RANGE_HINT = "choose a point where the values stay within floating-point range"
+
+
+@pytest.mark.parametrize("expr, values, hint", [
+    # infinite slopes, by hand: d sqrt(x) = 1/(2 sqrt x), d asin(x) = 1/sqrt(1 - x²), d x^0.5 = 0.5 x^-0.5
+    # are 1/0 at these points: vertical tangents, nothing a wider float would fix
+    ("sqrt(x)", {"x": 0}, "the derivative of sqrt is infinite at 0 (a vertical tangent); choose a point away from it"),
+    ("asin(x)", {"x": 1}, "the derivative of asin is infinite at 1 (a vertical tangent); choose a point away from it"),
+    ("x^0.5", {"x": 0}, "the derivative of x^0.5 is infinite at x = 0 (a vertical tangent); "
+                        "choose a point away from it"),
+    ("sum(sqrt(x))", {"x": [4.0, 0.0]}, "the derivative of sqrt is infinite at 0 (a vertical tangent); "
+                                        "choose a point away from it"),  # the element named, not the array
+    # no derivative: d atan2(y, x) = (x, -y)/(x² + y²) and d std(v) = (v - mean)/(n std) are 0/0 there
+    ("atan2(y, x)", {"x": 0, "y": 0}, "atan2 has no derivative at the origin, y = x = 0 (its slope there is 0/0); "
+                                      "choose a point away from it"),
+    ("std([x, x])", {"x": 1}, "std has no derivative where all its values are equal (its slope there is 0/0); "
+                              "choose a point away from it"),
+    ("std(v)", {"v": [3.0, 3.0, 3.0]}, "std has no derivative where all its values are equal (its slope there is "
+                                       "0/0); choose a point away from it"),
+    # real overflows: d ln(x) = 1/x = 1e320 and d(1/x) = -1/x² = -1e400 are finite, only too large
+    ("ln(x)", {"x": 1e-320}, RANGE_HINT),
+    ("2 + 1/x", {"x": 1e-200}, RANGE_HINT),
+    ("x*x*1e300*1e10", {"x": 1e-150}, RANGE_HINT),
+])
+def test_a_derivative_that_is_not_finite_has_the_hint_of_its_cause(expr, values, hint):
+    with pytest.raises(NonFiniteError) as caught:
+        evaluate(expr, **values)
+    assert caught.value.hint == hint
+    assert caught.value.exit_code == 1
+
+
+def test_a_written_negative_base_is_not_asked_to_be_chosen_positive():
+    # (-2)^y: ln(-2) is not real (d/dy b^y = b^y ln b); -2 is written on the line, so only the fixed
+    # power can help, written with the base's own parentheses once
+    with pytest.raises(DomainError) as caught:
+        evaluate("(-2)^y", y=2)
+    assert caught.value.message == ("(-2)^y: its derivative in y needs ln(-2), which is not real for -2 < 0 "
+                                    "(inputs: y = 2)")
+    assert "write the number: (-2)^2 (" in caught.value.hint and "choose" not in caught.value.hint
+    assert evaluate("(-2)^2 + y", y=2).value == 6.0  # what the hint suggests works
+    with pytest.raises(DomainError) as caught:
+        evaluate("(x+1)^y", x=-3, y=2)
+    assert caught.value.hint.endswith("else choose x+1 > 0")
+
+
 def test_gradient_overflow_names_the_node_whose_derivative_overflowed():
     # 1/x at x = 1e-200 is 1e200, finite; its derivative -1/x**2 = -1e400 is not
     with pytest.raises(NonFiniteError) as caught:
