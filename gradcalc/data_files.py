@@ -171,11 +171,10 @@ def _parse_csv(lines: list, names: list, indices: list, first_line: int, name: s
     """(columns, Place) of a chunk of lines, or (None, None) when every line is blank. numpy reads
     the usual chunk at C speed; any other (a quoted cell, a blank line, text where a number belongs,
     inf, a byte that is not UTF-8) is read by _parse_rows, which names what is wrong."""
-    if len(indices) == len(names):  # numbers only, the usual file
-        table = _numbers(lines, None)
-        if table is not None and table.shape == (len(lines), len(names)):
-            return {column: table[:, i] for i, column in enumerate(names)}, Place("line", first_line)
-    elif indices:
+    table = _numbers(lines, None)  # numbers only, the usual file (read columns or not)
+    if table is not None and table.shape == (len(lines), len(names)):
+        return {column: table[:, i] for i, column in enumerate(names)}, Place("line", first_line)
+    if indices and len(indices) < len(names):
         joined = "".join(lines)
         if '"' not in joined and _UNDECODED.search(joined) is None:  # each cell lies between two commas
             cells = [line.rstrip("\r\n").split(",") for line in lines]
@@ -183,9 +182,20 @@ def _parse_csv(lines: list, names: list, indices: list, first_line: int, name: s
             if table is not None and table.shape == (len(lines), len(indices)) \
                     and all(len(row) == len(names) for row in cells):
                 numbers = dict(zip(indices, table.T))
-                return {column: numbers[i] if i in numbers else [row[i] for row in cells]
+                return {column: numbers[i] if i in numbers else _carried([row[i] for row in cells])
                         for i, column in enumerate(names)}, Place("line", first_line)
     return _parse_rows(lines, names, indices, first_line, name)
+
+
+def _carried(cells: list):
+    """A column the expression does not read, for the output: numbers where each of its cells in the
+    chunk is one (JSON Lines keeps them numbers, as before text columns were allowed), else its
+    cells as written (a label, an id)."""
+    if all(_NUMBER.fullmatch(cell.strip()) for cell in cells):
+        values = np.array(cells, dtype=float)
+        if all_finite(values):
+            return values
+    return cells
 
 
 def _numbers(lines: list, indices):
@@ -232,7 +242,7 @@ def _parse_rows(lines: list, names: list, indices: list, first_line: int, name: 
     for i, column in enumerate(names):
         cells = [row[i] for row in rows]
         if i not in indices:
-            columns[column] = cells  # carried to the output as it is
+            columns[column] = _carried(cells)
             continue
         if not all(_NUMBER.fullmatch(cell.strip()) for cell in cells):
             wrong.append((next(k for k, cell in enumerate(cells) if not _NUMBER.fullmatch(cell.strip())), i))

@@ -109,16 +109,32 @@ def test_a_repeated_column_name_is_refused_as_such(data):
 
 
 def test_columns_the_expression_does_not_use_are_carried_as_text(data):
-    content = 'label,id,x,note\n"a, b",007,1,nan\nc,8,2,"say ""hi"""\n'
+    content = 'label,id,x,note\n"a, b",AB7,1,nan\nc,8,2,"say ""hi"""\n'
     code, out, err = data("x*3", content)
     assert (code, err) == (0, "")
     assert out.splitlines() == ["label,id,x,note,value,grad_x,error",
-                                '"a, b",007,1.0,nan,3.0,3.0,', 'c,8,2.0,"say ""hi""",6.0,3.0,']
+                                '"a, b",AB7,1.0,nan,3.0,3.0,', 'c,8,2.0,"say ""hi""",6.0,3.0,']
     code, out, _ = data("x*3", content, "-o", "tsv")
-    assert out.splitlines()[1:] == ["a, b\t007\t1.0\tnan\t3.0\t3.0\t", 'c\t8\t2.0\tsay "hi"\t6.0\t3.0\t']
+    assert out.splitlines()[1:] == ["a, b\tAB7\t1.0\tnan\t3.0\t3.0\t", 'c\t8\t2.0\tsay "hi"\t6.0\t3.0\t']
     code, out, _ = data("x*3", content, "-o", "jsonl")
-    assert json.loads(out.splitlines()[0]) == {"label": "a, b", "id": "007", "x": 1.0, "note": "nan",
+    assert json.loads(out.splitlines()[0]) == {"label": "a, b", "id": "AB7", "x": 1.0, "note": "nan",
                                                "value": 3.0, "grad_x": 3.0, "error": None}
+
+
+@pytest.mark.parametrize("label", [None, "first"])
+def test_a_column_of_numbers_the_expression_does_not_use_stays_numbers(data, label):
+    """As before text columns were allowed: JSON Lines has numbers for it, CSV writes them as numbers."""
+    rows = [("007", "1"), ("5.5", "2")]
+    content = ("z,x\n" if label is None else "label,z,x\n") + "".join(
+        ("" if label is None else f"{label}{index},") + ",".join(row) + "\n" for index, row in enumerate(rows))
+    code, out, err = data("x*3", content, "-o", "jsonl")
+    assert (code, err) == (0, "")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [(record["z"], record["value"]) for record in records] == [(7.0, 3.0), (5.5, 6.0)]
+    if label is not None:
+        assert [record["label"] for record in records] == ["first0", "first1"]
+    code, out, _ = data("x*3", content)
+    assert [line.split(",")[-5] for line in out.splitlines()[1:]] == ["7.0", "5.5"]  # z, x, value, grad_x, error
 
 
 def test_the_three_ways_of_reading_a_csv_chunk_agree(data):
