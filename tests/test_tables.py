@@ -380,3 +380,38 @@ def test_a_message_column_is_never_narrower_than_its_numbers(run_cli, monkeypatc
     argument = format_number(0.1428 - 3.123456789012345)
     assert argument == "-2.980656789012345"
     assert f"│ {argument}," in out  # the number and its comma on one line of the error column
+
+
+@given(st.lists(_COLUMN, min_size=1, max_size=4), st.data(), st.integers(16, 90), st.booleans(),
+       st.sampled_from(["utf-8", "ascii"]), st.integers(1, 4))
+def test_a_table_printed_in_sections_is_the_table_printed_whole(columns, data, width, color, encoding, section):
+    """A long table is laid out a section of rows at a time (so that `| head` gets its first lines
+    at once): the sections print exactly the one table, colours, ASCII boxes, arrays and wrapped
+    messages included, whether drawn directly or by Rich."""
+    from gradcalc import render_tables
+
+    rows = data.draw(st.lists(st.lists(_CELL, min_size=len(columns), max_size=len(columns)), max_size=9))
+
+    def printed(rows_a_section):
+        console = _console(width, color, encoding)
+        saved, render_tables.SECTION_ROWS = render_tables.SECTION_ROWS, rows_a_section
+        try:
+            render_tables.print_table(console, columns, rows)
+        finally:
+            render_tables.SECTION_ROWS = saved
+        return console.file.getvalue()
+
+    assert printed(section) == printed(100)
+
+
+def test_a_batch_of_many_lines_is_one_table_written_in_sections(run_cli, tmp_path):
+    # 2,500 jobs x*k at x = 3: one header, 2,500 rows in order, one bottom rule, whatever the sections
+    jobs = tmp_path / "jobs.txt"
+    jobs.write_text("".join(f"x*{k}\n" for k in range(1, 2501)))
+    code, out, err = run_cli("-f", str(jobs), "--x", "3")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert [line[0] for line in lines[:3]] == ["┏", "┃", "┡"] and lines[-1][0] == "└"
+    rows = _cells(out)[1:]
+    assert [(int(row[0]), row[1], float(row[2]), float(row[3])) for row in rows] == \
+        [(k, f"x*{k}", 3.0 * k, float(k)) for k in range(1, 2501)]
