@@ -8,6 +8,7 @@ Standard error that cannot be written changes nothing: its messages are dropped 
 
 import errno
 import os
+import select
 from contextlib import contextmanager
 
 from gradcalc.errors import OutputError
@@ -178,6 +179,20 @@ def blocking(stream):
                 os.set_blocking(descriptor, False)
             except OSError:
                 pass
+
+
+def reader_gone(stream) -> bool:
+    """Whether the reader of `stream`'s pipe has gone (`| head -1` done, `| true`), asked of its
+    descriptor without writing: for output held back until the input ends (a batch's table), which
+    would otherwise find out only then. poll() reports an error (Linux) or a hang-up on a pipe
+    whose reading end is closed; a file or a terminal that is there reports neither."""
+    try:
+        descriptor = stream.fileno()
+        watch = select.poll()  # not on Windows: AttributeError, and the table finds out when it writes
+        watch.register(descriptor, 0)  # no events asked for: errors and hang-ups are always reported
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in watch.poll(0))
+    except (AttributeError, OSError, ValueError):  # no descriptor (closed, a test's capture)
+        return False
 
 
 def discard_unwritten(stream) -> None:

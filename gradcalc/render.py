@@ -5,6 +5,7 @@ jobs is printed as it is evaluated; `close` finishes what needs the whole run (a
 """
 
 import json
+from time import monotonic
 
 from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import GradcalcError
@@ -198,6 +199,7 @@ class TableRenderer(Renderer):
         # a table shows two array columns side by side (value, gradient): each gets under half
         self.array_width = max(24, (self.console.width - 30) // 2)
         self.rows = []
+        self.next_look = 0.0  # when to look again whether the reader of the held rows has gone
 
     def result(self, result, line):
         with self.console:  # one write of the result's tables and lines, not one for each
@@ -209,7 +211,7 @@ class TableRenderer(Renderer):
             self._print_nodes(result, line if self.batch else None)
         sigma = None if result.uncertainty is None else result.uncertainty.sigma
         if self.batch:
-            self.rows.append((line, result.expression, result.value, gradients, None, sigma))
+            self._hold((line, result.expression, result.value, gradients, None, sigma))
             print_tables(self.console, result, self.number, f"line {line}: ")  # the summary holds no matrices
         else:
             self._print_gradients(result, gradients)
@@ -225,8 +227,21 @@ class TableRenderer(Renderer):
 
     def error(self, error, expression, line):
         if self.batch:
-            self.rows.append((line, expression, None, {}, error.message, None))
+            self._hold((line, expression, None, {}, error.message, None))
         return False
+
+    def _hold(self, row) -> None:
+        """Keep a batch's row for the summary, printed when the input ends. Nothing is written
+        meanwhile, so a reader that has gone (`| head -1`, `| true`) is looked for every 0.1 s and
+        ends the run as a write would (BrokenPipeError), not after every line is evaluated."""
+        self.rows.append(row)
+        now = monotonic()
+        if now >= self.next_look:
+            from gradcalc.checked_output import reader_gone
+
+            self.next_look = now + 0.1
+            if reader_gone(self.out):
+                raise BrokenPipeError
 
     def _print_nodes(self, result, line):
         from gradcalc.render_tables import Column, print_table

@@ -1,11 +1,13 @@
 """Batch work through the command line: files, pipes, every format on a mixed file, streaming,
 per-line errors, broken pipes."""
 
+import contextlib
 import json
 import os
 import select
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -206,6 +208,28 @@ def test_broken_pipe_ends_quietly(tmp_path):
     _, err = process.communicate(timeout=120)
     assert json.loads(first)["value"] == 2.0
     assert err == b"" and process.returncode == 0
+
+
+def test_a_batch_table_ends_when_its_reader_has_gone_before_the_input_ends():
+    # the summary is printed when the input ends, but a reader that has gone (`| head -1` done,
+    # `| true`) ends the run at once, as the first write would for JSON: exit 0, nothing on stderr,
+    # though the input never ends here
+    process = subprocess.Popen([sys.executable, "-m", "gradcalc", "--x", "1"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    deadline = time.monotonic() + 120  # never hang: a run that does not end fails below
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            process.stdin.write(b"x*2\n" * 100)
+            process.stdin.flush()
+    except BrokenPipeError:
+        pass  # gradcalc has gone, and with it the reader of its input
+    if process.poll() is None:
+        process.kill()
+    with contextlib.suppress(BrokenPipeError):
+        process.stdin.close()
+    assert process.wait(timeout=30) == 0
+    assert process.stderr.read() == b""
 
 
 def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
