@@ -8,7 +8,6 @@ Standard error that cannot be written changes nothing: its messages are dropped 
 
 import errno
 import os
-import select
 from contextlib import contextmanager
 
 from gradcalc.errors import OutputError
@@ -186,6 +185,8 @@ def reader_gone(stream) -> bool:
     descriptor without writing: for output held back until the input ends (a batch's table), which
     would otherwise find out only then. poll() reports an error (Linux) or a hang-up on a pipe
     whose reading end is closed; a file or a terminal that is there reports neither."""
+    import select  # here: only a batch's table asks, and at most every 0.1 s
+
     try:
         descriptor = stream.fileno()
         watch = select.poll()  # not on Windows: AttributeError, and the table finds out when it writes
