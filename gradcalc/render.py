@@ -199,7 +199,7 @@ class TableRenderer(Renderer):
         # a table shows two array columns side by side (value, gradient): each gets under half
         self.array_width = max(24, (self.console.width - 30) // 2)
         self.rows = []
-        self.next_look = 0.0  # when to look again whether the reader of the held rows has gone
+        self.next_look = 0.0  # when to look again whether the reader of the held rows has gone (None: it has)
 
     def result(self, result, line):
         with self.console:  # one write of the result's tables and lines, not one for each
@@ -233,15 +233,16 @@ class TableRenderer(Renderer):
     def _hold(self, row) -> None:
         """Keep a batch's row for the summary, printed when the input ends. Nothing is written
         meanwhile, so a reader that has gone (`| head -1`, `| true`) is looked for every 0.1 s and
-        ends the run as a write would (BrokenPipeError), not after every line is evaluated."""
+        ends the run at the next row as a write would (BrokenPipeError), not after every line is
+        evaluated; the row that found it still counts (its exit code, its error on stderr)."""
+        if self.next_look is None:
+            raise BrokenPipeError
         self.rows.append(row)
         now = monotonic()
         if now >= self.next_look:
             from gradcalc.checked_output import reader_gone
 
-            self.next_look = now + 0.1
-            if reader_gone(self.out):
-                raise BrokenPipeError
+            self.next_look = None if reader_gone(self.out) else now + 0.1
 
     def _print_nodes(self, result, line):
         from gradcalc.render_tables import Column, print_table
