@@ -256,12 +256,13 @@ class TableRenderer(Renderer):
         for node in graph.nodes:
             value = result.values[node.id]
             cells = [str(node.id), graph.label(node), type(node.layer).__name__,
-                     ", ".join(map(str, node.inputs)), self.number(value), self.number(result.grads[node.id])]
+                     ", ".join(map(str, node.inputs)), value, result.grads[node.id]]
             if arrays:
                 cells.insert(4, _shape(value))
             rows.append(cells)
         title = result.expression if line is None else f"line {line}: {result.expression}"
-        print_table(self.console, columns, rows, title=title, caption="gradient = ∂output/∂node")
+        print_table(self.console, columns, self._as_text(columns, rows), title=title,
+                    caption="gradient = ∂output/∂node")
 
     def _print_gradients(self, result, gradients):
         from gradcalc.render_tables import Column, print_line, print_prose, print_table
@@ -279,9 +280,24 @@ class TableRenderer(Renderer):
         if not gradients:
             print_line(self.console, "(no variables: nothing to differentiate)")
             return
-        rows = [[name, self.number(result.inputs[name]), self.number(grad)] for name, grad in gradients.items()]
-        print_table(self.console, [Column("variable", "left", "shorten"), Column("value"),
-                                   Column("∂output/∂variable")], rows)
+        columns = [Column("variable", "left", "shorten"), Column("value"), Column("∂output/∂variable")]
+        rows = [[name, result.inputs[name], grad] for name, grad in gradients.items()]
+        print_table(self.console, columns, self._as_text(columns, rows))
+
+    def _as_text(self, columns, rows: list[list]) -> list[list[str]]:
+        """Rows of texts and values (numbers, arrays, None) as texts, the arrays wrapped where the
+        table fits the console (gradcalc/render_tables.py, array_widths)."""
+        from gradcalc.render_tables import array_widths
+
+        arrays = [index for index in range(len(columns))
+                  if any(not isinstance(row[index], str) and hasattr(row[index], "shape") for row in rows)]
+        widths = {}
+        if arrays:
+            texts = [["" if index in arrays else cell if isinstance(cell, str) else self.number(cell)
+                      for index, cell in enumerate(row)] for row in rows]
+            widths = array_widths(self.console.width, columns, texts, arrays)
+        return [[cell if isinstance(cell, str) else self.number(cell, widths.get(index))
+                 for index, cell in enumerate(row)] for row in rows]
 
     def _plus_minus(self, value, sigma) -> str:
         """value ± σ, σ to two significant digits (or both to --precision digits)."""
@@ -331,25 +347,17 @@ class TableRenderer(Renderer):
         super().close()
 
     def _print_summary(self):
-        from gradcalc.render_tables import Column, array_width, print_table
+        from gradcalc.render_tables import Column, print_table
 
         names = sorted({name for row in self.rows for name in row[3]})
         sigmas = any(row[5] is not None for row in self.rows)
         columns = [Column("line"), Column("expression", "left", "shorten"), Column("value"),
                    *([Column("± σ")] if sigmas else []), *(Column(f"∂/∂{name}") for name in names),
                    Column("error", "left", "wrap")]
-        numbers = [[value, *([sigma] if sigmas else []), *(gradients.get(name) for name in names)]
-                   for _, _, value, gradients, _, sigma in self.rows]
-        # columns of arrays share what the others leave them: more than two get less than half each
-        arrays = [2 + index for index in range(len(numbers[0])) if any(hasattr(row[index], "shape") for row in numbers)]
-        width = self.array_width
-        if arrays:
-            texts = [[str(line), expression or "", *[""] * len(row), message or ""]
-                     for (line, expression, *_, message, _), row in zip(self.rows, numbers)]
-            width = min(width, array_width(self.console.width, columns, texts, arrays))
-        rows = [[str(line), expression or "", *(self.number(value, width) for value in row), message or ""]
-                for (line, expression, *_, message, _), row in zip(self.rows, numbers)]
-        print_table(self.console, columns, rows)
+        rows = [[str(line), expression or "", value, *([sigma] if sigmas else []),
+                 *(gradients.get(name) for name in names), message or ""]
+                for line, expression, value, gradients, message, sigma in self.rows]
+        print_table(self.console, columns, self._as_text(columns, rows))
 
 
 class CsvRenderer(Renderer):

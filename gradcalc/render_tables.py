@@ -255,13 +255,42 @@ def _natural_and_least(column: Column, cells) -> tuple[int, int]:
     return natural, min(natural, shortest)
 
 
-def array_width(console_width: int, columns: list[Column], rows: list[list[str]], arrays: list[int]) -> int:
-    """Where the arrays of the columns `arrays` (their cells not written yet) should wrap: each gets
-    an equal share of what the other columns leave at their narrowest, and at least 24 characters."""
-    others = sum(_natural_and_least(column, (row[index] for row in rows))[1]
-                 for index, column in enumerate(columns) if index not in arrays)
-    # each column also takes padding and a rule: 3 characters, and the table's last rule 1
-    return max(24, (console_width - others - 3 * len(columns) - 1) // max(1, len(arrays)))
+PREFERRED_ARRAY_WIDTH = 24  # arrays wrap no narrower than this while other columns can give way
+
+
+def array_widths(console_width: int, columns: list[Column], rows: list[list[str]], arrays: list[int]) -> dict:
+    """Where the arrays of the columns `arrays` (their cells not written yet) wrap, so that the table
+    fits: {column: width}. They share what the other columns leave at their natural width (a column
+    whose header is wider than its share takes the header's width, which it has anyway); below 24
+    characters the others give way (labels shortened, messages wrapped) to give them up to 24. An
+    array never wraps narrower than one element a line: numpy's layout, whatever the width asked."""
+    natural = least = 0
+    for index, column in enumerate(columns):
+        if index not in arrays:
+            widest, narrowest = _natural_and_least(column, (row[index] for row in rows))
+            natural, least = natural + widest, least + narrowest
+    room = console_width - 3 * len(columns) - 1  # each column takes padding and a rule, the table one more
+    wide = _shares(room - natural, columns, arrays)
+    if min(wide.values(), default=PREFERRED_ARRAY_WIDTH) >= PREFERRED_ARRAY_WIDTH:
+        return wide
+    narrow = _shares(room - least, columns, arrays)
+    return {index: max(wide[index], min(PREFERRED_ARRAY_WIDTH, narrow[index])) for index in arrays}
+
+
+def _shares(room: int, columns: list[Column], arrays: list[int]) -> dict:
+    """`room` shared equally by the columns `arrays`, each at least as wide as its header."""
+    widths, pending = {}, list(arrays)
+    while pending:
+        share = room // len(pending)
+        wider = [index for index in pending if cell_len(columns[index].header) > share]
+        if not wider:
+            break
+        for index in wider:
+            widths[index] = cell_len(columns[index].header)
+            room -= widths[index]
+            pending.remove(index)
+    widths.update((index, max(1, room // len(pending))) for index in pending)
+    return widths
 
 
 def fitted_widths(console_width: int, columns: list[Column], rows: list[list[str]]) -> list[int]:

@@ -16,7 +16,15 @@ from gradcalc import evaluate
 from gradcalc.errors import DomainError
 from gradcalc.formatting import format_array, format_number, labelled, shorten
 from gradcalc.render import PlainRenderer, TableRenderer
-from gradcalc.render_tables import Column, aligned_blocks, drawn_table, fitted_widths, rich_table, stacked_rows
+from gradcalc.render_tables import (
+    Column,
+    aligned_blocks,
+    array_widths,
+    drawn_table,
+    fitted_widths,
+    rich_table,
+    stacked_rows,
+)
 
 X, Y = 0.3, 2.2
 LONG = "ln(x)*x + sigmoid(x*y)/tanh(y) + exp(-x*y) + x*x*x*y*y*y + sqrt(x + y*y)"
@@ -154,16 +162,18 @@ def test_multi_line_arrays_line_up_and_sit_under_their_label():
 
 def test_a_wrapped_array_in_a_table_keeps_its_last_line_under_the_first_elements(run_cli, monkeypatch):
     # the README: continuation lines start under the first element. Elements right-aligned to the
-    # widest (3.125, 5 characters; 6.25 for 2x), wrapped between elements at about half of 60 columns
+    # widest (3.125, 5 characters; 6.25 for 2x), wrapped between elements at an equal share of what
+    # the variable column leaves of 60 columns: (60 - 8 - 10) // 2 = 21 each, so the table fits
     monkeypatch.setenv("COLUMNS", "60")
     code, out, err = run_cli("sum(x*x)", "--x", "[1.5,2.25,3.125,4,5,6,7,8,9,10,11]", "--no-nodes")
     assert code == 0 and err == ""
     assert out.splitlines()[4:8] == [
-        "│ x        │ [  1.5,  2.25, 3.125, │ [   3,  4.5, 6.25,    8, │",
-        "│          │      4,     5,     6, │    10,   12,   14,   16, │",
-        "│          │      7,     8,     9, │    18,   20,   22]       │",
-        "│          │     10,    11]        │                          │",
+        "│ x        │ [  1.5,  2.25, 3.125, │ [   3,  4.5, 6.25, │",
+        "│          │      4,     5,     6, │     8,   10,   12, │",
+        "│          │      7,     8,     9, │    14,   16,   18, │",
+        "│          │     10,    11]        │    20,   22]       │",
     ]
+    assert max(cell_len(line) for line in out.splitlines()) <= 60
 
 
 def _element_ends(line: str) -> list[int]:
@@ -177,9 +187,9 @@ def test_every_line_of_a_wrapped_array_in_a_table_sits_on_its_first_lines_grid(w
     text = _table(width, [("sum(x*y)", {"x": x, "y": 2.0})], nodes=False)
     rows = [re.split("│", line)[1:-1] for line in text.splitlines() if line.startswith("│")]
     x_lines = rows[:next(index for index, row in enumerate(rows) if row[0].strip() == "y")]
-    for column in (1, 2):  # x's value, then its gradient (2y = 4 each)
+    assert len(x_lines) > 1  # x's value is wrapped at every width
+    for column in (1, 2):  # x's value, then its gradient (2y = 4 each), when it is wrapped too
         block = [row[column].rstrip() for row in x_lines if row[column].strip()]
-        assert len(block) > 1  # wrapped
         bracket, grid = block[0].index("["), _element_ends(block[0])
         for line in block[1:]:
             ends = _element_ends(line)  # from the first element's place on: a short line is no exception
@@ -231,6 +241,61 @@ def test_a_summary_is_wider_than_the_terminal_only_by_what_its_arrays_keep(run_c
     for row in rows:
         for cell in row[2:5]:
             assert len(_numbers_in(cell)) <= 1, out
+
+
+_X8 = [1, 2, 3, 4, 5, 6, 7, 8]
+_W8 = [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]
+
+
+def _cell_columns(text: str, count: int) -> dict:
+    """{first cell of a row: the texts of its next `count` cells, each cell's lines joined}."""
+    joined, name = {}, None
+    for row in _cells(text)[1:]:
+        name = row[0] or name
+        joined.setdefault(name, [""] * count)
+        for index in range(count):
+            joined[name][index] += row[1 + index]
+    return joined
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_a_table_of_arrays_fits_the_terminal(width):
+    # sum(x*w): ∂/∂x = w, ∂/∂w = x; two columns of 8-element arrays beside the variable's name
+    text = _table(width, [("sum(x*w)", {"x": _X8, "w": _W8})], nodes=False)
+    assert max(cell_len(line) for line in text.splitlines()) <= width, text
+    cells = _cell_columns(text, 2)
+    assert [_numbers_in(cell) for cell in cells["x"]] == [_X8, _W8]
+    assert [_numbers_in(cell) for cell in cells["w"]] == [_W8, _X8]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_a_node_table_of_arrays_fits_the_terminal(width):
+    # x*w elementwise: the products, each node's gradient (the seed of ones, then w and x)
+    text = _table(width, [("x*w", {"x": _X8, "w": _W8})])
+    node_table = text[:text.index("gradient = ∂output/∂node")]
+    assert max(cell_len(line) for line in node_table.splitlines()) <= width, node_table
+    values = {key: [_numbers_in(cell) for cell in cells[-2:]] for key, cells in _cell_columns(node_table, 6).items()}
+    assert values == {"0": [_X8, _W8], "1": [_W8, _X8], "2": [[a * b for a, b in zip(_X8, _W8)], [1.0] * 8]}
+
+
+def test_a_node_table_of_arrays_that_cannot_fit_is_as_narrow_as_its_arrays_go():
+    # at 40 columns id, node, layer, inputs and shape with their rules take 51: one element a line
+    text = _table(40, [("x*w", {"x": _X8, "w": _W8})])
+    rows = [row for row in _cells(text[:text.index("gradient = ∂output/∂node")])[1:]]
+    assert len(rows) == 3 * 8 and all(len(_numbers_in(row[-2] + ",")) == 1 for row in rows)
+
+
+def test_array_widths_share_the_room_the_other_columns_leave():
+    variable = [Column("variable", "left", "shorten"), Column("value"), Column("∂output/∂variable")]
+    # 40 columns less 10 of rules and 8 of names: a share of 11, under the gradient's header of 17,
+    # which it takes; the value gets what is left, 5 (the name cannot give way below its header)
+    assert array_widths(40, variable, [["x", "", ""]], [1, 2]) == {1: 5, 2: 17}
+    assert array_widths(120, variable, [["x", "", ""]], [1, 2]) == {1: 51, 2: 51}  # (120 - 10 - 8) / 2
+    named = [Column("name", "left", "shorten"), Column("value")]
+    # a 50-character label leaves 80 - 7 - 50 = 23, under 24: the label gives way to 24 for the array
+    assert array_widths(80, named, [["a" * 50, ""]], [1]) == {1: 24}
+    assert array_widths(200, named, [["a" * 50, ""]], [1]) == {1: 143}  # enough: the label stays whole
+    assert array_widths(30, named, [["a" * 50, ""]], [1]) == {1: 19}  # 30 - 7 - 4: all the label can give
 
 
 def test_large_arrays_are_summarised_with_the_same_numbers():
