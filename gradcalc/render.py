@@ -212,10 +212,11 @@ class TableRenderer(Renderer):
         sigma = None if result.uncertainty is None else result.uncertainty.sigma
         if self.batch:
             self._hold((line, result.expression, result.value, gradients, None, sigma))
-            print_tables(self.console, result, self.number, f"line {line}: ")  # the summary holds no matrices
+            # the summary holds no matrices: they are printed with each line
+            print_tables(self.console, result, self.number, self.as_text, f"line {line}: ")
         else:
             self._print_gradients(result, gradients)
-            print_tables(self.console, result, self.number)
+            print_tables(self.console, result, self.number, self.as_text)
             if result.uncertainty is not None:
                 self._print_uncertainty(result)
         if result.check is not None:
@@ -261,7 +262,7 @@ class TableRenderer(Renderer):
                 cells.insert(4, _shape(value))
             rows.append(cells)
         title = result.expression if line is None else f"line {line}: {result.expression}"
-        print_table(self.console, columns, self._as_text(columns, rows), title=title,
+        print_table(self.console, columns, self.as_text(columns, rows), title=title,
                     caption="gradient = ∂output/∂node")
 
     def _print_gradients(self, result, gradients):
@@ -282,9 +283,9 @@ class TableRenderer(Renderer):
             return
         columns = [Column("variable", "left", "shorten"), Column("value"), Column("∂output/∂variable")]
         rows = [[name, result.inputs[name], grad] for name, grad in gradients.items()]
-        print_table(self.console, columns, self._as_text(columns, rows))
+        print_table(self.console, columns, self.as_text(columns, rows))
 
-    def _as_text(self, columns, rows: list[list]) -> list[list[str]]:
+    def as_text(self, columns, rows: list[list]) -> list[list[str]]:
         """Rows of texts and values (numbers, arrays, None) as texts, the arrays wrapped where the
         table fits the console (gradcalc/render_tables.py, array_widths)."""
         from gradcalc.render_tables import array_widths
@@ -357,7 +358,7 @@ class TableRenderer(Renderer):
         rows = [[str(line), expression or "", value, *([sigma] if sigmas else []),
                  *(gradients.get(name) for name in names), message or ""]
                 for line, expression, value, gradients, message, sigma in self.rows]
-        print_table(self.console, columns, self._as_text(columns, rows))
+        print_table(self.console, columns, self.as_text(columns, rows))
 
 
 class CsvRenderer(Renderer):

@@ -76,9 +76,10 @@ def plain_tokens(result, number) -> list:
     return [f"{name}={number(value)}" for name, value in columns(result).items()]
 
 
-def print_tables(console, result, number, prefix: str = "") -> None:
+def print_tables(console, result, number, as_text, prefix: str = "") -> None:
     """The Hessian as a matrix, higher orders one row per distinct derivative, then J, Jv and Hv,
-    fitted to the console as every table is (gradcalc/render_tables.py)."""
+    fitted to the console as every table is (gradcalc/render_tables.py); `as_text(columns, rows)`
+    writes rows of values, wrapping their arrays where the table fits."""
     from gradcalc.render_tables import Column, print_line, print_table
 
     for order, tree in (result.derivatives or {}).items():
@@ -89,20 +90,20 @@ def print_tables(console, result, number, prefix: str = "") -> None:
             rows = [[row, *(number(tree[row][col]) for col in names)] for row in names]
             print_table(console, columns, rows, title=prefix + "Hessian: ∂²f/∂row∂column")
         else:
-            rows = [[symbol(index), number(value)] for index, value in distinct(tree, order)]
-            print_table(console, [Column("derivative", "left"), Column("value")], rows,
-                        title=prefix + f"derivatives of order {order}")
+            columns = [Column("derivative", "left"), Column("value")]
+            rows = [[symbol(index), value] for index, value in distinct(tree, order)]
+            print_table(console, columns, as_text(columns, rows), title=prefix + f"derivatives of order {order}")
     if result.jacobian is not None:
-        rows = [[name, "×".join(map(str, getattr(value, "shape", ()))) or "scalar", number(value)]
+        columns = [Column("variable", "left", "shorten"), Column("shape", "left"), Column("value")]
+        rows = [[name, "×".join(map(str, getattr(value, "shape", ()))) or "scalar", value]
                 for name, value in result.jacobian.items()]
-        print_table(console, [Column("variable", "left", "shorten"), Column("shape", "left"), Column("value")],
-                    rows, title=prefix + "Jacobian: ∂output/∂variable")
+        print_table(console, columns, as_text(columns, rows), title=prefix + "Jacobian: ∂output/∂variable")
     if result.jvp is not None:
         print_line(console, f"{prefix}directional derivative (jvp) = {number(result.jvp)}")
     if result.hvp is not None:
-        rows = [[name, number(value)] for name, value in result.hvp.items()]
-        print_table(console, [Column("variable", "left", "shorten"), Column("(H v)")], rows,
-                    title=prefix + "Hessian-vector product (hvp)")
+        columns = [Column("variable", "left", "shorten"), Column("(H v)")]
+        rows = [[name, value] for name, value in result.hvp.items()]
+        print_table(console, columns, as_text(columns, rows), title=prefix + "Hessian-vector product (hvp)")
 
 
 class Formula:

@@ -25,16 +25,16 @@ def print_explain(renderer, result, steps: list, line=None) -> None:
                 local += f" = {step.local_formula}"
             if step.local is not None and step.local_formula != number(step.local):
                 local += f" = {number(step.local)}"
-            rows.append([_label(graph, receiver), _label(graph, step.source), number(step.upstream), local,
-                         number(step.contribution)])
+            rows.append([_label(graph, receiver), _label(graph, step.source), step.upstream, local,
+                         step.contribution])
         if len(group) > 1:  # a node used more than once: its gradient is the sum
             rows.append([_label(graph, receiver), "(sum)", "",
-                         " + ".join(number(step.contribution) for step in group), number(result.grads[receiver])])
+                         " + ".join(number(step.contribution) for step in group), result.grads[receiver]])
     where = f"line {line}: " if line is not None else ""
     output = _label(graph, graph.output)
     print_prose(renderer.console, f"{where}the chain rule, from the output {output} (its gradient: the seed, "
                                   f"{number(result.grads[graph.output])}) back")
-    print_table(renderer.console, columns, rows,
+    print_table(renderer.console, columns, renderer.as_text(columns, rows),  # arrays wrapped to fit
                 caption="each use of a node contributes upstream × local; a node's gradient is their sum")
 
 

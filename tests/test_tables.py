@@ -278,6 +278,22 @@ def test_a_node_table_of_arrays_fits_the_terminal(width):
     assert values == {"0": [_X8, _W8], "1": [_W8, _X8], "2": [[a * b for a, b in zip(_X8, _W8)], [1.0] * 8]}
 
 
+def test_jacobian_and_explain_tables_of_arrays_fit_the_terminal(run_cli, monkeypatch):
+    # x*w elementwise: ∂(x*w)/∂x = diag(w), ∂/∂w = diag(x); --explain sends w back to x, x to w
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, err = run_cli("x*w", "--x", ",".join(map(str, _X8)), "--w", ",".join(map(str, _W8)),
+                             "--jacobian", "--explain", "--no-nodes")
+    assert code == 0 and err == ""
+    jacobian = out[out.index("Jacobian"):out.index("the chain rule")]
+    assert max(cell_len(line) for line in out[:out.index("the chain rule")].splitlines()) <= 60, out
+    # (the chain rule's headers alone take 64 with their rules: its arrays wrap at their headers' widths)
+    cells = _cell_columns(jacobian, 2)
+    assert _numbers_in(cells["x"][1]) == np.diag(_W8).ravel().tolist()
+    assert _numbers_in(cells["w"][1]) == np.diag(_X8).ravel().tolist()
+    steps = _cell_columns(out[out.index("the chain rule"):], 4)
+    assert _numbers_in(steps["#0 x"][3]) == _W8 and _numbers_in(steps["#1 w"][3]) == _X8
+
+
 def test_a_node_table_of_arrays_that_cannot_fit_is_as_narrow_as_its_arrays_go():
     # at 40 columns id, node, layer, inputs and shape with their rules take 51: one element a line
     text = _table(40, [("x*w", {"x": _X8, "w": _W8})])
