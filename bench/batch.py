@@ -1,7 +1,7 @@
 """Batch throughput: 100,000-line files through one gradcalc process, three kinds of line, and
 peak memory on 100k against 1M lines (it should be flat).
 
-    python bench/batch.py [--repeat 3] [--quick] [--against REV]
+    python bench/batch.py [--repeat 3] [--quick] [--against REV] [--format jsonl]
 
 - shared cases: the shared cases cycled, each line with the values of its case (issue 3);
 - own values: 8 expressions, every line binding values of its own (`a=1.039; b=0.5375; a*b + ln(a)`),
@@ -12,7 +12,8 @@ peak memory on 100k against 1M lines (it should be flat).
 Each figure is a median of `--repeat` runs, as wall time and as the process's CPU time (what it
 costs with a core to itself; on a shared machine the wall time adds the wait for one). With
 `--against REV`, REV's gradcalc runs the same files, alternating with this checkout, and the paired
-ratios of CPU times are printed.
+ratios of CPU times are printed. `--format table` runs the default output instead (its summary
+printed when the input ends); memory is measured with JSON Lines.
 """
 
 import argparse
@@ -70,13 +71,13 @@ def peak_rss_mib(command: list) -> float:
     return int(out) / 1024
 
 
-def measure(commands: dict, path: Path, repeat: int) -> dict:
+def measure(commands: dict, path: Path, repeat: int, output: str = "jsonl") -> dict:
     """{version: [(wall, cpu), ...]}, the versions alternating run by run."""
     runs = {name: [] for name in commands}
     for round_ in range(repeat):
         order = list(commands) if round_ % 2 == 0 else list(reversed(commands))
         for name in order:
-            runs[name].append(timed_run(commands[name] + ["-f", str(path), "-o", "jsonl"]))
+            runs[name].append(timed_run(commands[name] + ["-f", str(path), "-o", output]))
     return runs
 
 
@@ -85,6 +86,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="skip the 1M-line memory run")
     parser.add_argument("--against", metavar="REV", help="also run REV's gradcalc, paired")
+    parser.add_argument("--format", default="jsonl", choices=["jsonl", "table"], help="the output format timed")
     options = parser.parse_args()
     median = statistics.median
     with tempfile.TemporaryDirectory() as folder:
@@ -94,12 +96,12 @@ def main():
             commands[options.against] = command_of(extract(ROOT, options.against, folder / "before"))
         files = {"shared cases": job_lines(), "own values": own_value_lines(LINES),
                  "new structures": new_structure_lines(LINES)}
-        print(f"batch throughput, {LINES:,} lines, -o jsonl; medians of {options.repeat} runs "
+        print(f"batch throughput, {LINES:,} lines, -o {options.format}; medians of {options.repeat} runs "
               f"(wall time, and CPU time of the process)")
         for kind, lines in files.items():
             path = folder / f"{kind.replace(' ', '_')}.txt"
             write_jobs(path, LINES, lines)
-            runs = measure(commands, path, options.repeat)
+            runs = measure(commands, path, options.repeat, options.format)
             for name, series in runs.items():
                 wall, cpu = median(w for w, _ in series), median(c for _, c in series)
                 print(f"  {kind:15s} {name:>8}: {LINES / wall:9,.0f} lines/s wall ({wall:5.2f} s), "
