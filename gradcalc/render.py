@@ -202,20 +202,28 @@ class TableRenderer(Renderer):
         self.next_look = 0.0  # when to look again whether the reader of the held rows has gone (None: it has)
 
     def result(self, result, line):
+        if self.batch and not self.nodes and not _own_tables(result):
+            # a row of the summary alone: nothing to print yet, and Rich's buffer, entered and left
+            # for nothing, cost ~60 µs a line (most of a table batch's time per line)
+            self._hold(self._row(result, line))
+            return
         with self.console:  # one write of the result's tables and lines, not one for each
             self._print_result(result, line)
 
+    def _row(self, result, line) -> tuple:
+        """A batch summary's row: line, expression, value, gradients, error message, σ."""
+        sigma = None if result.uncertainty is None else result.uncertainty.sigma
+        return line, result.expression, result.value, result.gradients_for(self.wrt), None, sigma
+
     def _print_result(self, result, line):
-        gradients = result.gradients_for(self.wrt)
         if self.nodes:
             self._print_nodes(result, line if self.batch else None)
-        sigma = None if result.uncertainty is None else result.uncertainty.sigma
         if self.batch:
-            self._hold((line, result.expression, result.value, gradients, None, sigma))
+            self._hold(self._row(result, line))
             # the summary holds no matrices: they are printed with each line
             print_tables(self.console, result, self.number, self.as_text, f"line {line}: ")
         else:
-            self._print_gradients(result, gradients)
+            self._print_gradients(result, result.gradients_for(self.wrt))
             print_tables(self.console, result, self.number, self.as_text)
             if result.uncertainty is not None:
                 self._print_uncertainty(result)
@@ -453,6 +461,13 @@ class TsvRenderer(CsvRenderer):
     """The same rows, tab-separated, with tabs, newlines and backslashes in cells escaped."""
 
     output_format = "tsv"
+
+
+def _own_tables(result) -> bool:
+    """Whether a batch's line prints tables of its own before the summary (derivatives, a check,
+    the chain rule)."""
+    return bool(result.derivatives) or result.check is not None or result.explain is not None \
+        or result.jacobian is not None or result.jvp is not None or result.hvp is not None
 
 
 def _shape(value) -> str:
