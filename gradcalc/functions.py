@@ -12,7 +12,7 @@ from gradcalc.errors import DomainError
 from gradcalc.formatting import format_number
 from gradcalc.layer import Layer
 from gradcalc.numeric import numpy, refuse
-from gradcalc.ops import erf_array
+from gradcalc.ops import erf_array, erfc_array
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -345,7 +345,7 @@ class Erfc(Layer):
     forward = staticmethod(math.erfc)
 
     def forward_array(self, x):
-        return numpy().vectorize(math.erfc, otypes=[float])(x)
+        return erfc_array(x)
 
     def backward(self, ops, gy, y, x):
         return (-gy * (_TWO_OVER_SQRT_PI * ops.exp(-(x * x))),)
@@ -361,11 +361,12 @@ class Gelu(Layer):
         return 0.5 * x * math.erfc(-x * _INV_SQRT2)  # erfc keeps precision for large negative x
 
     def forward_array(self, x):
-        return 0.5 * x * numpy().vectorize(math.erfc, otypes=[float])(numpy().negative(x) * _INV_SQRT2)
+        return 0.5 * x * erfc_array(numpy().negative(x) * _INV_SQRT2)
 
     def backward(self, ops, gy, y, x):
-        # Φ(x) + x φ(x)
-        cdf = 0.5 + 0.5 * ops.erf(x * _INV_SQRT2)
+        # Φ(x) + x φ(x), with Φ(x) = erfc(-x/√2)/2 as in forward: 0.5 + 0.5 erf(x/√2) cancels for
+        # x < 0 (1% off at x = -10), and the two terms themselves never cancel far out
+        cdf = 0.5 * ops.erfc(x * -_INV_SQRT2)
         return (gy * (cdf + x * (_INV_SQRT_2PI * ops.exp(-0.5 * (x * x)))),)
 
 

@@ -20,6 +20,12 @@ def erf_array(x):
     return np.vectorize(math.erf, otypes=[float])(x)
 
 
+def erfc_array(x):
+    """erfc elementwise, as erf_array: 1 - erf(x) would lose every digit where erf(x) is near 1."""
+    np = numpy()
+    return np.vectorize(math.erfc, otypes=[float])(x)
+
+
 class ScalarOps:
     """The rule namespace over Python floats (the math module: numpy scalars cost more per call)."""
 
@@ -28,6 +34,7 @@ class ScalarOps:
     cos = staticmethod(math.cos)
     tanh = staticmethod(math.tanh)
     erf = staticmethod(math.erf)
+    erfc = staticmethod(math.erfc)
 
     @staticmethod
     def sinh(x):
@@ -148,6 +155,10 @@ class ArrayOps:
     @staticmethod
     def erf(x):
         return erf_array(x)
+
+    @staticmethod
+    def erfc(x):
+        return erfc_array(x)
 
     @staticmethod
     def sigmoid(x):

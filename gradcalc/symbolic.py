@@ -15,6 +15,7 @@ from gradcalc.layers import (
     Cumsum,
     Divide,
     Erf,
+    Erfc,
     Exp,
     Floor,
     Input,
@@ -113,6 +114,7 @@ class GraphOps:
     sinh = _unary(Sinh, ScalarOps.sinh)
     cosh = _unary(Cosh, ScalarOps.cosh)
     erf = _unary(Erf, ScalarOps.erf)
+    erfc = _unary(Erfc, ScalarOps.erfc)
     sigmoid = _unary(Sigmoid, ScalarOps.sigmoid)
     floor = _unary(Floor, ScalarOps.floor)
     transpose = _unary(Transpose, None)
