@@ -303,11 +303,20 @@ class Sigmoid(Layer):
         return out
 
     def backward(self, ops, gy, y, x):
-        return (gy * (y * (1.0 - y)),)
+        # σ(x) σ(-x), not σ(1 - σ): 1 - σ(x) cancels for x > 0 (σ'(30) was 1e-3 off, σ'(40) 0);
+        # and its derivative stays in σ's, which never underflow before the true value does
+        return (gy * (y * ops.sigmoid(-x)),)
 
     def backward_array(self, gy, y, x):
-        gx = 1.0 - y  # three passes in place instead of three temporaries
-        gx *= y
+        # σ(-x) = 1/(1 + exp(x)), so σ(x) σ(-x) = y/(1 + exp(x)): four passes, in place on this
+        # call's own temporary. exp(x) overflows past x = 709 to inf (the evaluator ignores numpy's
+        # errors) and the result is 0, σ'(x) there to within the smallest normal double.
+        np = numpy()
+        gx = np.exp(x)
+        if not isinstance(gx, np.ndarray):
+            return (gy * (y / (1.0 + gx)),)  # a numpy scalar: nothing to write into
+        gx += 1.0
+        np.divide(y, gx, out=gx)
         gx *= gy
         return (gx,)
 
