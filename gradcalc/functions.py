@@ -127,7 +127,7 @@ class Asinh(Layer):
         return numpy().arcsinh(x)
 
     def backward(self, ops, gy, y, x):
-        return (gy / ops.sqrt(x * x + 1.0),)
+        return (gy / ops.hypot(x, 1.0),)  # √(x² + 1) without x² overflowing past 1e154
 
 
 class Acosh(Layer):
@@ -147,7 +147,8 @@ class Acosh(Layer):
         refuse(numpy().less(x, 1), x, "argument is {value}{at}, acosh needs a number >= 1")
 
     def backward(self, ops, gy, y, x):
-        return (gy / ops.sqrt((x - 1.0) * (x + 1.0)),)
+        # √(x - 1) √(x + 1): the product (x - 1)(x + 1) overflows past 1e154
+        return (gy / (ops.sqrt(x - 1.0) * ops.sqrt(x + 1.0)),)
 
 
 class Atanh(Layer):
@@ -270,7 +271,7 @@ class Expm1(Layer):
         return numpy().expm1(x)
 
     def backward(self, ops, gy, y, x):
-        return (gy * (y + 1.0),)
+        return (gy * ops.exp(x),)  # not y + 1, which cancels for x < 0 (expm1'(-30) was 1.7e-4 off)
 
 
 class Exp2(Layer):
@@ -416,8 +417,11 @@ class Elu(Layer):
         return np.where(np.greater(x, 0), x, self.alpha * np.expm1(np.where(np.greater(x, 0), 0.0, x)))
 
     def backward(self, ops, gy, y, x):
+        # alpha·exp(x) for x <= 0, not y + alpha, which cancels (elu'(-30) was 1.7e-4 off); the
+        # exponent is 0 for x > 0, where exp(x) could overflow and the term is not used
         positive = ops.step(x)
-        return (gy * (positive + (1.0 - positive) * (y + self.alpha)),)
+        negative = 1.0 - positive
+        return (gy * (positive + negative * (self.alpha * ops.exp(x * negative))),)
 
 
 class Floor(Layer):

@@ -35,6 +35,7 @@ class ScalarOps:
     tanh = staticmethod(math.tanh)
     erf = staticmethod(math.erf)
     erfc = staticmethod(math.erfc)
+    hypot = staticmethod(math.hypot)
 
     @staticmethod
     def sinh(x):
@@ -150,7 +151,7 @@ class ArrayOps:
     exp, sin, cos, tanh = _numpy("exp"), _numpy("sin"), _numpy("cos"), _numpy("tanh")
     log, sqrt, sign, transpose, matmul = _numpy("log"), _numpy("sqrt"), _numpy("sign"), _numpy("transpose"), \
         _numpy("matmul")
-    sinh, cosh, floor = _numpy("sinh"), _numpy("cosh"), _numpy("floor")
+    sinh, cosh, floor, hypot = _numpy("sinh"), _numpy("cosh"), _numpy("floor"), _numpy("hypot")
 
     @staticmethod
     def erf(x):

@@ -18,6 +18,7 @@ from gradcalc.layers import (
     Erfc,
     Exp,
     Floor,
+    Hypot,
     Input,
     Ln,
     MatMul,
@@ -118,6 +119,10 @@ class GraphOps:
     sigmoid = _unary(Sigmoid, ScalarOps.sigmoid)
     floor = _unary(Floor, ScalarOps.floor)
     transpose = _unary(Transpose, None)
+
+    @staticmethod
+    def hypot(x, y):
+        return _builder(x, y).apply(Hypot, x, y)
 
     @staticmethod
     def power_slope(x, y):

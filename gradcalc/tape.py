@@ -40,7 +40,7 @@ from gradcalc.numeric import ShapeMismatch, sum_is_finite
 TRACEABLE = frozenset({np.add, np.subtract, np.multiply, np.divide, np.negative, np.positive, np.square, np.power,
                        np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p, np.sqrt,
                        np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan,
-                       np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh})
+                       np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh, np.hypot})
 _TOTAL = np.add.reduce  # one bound method, so that `is` finds it (each attribute access makes a new one)
 _POISON = object()  # the function of a call a tape cannot replay (Recorder.poisoned)
 _STRUCTURE = frozenset({np.ndim, np.shape, np.size})
@@ -328,7 +328,7 @@ _PROBES = [(np.add, (1e308, 1e308)), (np.subtract, (1e308, -1e308)), (np.multipl
            (np.log, (0.0,)), (np.log, (-1.0,)), (np.log2, (0.0,)), (np.log10, (-1.0,)), (np.log1p, (-1.0,)),
            (np.log1p, (-2.0,)), (np.sqrt, (-1.0,)), (np.arcsin, (2.0,)), (np.arccos, (-2.0,)),
            (np.arccosh, (0.5,)), (np.arctanh, (1.0,)), (np.arctanh, (2.0,)),
-           (np.power, (1e200, 2.0)), (np.power, (0.0, -1.0)), (np.power, (-2.0, 0.5))]
+           (np.power, (1e200, 2.0)), (np.power, (0.0, -1.0)), (np.power, (-2.0, 0.5)), (np.hypot, (1.7e308, 1.7e308))]
 
 
 @functools.cache
