@@ -22,8 +22,10 @@ class Atan2(Layer):
         return numpy().arctan2(y, x)
 
     def backward(self, ops, gy, out, y, x):
-        radius2 = x * x + y * y
-        return gy * x / radius2, -gy * y / radius2
+        # x/r², with r = hypot(x, y) divided twice: x² + y² underflows to 0 for tiny x, y (an error
+        # where atan2'(1e-300, 1e-300) is 5e299) and overflows to inf past 1e154 (0 for 1e-300)
+        radius = ops.hypot(x, y)
+        return gy * (x / radius) / radius, -gy * (y / radius) / radius
 
 
 class Hypot(Layer):
