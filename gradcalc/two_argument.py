@@ -126,7 +126,10 @@ class Mod(Layer):
         refuse(numpy().equal(y, 0), y, "modulo by zero: the divisor is 0{at}")
 
     def backward(self, ops, gy, out, x, y):
-        return gy, -gy * ops.floor(x / y)
+        # the quotient the value used, as Python and numpy take it: (x - out)/y rounded. floor(x/y)
+        # could take another where x/y underflows (-1e-300 % 1e200 = 1e200, quotient -1, not -0)
+        quotient = ops.floor((x - out) / y + 0.5)
+        return gy, -gy * quotient
 
     def kink_input(self, x, y):
         np = numpy()
