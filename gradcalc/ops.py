@@ -163,9 +163,10 @@ class ArrayOps:
 
     @staticmethod
     def sigmoid(x):
+        # as Sigmoid's forward: exp(-x) overflows below x = -709 to inf, and the result is 0 (the
+        # evaluator ignores numpy's errors); ufuncs only, so that a tape can record it
         np = numpy()
-        z = np.exp(-np.abs(x))  # exp of a non-positive number never overflows
-        return np.where(np.greater_equal(x, 0), 1.0 / (1.0 + z), z / (1.0 + z))
+        return 1.0 / (1.0 + np.exp(np.negative(x)))
 
     @staticmethod
     def step(x):

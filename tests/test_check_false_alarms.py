@@ -58,8 +58,10 @@ def test_no_mismatch_from_1e_minus_12_to_1e12(expr, derivative, domain):
         except EvaluationError:
             continue  # outside the domain or past float range (exp at 1e12): not a check question
         (row,) = gradient_check(result).rows
-        verdicts.append(row.verdict)
         assert row.verdict in ("ok", "unreliable"), (x, row)
+        if row.verdict == "unreliable" and row.numeric == 0.0 != row.analytic:
+            continue  # flat in floating point (tanh(32) is 1.0) where the derivative (1e-27) is not: untellable
+        verdicts.append(row.verdict)
         if row.verdict == "ok":
             exact = float(derivative(m.mpf(x)))
             if row.numeric == row.analytic == 0.0:  # flat in floating point: sigmoid at 56 is 1.0
