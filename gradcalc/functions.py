@@ -87,7 +87,8 @@ class Atan(Layer):
         return numpy().arctan(x)
 
     def backward(self, ops, gy, y, x):
-        return (gy / (1.0 + x * x),)
+        # 1/(1 + x²) without x², which overflows past 1e154: an error for higher orders and formulas
+        return (gy * ops.hypot(x, 1.0) ** -2.0,)
 
 
 class Sinh(Layer):
