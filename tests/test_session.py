@@ -19,6 +19,9 @@ import pytest
 from conftest import read_terminal
 from gradcalc.session_input import completions
 
+# a replay in another directory runs this checkout's gradcalc, not the one installed (main's)
+THIS_CHECKOUT = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+
 
 def _plain(out):
     """The result lines of a session in plain format (the banner and command replies left out)."""
@@ -130,7 +133,7 @@ def test_save_replays_to_identical_json(session, tmp_path):
     records = [{k: v for k, v in r.items() if k != "line"} for r in _json_records(out) if "error" not in r]
     assert len(records) == 10 and records[4]["value"] == -12.0 and records[6]["value"] == 4.0
     replay = subprocess.run([sys.executable, "-m", "gradcalc", "-f", str(tmp_path / "saved.txt"), "-o", "jsonl"],
-                            capture_output=True, text=True, timeout=60, cwd=os.getcwd())
+                            capture_output=True, text=True, timeout=60, cwd=os.getcwd(), env=THIS_CHECKOUT)
     assert replay.returncode == 0, replay.stderr
     replayed = [{k: v for k, v in json.loads(line).items() if k != "line"} for line in replay.stdout.splitlines()]
     assert replayed == records
@@ -361,7 +364,7 @@ def test_array_options_stay_options_and_save_says_how_to_replay(session, tmp_pat
     replay = shlex.split(header.partition("replay with ")[2])
     assert replay[:3] == ["gradcalc", "-f", "saved.txt"]
     result = subprocess.run([sys.executable, "-m", "gradcalc", *replay[1:], "-o", "jsonl"], capture_output=True,
-                            text=True, timeout=60, cwd=tmp_path)
+                            text=True, timeout=60, cwd=tmp_path, env=THIS_CHECKOUT)
     replayed = json.loads(result.stdout.splitlines()[-1])
     assert {k: v for k, v in replayed.items() if k != "line"} == {k: v for k, v in record.items() if k != "line"}
 
