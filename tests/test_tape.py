@@ -101,7 +101,8 @@ def test_every_function_gives_the_plain_paths_value_and_gradients(name):
 
 @pytest.mark.parametrize("text", [BENCH, "sum(x*y + x/y - exp(x))", "tanh(x) * sqrt(y)", "sum((x - y)*(x - y))",
                                   "sum(ln(x) + sinh(y) / cosh(x))", "sum(exp(2*x) * y)", "pi*sqrt(x) + x*2",
-                                  "sum(0*x + y/2)", "exp(2)*x + sqrt(2)*y", "sum((x - y)^2)", "x^0.5 * y^3"])
+                                  "sum(0*x + y/2)", "exp(2)*x + sqrt(2)*y", "sum((x - y)^2)", "x^0.5 * y^3",
+                                  "sum(asinh(x) + atan(y))"])  # hypot
 def test_arithmetic_and_the_common_functions_are_recorded(text):
     values = {name: np.linspace(0.2, 0.9, 500) for name in ("x", "y", "w", "b")}
     graph = parse(text)
