@@ -573,7 +573,7 @@ def _warn(message: str) -> None:
 
 
 def _error(error: GradcalcError, line=None) -> None:
-    sys.stderr.write(f"gradcalc: error: {error.describe(line)}\n")
+    sys.stderr.write(f"gradcalc: error: {error.describe(line, sys.stderr.encoding)}\n")
 
 
 @cache

@@ -1,6 +1,6 @@
 """One error hierarchy: every failure a user can cause is a GradcalcError that knows its exit code."""
 
-from gradcalc.formatting import bounded, caret_excerpt, line_and_column
+from gradcalc.formatting import bounded, caret_excerpt, encodable, line_and_column
 
 
 class GradcalcError(Exception):
@@ -35,12 +35,14 @@ class GradcalcError(Exception):
     def column(self) -> int | None:
         return None if self.position is None else self.position[1]
 
-    def describe(self, line: int | None = None) -> str:
+    def describe(self, line: int | None = None, encoding: str | None = None) -> str:
         """The full message: what, where (with a caret under the place), how to fix it.
 
         `line` is the physical input line of a batch job; a multi-line expression adds its own offset.
+        What `encoding` (the message's stream's) lacks is escaped, θ as \\u03b8, in the excerpt too,
+        with the caret under the escape.
         """
-        text = self.message
+        text = encodable(self.message, encoding)
         if self.position is not None:
             expr_line, column = self.position
             if line is not None:
@@ -50,11 +52,11 @@ class GradcalcError(Exception):
             else:
                 where = f"column {column}"
             where = f" (at {where})" if self.says_column else ""
-            text = f"{text}{where}\n{caret_excerpt(self.source, *self.span)}"
+            text = f"{text}{where}\n{caret_excerpt(self.source, *self.span, encoding=encoding)}"
         elif line is not None:
             text = f"{text} (at line {line})"
         if self.hint:
-            text = f"{text}\n  hint: {self.hint}"
+            text = f"{text}\n  hint: {encodable(self.hint, encoding)}"
         return text
 
     def to_dict(self) -> dict:

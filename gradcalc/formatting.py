@@ -69,6 +69,43 @@ def _escape(match) -> str:
     return _ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
+# gradcalc's own symbols in ASCII, for an output whose encoding lacks them (PYTHONIOENCODING=ascii,
+# a Latin-1 locale): as the syntax spells them (± is +-) or as ASCII text does. Letters are never
+# spelled so (σ, π, θ may be names, and `sigma` another), nor ² (the syntax refuses x², not x^2):
+# they are escaped, \u03c3
+ASCII_SPELLINGS = {"∂": "d", "±": "+-", "…": "...", "×": "x", "·": "*", "−": "-", "–": "-", "—": "--",
+                   "√": "sqrt", "→": "->", "≤": "<=", "≥": ">=", "≠": "!="}
+
+
+def encodable(text: str, encoding: str | None, escape=None) -> str:
+    """`text` as a stream in `encoding` can write it: unchanged where it can; else each character
+    the encoding lacks replaced by `escape(char)`, by default spelled in ASCII (ASCII_SPELLINGS) or
+    escaped as Python's backslashreplace (and its standard error) writes it: \u03b8."""
+    if text.isascii() or not encoding:
+        return text
+    try:
+        text.encode(encoding)
+        return text
+    except UnicodeEncodeError:
+        pass
+    except LookupError:  # an encoding Python does not know: its stream could not have been opened
+        return text
+    escape = escape or _spelled
+    return "".join(char if _has(char, encoding) else escape(char) for char in text)
+
+
+def _has(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _spelled(char: str) -> str:
+    return ASCII_SPELLINGS.get(char) or char.encode("ascii", "backslashreplace").decode("ascii")
+
+
 def bounded(message: str, limit: int = MESSAGE_LIMIT) -> str:
     """A message fit to show: control characters escaped, each run of more than 80 non-blank
     characters (a name, a number, a quoted input) cut in the middle, and the whole cut to `limit`."""
@@ -100,9 +137,10 @@ def shorten(source: str, start: int = 0, end: int | None = None, limit: int = LA
     return _cut(printable(" ".join(text.split())), limit)
 
 
-def caret_excerpt(source: str, start: int, end: int | None = None, width: int = 72) -> str:
+def caret_excerpt(source: str, start: int, end: int | None = None, width: int = 72, encoding: str | None = None) -> str:
     """The source line holding `start`, with carets under [start, end) (windowed on long lines;
-    control characters escaped, the carets moved to stay under the same characters)."""
+    control characters, and characters `encoding` lacks, escaped: the carets moved to stay under
+    the same characters)."""
     line_start = source.rfind("\n", 0, start) + 1
     line_end = source.find("\n", start)
     if line_end == -1:
@@ -112,7 +150,7 @@ def caret_excerpt(source: str, start: int, end: int | None = None, width: int = 
     length = line_end - line_start
     offset = max(0, min(col - width // 3, length - width)) if length > width else 0
     window = source[line_start + offset : line_start + min(length, offset + width)].replace("\t", " ")
-    shown = [printable(char) for char in window]
+    shown = [encodable(printable(char), encoding) for char in window]
     if offset:
         shown[0] = "…"
     if offset + width < length:

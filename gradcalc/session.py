@@ -363,7 +363,7 @@ def _statements(line: str) -> list:
 
 
 def _error(error: GradcalcError) -> None:
-    _say(f"gradcalc: error: {error.describe()}", sys.stderr)
+    _say(f"gradcalc: error: {error.describe(encoding=sys.stderr.encoding)}", sys.stderr)
 
 
 def _failed(error: GradcalcError | None) -> bool:
