@@ -4,13 +4,20 @@ A full disk (`> /dev/full`), a descriptor open only for reading (`1</dev/null`) 
 (`>&-`, where Python's sys.stdout is None) make every write fail. A reader that has gone (`| head -1`)
 is no failure: BrokenPipeError passes through unchanged, for the command to end quietly.
 Standard error that cannot be written changes nothing: its messages are dropped (QuietMessages).
+
+An encoding that lacks a character (PYTHONIOENCODING=ascii, a Latin-1 locale) is no failure
+either: what it lacks is escaped, the way each format can carry it (`escaping`: JSON's \u03b8, XML's
+&#952;, else formatting.encodable's ASCII spellings and backslash escapes), and whatever still
+reaches the stream unescaped (a help page, a picture's text) is escaped as text.
 """
 
+import codecs
 import errno
 import os
 from contextlib import contextmanager
 
 from gradcalc.errors import OutputError
+from gradcalc.formatting import encodable
 from gradcalc.option_errors import at_value
 
 _HINTS = {
@@ -90,18 +97,12 @@ class CheckedOutput:
             raise  # the reader has gone: the command ends quietly
         except OSError as error:
             raise cannot_write("the output", error) from None
-        except UnicodeEncodeError as error:  # PYTHONIOENCODING=ascii: no ∂, no ±
-            raise OutputError(f"cannot write the output: its encoding ({error.encoding}) has no "
-                              f"{error.object[error.start:error.end]!r}",
-                              hint="set PYTHONIOENCODING=utf-8, or a UTF-8 locale (LANG=C.UTF-8)") from None
+        except UnicodeEncodeError as error:  # PYTHONIOENCODING=ascii: no ∂, no θ; the text escaped
+            return self.write(encodable(data, error.encoding))
 
     def writelines(self, lines):
-        try:
-            self.stream.writelines(lines)
-        except BrokenPipeError:
-            raise
-        except OSError as error:
-            raise cannot_write("the output", error) from None
+        for line in lines:
+            self.write(line)
 
     def flush(self):
         try:
@@ -130,6 +131,8 @@ class QuietMessages:
         self.stream = _Nowhere() if stream is None else stream
 
     def write(self, text):
+        if not text.isascii():  # what its encoding lacks (PYTHONIOENCODING=ascii), escaped as the output's is
+            text = encodable(text, getattr(self.stream, "encoding", None))
         try:
             return self.stream.write(text)
         except (OSError, ValueError):  # ValueError: a stream closed under us
@@ -144,6 +147,56 @@ class QuietMessages:
 
     def __getattr__(self, name):
         return getattr(self.stream, name)
+
+
+class Escaping:
+    """A text stream whose encoding lacks characters the output may hold: each write's text is
+    escaped first by `escape(text, encoding)`; `escaped()`, if given, is called the first time that
+    changes anything (a format whose data it alters says so)."""
+
+    def __init__(self, stream, escape, escaped=None):
+        self.stream, self.escape, self.escaped = stream, escape, escaped
+
+    def write(self, text):
+        if not text.isascii():
+            changed = self.escape(text, self.stream.encoding)
+            if changed != text and self.escaped is not None:
+                self.escaped, said = None, self.escaped
+                said()
+            text = changed
+        return self.stream.write(text)
+
+    def __getattr__(self, name):  # flush, isatty, fileno, encoding, buffer: the stream's own
+        return getattr(self.stream, name)
+
+
+def escaping(stream, escape, escaped=None):
+    """`stream` itself where its encoding writes every character (UTF-8, the usual case: no cost),
+    else an Escaping stream."""
+    return Escaping(stream, escape, escaped) if lacks_characters(getattr(stream, "encoding", None)) else stream
+
+
+def lacks_characters(encoding: str | None) -> bool:
+    """Whether `encoding` cannot write every character (ascii, latin-1, cp1252), unlike UTF-8."""
+    try:
+        name = codecs.lookup(encoding).name if encoding else "utf-8"
+    except LookupError:  # a name Python does not know: its stream could not have been opened
+        return False
+    return not (name.startswith("utf") or name == "gb18030")
+
+
+def json_escaped(text: str, encoding: str) -> str:
+    """JSON text with what `encoding` lacks written as JSON's \\u escapes (json's ensure_ascii;
+    outside strings JSON is ASCII, so only strings change, and they read back the same)."""
+    import json
+
+    return encodable(text, encoding, lambda char: json.dumps(char)[1:-1])
+
+
+def xml_escaped(text: str, encoding: str) -> str:
+    """DOT or SVG text with what `encoding` lacks as character references (&#952;), which Graphviz
+    and XML read back as the character."""
+    return encodable(text, encoding, lambda char: f"&#{ord(char)};")
 
 
 class _Nowhere(_Closed):

@@ -477,7 +477,7 @@ def _renderer(options: Options, batch: bool, uncertain: list):
     renderer = renderers[options.output_format](sys.stdout, wrt=options.wrt, precision=options.precision,
                                                 nodes=options.nodes, batch=batch, color=color,
                                                 check=options.check, full=options.full, uncertain=uncertain,
-                                                extra_columns=options.extra_columns())
+                                                extra_columns=options.extra_columns(), quiet=options.quiet)
     if options.graph_file is not None:
         renderer = render_graph.PictureFile(renderer, options.graph_file)
     return renderer

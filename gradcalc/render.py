@@ -5,12 +5,14 @@ jobs is printed as it is evaluated; `close` finishes what needs the whole run (a
 """
 
 import json
+import sys
 from time import monotonic
 
+from gradcalc.checked_output import escaping, json_escaped
 from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
-from gradcalc.formatting import format_array, format_number, labelled
+from gradcalc.formatting import encodable, format_array, format_number, labelled
 from gradcalc.render_derivatives import (
     bare,
     column_order,
@@ -64,8 +66,15 @@ def error_record(error: GradcalcError, expression: str | None, line: int | None 
 class Renderer:
     """Writes jobs to `out` as they come. `error` returns False when errors belong on stderr."""
 
+    # how text that `out`'s encoding lacks is written (PYTHONIOENCODING=ascii): ASCII spellings and
+    # backslash escapes (formatting.encodable); JSON and pictures escape it their own way, losslessly
+    escape = staticmethod(encodable)
+    says_escapes = False  # whether that changes the data itself, which is then said once on stderr
+
     def __init__(self, out, *, wrt=(), precision=None, nodes=None, batch=False, color=None, check=False,
-                 full=False, uncertain=(), extra_columns=None):
+                 full=False, uncertain=(), extra_columns=None, quiet=False):
+        said = self._say_escaped if self.says_escapes and not quiet else None
+        out = escaping(out, self.escape, said)
         self.out, self.wrt, self.precision, self.batch = out, tuple(wrt or ()), precision, batch
         self.check, self.full = check, full
         self.uncertain = tuple(uncertain)  # inputs given ± by the command line (known before any job)
@@ -73,6 +82,16 @@ class Renderer:
         self.nodes = (not batch) if nodes is None else nodes
         self.array_width = 100  # where array text wraps to a new line (between elements)
         self.color = color
+
+    def _say_escaped(self) -> None:
+        """Say once per output (a session makes a renderer a line) that its text was escaped."""
+        stream = self.out.stream
+        if not getattr(stream, "escapes_said", False):
+            stream.escapes_said = True
+            sys.stderr.write(f"gradcalc: warning: the output's encoding ({stream.encoding}) lacks some of its "
+                             "characters: written as \\u03b8 or in ASCII (+-)\n"
+                             "  hint: PYTHONIOENCODING=utf-8, or a UTF-8 locale (LANG=C.UTF-8), writes them "
+                             "as they are\n")
 
     def number(self, value, width: int | None = None) -> str:
         """A value's text; an array's lines wrap at `width` (default `self.array_width`)."""
@@ -99,6 +118,8 @@ class Renderer:
 
 class JsonRenderer(Renderer):
     """One JSON object for a single expression; an array of objects for a batch."""
+
+    escape = staticmethod(json_escaped)
 
     def __init__(self, out, **options):
         super().__init__(out, **options)
@@ -131,6 +152,8 @@ class JsonRenderer(Renderer):
 class JsonLinesRenderer(Renderer):
     """One compact JSON object per job and line, flushed as soon as it is written."""
 
+    escape = staticmethod(json_escaped)
+
     def _write(self, record: dict) -> None:
         self.out.write(_compact(record) + "\n")
         self.out.flush()
@@ -150,6 +173,8 @@ class PlainRenderer(Renderer):
     """One line per job: the value, then name=gradient pairs; with one --wrt, the bare gradient.
     Arrays print on one line without spaces ([[1,2],[3,4]]), so fields split on spaces. In a batch
     a failed job is the line `error` (its message goes to stderr), so line N is always job N."""
+
+    says_escapes = True
 
     def number(self, value, width=None) -> str:
         text = super().number(value, width)
@@ -191,7 +216,7 @@ class TableRenderer(Renderer):
 
         # emoji=False: text is printed as written (no ":name:" codes), and Rich's table of
         # emoji codes is never loaded (~1 ms of the start)
-        self.console = console(out, self.color, emoji=False)
+        self.console = console(self.out, self.color, emoji=False)
         # the terminal's size, read once: Rich asks the terminal (three ioctls that fail when
         # stdout is not one) each time a table or line wants the width, ~0.1 ms of a start. A
         # renderer lasts one command line (a session makes one for each of its lines)
@@ -382,10 +407,11 @@ class CsvRenderer(Renderer):
     """
 
     output_format = "csv"
+    says_escapes = True
 
     def __init__(self, out, **options):
         super().__init__(out, **options)
-        self.writer = row_writer(out, self.output_format)
+        self.writer = row_writer(self.out, self.output_format)
         self.sigma = bool(self.uncertain)  # whether there is a sigma column
         self.second = self.sigma and bool(self.extra_columns) and self.extra_columns[0] >= 2  # mean2, sigma2
         if self.wrt:

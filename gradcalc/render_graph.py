@@ -9,7 +9,7 @@ twice shows where its gradient's two terms come from (x*x + x at x = 3: 3 + 3 + 
 import shutil
 import subprocess
 
-from gradcalc.checked_output import file_format, write_file
+from gradcalc.checked_output import file_format, write_file, xml_escaped
 from gradcalc.contributions import contributions
 from gradcalc.errors import UsageError
 from gradcalc.evaluator import Result
@@ -113,6 +113,8 @@ def write_picture(result: Result, path: str, precision=None, option: str = "--gr
 class DotRenderer(Renderer):
     """-o dot: one digraph per job (a file of several graphs is still valid DOT)."""
 
+    escape = staticmethod(xml_escaped)  # &#952;: Graphviz reads it back as θ
+
     def result(self, result, line):
         name = f"line {line}" if self.batch else "gradcalc"
         self.out.write(to_dot(result, self.precision, name))
@@ -123,6 +125,7 @@ class PictureRenderer(Renderer):
     """-o svg / -o png: the picture drawn by Graphviz, written to stdout (one expression only)."""
 
     picture_format = "svg"
+    escape = staticmethod(xml_escaped)  # SVG is XML
 
     def __init__(self, out, **options):
         super().__init__(out, **options)
@@ -157,7 +160,7 @@ class TreeRenderer(Renderer):
         super().__init__(out, **options)
         from gradcalc.render_tables import console
 
-        self.console = console(out, self.color)
+        self.console = console(self.out, self.color)
 
     def result(self, result, line):
         title = shorten(result.expression)

@@ -236,15 +236,6 @@ def test_a_non_blocking_pipe_gets_every_record_however_slowly_it_is_read():
     assert records[-1].startswith('{"line": 3000') and '"value": 8994001' in records[-1]  # 2999²
 
 
-def test_an_encoding_without_the_tables_characters_is_an_output_error():
-    done = subprocess.run([sys.executable, "-m", "gradcalc", *SEED], capture_output=True, timeout=60,
-                          env={**os.environ, "COLUMNS": "80", "PYTHONIOENCODING": "ascii"})
-    err = done.stderr.decode("ascii")
-    assert done.returncode == OUTPUT_ERROR, err
-    assert err.splitlines()[0] == r"gradcalc: error: cannot write the output: its encoding (ascii) has no '\u2202'"
-    assert "PYTHONIOENCODING=utf-8" in err and "internal error" not in err
-
-
 def test_a_non_blocking_stderr_gets_every_message_and_a_non_blocking_stdin_every_line():
     import time
 
