@@ -189,7 +189,7 @@ def gradcalc(
         help="Compare each derivative with central finite differences (exit 1 on a mismatch)."),
     correlation: Optional[str] = typer.Option(
         None, "--correlation", metavar="FILE", rich_help_panel=Panel.UNCERTAINTY,
-        help="Correlations between inputs given with ± (a JSON or CSV matrix of named rows)."),
+        help="Correlations between inputs given with uncertainties (a JSON or CSV matrix of named rows)."),
     covariance: Optional[str] = typer.Option(
         None, "--covariance", metavar="FILE", rich_help_panel=Panel.UNCERTAINTY,
         help="Covariances of inputs (a JSON or CSV matrix): their uncertainties and correlations."),

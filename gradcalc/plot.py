@@ -91,6 +91,24 @@ def terminal_plot(title: str, x_name: str, x: np.ndarray, series: list, width: i
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
+# a plot's characters for an output whose encoding lacks them (PYTHONIOENCODING=ascii): each cell
+# one ASCII character, so the plot keeps its shape; the marks stay apart from the other series' (+ x o *)
+_IN_ASCII = str.maketrans({**{chr(code): "#" for code in range(0x2801, 0x2900)}, "\u2800": " ", "•": "@",
+                           "─": "-", "│": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "┤": "+", "├": "+",
+                           "┬": "+", "┴": "+", "┼": "+"})
+
+
+def encoded(text: str, out) -> str:
+    """The terminal plot as `out` can write it: in ASCII where its encoding lacks the braille and the
+    box (the labels' other characters escaped as every text is)."""
+    encoding = getattr(out, "encoding", None)
+    if not checked_output.lacks_characters(encoding):
+        return text
+    from gradcalc.formatting import encodable
+
+    return encodable(text.translate(_IN_ASCII), encoding)
+
+
 def file_plot(path: str, title: str, x_name: str, x: np.ndarray, series: list) -> None:
     """The plot as a PNG, SVG or PDF file, by its name's suffix."""
     try:

@@ -18,7 +18,8 @@ from rich.cells import cell_len
 from rich.segment import Segment, Segments
 from rich.text import Text
 
-from gradcalc.formatting import LABEL_LIMIT, shorten
+from gradcalc.checked_output import lacks_characters
+from gradcalc.formatting import LABEL_LIMIT, encodable, shorten
 
 
 def console(out, color, **options):
@@ -77,25 +78,47 @@ SECTION_ROWS = 1000  # a long table is laid out and written this many rows at a 
 def print_table(console, columns: list[Column], rows: list[list[str]], title: str | None = None,
                 caption: str | None = None) -> None:
     """Print `rows` (cells as text, arrays as several lines) under `title`, fitted to the console."""
+    encoding = lacking(console)
+    if encoding is not None:  # escaped before the layout, so that the columns line up as written
+        columns = [Column(encodable(column.header, encoding), column.justify, column.fit, column.cut)
+                   for column in columns]
+        rows = [[encodable(cell, encoding) for cell in row] for row in rows]
     widths = fitted_widths(console.width, columns, rows)
-    cells = [[column.fitted(cell, width) for column, width, cell in zip(columns, widths, row)] for row in rows]
+    ascii_cut = encoding is not None and encodable("…", encoding) != "…"
+    cells = [[_fitted(column, cell, width, ascii_cut) for column, width, cell in zip(columns, widths, row)]
+             for row in rows]
     if any(column.cut is not None for column in columns):  # cut labels may leave room ('#4' in 8 columns)
         shortened = [[cut if column.fit == "shorten" else cell for column, cut, cell in zip(columns, fitted, row)]
                      for fitted, row in zip(cells, rows)]
         roomier = fitted_widths(console.width, columns, shortened)  # what is left goes to the others
         if roomier != widths:
             widths = roomier
-            cells = [[column.fitted(cell, width) for column, width, cell in zip(columns, widths, row)]
+            cells = [[_fitted(column, cell, width, ascii_cut) for column, width, cell in zip(columns, widths, row)]
                      for row in shortened]
     cells, as_laid_out = aligned_blocks(columns, widths, cells)
     if title is not None:
-        print_line(console, shorten(title, limit=max(console.width, 20)))
+        title = encodable(title, encoding)
+        print_line(console, _fitted(Column("", "left", "shorten"), title, max(console.width, 20), ascii_cut))
     if len(cells) <= SECTION_ROWS:
         console.print(_table(console, columns, widths, stacked_rows(columns, widths, cells), as_laid_out), crop=False)
     else:
         print_sections(console, columns, widths, cells, as_laid_out)
     if caption is not None:
         print_prose(console, caption)
+
+
+def lacking(console) -> str | None:
+    """The console's encoding where it lacks characters (PYTHONIOENCODING=ascii), else None."""
+    return console.encoding if lacks_characters(console.encoding) else None
+
+
+def _fitted(column: Column, text: str, width: int, ascii_cut: bool) -> str:
+    """`column.fitted(text, width)`, its mark of a cut '…' spelled '...' where the console cannot
+    write '…' (`ascii_cut`), the text cut two characters more to keep the width."""
+    fitted = column.fitted(text, width)
+    if ascii_cut and "…" in fitted and "…" not in text:
+        fitted = column.fitted(text, max(1, width - 2)).replace("…", "...")
+    return fitted
 
 
 def print_sections(console, columns: list[Column], widths: list[int], rows: list[list[str]],
@@ -313,8 +336,9 @@ def fitted_widths(console_width: int, columns: list[Column], rows: list[list[str
 
 
 def print_line(console, text: str) -> None:
-    """One line of text as it is, however long: no markup, no wrapping inside a number."""
-    console.print(Text(text), soft_wrap=True)
+    """One line of text as it is, however long: no markup, no wrapping inside a number (what the
+    console's encoding lacks escaped, as formatting.encodable does)."""
+    console.print(Text(encodable(text, lacking(console))), soft_wrap=True)
 
 
 def wrapped(text: str, width: int) -> str:
@@ -358,7 +382,7 @@ def _broken(word: str, width: int) -> tuple[str, str]:
 
 def print_prose(console, text: str, indent: str = "") -> None:
     """Sentences wrapped between words to the console's width (never inside a word or number)."""
-    lines = textwrap.wrap(text, max(console.width, 20), initial_indent=indent,
+    lines = textwrap.wrap(encodable(text, lacking(console)), max(console.width, 20), initial_indent=indent,
                           subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
     for line in lines:
         print_line(console, line)

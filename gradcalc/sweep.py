@@ -315,6 +315,6 @@ def _plot(sweep, columns, outputs, out, how):
         size = shutil.get_terminal_size((80, 24))
         width, height = max(40, min(size.columns, 120)), max(12, min(size.lines - 4, 24))
         title = shorten(sweep.graph.source, limit=width - 4)
-        out.write(plot.terminal_plot(title, axis.name, x, series, width, height, how.color))
+        out.write(plot.encoded(plot.terminal_plot(title, axis.name, x, series, width, height, how.color), out))
     else:
         plot.file_plot(how.plot, shorten(sweep.graph.source), axis.name, x, series)
