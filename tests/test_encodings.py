@@ -188,3 +188,26 @@ def test_the_caret_of_an_excerpt_counts_escapes():
     shown, carets = excerpt.splitlines()
     assert shown == "    \\u03b1\\u03b2 + )" and carets.index("^") == shown.index(")")
     assert re.fullmatch(r" +\^", carets)
+
+
+def test_a_sweep_table_lines_up():
+    # θ·x² along x = 0, 0.5, 1 at θ = 2: values 0, 0.5, 2; ∂/∂x = 2θx: 0, 2, 4; ∂/∂θ = x²
+    code, out, err = gradcalc("θ*x^2", "--θ", "2", "--sweep", "x=0:1:3")
+    text = out.decode("ascii")
+    assert code == 0 and err == ""
+    (table,) = _tables(text)
+    assert len({len(line) for line in table}) == 1, table
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in table[3:-1]]
+    assert rows == [["0", "0", "0", "0"], ["0.5", "0.5", "2", "0.25"], ["1", "2", "4", "1"]]
+    assert "df/d\\u03b8" in table[1]
+
+
+def test_a_terminal_plot_keeps_its_shape_in_ascii():
+    pytest.importorskip("plotext", reason="the terminal plot needs the plot extra")
+    argv = ("sin(x)", "--sweep", "x=0:3:50", "--plot")
+    code, ascii_plot, err = gradcalc(*argv)
+    assert code == 0 and err == ""
+    unicode_plot = gradcalc(*argv, encoding="utf-8")[1].decode("utf-8").splitlines()
+    lines = ascii_plot.decode("ascii").splitlines()
+    assert [len(line) for line in lines] == [len(line) for line in unicode_plot]  # one character a cell
+    assert "## f" in lines[2] and "@@ df/dx" in lines[3]  # the legend's marks, as the curves are drawn
