@@ -1,0 +1,327 @@
+"""What the command runs, once its options are read: jobs from arguments, files and pipes (each
+evaluated and rendered), --data, --sweep and the interactive session; messages on stderr.
+Typer stays in cli.py, which builds Options and calls run_jobs, run_over_data, run_sweep or
+run_interactive."""
+
+import gc
+import os
+import sys
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Callable
+
+from gradcalc.argv import add_var, did_you_mean
+from gradcalc.derivative_options import SESSION, check_derivative_options, parse_direction, run_diff
+from gradcalc.errors import (
+    GradcalcError,
+    MissingValueError,
+    OutputError,
+    UsageError,
+    ValueFormatError,
+    command_line_values,
+    missing_value_hint,
+)
+from gradcalc.jobs import Job, argument_jobs, line_jobs, open_input
+from gradcalc.render_progress import with_progress
+from gradcalc.values import MAX_ELEMENTS, parse_value
+
+# main() sets it when it runs the process's own command line (argv None: the console script,
+# python -m gradcalc), which ends when main returns; a caller passing argv (tests) never freezes
+FREEZE_SETUP = {"enabled": False}
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to run and print the jobs."""
+
+    output_format: str
+    wrt: tuple
+    precision: int | None
+    nodes: bool | None
+    quiet: bool
+    fail_fast: bool
+    check: bool
+    seed_grad: str | None
+    full: bool
+    matrix: tuple | None  # ("correlation" or "covariance", file) for inputs with uncertainties
+    graph_file: str | None = None
+    order: int = 1
+    jacobian: bool = False
+    jvp: tuple = ()
+    hvp: tuple = ()
+    diff: str | None = None
+    explain: bool = False
+    max_elements: int = MAX_ELEMENTS
+    # the command's options -> their metavars (cli.py's, from Typer), for hints and near misses
+    own_options: Callable[[], dict] = dict
+
+    def extra_columns(self):
+        """(order, jvp, hvp, jacobian): what CSV/TSV add columns for."""
+        return self.order, bool(self.jvp), bool(self.hvp), self.jacobian
+
+
+def _numbers(values: dict, var: list, options: "Options") -> tuple[dict, dict]:
+    """Every --NAME VALUE and --var NAME=VALUE, parsed: (values, standard uncertainties of `--x 5±0.2`).
+    A near miss of an option's name is said."""
+    values = dict(values)
+    for item in var:
+        add_var(values, item)
+    numbers, sigmas = {}, {}
+    for name, text in values.items():
+        try:
+            if "±" in text or "+-" in text:
+                from gradcalc.uncertainty import split_uncertain
+
+                text, sigma = split_uncertain(name, text)
+                if sigma is not None:
+                    sigmas[name] = sigma
+            numbers[name] = parse_value(name, text, options.max_elements)
+        except ValueFormatError as error:
+            suggestion = did_you_mean(name, options.own_options())
+            if suggestion:
+                error.hint = f"{suggestion} (--{name} is read as a variable); {error.hint}"
+            raise
+    return numbers, sigmas
+
+
+def _correlation(options: "Options"):
+    """The --correlation/--covariance matrix, read once for every job."""
+    if options.matrix is None:
+        return None
+    from gradcalc.uncertainty import read_matrix
+
+    kind, path = options.matrix
+    return read_matrix(path, kind)
+
+
+def run_over_data(values: dict, var: list, expressions: list, path: str, chunk_rows: int, options: Options) -> int:
+    """--data: one expression at every row of a file, written as csv (default), tsv or jsonl."""
+    if len(expressions) != 1:
+        raise UsageError("--data needs exactly one expression")
+    numbers, sigmas = _numbers(values, var, options)
+    from gradcalc.data import run_data
+
+    try:
+        return run_data(expressions[0], path, chunk_rows, (numbers, sigmas, _correlation(options)), options,
+                        (sys.stdin, sys.stdout), None if options.quiet else warn, options.own_options)
+    except BrokenPipeError:
+        reader_gone()
+        return 0
+
+
+def run_sweep(values: dict, var: list, expressions: list, sweeps: list, plot: str | None, explicit: bool,
+               chunk_rows: int, options: Options) -> int:
+    """--sweep (and --plot): one expression along a range or a grid."""
+    if not sweeps:
+        raise UsageError("--plot draws along a --sweep", hint='gradcalc "ln(x)" --sweep x=0:5:101 --plot')
+    if len(expressions) != 1:
+        raise UsageError("--sweep needs exactly one expression")
+    from gradcalc import parse
+    from gradcalc.sweep import Sweep, SweepOutput, parse_axis, show_sweep
+
+    numbers, sigmas = _numbers(values, var, options)
+    if sigmas or options.matrix:
+        raise UsageError("--sweep takes plain values, not uncertainties (±, --correlation, --covariance)",
+                         hint="sweep the value itself, or use --data with sigma_<name> columns")
+    sweep = Sweep(parse(expressions[0]), [parse_axis(text) for text in sweeps], numbers, options.wrt,
+                  options.order)
+    color = "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    how = SweepOutput.choose(options.output_format, explicit, plot, options.precision, color, options.quiet)
+    try:
+        return show_sweep(sweep, sys.stdout, sys.stderr, how, chunk_rows)
+    except BrokenPipeError:
+        reader_gone()
+        return 0
+
+
+def run_interactive(values: dict, var: list, options: Options) -> int:
+    """No expression, standard input a terminal: the interactive session (gradcalc/session.py)."""
+    numbers, sigmas = _numbers(values, var, options)
+    seed = None if options.seed_grad is None else parse_value("seed-grad", options.seed_grad, options.max_elements)
+    correlation = _correlation(options)
+    from gradcalc.session import Recorder, run_session
+
+    def run_job(job: Job, settings: dict) -> tuple:
+        """(exit code, the job's Result or None) under the session's current settings."""
+        current = replace(options, **settings)
+        try:
+            check_derivative_options(current, SESSION)
+        except GradcalcError as error:
+            report_error(error)
+            return error.exit_code, None
+        renderer = Recorder(_renderer(current, False, []))
+        # the session spells every value in the job's text, so that :save replays it alone
+        code = _run_job(renderer, job, {}, False, current, seed, ({}, correlation))[0]
+        renderer.close()
+        return code, renderer.last
+
+    try:
+        return run_session(run_job, options, numbers, sigmas)
+    except BrokenPipeError:  # gradcalc | head -3: the reader of the results has gone, as in a batch
+        reader_gone()
+        return 0
+
+
+def run_jobs(values: dict, var: list, expressions: list, file: str | None, input_format: str,
+         options: Options) -> int:
+    numbers, sigmas = _numbers(values, var, options)
+    check_derivative_options(options)
+    seed = None if options.seed_grad is None else parse_value("seed-grad", options.seed_grad, options.max_elements)
+    uncertain = (sigmas, _correlation(options))
+
+    with open_input(expressions, file) as stream:
+        if stream is None:
+            jobs, batch = argument_jobs(expressions), len(expressions) > 1
+        else:
+            jobs, batch = line_jobs(with_progress(stream, options.quiet), input_format), True
+        uncertain_names = sorted({*sigmas, *getattr(uncertain[1], "sigmas", ())})
+        if not FREEZE_SETUP["enabled"]:
+            renderer = _renderer(options, batch, uncertain_names)
+        else:
+            # making the table renderer imports Rich (~60 modules): nothing it allocates is garbage,
+            # so the collector is off meanwhile (the table path's collections were ~1 ms of a start)
+            gc.disable()
+            try:
+                renderer = _renderer(options, batch, uncertain_names)
+            finally:
+                # what is set up now (modules, the command, the renderer and Rich) lives until the
+                # process exits: out of the cyclic collector's sight, neither the run's collections
+                # nor the ones Python makes at exit walk it again (~10% of a one-shot start here)
+                gc.freeze()
+                gc.enable()
+        worst, used, all_names_known = 0, set(), True
+        try:
+            for job in jobs:
+                code, variables = _run_job(renderer, job, numbers, batch, options, seed, uncertain)
+                worst = max(worst, code)
+                if variables is None:
+                    all_names_known = False  # the names of a line that did not parse are unknown
+                else:
+                    used.update(variables)
+                if code and options.fail_fast:
+                    all_names_known = False  # so are those of the lines never read
+                    break
+            renderer.close()
+        except BrokenPipeError:
+            reader_gone()
+            return worst
+    unused = [name for name in numbers if name not in used]
+    if unused and not options.quiet and all_names_known:
+        for name in unused:
+            suggestion = did_you_mean(name, options.own_options())
+            warn(f"--{name} is not used by the expression" + ("s" if batch else "")
+                 + (f"; {suggestion}" if suggestion else ""))
+    return worst
+
+
+def _renderer(options: Options, batch: bool, uncertain: list):
+    """The renderer of the output format (the graph pictures' own module for dot, svg, png, tree)."""
+    from gradcalc.render import RENDERERS
+
+    renderers = RENDERERS
+    if options.output_format not in RENDERERS or options.graph_file is not None:
+        from gradcalc import render_graph
+
+        renderers = {**RENDERERS, **render_graph.RENDERERS}
+    color = False if "NO_COLOR" in os.environ else None
+    renderer = renderers[options.output_format](sys.stdout, wrt=options.wrt, precision=options.precision,
+                                                nodes=options.nodes, batch=batch, color=color,
+                                                check=options.check, full=options.full, uncertain=uncertain,
+                                                extra_columns=options.extra_columns(), quiet=options.quiet)
+    if options.graph_file is not None:
+        renderer = render_graph.PictureFile(renderer, options.graph_file)
+    return renderer
+
+
+def reader_gone() -> None:
+    """The reader of stdout went away (`| head -1`): stop quietly, with no error when Python exits."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
+             seed=None, uncertain=({}, None)) -> tuple[int, list | None]:
+    """Evaluate and render one job: (exit code, the variables it takes from options or None).
+    `uncertain` is (σ of option values, correlation matrix or None)."""
+    parse, evaluate_graph = _engine()
+    variables = None
+    try:
+        if job.error is not None:
+            raise job.error
+        graph = parse(job.text).shadow({**numbers, **job.values})  # `--e 3`: e is a variable
+        if options.diff is not None:
+            return run_diff(renderer, job, graph, options), list(graph.variables)  # values are not needed
+        # the names taken from options, for the warning about options no job used (none given: none)
+        variables = [name for name in graph.variables
+                     if name not in graph.bindings and name not in job.values] if numbers else ()
+        try:
+            result = evaluate_graph(graph, {**numbers, **job.values} if job.values else numbers, seed)
+        except MissingValueError as error:
+            if any(f"--{name}" in options.own_options() for name in error.names):  # --format is ours: --var format=1
+                error.hint = missing_value_hint(error.names, command_line_values(error.names, options.own_options()))
+            raise
+        sigmas, correlation = uncertain
+        if sigmas or graph.sigmas or correlation is not None:
+            from gradcalc.uncertainty import uncertainty_of
+
+            result.uncertainty = uncertainty_of(result, sigmas, job.values, correlation, options.order, numbers)
+        if options.order > 1 or options.jacobian or options.jvp or options.hvp:
+            from gradcalc.higher_order import add_to_result
+
+            add_to_result(result, options.order, options.jacobian,
+                          parse_direction(options.jvp, "jvp", options.max_elements),
+                          parse_direction(options.hvp, "hvp", options.max_elements), options.wrt)
+        code = 0
+        if options.explain:
+            from gradcalc.explain import explain
+
+            result.explain = explain(result)
+        if options.check:
+            from gradcalc.check import gradient_check
+
+            result.check = gradient_check(result, result.gradients_for(options.wrt))
+            if options.order >= 2:  # second derivatives against differences of the gradient
+                from gradcalc.check import CheckReport
+                from gradcalc.check_hessian import hessian_check
+
+                second = hessian_check(result, list(result.gradients_for(options.wrt)))
+                result.check = CheckReport(result.check.rows + second.rows)
+            if not result.check.passed:
+                code = 1
+                if not options.quiet:
+                    _check_failed(result.check, job.line if batch else None)
+        renderer.result(result, job.line)
+        return code, variables
+    except OutputError:
+        raise  # the output cannot be written: no later job's can either
+    except GradcalcError as error:
+        if not renderer.error(error, job.text, job.line):
+            report_error(error, job.line if batch else None)
+        return error.exit_code, variables
+
+
+@cache
+def _engine():
+    """The parser and the evaluator, imported at the first job (--help and --version never need them)
+    and once: a `from ... import` in a function costs ~1 µs a call, ~7% of a batch line."""
+    from gradcalc.evaluator import evaluate_graph
+    from gradcalc.parser import parse
+
+    return parse, evaluate_graph
+
+
+def _check_failed(report, line) -> None:
+    where = f" (at line {line})" if line is not None else ""
+    for row in report.rows:
+        if row.verdict == "mismatch":
+            sys.stderr.write(f"gradcalc: check failed{where}: ∂/∂{row.name} is {row.analytic!r} by reverse "
+                             f"mode but {row.numeric!r} by finite differences (relative error "
+                             f"{row.rel_error:.2g})\n")
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"gradcalc: warning: {message}\n")
+
+
+def report_error(error: GradcalcError, line=None) -> None:
+    """An error on stderr in gradcalc's format (with the batch line it comes from)."""
+    sys.stderr.write(f"gradcalc: error: {error.describe(line, sys.stderr.encoding)}\n")
