@@ -13,6 +13,7 @@ import csv
 import io
 import itertools
 import json
+import math
 import re
 import unicodedata
 import warnings
@@ -188,14 +189,19 @@ def _parse_csv(lines: list, names: list, indices: list, first_line: int, name: s
 
 
 def _carried(cells: list):
-    """A column the expression does not read, for the output: numbers where each of its cells in the
-    chunk is one (JSON Lines keeps them numbers, as before text columns were allowed), else its
-    cells as written (a label, an id)."""
-    if all(_NUMBER.fullmatch(cell.strip()) for cell in cells):
+    """A column the expression does not read, for the output: each cell that is a number as a
+    number (JSON Lines has numbers for it, as before text columns were allowed), any other cell
+    as written (a label, an id, n/a) - decided per cell, so not by where a chunk of rows ends."""
+    numbers = [bool(_NUMBER.fullmatch(cell.strip())) for cell in cells]
+    if all(numbers):
         values = np.array(cells, dtype=float)
         if all_finite(values):
             return values
-    return cells
+    carried = []
+    for cell, number in zip(cells, numbers):
+        value = float(cell) if number else cell
+        carried.append(value if number and math.isfinite(value) else cell)  # 1e999 stays text
+    return carried
 
 
 def _numbers(lines: list, indices):

@@ -113,12 +113,24 @@ def test_columns_the_expression_does_not_use_are_carried_as_text(data):
     code, out, err = data("x*3", content)
     assert (code, err) == (0, "")
     assert out.splitlines() == ["label,id,x,note,value,grad_x,error",
-                                '"a, b",AB7,1.0,nan,3.0,3.0,', 'c,8,2.0,"say ""hi""",6.0,3.0,']
+                                '"a, b",AB7,1.0,nan,3.0,3.0,', 'c,8.0,2.0,"say ""hi""",6.0,3.0,']
     code, out, _ = data("x*3", content, "-o", "tsv")
-    assert out.splitlines()[1:] == ["a, b\tAB7\t1.0\tnan\t3.0\t3.0\t", 'c\t8\t2.0\tsay "hi"\t6.0\t3.0\t']
+    assert out.splitlines()[1:] == ["a, b\tAB7\t1.0\tnan\t3.0\t3.0\t", 'c\t8.0\t2.0\tsay "hi"\t6.0\t3.0\t']
     code, out, _ = data("x*3", content, "-o", "jsonl")
     assert json.loads(out.splitlines()[0]) == {"label": "a, b", "id": "AB7", "x": 1.0, "note": "nan",
                                                "value": 3.0, "grad_x": 3.0, "error": None}
+
+
+@pytest.mark.parametrize("chunk_rows", ["1", "2", "65536"])
+def test_a_carried_cell_is_a_number_or_text_by_itself_not_by_its_chunk(data, chunk_rows):
+    """Each carried cell that is a number is a number in JSON Lines (7.0 for 007), any other its
+    text, whatever chunk of rows it is read in (n/a in one chunk does not make 8 a string)."""
+    content = "x,id\n1,007\n2,8\n3,n/a\n4,1e999\n5,9\n"
+    code, out, err = data("x*2", content, "-o", "jsonl", "--chunk-rows", chunk_rows)
+    assert (code, err) == (0, "")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [7.0, 8.0, "n/a", "1e999", 9.0]
+    code, out, _ = data("x*2", content, "--chunk-rows", chunk_rows)
+    assert [line.split(",")[1] for line in out.splitlines()[1:]] == ["7.0", "8.0", "n/a", "1e999", "9.0"]
 
 
 @pytest.mark.parametrize("label", [None, "first"])

@@ -381,6 +381,26 @@ def test_stacked_rows_print_what_one_rich_row_per_row_prints(columns, data, widt
         == _printed(_console(width, color), rich_table(columns, widths, rows, laid_out))
 
 
+@pytest.mark.parametrize("color", [False, True])
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
+@pytest.mark.parametrize("cells", [
+    ["1  ", "a "],  # trailing spaces: Rich drops them before right-aligning, keeps them left-aligned
+    ["  2", " b"],
+    ["界 ", "e\u0301"],  # a wide character, a combining accent (no width of its own)
+    ["1\n\n3", ""],  # an array's lines with a blank one, an empty cell
+    ["-1.5e+308", "x   y"],
+])
+def test_drawn_tables_print_what_rich_tables_print_at_the_edges(cells, encoding, color):
+    """Cases the property test below may not draw: each as Rich's table prints it."""
+    columns = [Column("v"), Column("name", "left", "shorten")]
+    widths = fitted_widths(40, columns, [cells])
+    cells = [column.fitted(cell, width) for column, width, cell in zip(columns, widths, cells)]  # as print_table
+    drawn = drawn_table(_console(40, color, encoding), columns, widths, [cells], [False, False])
+    assert drawn is not None
+    assert _printed(_console(40, color, encoding), drawn) == \
+        _printed(_console(40, color, encoding), rich_table(columns, widths, [cells], [False, False]))
+
+
 @given(st.lists(_COLUMN, min_size=1, max_size=4), st.data(), st.integers(16, 90), st.booleans(),
        st.sampled_from(["utf-8", "ascii"]), st.booleans())
 def test_drawn_tables_print_what_rich_tables_print(columns, data, width, color, encoding, stacked):
