@@ -10,10 +10,10 @@ import difflib
 import re
 
 from gradcalc.errors import UsageError
+from gradcalc.number_syntax import SIGNED_NUMBER
 from gradcalc.option_errors import OptionError, at_value
 
 NAME = re.compile(r"[^\W\d]\w*")
-BARE_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _SHORT_START = re.compile(r"-[A-Za-z]")
 # a name with a suffix (p.jpg, out/plot.jpeg) that no expression is: not a number's exponent (x*2.e3)
 _FILE_NAME = re.compile(r"[^*+^()\[\],;=%@\s]+\.(?![eE][+-]?[0-9])[A-Za-z][A-Za-z0-9]*")
@@ -156,7 +156,7 @@ def _refuse_number_after_flag(argv: list, i: int, name: str) -> None:
     """`--check 2` where the expression uses a variable `check`: say how to give it instead of
     silently taking --check as the flag and 2 as a second expression."""
     following = argv[i + 1] if i + 1 < len(argv) else ""
-    if BARE_NUMBER.fullmatch(following):
+    if SIGNED_NUMBER.fullmatch(following):
         raise UsageError(f"--{name} is one of gradcalc's options and takes no value (--{name} {following})",
                          hint=f"for a variable named {name}, write --var {name}={following}; to evaluate "
                               f"the expression {following}, put it before the options or after --")

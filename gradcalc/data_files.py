@@ -24,6 +24,7 @@ import numpy as np
 
 from gradcalc.errors import UsageError, ValueFormatError
 from gradcalc.formatting import plural
+from gradcalc.number_syntax import SIGNED_NUMBER
 from gradcalc.numeric import all_finite, first_non_finite_index, not_numbers
 from gradcalc.value_checks import dtype_hint
 from gradcalc.value_files import (
@@ -43,7 +44,6 @@ NOT_FINITE_HINT = "every value must be a finite number: fix or remove that row"
 _UNDECODED = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as errors="surrogateescape" keeps it
 _SURROGATE = re.compile("[\ud800-\udfff]")  # no text can hold one (JSON may write one as \\ud800)
 _UTF8_HINT = "save the file as UTF-8 text (a spreadsheet's \"CSV UTF-8\"; or iconv -f latin1 -t utf-8)"
-_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII, as numpy reads
 _DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
 _JSONL_HINT = 'one JSON object per line, e.g. {"x": 1.5, "y": 2}'
 
@@ -192,7 +192,7 @@ def _carried(cells: list):
     """A column the expression does not read, for the output: each cell that is a number as a
     number (JSON Lines has numbers for it, as before text columns were allowed), any other cell
     as written (a label, an id, n/a) - decided per cell, so not by where a chunk of rows ends."""
-    numbers = [bool(_NUMBER.fullmatch(cell.strip())) for cell in cells]
+    numbers = [bool(SIGNED_NUMBER.fullmatch(cell.strip())) for cell in cells]
     if all(numbers):
         values = np.array(cells, dtype=float)
         if all_finite(values):
@@ -250,8 +250,8 @@ def _parse_rows(lines: list, names: list, indices: list, first_line: int, name: 
         if i not in indices:
             columns[column] = _carried(cells)
             continue
-        if not all(_NUMBER.fullmatch(cell.strip()) for cell in cells):
-            wrong.append((next(k for k, cell in enumerate(cells) if not _NUMBER.fullmatch(cell.strip())), i))
+        if not all(SIGNED_NUMBER.fullmatch(cell.strip()) for cell in cells):
+            wrong.append((next(k for k, cell in enumerate(cells) if not SIGNED_NUMBER.fullmatch(cell.strip())), i))
             continue
         values = np.array(cells, dtype=float)  # ASCII numbers only: float() reads them as numpy does
         if not all_finite(values):

@@ -18,6 +18,7 @@ import re
 from collections import OrderedDict
 
 from gradcalc.graph import Graph
+from gradcalc.number_syntax import UNSIGNED_NUMBER_PATTERN
 from gradcalc.values import out_of_range
 
 _INFINITY = math.inf
@@ -25,8 +26,8 @@ _INFINITY = math.inf
 # A statement `NAME = [signs] NUMBER` ending at ';' or the end of the line; NUMBER is the grammar's,
 # in ASCII digits only (\d would take '١' and '１', which the grammar refuses), and a sign run never
 # holds '+-' (the grammar's spelling of ±, which only `x = 5 +- 0.2` may use)
-_BINDING = re.compile(r"(?:^|(?<=;))(\s*[^\W\d]\w*\s*=\s*)((?:(?:-|\+(?!-))\s*)*(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
-                      r"(?:[eE][+-]?[0-9]+)?)(?=\s*(?:;|$))")
+_BINDING = re.compile(rf"(?:^|(?<=;))(\s*[^\W\d]\w*\s*=\s*)((?:(?:-|\+(?!-))\s*)*{UNSIGNED_NUMBER_PATTERN})"
+                      r"(?=\s*(?:;|$))")
 _SIGNS = re.compile(r"([-+\s]*)(.*)")
 _STRIDE = 3  # re.split gives: text before, then per binding its prefix and its literal
 _MAX_STRUCTURES = 1024  # oldest dropped first: memory stays flat however many lines go through

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from gradcalc.errors import UsageError, ValueFormatError
 from gradcalc.formatting import format_number
+from gradcalc.number_syntax import SIGNED_NUMBER, SIGNED_NUMBER_PATTERN
 from gradcalc.values import out_of_range
 
-_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # ASCII digits, as the grammar
-_UNCERTAIN = re.compile(rf"\s*({_NUMBER})\s*(?:±|\+-)\s*({_NUMBER})\s*")
+_UNCERTAIN = re.compile(rf"\s*({SIGNED_NUMBER_PATTERN})\s*(?:±|\+-)\s*({SIGNED_NUMBER_PATTERN})\s*")
 _SYMMETRY = 1e-9  # relative: a matrix written out with 10 digits is still symmetric
 # First order is flagged unreliable when a second-order term exceeds this fraction of it: the
 # variance term of the first-order variance, or the shift of the mean of the first-order σ.
@@ -314,7 +314,7 @@ def _csv_matrix(where, text):
 def _cell(where, at, cell, text: bool = False) -> float:
     """A matrix entry: a JSON number, or (`text`) a CSV cell of ASCII digits, as every number gradcalc reads."""
     if text:
-        value = float(cell) if re.fullmatch(_NUMBER, cell.strip()) else None
+        value = float(cell) if SIGNED_NUMBER.fullmatch(cell.strip()) else None
     else:
         try:  # a JSON number, not a string or true (an int beyond a double's range overflows)
             value = float(cell) if type(cell) in (int, float) else None

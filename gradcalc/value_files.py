@@ -15,12 +15,13 @@ import zlib
 from pathlib import Path
 
 from gradcalc.formatting import plural
+from gradcalc.number_syntax import UNSIGNED_NUMBER_PATTERN
 
 NUMPY_SUFFIXES = (".npy", ".npz")
 _NUMPY_SAVED = "save it with np.save('x.npy', x), or as text: one row of numbers per line"
 _OBJECTS = "the file holds Python objects, which are never unpickled: save an array of numbers"
-_TEXT_NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|nan|inf|infinity)",
-                          re.IGNORECASE)  # what numpy reads: nan and inf are refused with their place
+# what numpy reads: gradcalc's numbers, and nan and inf, which are refused with their place
+_TEXT_NUMBER = re.compile(rf"[+-]?(?:{UNSIGNED_NUMBER_PATTERN}|nan|inf|infinity)", re.IGNORECASE)
 NOT_FINITE_WORD = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)  # a whole cell or element: fullmatch
 MISSING_VALUE_HINT = "write the number meant; a missing value has no place in an array"
 

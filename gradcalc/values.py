@@ -13,13 +13,13 @@ from pathlib import Path
 
 from gradcalc.errors import ValueFormatError
 from gradcalc.formatting import plural, shorten
+from gradcalc.number_syntax import SIGNED_NUMBER
 from gradcalc.value_files import MISSING_VALUE_HINT, NOT_FINITE_WORD, FileRefused, load_array
 
 MAX_ELEMENTS = 10_000_000  # 80 MB per array of doubles; every node of the graph holds one
 MAX_DEPTH = 64  # numpy's limit on an array's dimensions
 RECTANGULAR_HINT = "every row needs the same number of elements, e.g. [[1, 2], [3, 4]]"  # CLI and API
 
-_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _RANGE = re.compile(r"\s*(linspace|arange)\s*\(([^()]*)\)\s*")
 
 
@@ -37,7 +37,7 @@ def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS):
     stripped = text.strip()
     example = f"write a number such as --{name} -1.5 or --{name} 2e-3, or an array such as --{name} 1,2,3"
     array_example = f"e.g. --{name} 1,2,3 or --{name} \"[[1,2],[3,4]]\" or --{name} @points.npy"
-    if _NUMBER.fullmatch(stripped):
+    if SIGNED_NUMBER.fullmatch(stripped):
         try:
             return number(stripped)
         except _Refused as error:
@@ -62,7 +62,7 @@ def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS):
 
 def number(text: str) -> float:
     """The float of a number's text (ASCII digits), refusing one that overflows or underflows to 0."""
-    if not _NUMBER.fullmatch(text.strip()):
+    if not SIGNED_NUMBER.fullmatch(text.strip()):
         raise _Refused(f"{_shown(text)!r} is not a number{_digits_note(text)}")
     value = float(text)
     problem = out_of_range(text, value)

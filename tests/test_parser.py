@@ -1,5 +1,7 @@
 """Grammar, graph building and syntax errors."""
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +13,7 @@ from gradcalc.builder import GraphBuilder
 from gradcalc.errors import ParseError, UnknownFunctionError
 from gradcalc.lalr import NoParse
 from gradcalc.layers import FUNCTIONS
+from gradcalc.number_syntax import SIGNED_NUMBER_PATTERN, UNSIGNED_NUMBER_PATTERN
 from gradcalc.parser import Parser
 
 
@@ -328,6 +331,13 @@ def test_the_grammar_takes_ascii_digits_only():
     with pytest.raises(ParseError):
         parse("١ + 1")
     assert parse("x١ + 1").variables.keys() == {"x١"}  # a name may hold other digits after a letter
+
+
+def test_numbers_outside_expressions_are_the_grammars():
+    """number_syntax (--NAME values, ± values, CSV cells) writes the grammar's NUMBER out once more."""
+    grammar_number = next(t for t in _REFERENCE_LEXER.terminals if t.name == "NUMBER").pattern.to_regexp()
+    assert re.sub(r"\((?!\?)", "(?:", grammar_number) == UNSIGNED_NUMBER_PATTERN
+    assert SIGNED_NUMBER_PATTERN == "[+-]?" + UNSIGNED_NUMBER_PATTERN
 
 
 def test_unknown_function_suggests_the_nearest(run_cli):
