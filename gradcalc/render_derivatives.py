@@ -1,5 +1,5 @@
 """What --order, --hessian, --jacobian, --jvp and --hvp add to each output format, and --diff's
-formulas. The renderers in render.py call these; they never decide exit codes."""
+formulas. The renderers in render.py and render_table.py call these; they never decide exit codes."""
 
 from gradcalc.higher_order import column, distinct, symbol
 

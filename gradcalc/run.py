@@ -215,21 +215,27 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
 
 
 def _renderer(options: Options, batch: bool, uncertain: list):
-    """The renderer of the output format (the graph pictures' own module for dot, svg, png, tree)."""
+    """The renderer of the output format, from its module: the tables' (render_table) and the graph
+    pictures' (render_graph, for dot, svg, png, tree) are loaded only for their own formats."""
     from gradcalc.render import RENDERERS
 
-    renderers = RENDERERS
-    if options.output_format not in RENDERERS or options.graph_file is not None:
-        from gradcalc import render_graph
+    if options.output_format == "table":
+        from gradcalc.render_table import TableRenderer as output_renderer
+    elif options.output_format in RENDERERS:
+        output_renderer = RENDERERS[options.output_format]
+    else:
+        from gradcalc.render_graph import RENDERERS as PICTURE_RENDERERS
 
-        renderers = {**RENDERERS, **render_graph.RENDERERS}
+        output_renderer = PICTURE_RENDERERS[options.output_format]
     color = False if "NO_COLOR" in os.environ else None
-    renderer = renderers[options.output_format](sys.stdout, wrt=options.wrt, precision=options.precision,
-                                                nodes=options.nodes, batch=batch, color=color,
-                                                check=options.check, full=options.full, uncertain=uncertain,
-                                                extra_columns=options.extra_columns(), quiet=options.quiet)
+    renderer = output_renderer(sys.stdout, wrt=options.wrt, precision=options.precision,
+                               nodes=options.nodes, batch=batch, color=color,
+                               check=options.check, full=options.full, uncertain=uncertain,
+                               extra_columns=options.extra_columns(), quiet=options.quiet)
     if options.graph_file is not None:
-        renderer = render_graph.PictureFile(renderer, options.graph_file)
+        from gradcalc.render_graph import PictureFile
+
+        renderer = PictureFile(renderer, options.graph_file)
     return renderer
 
 

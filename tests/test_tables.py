@@ -15,7 +15,8 @@ from rich.console import Console
 from gradcalc import evaluate
 from gradcalc.errors import DomainError
 from gradcalc.formatting import format_array, format_number, labelled, shorten
-from gradcalc.render import PlainRenderer, TableRenderer
+from gradcalc.render import PlainRenderer
+from gradcalc.render_table import TableRenderer
 from gradcalc.render_tables import (
     Column,
     aligned_blocks,

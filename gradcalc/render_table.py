@@ -1,0 +1,226 @@
+"""`-o table`, the default output: TableRenderer prints a job's tables (nodes, gradients, σ,
+check, the chain rule) and a batch's summary, drawn by render_tables.py to fit the console.
+
+A module of its own so that the JSON, CSV and plain paths never load it.
+"""
+
+from time import monotonic
+
+from gradcalc.formatting import format_number, labelled
+from gradcalc.render import Renderer
+from gradcalc.render_derivatives import print_tables
+
+
+class TableRenderer(Renderer):
+    """Rich tables: per-node values and gradients, the output, then ∂output/∂variable.
+
+    A batch gets one summary table (per-node tables with --nodes) when the run ends. Tables fit
+    the console by shortening their expression column, never by breaking a number
+    (gradcalc/render_tables.py).
+    """
+
+    def __init__(self, out, **options):
+        super().__init__(out, **options)
+        from gradcalc.render_tables import console
+
+        # emoji=False: text is printed as written (no ":name:" codes), and Rich's table of
+        # emoji codes is never loaded (~1 ms of the start)
+        self.console = console(self.out, self.color, emoji=False)
+        # the terminal's size, read once: Rich asks the terminal (three ioctls that fail when
+        # stdout is not one) each time a table or line wants the width, ~0.1 ms of a start. A
+        # renderer lasts one command line (a session makes one for each of its lines)
+        self.console.size = self.console.size
+        # a table shows two array columns side by side (value, gradient): each gets under half
+        self.array_width = max(24, (self.console.width - 30) // 2)
+        self.rows = []
+        self.next_look = 0.0  # when to look again whether the reader of the held rows has gone (None: it has)
+
+    def result(self, result, line):
+        if self.batch and not self.nodes and not _own_tables(result):
+            # a row of the summary alone: nothing to print yet, and Rich's buffer, entered and left
+            # for nothing, cost ~60 µs a line (most of a table batch's time per line)
+            self._hold(self._row(result, line))
+            return
+        with self.console:  # one write of the result's tables and lines, not one for each
+            self._print_result(result, line)
+
+    def _row(self, result, line) -> tuple:
+        """A batch summary's row: line, expression, value, gradients, error message, σ."""
+        sigma = None if result.uncertainty is None else result.uncertainty.sigma
+        return line, result.expression, result.value, result.gradients_for(self.wrt), None, sigma
+
+    def _print_result(self, result, line):
+        if self.nodes:
+            self._print_nodes(result, line if self.batch else None)
+        if self.batch:
+            self._hold(self._row(result, line))
+            # the summary holds no matrices: they are printed with each line
+            print_tables(self.console, result, self.number, self.as_text, f"line {line}: ")
+        else:
+            self._print_gradients(result, result.gradients_for(self.wrt))
+            print_tables(self.console, result, self.number, self.as_text)
+            if result.uncertainty is not None:
+                self._print_uncertainty(result)
+        if result.check is not None:
+            self._print_check(result.check, line if self.batch else None)
+        if result.explain is not None:
+            from gradcalc.render_explain import print_explain
+
+            print_explain(self, result, result.explain, line if self.batch else None)
+
+    def error(self, error, expression, line):
+        if self.batch:
+            self._hold((line, expression, None, {}, error.message, None))
+        return False
+
+    def _hold(self, row) -> None:
+        """Keep a batch's row for the summary, printed when the input ends. Nothing is written
+        meanwhile, so a reader that has gone (`| head -1`, `| true`) is looked for every 0.1 s and
+        ends the run at the next row as a write would (BrokenPipeError), not after every line is
+        evaluated; the row that found it still counts (its exit code, its error on stderr)."""
+        if self.next_look is None:
+            raise BrokenPipeError
+        self.rows.append(row)
+        now = monotonic()
+        if now >= self.next_look:
+            from gradcalc.checked_output import reader_gone
+
+            self.next_look = None if reader_gone(self.out) else now + 0.1
+
+    def _print_nodes(self, result, line):
+        from gradcalc.render_tables import Column, print_table
+
+        graph = result.graph
+        arrays = any(hasattr(value, "shape") for value in result.values)
+        columns = [Column("id"), Column("node", "left", "shorten"), Column("layer", "left"),
+                   Column("inputs", "left"), *([Column("shape", "left")] if arrays else []),
+                   Column("value"), Column("gradient")]
+        rows = []
+        for node in graph.nodes:
+            value = result.values[node.id]
+            cells = [str(node.id), graph.label(node), type(node.layer).__name__,
+                     ", ".join(map(str, node.inputs)), value, result.grads[node.id]]
+            if arrays:
+                cells.insert(4, _shape(value))
+            rows.append(cells)
+        title = result.expression if line is None else f"line {line}: {result.expression}"
+        print_table(self.console, columns, self.as_text(columns, rows), title=title,
+                    caption="gradient = ∂output/∂node")
+
+    def _print_gradients(self, result, gradients):
+        from gradcalc.render_tables import Column, print_line, print_prose, print_table
+
+        label = "output = "
+        if result.uncertainty is None:
+            text = self.number(result.value, self.console.width - len(label))
+        else:
+            text = f"{self._plus_minus(result.value, result.uncertainty.sigma)} (σ by first-order propagation)"
+        print_line(self.console, labelled(label, text))
+        if hasattr(result.value, "shape"):
+            seeded = "ones (the gradient of the sum of its elements)" if result.seed is None else "--seed-grad"
+            print_prose(self.console, f"the output is an array of shape {result.value.shape}: backward "
+                                      f"was seeded with {seeded}")
+        if not gradients:
+            print_line(self.console, "(no variables: nothing to differentiate)")
+            return
+        columns = [Column("variable", "left", "shorten"), Column("value"), Column("∂output/∂variable")]
+        rows = [[name, result.inputs[name], grad] for name, grad in gradients.items()]
+        print_table(self.console, columns, self.as_text(columns, rows))
+
+    def as_text(self, columns, rows: list[list]) -> list[list[str]]:
+        """Rows of texts and values (numbers, arrays, None) as texts, the arrays wrapped where the
+        table fits the console (gradcalc/render_tables.py, array_widths)."""
+        from gradcalc.render_tables import array_widths
+
+        arrays = [index for index in range(len(columns))
+                  if any(not isinstance(row[index], str) and hasattr(row[index], "shape") for row in rows)]
+        widths = {}
+        if arrays:
+            texts = [["" if index in arrays else cell if isinstance(cell, str) else self.number(cell)
+                      for index, cell in enumerate(row)] for row in rows]
+            widths = array_widths(self.console.width, columns, texts, arrays)
+        return [[cell if isinstance(cell, str) else self.number(cell, widths.get(index))
+                 for index, cell in enumerate(row)] for row in rows]
+
+    def _plus_minus(self, value, sigma) -> str:
+        """value ± σ, σ to two significant digits (or both to --precision digits)."""
+        if self.precision is not None:
+            return f"{self.number(value)} ± {self.number(sigma)}"
+        from gradcalc.uncertainty import format_plus_minus
+
+        return format_plus_minus(value, sigma)
+
+    def _print_uncertainty(self, result):
+        from gradcalc.render_tables import Column, print_line, print_prose, print_table
+
+        uncertainty, digits = result.uncertainty, self.precision or 4
+        columns = [Column("input", "left", "shorten"), Column("value ± σ"), Column("contribution"),
+                   Column("share"), Column("elasticity")]
+        rows = []
+        for name, contribution in uncertainty.contributions.items():
+            share, elasticity = uncertainty.share[name], uncertainty.elasticity[name]
+            rows.append([name, f"{self.number(result.inputs[name])} ± {self.number(uncertainty.sigmas[name])}",
+                         format_number(contribution, digits), _percent(share),
+                         "" if elasticity is None else format_number(elasticity, digits)])
+        print_table(self.console, columns, rows, title="sensitivity, largest share of σ² first")
+        print_line(self.console, "contribution = ∂output/∂x·σ, elasticity = ∂output/∂x·x/output")
+        if uncertainty.second is not None:
+            second = uncertainty.second
+            moments = self._plus_minus(second.mean, second.sigma)
+            print_line(self.console, f"second order (normal inputs): {moments} (mean ± σ)")
+            print_prose(self.console, second.note(uncertainty.sigma))
+
+    def _print_check(self, report, line):
+        from gradcalc.render_tables import Column, print_prose, print_table
+
+        title = "gradient check (central differences)" + (f", line {line}" if line is not None else "")
+        columns = [Column("variable", "left", "shorten"), Column("analytic"), Column("numeric"),
+                   Column("abs error"), Column("rel error"), Column("verdict", "left")]
+        rows = [[row.name, self.number(row.analytic),
+                 "" if row.numeric is None else format_number(row.numeric, self.precision or 12),
+                 _short(row.abs_error), _short(row.rel_error), row.verdict] for row in report.rows]
+        print_table(self.console, columns, rows, title=title)
+        for row in report.rows:
+            if row.note:
+                print_prose(self.console, f"{row.name}: {row.note}", indent="  ")
+
+    def close(self):
+        if self.batch and self.rows:
+            self._print_summary()
+        super().close()
+
+    def _print_summary(self):
+        from gradcalc.render_tables import Column, print_table
+
+        names = sorted({name for row in self.rows for name in row[3]})
+        sigmas = any(row[5] is not None for row in self.rows)
+        columns = [Column("line"), Column("expression", "left", "shorten"), Column("value"),
+                   *([Column("± σ")] if sigmas else []), *(Column(f"∂/∂{name}") for name in names),
+                   Column("error", "left", "wrap")]
+        rows = [[str(line), expression or "", value, *([sigma] if sigmas else []),
+                 *(gradients.get(name) for name in names), message or ""]
+                for line, expression, value, gradients, message, sigma in self.rows]
+        print_table(self.console, columns, self.as_text(columns, rows))
+
+
+def _own_tables(result) -> bool:
+    """Whether a batch's line prints tables of its own before the summary (derivatives, a check,
+    the chain rule)."""
+    return bool(result.derivatives) or result.check is not None or result.explain is not None \
+        or result.jacobian is not None or result.jvp is not None or result.hvp is not None
+
+
+def _shape(value) -> str:
+    if not hasattr(value, "shape"):
+        return "scalar"
+    return f"{'×'.join(map(str, value.shape))} {value.dtype}"
+
+
+def _percent(share) -> str:
+    if share is None:
+        return ""
+    return "<0.1%" if 0 < share < 0.0005 else f"{share:.1%}"
+
+
+def _short(value) -> str:
+    return "" if value is None else format(value, ".2g")
