@@ -129,7 +129,7 @@ def gradient(expression: str, values: _Mapping, /, *, wrt=None, seed_grad=None, 
     names = _wrt_names(wrt)
     graph = parse(expression)
     try:
-        result = evaluate_graph(graph, values, seed_grad)
+        result = evaluate_graph(graph, values, seed_grad, names)  # only these gradients must be finite
     except Exception as error:  # raised again as it is: only a hint's wording may change
         _in_python_terms(error, "gradient")
         raise

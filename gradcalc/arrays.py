@@ -10,7 +10,7 @@ import numpy as np
 
 from gradcalc.errors import DomainError, NonFiniteError, ShapeError, seed_shape_error
 from gradcalc.layers import ReLU
-from gradcalc.node_errors import derivative_error, node_error
+from gradcalc.node_errors import derivative_error, node_error, sum_overflow_error
 from gradcalc.numeric import ShapeMismatch, all_finite, first_non_finite, first_non_finite_index, unbroadcast
 from gradcalc.ops import ArrayOps
 
@@ -84,8 +84,9 @@ def _gradient_error(graph, node, operands, values, position, gradient):
                            passed) from None
 
 
-def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> list:
-    """∂L/∂node for every node, L = sum(seed * output); the seed defaults to ones.
+def backward_arrays(graph, values: list, seed=None, checked: bool = False, wanted=None) -> list:
+    """∂L/∂node for every node, L = sum(seed * output); the seed defaults to ones. `wanted`
+    (gradcalc.wrt.wanted_nodes): the nodes whose gradients must be finite (default: all).
 
     As in forward, the fast path checks only what a non-finite gradient cannot slip past: the
     upstream gradient of a relu (its mask drops elements) and the variables' gradients."""
@@ -97,6 +98,11 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
     grads = [None] * len(graph.nodes)
     if not graph.nodes[graph.output].constant:
         grads[graph.output] = seed
+    needs = None
+    if checked:
+        from gradcalc.wrt import needed, rule_without_raising
+
+        needs = needed(graph, wanted)
     with np.errstate(all="ignore"):
         for node in reversed(graph.nodes[: graph.output + 1]):
             gy = grads[node.id]
@@ -104,7 +110,7 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
                 continue
             layer = node.layer
             if not checked and isinstance(layer, ReLU) and not all_finite(gy):
-                return backward_arrays(graph, values, seed, checked=True)
+                return backward_arrays(graph, values, seed, True, wanted)
             check = checked and not layer.keeps_finite
             operands = [values[i] for i in node.inputs]
             try:
@@ -113,26 +119,37 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False) -> li
                 else:
                     gradients = layer.backward(ArrayOps, gy, values[node.id], *operands)
             except (ZeroDivisionError, OverflowError):  # a scalar node's float: 1/0 raises, as in scalars
-                raise derivative_error(graph, node, values) from None
+                if wanted is not None and not checked:
+                    return backward_arrays(graph, values, seed, True, wanted)  # maybe a gradient nobody wants
+                if wanted is None or all(needs[i] for i in node.inputs):
+                    raise derivative_error(graph, node, values) from None
+                gradients = rule_without_raising(layer, gy, values[node.id], operands)
             for position, (index, gx) in enumerate(zip(node.inputs, gradients)):
                 if gx is None or graph.nodes[index].constant:
                     continue
-                if check and not all_finite(gx):  # before the sum to index's shape: the element is known
+                checking = check and needs[index]
+                if checking and not all_finite(gx):  # before the sum to index's shape: the element is known
                     _gradient_error(graph, node, operands, values, position, gx)
                 gx = unbroadcast(gx, np.shape(values[index]))
-                if check and not all_finite(gx):  # finite elements whose sum overflowed
+                if checking and not all_finite(gx):  # finite elements whose sum overflowed
                     _gradient_error(graph, node, operands, values, position, gx)
                 acc = grads[index]
                 grads[index] = gx if acc is None else acc + gx
+                if checked and acc is not None and needs[index] and not all_finite(grads[index]):
+                    raise sum_overflow_error(graph, node, values, index, first_non_finite(grads[index]))
     if not checked and not all(all_finite(grads[index]) for index in graph.variables.values()
                                if grads[index] is not None):
-        return backward_arrays(graph, values, seed, checked=True)
+        return backward_arrays(graph, values, seed, True, wanted)
     _own_variable_gradients(graph, values, grads)
     for node in graph.nodes:
         if grads[node.id] is None and not node.constant:
             grads[node.id] = np.zeros_like(values[node.id]) if np.ndim(values[node.id]) else 0.0
         elif grads[node.id] is not None and not np.ndim(grads[node.id]):
             grads[node.id] = float(grads[node.id])
+    if checked and wanted is not None:
+        from gradcalc.wrt import drop_unwanted
+
+        drop_unwanted(grads, wanted)
     return grads
 
 

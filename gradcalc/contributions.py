@@ -50,7 +50,13 @@ def sent_back(node, upstream, values: list, arrays: bool) -> tuple:
     if not arrays:
         if upstream == 0:  # the output does not depend on it here: nothing flows back (not 0 * inf)
             return (0.0,) * len(operands)
-        return tuple(layer.backward(ScalarOps, upstream, values[node.id], *operands))
+        try:
+            return tuple(layer.backward(ScalarOps, upstream, values[node.id], *operands))
+        except (ZeroDivisionError, OverflowError):  # an infinite slope towards an input --wrt leaves out
+            from gradcalc.wrt import rule_without_raising
+
+            return tuple(None if gradient is None else float(gradient)
+                         for gradient in rule_without_raising(layer, upstream, values[node.id], operands))
     import numpy as np
 
     from gradcalc.numeric import unbroadcast

@@ -15,10 +15,10 @@ from gradcalc.errors import (
     command_line_values,
     missing_value_hint,
 )
-from gradcalc.formatting import shorten
+from gradcalc.formatting import format_number, shorten
 from gradcalc.graph import Graph
 from gradcalc.layers import Multiply, Plus
-from gradcalc.node_errors import derivative_error, node_error
+from gradcalc.node_errors import derivative_error, node_error, sum_overflow_error
 from gradcalc.ops import ScalarOps
 
 
@@ -276,18 +276,19 @@ def forward(graph: Graph, inputs: dict) -> list:
     return values
 
 
-def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> list:
+def backward(graph: Graph, values: list, seed=None, wanted=None) -> list:
     """∂output/∂node for every node: 0.0 where the output does not depend on it, None for
     constants. Accumulates out of place on fan-out, so no layer can corrupt a sibling's gradient.
-    `seed` is ∂L/∂output (default 1, or ones for an array output: the gradient of its sum)."""
+    `seed` is ∂L/∂output (default 1, or ones for an array output: the gradient of its sum).
+    `wanted` (gradcalc.wrt.wanted_nodes): the nodes whose gradients must be finite (default: all)."""
     if type(values[graph.output]) is not float or graph.needs_arrays or (seed is not None and type(seed) is not float):
         from gradcalc.arrays import backward_arrays
 
-        return backward_arrays(graph, values, seed)
+        return backward_arrays(graph, values, seed, wanted=wanted)
     seed = 1.0 if seed is None else seed
     grads = graph.gradient_template.copy()  # -0.0 on the output's path: sums keep a gradient's -0.0
     grads[graph.output] = seed
-    nodes, index = graph.nodes if checked else None, None  # a moved view copies its nodes when asked
+    index = None
     try:
         for index, layer, first, second in graph.backward_program:
             if layer is Plus:  # inlined: gy flows to both inputs unchanged (finite if gy is)
@@ -296,37 +297,68 @@ def backward(graph: Graph, values: list, seed=None, checked: bool = False) -> li
                 grads[second] += gy
             elif layer is Multiply:  # inlined: d(xy)/dx = y, d(xy)/dy = x
                 gy = grads[index]
-                if checked and not ((nodes[first].constant or math.isfinite(gy * values[second]))
-                                    and (nodes[second].constant or math.isfinite(gy * values[first]))):
-                    raise ZeroDivisionError
                 grads[first] += gy * values[second]
                 grads[second] += gy * values[first]
             elif second < 0:
                 (gx,) = layer.backward(ScalarOps, grads[index], values[index], values[first])
-                if checked and not math.isfinite(gx):  # a unary operation's input is never constant
-                    raise ZeroDivisionError
                 grads[first] += gx
             else:
                 gx0, gx1 = layer.backward(ScalarOps, grads[index], values[index], values[first], values[second])
-                if checked and not ((nodes[first].constant or math.isfinite(gx0))
-                                    and (nodes[second].constant or math.isfinite(gx1))):
-                    raise ZeroDivisionError
                 grads[first] += gx0
                 grads[second] += gx1
     except (OverflowError, ZeroDivisionError):
-        raise derivative_error(graph, graph.nodes[index], values) from None
+        if wanted is None:
+            raise derivative_error(graph, graph.nodes[index], values) from None
+        return _checked_backward(graph, values, seed, wanted)  # maybe a gradient nobody wants
     for index in graph.constant_ids:  # they took gradients nobody needs: constants have none
         grads[index] = None
-    if not checked and not math.isfinite(sum(filter(None, grads))):
-        return backward(graph, values, seed, checked=True)  # find the node that overflowed
+    if not math.isfinite(sum(filter(None, grads))):
+        return _checked_backward(graph, values, seed, wanted)  # find the node that overflowed
+    return grads
+
+
+def _checked_backward(graph: Graph, values: list, seed: float, wanted) -> list:
+    """backward again, checking each gradient a node passes on: the first that is not finite where
+    one is needed (gradcalc.wrt.needed) is the error; where none is, it is dropped."""
+    from gradcalc.wrt import drop_unwanted, needed, rule_without_raising
+
+    needs, nodes = needed(graph, wanted), graph.nodes  # a moved view copies its nodes when asked
+    grads = graph.gradient_template.copy()
+    grads[graph.output] = seed
+    for index, layer, first, second in graph.backward_program:
+        gy = grads[index]
+        inputs = (first,) if second < 0 else (first, second)
+        try:
+            if layer is Plus:
+                gradients = (gy, gy)
+            elif layer is Multiply:
+                gradients = (gy * values[second], gy * values[first])
+            else:
+                gradients = layer.backward(ScalarOps, gy, values[index], *[values[i] for i in inputs])
+        except (OverflowError, ZeroDivisionError):
+            if all(needs[i] for i in inputs):
+                raise derivative_error(graph, nodes[index], values) from None
+            gradients = [float(g) for g in rule_without_raising(nodes[index].layer, gy, values[index],
+                                                                 [values[i] for i in inputs])]
+        for position, (i, gx) in enumerate(zip(inputs, gradients)):
+            if needs[i] and not math.isfinite(gx):
+                raise derivative_error(graph, nodes[index], values, None if wanted is None else position)
+            grads[i] += gx
+            if needs[i] and not math.isfinite(grads[i]):  # finite parts whose sum overflows
+                raise sum_overflow_error(graph, nodes[index], values, i, format_number(grads[i]))
+    for index in graph.constant_ids:
+        grads[index] = None
+    drop_unwanted(grads, wanted)
     return grads
 
 
 _evaluate_blocked = None  # gradcalc.blocked's, imported with the first array
 
 
-def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
-    """Bind values, run forward, then backward from the output (seeded with `seed`, default ones)."""
+def evaluate_graph(graph: Graph, values: dict, seed=None, wrt=()) -> Result:
+    """Bind values, run forward, then backward from the output (seeded with `seed`, default ones).
+    `wrt`: the names whose gradients are wanted (default all); a gradient that is not finite only
+    where it flows to the others is no error, and no gradient (None) in the result."""
     graph = graph.shadow(values)  # `--e 3`: e is a variable, as it was before it was a constant
     inputs = bind(graph, values, check_finite=False)  # the blocks check their slices in cache
     if seed is not None:
@@ -341,7 +373,12 @@ def evaluate_graph(graph: Graph, values: dict, seed=None) -> Result:
                 return result
         check_arrays(inputs)
     node_values = forward(graph, inputs)  # layers keep no state: a shared graph needs no lock
-    grads = backward(graph, node_values, seed)
+    if wrt:
+        from gradcalc.wrt import wanted_nodes
+
+        grads = backward(graph, node_values, seed, wanted_nodes(graph, wrt))
+    else:
+        grads = backward(graph, node_values, seed)
     result = Result(graph, inputs, node_values, grads)
     result.seed = seed
     return result

@@ -110,6 +110,13 @@ def _point(graph: Graph, node: Node, inputs: list) -> str:
     return "at " + ", ".join(f"{text} = {value}" for text, value in described if text != value)
 
 
+def sum_overflow_error(graph: Graph, node: Node, values, target: int, total: str) -> EvaluationError:
+    """The error for a gradient whose parts are finite but whose sum is not (x in x*a + x*b at
+    x = 0, a = b = 1.5e308), named at the use whose part made it overflow; `total` says the sum."""
+    return node_error(graph, node, NonFiniteError, f"the gradient of {graph.text(graph.nodes[target])} overflows "
+                      f"({total}) when the part from here is added to the parts from its other uses", values)
+
+
 def element_of_inputs(graph: Graph, node: Node, values, at: tuple | None, shown) -> bool:
     """Whether the element `at` of the node is made of its inputs' elements there: the operation is
     elementwise (not x @ y or outer(x, y)), and each array input among `shown` can be read there."""

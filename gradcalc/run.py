@@ -259,13 +259,16 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         # the names taken from options, for the warning about options no job used (none given: none)
         variables = [name for name in graph.variables
                      if name not in graph.bindings and name not in job.values] if numbers else ()
+        sigmas, correlation = uncertain
+        # --wrt: only gradients that reach those must be finite, and those of inputs given ± (σ needs them)
+        wanted = (*options.wrt, *sigmas, *graph.sigmas, *(correlation.sigmas if correlation is not None else ())) \
+            if options.wrt else ()
         try:
-            result = evaluate_graph(graph, {**numbers, **job.values} if job.values else numbers, seed)
+            result = evaluate_graph(graph, {**numbers, **job.values} if job.values else numbers, seed, wanted)
         except MissingValueError as error:
             if any(f"--{name}" in options.own_options() for name in error.names):  # --format is ours: --var format=1
                 error.hint = missing_value_hint(error.names, command_line_values(error.names, options.own_options()))
             raise
-        sigmas, correlation = uncertain
         if sigmas or graph.sigmas or correlation is not None:
             from gradcalc.uncertainty import uncertainty_of
 
