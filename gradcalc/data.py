@@ -114,6 +114,7 @@ def evaluate_points(graph, points: Points, options: dict, out, output_format: st
         graph = copy.copy(graph)
         graph.bindings = {}
     reported = list(dict.fromkeys(wrt)) or variables
+    wanted = (*reported, *spread.sources) if wrt else ()  # only these gradients must be finite
     higher = HigherColumns(graph, reported, order)
     header = [*names, "value", *(f"grad_{v}" for v in reported), *higher.header, *spread.header, "error"]
     writer = RowWriter(out, output_format, header)
@@ -125,12 +126,12 @@ def evaluate_points(graph, points: Points, options: dict, out, output_format: st
                   **{k: np.full(rows, v) for k, v in bound.items()}}
         try:
             spread.check(columns, place)
-            result = evaluate_graph(graph, values)
+            result = evaluate_graph(graph, values, wrt=wanted)
             outputs = _columns(result, variables, rows, spread, columns, reported)
             outputs[1 + len(reported):1 + len(reported)] = higher.columns(values, rows)
         except EvaluationError:
             worst = max(worst, _row_by_row(graph, columns, names, values, variables, writer, spread, higher,
-                                           reported))
+                                           reported, wanted))
         except GradcalcError as error:
             raise type(error)(f"{error.message} (rows from {place.at(0)})", hint=error.hint) from None
         else:  # outside the try: an output error is not the rows' (nor their place's) to answer
@@ -144,12 +145,13 @@ def _columns(result, variables, rows, spread, columns, reported):
     if np.shape(result.value) != (rows,):
         raise UsageError("with --data the expression must give one number per row",
                          hint="reductions such as sum() or mean() would mix the rows")
-    gradients = {v: np.broadcast_to(result.gradients[v], (rows,)) for v in variables}
+    gradients = {v: np.broadcast_to(result.gradients[v], (rows,)) for v in variables
+                 if result.gradients[v] is not None}  # None: not finite, and --wrt leaves it out
     return [result.value, *(gradients[v] for v in reported),
             *spread.columns(result.value, gradients, result.inputs, columns)]
 
 
-def _row_by_row(graph, columns, names, values, variables, writer, spread, higher, reported) -> int:
+def _row_by_row(graph, columns, names, values, variables, writer, spread, higher, reported, wanted=()) -> int:
     """A chunk with a failing row: evaluate each row alone so every other row is still written."""
     worst = 0
     for i in range(len(next(iter(values.values())))):
@@ -157,7 +159,7 @@ def _row_by_row(graph, columns, names, values, variables, writer, spread, higher
         single = {name: column[i : i + 1] for name, column in columns.items()}
         try:
             scalars = {name: float(column[0]) for name, column in point.items()}
-            result = evaluate_graph(graph, scalars)
+            result = evaluate_graph(graph, scalars, wrt=wanted)
             outputs = _columns(_Row(result), variables, 1, spread, single, reported)
             outputs[1 + len(reported):1 + len(reported)] = higher.columns(scalars, 1)
             writer.write(single, names, outputs, [""])
@@ -198,7 +200,7 @@ class _Row:
 
     def __init__(self, result):
         self.value = np.array([result.value])
-        self.gradients = {name: np.array([g]) for name, g in result.gradients.items()}
+        self.gradients = {name: None if g is None else np.array([g]) for name, g in result.gradients.items()}
         self.inputs = {name: np.array([v]) for name, v in result.inputs.items()}
 
 

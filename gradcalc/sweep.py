@@ -98,6 +98,7 @@ class Sweep:
             raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
                              hint=f"its variables are: {', '.join(graph.variables)}")
         self.gradient_names = list(dict.fromkeys(wrt)) or sorted(graph.variables)
+        self.wrt = tuple(wrt)  # only these gradients must be finite: a point is a gap for them alone
         from gradcalc.data import HigherColumns
 
         self.higher = HigherColumns(graph, self.gradient_names, order)  # --order N: d2_x_x ... per point
@@ -148,7 +149,7 @@ class Sweep:
 
     def _outputs(self, values: dict, size: int) -> list[np.ndarray]:
         """Value, gradients and (--order N) higher derivatives at every point of `values`."""
-        result = evaluate_graph(self.graph, values)
+        result = evaluate_graph(self.graph, values, wrt=self.wrt)
         if np.shape(result.value) != (size,):
             raise UsageError("with --sweep the expression must give one number per point",
                              hint="reductions such as sum() or mean() would mix the points")
@@ -169,7 +170,7 @@ class Sweep:
         point = {**self.fixed, **self.first_gap}
         where = ", ".join(f"{name} = {format_number(value)}" for name, value in self.first_gap.items())
         try:
-            evaluate_graph(self.graph, point)
+            evaluate_graph(self.graph, point, wrt=self.wrt)
         except GradcalcError as error:
             return f"{where}: {error.message}"
         return where

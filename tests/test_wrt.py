@@ -50,6 +50,8 @@ def test_the_api_takes_wrt_the_same_way():
         gradcalc.gradient("x^y", {"x": -2, "y": 2})
     with pytest.raises(DomainError, match="derivative in y"):
         gradcalc.evaluate("x^y", x=-2, y=2)
+    # the Jacobian's rows are gradients: the same holds for its wrt
+    assert gradcalc.jacobian("sqrt(y) + x", {"x": 1, "y": 0}, wrt="x") == {"x": 1.0}
 
 
 @pytest.mark.parametrize("size", [3, 300, 70_000], ids=["small", "medium", "above-a-block"])
@@ -92,9 +94,33 @@ def test_an_input_with_an_uncertainty_needs_its_derivative(run_cli):
     assert code == 0 and strict_json(out)["gradients"] == {"x": 1.0}
 
 
+def test_data_and_sweep_limit_it_too(run_cli, tmp_path):
+    points = tmp_path / "points.csv"
+    points.write_text("x,y\n1,0\n-2,2\n")
+    # row 1: x^y = 1, ∂/∂x = y x^(y-1) = 0; row 2: sqrt(2) + 4, ∂/∂x = 2 (-2) = -4
+    code, out, err = run_cli("sqrt(y) + x^y", "--data", str(points), "--wrt", "x", "-o", "csv")
+    assert code == 0
+    assert out.splitlines()[1:] == ["1.0,0.0,1.0,0.0,", f"-2.0,2.0,{2 ** 0.5 + 4!r},-4.0,"]
+    code, out, err = run_cli("sqrt(y) + x*y", "--sweep", "y=0:1:3", "--x", "2", "--wrt", "x", "-o", "csv")
+    assert code == 0 and "gap" not in err
+    assert out.splitlines()[1] == "0.0,0.0,0.0"  # at y = 0: value 0, ∂/∂x = y = 0
+
+
 def test_explain_shows_the_slope_no_one_asked_for(run_cli):
     code, out, err = run_cli("sqrt(y) + x*y", "--x", "1", "--y", "0", "--wrt", "x", "--explain", "-o", "json")
     assert code == 0
     steps = strict_json(out)["explain"]
     assert {"node": 0, "from": 1, "upstream": 1.0, "local": None, "local_formula": "1/(2*sqrt(y))",
             "contribution": None} in steps  # an infinite slope is null in JSON
+
+
+def test_higher_orders_in_the_wrt_variables_only():
+    # ∂²/∂x² x^y = y (y-1) x^(y-2) = 2, ∂³/∂x³ = y (y-1) (y-2) x^(y-3) = 0 at x = -2, y = 2; any
+    # derivative in y needs ln(-2)
+    assert gradcalc.derivatives("x^y", {"x": -2, "y": 2}, order=3, wrt="x") == {2: {"x": {"x": 2.0}},
+                                                                                 3: {"x": {"x": {"x": 0.0}}}}
+    with pytest.raises(NonFiniteError):
+        gradcalc.hessian("x^y", {"x": -2, "y": 2}, wrt="y")
+    # (x^3)'' = 6x = 12 and ''' = 6 at x = 2, beside sqrt(y), whose slope is infinite at 0
+    assert gradcalc.derivatives("sqrt(y) + x^3", {"x": 2, "y": 0}, order=3, wrt="x") == {
+        2: {"x": {"x": 12.0}}, 3: {"x": {"x": {"x": 6.0}}}}
