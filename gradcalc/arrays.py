@@ -84,9 +84,9 @@ def _gradient_error(graph, node, operands, values, position, gradient):
                            passed) from None
 
 
-def backward_arrays(graph, values: list, seed=None, checked: bool = False, wanted=None) -> list:
-    """∂L/∂node for every node, L = sum(seed * output); the seed defaults to ones. `wanted`
-    (gradcalc.wrt.wanted_nodes): the nodes whose gradients must be finite (default: all).
+def backward_arrays(graph, values: list, seed=None, checked: bool = False, wrt=()) -> list:
+    """∂L/∂node for every node, L = sum(seed * output); the seed defaults to ones. `wrt`: the
+    variables whose gradients must be finite (default: all), as gradcalc.wrt says.
 
     As in forward, the fast path checks only what a non-finite gradient cannot slip past: the
     upstream gradient of a relu (its mask drops elements) and the variables' gradients."""
@@ -98,10 +98,11 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False, wante
     grads = [None] * len(graph.nodes)
     if not graph.nodes[graph.output].constant:
         grads[graph.output] = seed
-    needs = None
+    wanted = needs = None
     if checked:
-        from gradcalc.wrt import needed, rule_without_raising
+        from gradcalc.wrt import needed, rule_without_raising, wanted_nodes
 
+        wanted = wanted_nodes(graph, wrt) if wrt else None
         needs = needed(graph, wanted)
     with np.errstate(all="ignore"):
         for node in reversed(graph.nodes[: graph.output + 1]):
@@ -110,7 +111,7 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False, wante
                 continue
             layer = node.layer
             if not checked and isinstance(layer, ReLU) and not all_finite(gy):
-                return backward_arrays(graph, values, seed, True, wanted)
+                return backward_arrays(graph, values, seed, True, wrt)
             check = checked and not layer.keeps_finite
             operands = [values[i] for i in node.inputs]
             try:
@@ -119,8 +120,8 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False, wante
                 else:
                     gradients = layer.backward(ArrayOps, gy, values[node.id], *operands)
             except (ZeroDivisionError, OverflowError):  # a scalar node's float: 1/0 raises, as in scalars
-                if wanted is not None and not checked:
-                    return backward_arrays(graph, values, seed, True, wanted)  # maybe a gradient nobody wants
+                if wrt and not checked:
+                    return backward_arrays(graph, values, seed, True, wrt)  # maybe a gradient nobody wants
                 if wanted is None or all(needs[i] for i in node.inputs):
                     raise derivative_error(graph, node, values) from None
                 gradients = rule_without_raising(layer, gy, values[node.id], operands)
@@ -139,7 +140,7 @@ def backward_arrays(graph, values: list, seed=None, checked: bool = False, wante
                     raise sum_overflow_error(graph, node, values, index, first_non_finite(grads[index]))
     if not checked and not all(all_finite(grads[index]) for index in graph.variables.values()
                                if grads[index] is not None):
-        return backward_arrays(graph, values, seed, True, wanted)
+        return backward_arrays(graph, values, seed, True, wrt)
     _own_variable_gradients(graph, values, grads)
     for node in graph.nodes:
         if grads[node.id] is None and not node.constant:

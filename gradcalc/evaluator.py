@@ -276,15 +276,15 @@ def forward(graph: Graph, inputs: dict) -> list:
     return values
 
 
-def backward(graph: Graph, values: list, seed=None, wanted=None) -> list:
+def backward(graph: Graph, values: list, seed=None, wrt=()) -> list:
     """∂output/∂node for every node: 0.0 where the output does not depend on it, None for
     constants. Accumulates out of place on fan-out, so no layer can corrupt a sibling's gradient.
     `seed` is ∂L/∂output (default 1, or ones for an array output: the gradient of its sum).
-    `wanted` (gradcalc.wrt.wanted_nodes): the nodes whose gradients must be finite (default: all)."""
+    `wrt`: the variables whose gradients must be finite (default: all), as gradcalc.wrt says."""
     if type(values[graph.output]) is not float or graph.needs_arrays or (seed is not None and type(seed) is not float):
         from gradcalc.arrays import backward_arrays
 
-        return backward_arrays(graph, values, seed, wanted=wanted)
+        return backward_arrays(graph, values, seed, wrt=wrt)
     seed = 1.0 if seed is None else seed
     grads = graph.gradient_template.copy()  # -0.0 on the output's path: sums keep a gradient's -0.0
     grads[graph.output] = seed
@@ -307,21 +307,22 @@ def backward(graph: Graph, values: list, seed=None, wanted=None) -> list:
                 grads[first] += gx0
                 grads[second] += gx1
     except (OverflowError, ZeroDivisionError):
-        if wanted is None:
+        if not wrt:
             raise derivative_error(graph, graph.nodes[index], values) from None
-        return _checked_backward(graph, values, seed, wanted)  # maybe a gradient nobody wants
+        return _checked_backward(graph, values, seed, wrt)  # maybe a gradient nobody wants
     for index in graph.constant_ids:  # they took gradients nobody needs: constants have none
         grads[index] = None
     if not math.isfinite(sum(filter(None, grads))):
-        return _checked_backward(graph, values, seed, wanted)  # find the node that overflowed
+        return _checked_backward(graph, values, seed, wrt)  # find the node that overflowed
     return grads
 
 
-def _checked_backward(graph: Graph, values: list, seed: float, wanted) -> list:
+def _checked_backward(graph: Graph, values: list, seed: float, wrt) -> list:
     """backward again, checking each gradient a node passes on: the first that is not finite where
     one is needed (gradcalc.wrt.needed) is the error; where none is, it is dropped."""
-    from gradcalc.wrt import drop_unwanted, needed, rule_without_raising
+    from gradcalc.wrt import drop_unwanted, needed, rule_without_raising, wanted_nodes
 
+    wanted = wanted_nodes(graph, wrt) if wrt else None
     needs, nodes = needed(graph, wanted), graph.nodes  # a moved view copies its nodes when asked
     grads = graph.gradient_template.copy()
     grads[graph.output] = seed
@@ -373,12 +374,7 @@ def evaluate_graph(graph: Graph, values: dict, seed=None, wrt=()) -> Result:
                 return result
         check_arrays(inputs)
     node_values = forward(graph, inputs)  # layers keep no state: a shared graph needs no lock
-    if wrt:
-        from gradcalc.wrt import wanted_nodes
-
-        grads = backward(graph, node_values, seed, wanted_nodes(graph, wrt))
-    else:
-        grads = backward(graph, node_values, seed)
+    grads = backward(graph, node_values, seed, wrt)
     result = Result(graph, inputs, node_values, grads)
     result.seed = seed
     return result

@@ -16,7 +16,6 @@ from gradcalc.formatting import format_number, needs_parentheses
 from gradcalc.graph import Graph
 from gradcalc.node_errors import node_error
 from gradcalc.symbolic import DerivativeBuilder, Term
-from gradcalc.wrt import wanted_nodes
 
 MAX_ORDER = 10
 _SEED, _COTANGENT = "@seed", "@u"
@@ -51,7 +50,6 @@ def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None, row
     what = f"derivative of order {order}"
     node_values = _run(forward, (graph, start, origins, what), dgraph, inputs)
     position = dict(zip((id(term) for term in live), ids))
-    wanted = wanted_nodes(dgraph, names)  # as --wrt: only derivatives in these must be finite
     values_by_index = {}
     for alpha, term in terms.items():
         last = alpha[-1] if alpha else 0
@@ -71,7 +69,8 @@ def derivatives(graph: Graph, values: dict, order: int, wrt=None, seed=None, row
 
                 seed_array = np.zeros(shape)
                 seed_array[element] = 1.0
-            grads = _run(backward, (graph, start, origins, what), view, node_values, seed_array, wanted)
+            # as --wrt: only derivatives in these must be finite
+            grads = _run(backward, (graph, start, origins, what), view, node_values, seed_array, names)
             for offset, name in enumerate(names[last:]):
                 gradient = grads[dgraph.variables[name]] if name in dgraph.variables else 0.0
                 block = values_by_index[alpha + (last + offset,)]
@@ -101,13 +100,12 @@ def jacobian(graph: Graph, values: dict, wrt=None) -> dict:
     output = node_values[graph.output]
     shape = np.shape(output)
     blocks = {name: np.zeros(shape + np.shape(inputs[name])) for name in names}
-    wanted = wanted_nodes(graph, names)  # only their gradients must be finite, as for --wrt
     for element in _elements(shape):
         seed = None
         if shape:
             seed = np.zeros(shape)
             seed[element] = 1.0
-        grads = backward(graph, node_values, seed, wanted)
+        grads = backward(graph, node_values, seed, names)  # only theirs must be finite, as for --wrt
         for name in names:
             blocks[name][element] = grads[graph.variables[name]]
     return {name: (float(block) if not block.shape else block) for name, block in blocks.items()}
