@@ -233,8 +233,10 @@ class Power(Layer):
                f"{exponent} is a variable (as a name bound on the line is)")
         fixed = (f"fixed powers write the numbers as an array: {written}^[2, 3]" if arrays[1]
                  else f"a fixed power write the number: {written}^{power}")
-        other = "" if is_literal(base) else f"; else choose {base} > 0"  # a written number is not chosen
-        return (f"its derivative in {exponent} needs ln({base}), which is not real for {base} < 0",
+        literal = is_literal(base)  # a written number is not chosen, nor said to be below 0: it is -2
+        other = "" if literal else f"; else choose {base} > 0"
+        return (f"its derivative in {exponent} needs ln({base}), which is not real"
+                + ("" if literal else f" for {base} < 0"),
                 f"{who}, so its derivative is computed. For {fixed} (an integer written as the exponent "
                 f"allows a negative base){other}")
 

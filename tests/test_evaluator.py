@@ -168,8 +168,7 @@ def test_a_written_negative_base_is_not_asked_to_be_chosen_positive():
     # power can help, written with the base's own parentheses once
     with pytest.raises(DomainError) as caught:
         evaluate("(-2)^y", y=2)
-    assert caught.value.message == ("(-2)^y: its derivative in y needs ln(-2), which is not real for -2 < 0 "
-                                    "(inputs: y = 2)")
+    assert caught.value.message == "(-2)^y: its derivative in y needs ln(-2), which is not real (inputs: y = 2)"
     assert "write the number: (-2)^2 (" in caught.value.hint and "choose" not in caught.value.hint
     assert evaluate("(-2)^2 + y", y=2).value == 6.0  # what the hint suggests works
     with pytest.raises(DomainError) as caught:
