@@ -79,7 +79,12 @@ def _slope_hint(graph: Graph, node: Node, values, inputs: list, position: int | 
 def _slopes(node: Node, values, inputs: list, at: tuple | None) -> tuple | None:
     """The operation's derivative in each input at this point (its backward rule with an upstream
     gradient of 1, in numpy: inf and nan rather than errors); None where computing it overflowed
-    (ln x at x = 1e-320: 1/x is finite, only too large for a float)."""
+    (ln x at x = 1e-320: 1/x is finite, only too large for a float).
+
+    A layer's own backward_array is written for the evaluator, which ignores numpy's errors: it may
+    overflow on the way and recover (var's mean of 1.7e308 and 1.7e308 is inf, so it computes again
+    from x scaled down). Where it overflowed, it runs again as the evaluator runs it, and what it
+    gives is kept unless a slope is infinite (which an overflow could have made)."""
     import numpy as np
 
     from gradcalc.ops import ArrayOps
@@ -95,8 +100,17 @@ def _slopes(node: Node, values, inputs: list, at: tuple | None) -> tuple | None:
             if layer.backward_array is not None:
                 return tuple(layer.backward_array(np.ones_like(output), output, *operands))
             return tuple(layer.backward(ArrayOps, np.ones_like(output), output, *operands))
-    except (ArithmeticError, ValueError):  # FloatingPointError is one: an overflow
+    except FloatingPointError:  # an overflow
+        if layer.backward_array is None:
+            return None
+    except (ArithmeticError, ValueError):
         return None
+    try:
+        with np.errstate(all="ignore"):
+            slopes = tuple(layer.backward_array(np.ones_like(output), output, *operands))
+    except (ArithmeticError, ValueError):
+        return None
+    return None if any(np.isinf(slope).any() for slope in slopes) else slopes
 
 
 def _point(graph: Graph, node: Node, inputs: list) -> str:

@@ -151,6 +151,12 @@ RANGE_HINT = "choose a point where the values stay within floating-point range"
                               "choose a point away from it"),
     ("std(v)", {"v": [3.0, 3.0, 3.0]}, "std has no derivative where all its values are equal (its slope there is "
                                        "0/0); choose a point away from it"),
+    # equal values near the largest double: their sum 3.4e308 overflows numpy's mean on the way (std
+    # recovers from x / 2**1024, where the deviations are 0); the slope is still 0/0, not an overflow
+    ("std(v)", {"v": [1.7e308, 1.7e308]}, "std has no derivative where all its values are equal (its slope "
+                                          "there is 0/0); choose a point away from it"),
+    ("std(v, 0)", {"v": [[1.7e308, 1.0], [1.7e308, 2.0]]}, "std has no derivative where all its values are equal "
+                                                           "(its slope there is 0/0); choose a point away from it"),
     # real overflows: d ln(x) = 1/x = 1e320 and d(1/x) = -1/x² = -1e400 are finite, only too large
     ("ln(x)", {"x": 1e-320}, RANGE_HINT),
     ("2 + 1/x", {"x": 1e-200}, RANGE_HINT),
