@@ -11,7 +11,7 @@ import re
 
 from gradcalc.errors import UsageError
 from gradcalc.number_syntax import SIGNED_NUMBER
-from gradcalc.option_errors import OptionError, at_value
+from gradcalc.option_errors import OptionError, TypedValue, at_value
 
 NAME = re.compile(r"[^\W\d]\w*")
 _SHORT_START = re.compile(r"-[A-Za-z]")
@@ -104,10 +104,12 @@ def split_argv(argv: list, options: dict[str, str | None], pages: frozenset = fr
                 own.append(short)
                 if options[short] is not None:
                     attached = letters[k + 1 :]  # -oplain: the rest of the token is the value
+                    typed = token
                     if not attached:
                         attached = _value_after(argv, i, short, options[short], options)
+                        typed = f"{token} {attached}"
                         i += 1
-                    own.append(attached)
+                    own.append(TypedValue(attached, typed))  # an error about it shows what was typed
                     break
         else:
             expressions.append(token)  # includes "-" (stdin) and expressions such as "-x*y"
@@ -137,9 +139,9 @@ def _value_after(argv: list, i: int, option: str, metavar: str, options: dict[st
     if _is_option(following, options):
         if metavar == "FILE":
             hint = f"write {option} {metavar} (a file whose name starts with '-': ./{following}); see gradcalc --help"
-        shown = f"{option} {following}"
+        shown = f"{argv[i]} {following}"  # as typed: -qo --format, not -o --format
         raise OptionError(f"option {option} needs a value; {following} is an option", hint=hint,
-                          source=shown, span=(len(option) + 1, len(shown)))
+                          source=shown, span=(len(argv[i]) + 1, len(shown)))
     if following.startswith("--"):
         raise UsageError(f"option {option} needs a value", hint=hint)
     return following

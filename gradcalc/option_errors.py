@@ -19,6 +19,19 @@ class OptionError(UsageError):
     says_column = False  # the caret is under a value on the command line, not in an expression
 
 
+class TypedValue(str):
+    """An option's value that gradcalc/argv.py took out of a cluster of short options (`-qo foo`,
+    `-ofoo`), with the text the user typed for the option and the value, ending in the value: an
+    error shows that text, not the `-o foo` that click was given."""
+
+    typed: str
+
+    def __new__(cls, value: str, typed: str):
+        text = super().__new__(cls, value)
+        text.typed = typed
+        return text
+
+
 def at_value(message: str, option: str, value: str, hint: str | None, shown: str | None = None) -> OptionError:
     """The error `shown: message` ("--precision 0: ..."), the caret under `value` at the end of `shown`
     (by default the option and the value as two arguments)."""
@@ -65,7 +78,7 @@ def option_error(error, args: list, params: list) -> UsageError:
 
 
 def _given(args: list, param) -> tuple | None:
-    """(option as typed, its value, both as shown) for the last time `param` was given a value in
+    """(the option, its value, the text the user typed for both or None) for the last time `param` was given a value in
     `args` (the last value is the one an option that is given twice keeps); None if never."""
     opts = (*param.opts, *getattr(param, "secondary_opts", ()))
     takes_value = not _is_flag(param)
@@ -76,7 +89,7 @@ def _given(args: list, param) -> tuple | None:
         if equals and flag.startswith("--") and flag in opts:
             found = (flag, text, token)
         elif token in opts and takes_value and i + 1 < len(args):
-            found = (token, args[i + 1], None)
+            found = (token, args[i + 1], getattr(args[i + 1], "typed", None))  # -qo foo as typed
             i += 1
         i += 1
     return found

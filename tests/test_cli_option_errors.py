@@ -93,13 +93,19 @@ def test_a_near_miss_of_a_choice_is_named(run_cli):
     assert "did you mean --format table?" in err
 
 
-@pytest.mark.parametrize("argv,shown", [
-    (("-ofoo",), "-o foo"), (("-qo", "foo"), "-o foo"), (("--precision=0",), "--precision=0"),
-    (("--precision", "5", "--precision", "0"), "--precision 0"),  # the value kept is the last one
+@pytest.mark.parametrize("argv,shown,carets", [
+    # as typed, the caret under the value within it: -ofoo is "-o" then "foo" at columns 2..4
+    (("-ofoo",), "-ofoo", "  ^^^"), (("-qo", "foo"), "-qo foo", "    ^^^"), (("-qofoo",), "-qofoo", "   ^^^"),
+    (("-o", "foo"), "-o foo", "   ^^^"), (("--format", "foo"), "--format foo", "         ^^^"),
+    (("--precision=0",), "--precision=0", "            ^"),
+    (("--precision", "5", "--precision", "0"), "--precision 0", "            ^"),  # the value kept is the last
+    (("-o", "json", "-qofoo"), "-qofoo", "   ^^^"),  # the last -o, in a cluster
 ])
-def test_the_error_shows_the_value_that_was_refused(run_cli, argv, shown):
+def test_the_error_shows_the_value_that_was_refused_as_typed(run_cli, argv, shown, carets):
     code, _, err = run_cli("x", "--x", "1", *argv)
-    assert code == 2 and err.splitlines()[1] == "    " + shown, err
+    lines = err.splitlines()
+    assert code == 2 and lines[0].startswith(f"gradcalc: error: {shown}: ") and lines[1:3] == ["    " + shown,
+                                                                                               "    " + carets], err
 
 
 def test_a_value_given_twice_refuses_only_the_last(run_cli):
@@ -138,14 +144,16 @@ def test_a_click_error_that_names_no_option_keeps_its_message():
     (("--diff", "-qo", "plain"), "--diff", "-qo"),
     (("--y", "-q"), "--y", "-q"),  # a variable's value, too
     (("-f", "-q"), "-f", "-q"),
+    (("-qo", "--format", "json"), "-o", "--format"),  # shown as typed: -qo --format
 ])
 def test_a_value_that_is_an_option_is_refused(run_cli, argv, option, value):
     code, out, err = run_cli("x*x", "--x", "2", *argv)
     assert (code, out) == (2, "")
     first, source, carets, hint = err.splitlines()
+    typed = argv[argv.index(value) - 1]  # the option as typed: -qo for -o
     assert first == f"gradcalc: error: option {option} needs a value; {value} is an option"
-    assert source == f"    {option} {value}"
-    assert carets == "    " + " " * (len(option) + 1) + "^" * len(value)
+    assert source == f"    {typed} {value}"
+    assert carets == "    " + " " * (len(typed) + 1) + "^" * len(value)
     assert hint.startswith(f"  hint: write {option} ")
 
 
