@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from gradcalc.errors import GradcalcError, OutputError
 from gradcalc.formatting import format_array, format_number, labelled
 from gradcalc.jobs import Job
-from gradcalc.session_wrt import missing_wrt, reporting, unknown_wrt
+from gradcalc.session_wrt import reporting, unknown_wrt, wrt_settings
 
 _ASSIGNMENT = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)", re.DOTALL)
 FORMATS = ("table", "json", "jsonl", "csv", "tsv", "plain", "tree", "dot", "latex")
@@ -126,9 +126,10 @@ class Session:
             return
         needed = [name for name in graph.free_names if name not in graph.bindings]
         text = "; ".join([*self.expand(needed), line])
-        if _failed(missing_wrt(self.settings, text)):
+        settings, error = wrt_settings(self.settings, text, _defines(line))
+        if _failed(error):
             return
-        code, result = self.run_job(Job(self.count, text, self._arrays_for(text)), self.settings)
+        code, result = self.run_job(Job(self.count, text, self._arrays_for(text)), settings)
         if result is None:
             return  # a failed line (or a formula, with :diff) changes nothing
         self.evaluated.append(text)
@@ -319,7 +320,8 @@ class Session:
             return
         text = self.evaluated[-1]
         job, settings = Job(self.count, text, self._arrays_for(text)), {**self.settings, "diff": None, **changes}
-        if _failed(missing_wrt(settings, text)):
+        settings, error = wrt_settings(settings, text, _defines(text))
+        if _failed(error):
             return
         if result:
             self.run_job(job, settings)
@@ -360,6 +362,12 @@ def _statements(line: str) -> list:
         if match:
             assignments.append((match[1], match[2].strip()))
     return assignments
+
+
+def _defines(line: str) -> bool:
+    """Whether the line's last statement defines a name (`x = 2`, `y = x*3`), not an expression."""
+    statements = [statement for statement in line.split("#", 1)[0].split(";") if statement.strip()]
+    return bool(statements) and _ASSIGNMENT.fullmatch(statements[-1]) is not None
 
 
 def _error(error: GradcalcError) -> None:

@@ -1,7 +1,8 @@
 """What the session's `:wrt` may name: the session's variables (the values it has defined and the
 arrays given on the command line). A name is checked when :wrt names it (refused, with the closest
 variable, as the command line's --wrt refuses a name the expression does not have), when :unset
-forgets it (dropped from :wrt), and against each line; every message in the session's words."""
+forgets it (dropped from :wrt), and against each line that evaluates (a line that defines a name is
+not held to it); every message in the session's words."""
 
 import difflib
 
@@ -31,17 +32,22 @@ def unknown_wrt(names, definitions: dict, arrays: dict) -> UsageError | None:
     return None
 
 
-def missing_wrt(settings: dict, text: str) -> UsageError | None:
-    """The error for a job `text` without one of the :wrt variables (the command line's `--wrt x: the
-    expression has no variable x`, said with :wrt), or None. With :diff, :wrt does not apply: that is
-    the error (derivative_options)."""
+def wrt_settings(settings: dict, text: str, defines: bool) -> tuple[dict, UsageError | None]:
+    """The settings to run the job `text` with, and the error that refuses it (or None). A line that
+    `defines` a name (`x = 2`, `y = x*3`) is not held to :wrt, so that the variable :wrt is to name
+    can be defined: it reports the :wrt variables it has (every gradient when it has none). Any other
+    line without one of them is the command line's `--wrt x: the expression has no variable x`, said
+    with :wrt. With :diff, :wrt does not apply: that is the error (derivative_options)."""
     if not settings["wrt"] or settings["diff"] is not None:
-        return None
+        return settings, None
     from gradcalc import parse
 
     variables = list(parse(text).variables)
     missing = [name for name in settings["wrt"] if name not in variables]
     if not missing:
-        return None
-    return UsageError(f":wrt {missing[0]}: the line has no variable {missing[0]}",
-                      hint=f"its variables are: {', '.join(variables) or 'none'}; :wrt alone reports every gradient")
+        return settings, None
+    if defines:
+        return {**settings, "wrt": tuple(name for name in settings["wrt"] if name in variables)}, None
+    return settings, UsageError(f":wrt {missing[0]}: the line has no variable {missing[0]}",
+                                hint=f"its variables are: {', '.join(variables) or 'none'}; "
+                                     ":wrt alone clears :wrt and reports every gradient")

@@ -74,7 +74,7 @@ def test_wrt_takes_the_session_values_and_the_command_line_arrays(session):
 def test_a_line_without_a_wrt_variable_is_an_error_in_the_session_words_and_changes_nothing(session):
     code, out, err = session("x = 2; y = 3", "x*y", ":wrt x", "z = 7; y*z", ":vars", argv=("-o", "plain"))
     assert ("gradcalc: error: :wrt x: the line has no variable x\n"
-            "  hint: its variables are: y, z; :wrt alone reports every gradient\n") in err
+            "  hint: its variables are: y, z; :wrt alone clears :wrt and reports every gradient\n") in err
     assert "--wrt" not in err
     assert out.splitlines() == ["3 x=0 y=1", "6 x=3 y=2"]
     assert "z = 7" not in err and "ans = 6" in err  # :vars: the failed line defined nothing
@@ -92,3 +92,28 @@ def test_a_line_whose_output_fails_is_not_recorded():
     with pytest.raises(UsageError):
         recorder.result("a result", 1)
     assert recorder.last is None
+
+
+def test_a_definition_is_not_held_to_wrt_so_the_variable_wrt_needs_can_be_defined(session):
+    # the review's dead end: with :wrt t, `x = 2` was refused, then :wrt x (no variable x yet) too
+    code, out, err = session("t = 3; t^2", ":wrt t", "x = 2", ":wrt x", "x^2", "y = t*x", ":vars",
+                             argv=("-o", "plain"))
+    assert "gradcalc: error" not in err, err
+    # t² at 3: 9, 2t = 6; `x = 2` has no t: every gradient, ∂x/∂x = 1; then :wrt x: ∂(x²)/∂x = 2x = 4;
+    # y = t*x names an expression with x: ∂(t*x)/∂x = t = 3, alone as one :wrt asks
+    assert out.splitlines() == ["9 t=6", "2 x=1", "4", "3"]
+    assert "reporting ∂/∂x" in err and "\nx = 2\n" in err and "y = t*x    # = 6" in err  # :vars: both defined
+
+
+def test_a_definition_reports_the_wrt_variables_it_has(session):
+    code, out, err = session("a = 2; b = 3", ":wrt a b", "c = a*4", "c*b", argv=("-o", "plain"))
+    assert "gradcalc: error" not in err, err
+    # the last of `a = 2; b = 3` is b: 3, ∂b/∂a = 0, ∂b/∂b = 1; c = a*4 has a, not b: ∂/∂a = 4 alone
+    # (one variable: the bare number); c*b = 4ab = 24 with ∂/∂a = 4b = 12 and ∂/∂b = 4a = 8
+    assert out.splitlines() == ["3 a=0 b=1", "4", "24 a=12 b=8"]
+
+
+def test_explain_and_graph_of_a_definition_under_wrt(session):
+    code, out, err = session("t = 3", ":wrt t", "x = 2", ":explain", ":graph", argv=("-o", "plain"))
+    assert "gradcalc: error" not in err, err
+    assert out.splitlines()[:2] == ["3 t=1", "2 x=1"] and "output = 2" in err
