@@ -44,8 +44,8 @@ def run_data(expression: str, path: str, chunk_rows: int, given: tuple, options,
         notes = _not_used(graph, points.names, numbers, sigmas, "standard input" if path == STANDARD_INPUT else path,
                           own_options)
         if correlation is not None:
-            correlation.check_names(graph.variables, numbers)
-        for note in notes if warn is not None else ():
+            notes.append(correlation.unused_note(graph.variables))
+        for note in filter(None, notes) if warn is not None else ():
             warn(note)
         output_format = "csv" if options.output_format == "table" else options.output_format
         return evaluate_points(graph, points, numbers, streams[1], output_format, sigmas, correlation, options.order,

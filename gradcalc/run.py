@@ -189,15 +189,16 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
                 # nor the ones Python makes at exit walk it again (~10% of a one-shot start here)
                 gc.freeze()
                 gc.enable()
-        worst, used, all_names_known = 0, set(), True
+        worst, used, every_variable, all_names_known = 0, set(), set(), True
         try:
             for job in jobs:
-                code, variables = _run_job(renderer, job, numbers, batch, options, seed, uncertain)
+                code, variables, names = _run_job(renderer, job, numbers, batch, options, seed, uncertain)
                 worst = max(worst, code)
                 if variables is None:
                     all_names_known = False  # the names of a line that did not parse are unknown
                 else:
                     used.update(variables)
+                    every_variable.update(names)
                 if code and options.fail_fast:
                     all_names_known = False  # so are those of the lines never read
                     break
@@ -211,6 +212,10 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
             suggestion = did_you_mean(name, options.own_options())
             warn(f"--{name} is not used by the expression" + ("s" if batch else "")
                  + (f"; {suggestion}" if suggestion else ""))
+    matrix = uncertain[1]
+    note = matrix.unused_note(every_variable, batch) if matrix is not None and all_names_known else None
+    if note and not options.quiet:
+        warn(note)  # once for the run: a line may leave out what another uses
     return worst
 
 
@@ -245,17 +250,19 @@ def reader_gone() -> None:
 
 
 def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
-             seed=None, uncertain=({}, None)) -> tuple[int, list | None]:
-    """Evaluate and render one job: (exit code, the variables it takes from options or None).
-    `uncertain` is (σ of option values, correlation matrix or None)."""
+             seed=None, uncertain=({}, None)) -> tuple[int, list | None, list | None]:
+    """Evaluate and render one job: (exit code, the variables it takes from options, all its
+    variables; both None when it did not parse). `uncertain` is (σ of option values, correlation
+    matrix or None)."""
     parse, evaluate_graph = _engine()
-    variables = None
+    variables = names = None
     try:
         if job.error is not None:
             raise job.error
         graph = parse(job.text).shadow({**numbers, **job.values})  # `--e 3`: e is a variable
+        names = list(graph.variables)
         if options.diff is not None:
-            return run_diff(renderer, job, graph, options), list(graph.variables)  # values are not needed
+            return run_diff(renderer, job, graph, options), names, names  # values are not needed
         # the names taken from options, for the warning about options no job used (none given: none)
         variables = [name for name in graph.variables
                      if name not in graph.bindings and name not in job.values] if numbers else ()
@@ -272,7 +279,7 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
         if sigmas or graph.sigmas or correlation is not None:
             from gradcalc.uncertainty import uncertainty_of
 
-            result.uncertainty = uncertainty_of(result, sigmas, job.values, correlation, options.order, numbers)
+            result.uncertainty = uncertainty_of(result, sigmas, job.values, correlation, options.order)
         if options.order > 1 or options.jacobian or options.jvp or options.hvp:
             from gradcalc.higher_order import add_to_result
 
@@ -299,13 +306,13 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
                 if not options.quiet:
                     _check_failed(result.check, job.line if batch else None)
         renderer.result(result, job.line)
-        return code, variables
+        return code, variables, names
     except OutputError:
         raise  # the output cannot be written: no later job's can either
     except GradcalcError as error:
         if not renderer.error(error, job.text, job.line):
             report_error(error, job.line if batch else None)
-        return error.exit_code, variables
+        return error.exit_code, variables, names
 
 
 @cache

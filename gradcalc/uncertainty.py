@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gradcalc.argv import NAME
 from gradcalc.errors import UsageError, ValueFormatError
 from gradcalc.formatting import format_number
 from gradcalc.number_syntax import SIGNED_NUMBER, SIGNED_NUMBER_PATTERN
@@ -131,21 +132,20 @@ class Correlation:
         self.sigmas = sigmas or {}  # from a covariance matrix's diagonal
         self.source = source  # "--correlation rho.csv", for messages
 
-    def check_names(self, inputs, given=()) -> None:
-        """Refuse a name that is neither one of the `inputs` nor a value `given` (--NAME): a typo
-        (L,Q for L,T) would leave the inputs independent without a word."""
-        unknown = [name for name in self.index if name not in inputs and name not in given]
-        if not unknown:
-            return
-        free = sorted(name for name in inputs if name not in self.index)  # what the typo may have meant
-        close = difflib.get_close_matches(unknown[0], free, n=1, cutoff=0.6)
-        guess = close[0] if close else free[0] if len(unknown) == 1 and len(free) == 1 else None
-        them = f"{unknown[0]}, which is not an input" if len(unknown) == 1 else \
-            f"{', '.join(unknown[:-1])} and {unknown[-1]}, which are not inputs"
-        raise UsageError(f"{self.source} names {them} of the expression",
-                         hint=(f"did you mean {guess}? " if guess else "")
-                         + f"the expression's inputs are {', '.join(sorted(inputs)) or 'none'}; the matrix names "
-                           "the inputs it relates, in the header row (CSV) or \"names\" (JSON)")
+    def unused_note(self, used, batch: bool = False) -> str | None:
+        """The warning for the names that no expression of the run `used` (its variables), or None.
+        A matrix may relate more quantities than a line uses (one file for many jobs), but a name no
+        line uses may be a typo (L,Q for L,T), which would leave T independent without a word."""
+        unused = [name for name in self.index if name not in used]
+        if not unused:
+            return None
+        free = sorted(name for name in used if name not in self.index)  # what the typo may have meant
+        close = difflib.get_close_matches(unused[0], free, n=1, cutoff=0.6)
+        guess = close[0] if close else free[0] if len(unused) == 1 and len(free) == 1 else None
+        them = unused[0] if len(unused) == 1 else f"{', '.join(unused[:-1])} and {unused[-1]}"
+        nothing = " (the matrix changes no result)" if len(unused) == len(self.index) else ""
+        return (f"{self.source} names {them}, which {'no expression uses' if batch else 'the expression does not use'}"
+                + nothing + (f"; did you mean {guess}?" if guess else ""))
 
     def __call__(self, first: str, second: str) -> float:
         if first == second:
@@ -201,17 +201,15 @@ def format_plus_minus(value: float, sigma: float, digits: int = 2) -> str:
 
 
 def uncertainty_of(result, option_sigmas: dict, job_values: dict, correlation: Correlation | None = None,
-                   order: int = 1, options=()):
+                   order: int = 1):
     """The Uncertainty of an evaluated job, or None when none of its inputs carries one; with
     `order` 2 or more (--order), with the second-order correction.
 
     σ goes with the value it was given with: the line's own binding (`x = 5 ± 0.2`) wins over an
-    option (`--x 5±0.2`), as the value does; a covariance matrix gives the σ of the inputs it names,
-    each of which must be an input or a value given (`options`: the names of --NAME values).
+    option (`--x 5±0.2`), as the value does; a covariance matrix gives the σ of the inputs it names
+    (names the line does not use are said once per run: Correlation.unused_note).
     """
     graph = result.graph
-    if correlation is not None:
-        correlation.check_names(result.inputs, {*options, *option_sigmas, *job_values})
     sigmas = {}
     for name in result.inputs:
         if name in graph.bindings:
@@ -330,6 +328,11 @@ def _cell(where, at, cell, text: bool = False) -> float:
 
 def _check_matrix(where, kind, names, rows):
     n = len(names)
+    misnamed = [name for name in names if name and not NAME.fullmatch(name)]  # no input can have it
+    if misnamed:
+        raise ValueFormatError(f"{where}: {misnamed[0]!r} is not a variable name",
+                               hint="name each input as the expression does: letters, digits and _, "
+                                    "not starting with a digit")
     repeated = [name for i, name in enumerate(names) if name in names[:i]]
     if n == 0 or repeated or not all(names):
         problem = f"{repeated[0]} is named twice" if repeated else "a name is empty" if n else "no names"

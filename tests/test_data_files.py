@@ -251,12 +251,15 @@ def test_options_that_are_not_used_are_warned_of(data, tmp_path):
     assert err == f"gradcalc: warning: the column x of {tmp_path / 'p.csv'} is not used: the expression binds x\n"
 
 
-def test_a_correlation_matrix_naming_no_input_is_refused_with_data(data, tmp_path):
+def test_a_correlation_matrix_name_the_expression_does_not_use_is_a_warning_with_data(data, tmp_path):
     (tmp_path / "rho.csv").write_text("x,q\n1,0.5\n0.5,1\n")
     code, out, err = data("x*y", "x,sigma_x\n1,0.1\n", "--y", "2±0.1", "--correlation",
                           str(tmp_path / "rho.csv"))
-    assert (code, out) == (2, "")
-    assert "rho.csv names q, which is not an input of the expression" in err and "did you mean y?" in err
+    assert code == 0
+    # q is not y: x and y independent, c_x = y·0.1 = 0.2, c_y = x·0.1 = 0.1, σ = √0.05
+    assert float(rows(out)[0]["sigma"]) == pytest.approx(0.05 ** 0.5, rel=1e-15)
+    assert err == (f"gradcalc: warning: --correlation {tmp_path / 'rho.csv'} names q, which the expression does "
+                   "not use; did you mean y?\n")
 
 
 # no input is an internal error --------------------------------------------------------------------

@@ -370,18 +370,63 @@ def test_bad_correlation_matrices_are_exit_2(run_cli, tmp_path, content, message
     assert code == 2 and message in err and "Traceback" not in err
 
 
-def test_a_matrix_naming_no_input_is_refused_with_a_guess(run_cli, tmp_path):
-    # L,Q for L,T was accepted: T was silently independent of L
+def test_a_matrix_may_relate_more_quantities_than_the_expression_uses(run_cli, tmp_path):
+    # refused (exit 2) from 3b4ab40 to the review; worked before: the matrix describes L and T, L^2 uses L
+    matrix = tmp_path / "rho.csv"
+    matrix.write_text("L,T\n1,0.3\n0.3,1\n")
+    code, out, err = run_cli("L^2", "--L", "1±0.1", "--correlation", str(matrix), "-o", "json")
+    assert code == 0 and json.loads(out)["uncertainty"]["sigma"] == pytest.approx(0.2, rel=1e-15)  # 2L·0.1
+    assert err == f"gradcalc: warning: --correlation {matrix} names T, which the expression does not use\n"
+    assert run_cli("L^2", "--L", "1±0.1", "--correlation", str(matrix), "-o", "json", "-q")[2] == ""
+
+
+def test_a_batch_warns_once_of_the_names_no_line_uses(run_cli, tmp_path):
+    matrix = tmp_path / "rho.csv"
+    matrix.write_text("L,T,Q\n1,0.3,0\n0.3,1,0\n0,0,1\n")
+    code, out, err = run_cli("L*T", "L^2", "2*L", "--L", "1±0.1", "--T", "2±0.1", "--correlation", str(matrix),
+                             "-o", "jsonl")
+    # L*T: c_L = 0.2, c_T = 0.1, σ² = 0.04 + 0.01 + 2·0.3·0.02 = 0.062; L^2: 2·0.1; 2*L: 2·0.1
+    sigmas = [json.loads(line)["uncertainty"]["sigma"] for line in out.splitlines()]
+    assert code == 0 and sigmas == pytest.approx([math.sqrt(0.062), 0.2, 0.2], rel=1e-15)
+    assert err == f"gradcalc: warning: --correlation {matrix} names Q, which no expression uses\n"
+    # a line that did not parse may have used Q: nothing is said (as of a --NAME no line used)
+    code, _, err = run_cli("L*T", "L*(", "--L", "1±0.1", "--T", "2±0.1", "--correlation", str(matrix))
+    assert code == 2 and "warning" not in err
+
+
+def test_a_name_no_line_uses_is_a_warning_with_a_guess(run_cli, tmp_path):
+    # L,Q for L,T: T is independent of L, as the matrix says nothing of it; the warning guesses T
     matrix = tmp_path / "rho.csv"
     matrix.write_text("L,Q\n1,0.3\n0.3,1\n")
-    code, out, err = run_cli("L*T", "--L", "1±0.1", "--T", "2±0.1", "--correlation", str(matrix))
-    assert (code, out) == (2, "")
-    assert f"--correlation {matrix} names Q, which is not an input of the expression" in err
-    assert "hint: did you mean T? the expression's inputs are L, T" in err
+    code, out, err = run_cli("L*T", "--L", "1±0.1", "--T", "2±0.1", "--correlation", str(matrix), "-o", "json")
+    assert code == 0 and json.loads(out)["uncertainty"]["sigma"] == pytest.approx(math.sqrt(0.05), rel=1e-15)
+    assert err == (f"gradcalc: warning: --correlation {matrix} names Q, which the expression does not use; "
+                   "did you mean T?\n")
     (tmp_path / "cov.json").write_text(json.dumps({"names": ["x", "why", "zed"], "matrix": [[1, 0, 0], [0, 1, 0],
                                                                                            [0, 0, 1]]}))
-    code, _, err = run_cli("x*y", "--x", "1", "--y", "2", "--covariance", str(tmp_path / "cov.json"))
-    assert code == 2 and "names why and zed, which are not inputs of the expression" in err
+    code, out, err = run_cli("x*y", "--x", "1", "--y", "2", "--covariance", str(tmp_path / "cov.json"), "-o", "json")
+    # σ_x = √1 from the diagonal; y has none: σ = ∂(xy)/∂x · 1 = y = 2
+    assert code == 0 and json.loads(out)["uncertainty"]["sigma"] == 2.0
+    assert "names why and zed, which the expression does not use\n" in err
+
+
+def test_a_matrix_naming_none_of_the_inputs_says_it_changes_nothing(run_cli, tmp_path):
+    matrix = tmp_path / "rho.csv"
+    matrix.write_text("L,T\n1,0.3\n0.3,1\n")
+    code, out, err = run_cli("x*y", "--x", "1±0.1", "--y", "2±0.1", "--correlation", str(matrix), "-o", "json")
+    assert code == 0 and json.loads(out)["uncertainty"]["sigma"] == pytest.approx(math.sqrt(0.05), rel=1e-15)
+    assert err == (f"gradcalc: warning: --correlation {matrix} names L and T, which the expression does not use "
+                   "(the matrix changes no result)\n")
+
+
+def test_a_batch_file_whose_lines_bind_their_own_uncertain_values(run_cli, tmp_path):
+    # the review's batch: line 2 was refused ("names T, which is not an input") though line 1 uses T
+    matrix, jobs = tmp_path / "rho.csv", tmp_path / "jobs.txt"
+    matrix.write_text("L,T\n1,0.3\n0.3,1\n")
+    jobs.write_text("L = 1 ± 0.1; T = 2 ± 0.1; L*T\nL = 1 ± 0.1; L^2\n")
+    code, out, err = run_cli("-f", str(jobs), "--correlation", str(matrix), "-o", "jsonl")
+    sigmas = [json.loads(line)["uncertainty"]["sigma"] for line in out.splitlines()]
+    assert (code, err) == (0, "") and sigmas == pytest.approx([math.sqrt(0.062), 0.2], rel=1e-15)
 
 
 def test_a_matrix_may_name_a_value_a_line_of_a_batch_does_not_use(run_cli, tmp_path):
@@ -406,6 +451,7 @@ def test_a_matrix_may_name_a_value_a_line_of_a_batch_does_not_use(run_cli, tmp_p
     ("rho.json", b'{"names": [1, 2], "matrix": [[1, 0], [0, 1]]}', '"names" must be a list of strings'),
     ("rho.csv", b'L,T\n1,"' + b"0" * 200_000 + b'"\n0,1\n', "not a CSV matrix"),
     ("rho.csv", b"L,L\n1,0\n0,1\n", "the names must be distinct and non-empty (L is named twice)"),
+    ("rho.csv", b"L m,T\n1,0\n0,1\n", "rho.csv: 'L m' is not a variable name"),  # no input can be named so
 ])
 def test_unreadable_matrices_are_exit_2_with_a_hint(run_cli, tmp_path, name, content, message):
     matrix = tmp_path / name
