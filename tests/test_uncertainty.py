@@ -394,29 +394,29 @@ def test_a_batch_warns_once_of_the_names_no_line_uses(run_cli, tmp_path):
     assert code == 2 and "warning" not in err
 
 
-def test_a_name_no_line_uses_is_a_warning_with_a_guess(run_cli, tmp_path):
+@pytest.mark.parametrize("variables, names, warning", [
     # L,Q for L,T: T is independent of L, as the matrix says nothing of it; the warning guesses T
+    ("LT", "L,Q", "names Q, which the expression does not use; did you mean T?"),
+    ("xy", "L,T", "names L and T, which the expression does not use (the matrix changes no result)"),
+])
+def test_a_name_the_expression_does_not_use_is_a_warning(run_cli, tmp_path, variables, names, warning):
+    a, b = variables
     matrix = tmp_path / "rho.csv"
-    matrix.write_text("L,Q\n1,0.3\n0.3,1\n")
-    code, out, err = run_cli("L*T", "--L", "1±0.1", "--T", "2±0.1", "--correlation", str(matrix), "-o", "json")
+    matrix.write_text(f"{names}\n1,0.3\n0.3,1\n")
+    code, out, err = run_cli(f"{a}*{b}", f"--{a}", "1±0.1", f"--{b}", "2±0.1", "--correlation", str(matrix),
+                             "-o", "json")
+    # independent: c_a = b·0.1 = 0.2, c_b = a·0.1 = 0.1, σ = √0.05
     assert code == 0 and json.loads(out)["uncertainty"]["sigma"] == pytest.approx(math.sqrt(0.05), rel=1e-15)
-    assert err == (f"gradcalc: warning: --correlation {matrix} names Q, which the expression does not use; "
-                   "did you mean T?\n")
+    assert err == f"gradcalc: warning: --correlation {matrix} {warning}\n"
+
+
+def test_a_covariance_name_the_expression_does_not_use_is_a_warning(run_cli, tmp_path):
     (tmp_path / "cov.json").write_text(json.dumps({"names": ["x", "why", "zed"], "matrix": [[1, 0, 0], [0, 1, 0],
                                                                                            [0, 0, 1]]}))
     code, out, err = run_cli("x*y", "--x", "1", "--y", "2", "--covariance", str(tmp_path / "cov.json"), "-o", "json")
     # σ_x = √1 from the diagonal; y has none: σ = ∂(xy)/∂x · 1 = y = 2
     assert code == 0 and json.loads(out)["uncertainty"]["sigma"] == 2.0
     assert "names why and zed, which the expression does not use\n" in err
-
-
-def test_a_matrix_naming_none_of_the_inputs_says_it_changes_nothing(run_cli, tmp_path):
-    matrix = tmp_path / "rho.csv"
-    matrix.write_text("L,T\n1,0.3\n0.3,1\n")
-    code, out, err = run_cli("x*y", "--x", "1±0.1", "--y", "2±0.1", "--correlation", str(matrix), "-o", "json")
-    assert code == 0 and json.loads(out)["uncertainty"]["sigma"] == pytest.approx(math.sqrt(0.05), rel=1e-15)
-    assert err == (f"gradcalc: warning: --correlation {matrix} names L and T, which the expression does not use "
-                   "(the matrix changes no result)\n")
 
 
 def test_a_batch_file_whose_lines_bind_their_own_uncertain_values(run_cli, tmp_path):
