@@ -44,7 +44,8 @@ def run_data(expression: str, path: str, chunk_rows: int, given: tuple, options,
         notes = _not_used(graph, points.names, numbers, sigmas, "standard input" if path == STANDARD_INPUT else path,
                           own_options)
         if correlation is not None:
-            notes.append(correlation.unused_note(graph.variables))
+            notes.append(correlation.unused_note({name: name in graph.sigmas or name in sigmas
+                                                  or f"sigma_{name}" in points.names for name in graph.variables}))
         for note in filter(None, notes) if warn is not None else ():
             warn(note)
         output_format = "csv" if options.output_format == "table" else options.output_format

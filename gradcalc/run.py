@@ -189,7 +189,7 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
                 # nor the ones Python makes at exit walk it again (~10% of a one-shot start here)
                 gc.freeze()
                 gc.enable()
-        worst, used, every_variable, all_names_known = 0, set(), set(), True
+        worst, used, every_variable, all_names_known = 0, set(), {}, True
         try:
             for job in jobs:
                 code, variables, names = _run_job(renderer, job, numbers, batch, options, seed, uncertain)
@@ -198,7 +198,8 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
                     all_names_known = False  # the names of a line that did not parse are unknown
                 else:
                     used.update(variables)
-                    every_variable.update(names)
+                    for name, uncertain_here in names.items():  # with a σ on any line
+                        every_variable[name] = every_variable.get(name, False) or uncertain_here
                 if code and options.fail_fast:
                     all_names_known = False  # so are those of the lines never read
                     break
@@ -251,18 +252,18 @@ def reader_gone() -> None:
 
 def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
              seed=None, uncertain=({}, None)) -> tuple[int, list | None, list | None]:
-    """Evaluate and render one job: (exit code, the variables it takes from options, all its
-    variables; both None when it did not parse). `uncertain` is (σ of option values, correlation
-    matrix or None)."""
+    """Evaluate and render one job: (exit code, the variables it takes from options, {each of its
+    variables: whether it has a σ}; both None when it did not parse). `uncertain` is (σ of option
+    values, correlation matrix or None)."""
     parse, evaluate_graph = _engine()
     variables = names = None
     try:
         if job.error is not None:
             raise job.error
         graph = parse(job.text).shadow({**numbers, **job.values})  # `--e 3`: e is a variable
-        names = list(graph.variables)
+        names = dict.fromkeys(graph.variables, False)
         if options.diff is not None:
-            return run_diff(renderer, job, graph, options), names, names  # values are not needed
+            return run_diff(renderer, job, graph, options), list(names), names  # values are not needed
         # the names taken from options, for the warning about options no job used (none given: none)
         variables = [name for name in graph.variables
                      if name not in graph.bindings and name not in job.values] if numbers else ()
@@ -280,6 +281,7 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
             from gradcalc.uncertainty import uncertainty_of
 
             result.uncertainty = uncertainty_of(result, sigmas, job.values, correlation, options.order)
+            names.update(dict.fromkeys(getattr(result.uncertainty, "sigmas", ()), True))
         if options.order > 1 or options.jacobian or options.jvp or options.hvp:
             from gradcalc.higher_order import add_to_result
 

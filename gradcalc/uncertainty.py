@@ -132,16 +132,19 @@ class Correlation:
         self.sigmas = sigmas or {}  # from a covariance matrix's diagonal
         self.source = source  # "--correlation rho.csv", for messages
 
-    def unused_note(self, used, batch: bool = False) -> str | None:
-        """The warning for the names that no expression of the run `used` (its variables), or None.
-        A matrix may relate more quantities than a line uses (one file for many jobs), but a name no
-        line uses may be a typo (L,Q for L,T), which would leave T independent without a word."""
+    def unused_note(self, used: dict, batch: bool = False) -> str | None:
+        """The warning for the names that no expression of the run used, or None; `used` maps each
+        variable of the run to whether a line gave it a σ. A matrix may relate more quantities than
+        a line uses (one file for many jobs), but a name no line uses may be a typo (L,Q for L,T),
+        which would leave T independent without a word."""
         unused = [name for name in self.index if name not in used]
         if not unused:
             return None
         free = sorted(name for name in used if name not in self.index)  # what the typo may have meant
+        # with nothing alike, the one input it could mean: one with a σ (a covariance gives it one)
+        likely = [name for name in free if used[name] or self.sigmas]
         close = difflib.get_close_matches(unused[0], free, n=1, cutoff=0.6)
-        guess = close[0] if close else free[0] if len(unused) == 1 and len(free) == 1 else None
+        guess = close[0] if close else likely[0] if len(unused) == 1 and len(likely) == 1 else None
         them = unused[0] if len(unused) == 1 else f"{', '.join(unused[:-1])} and {unused[-1]}"
         nothing = " (the matrix changes no result)" if len(unused) == len(self.index) else ""
         return (f"{self.source} names {them}, which {'no expression uses' if batch else 'the expression does not use'}"

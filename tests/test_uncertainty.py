@@ -410,6 +410,23 @@ def test_a_name_the_expression_does_not_use_is_a_warning(run_cli, tmp_path, vari
     assert err == f"gradcalc: warning: --correlation {matrix} {warning}\n"
 
 
+def test_with_nothing_alike_the_guess_is_an_input_with_a_sigma(run_cli, tmp_path):
+    # a correlation relates inputs with a σ: T given without one, or a --data column without its
+    # sigma_x, is no guess for Q (nor x for T); σ = ∂(LT)/∂L·0.1 = T·0.1 = 0.2
+    matrix, points = tmp_path / "rho.csv", tmp_path / "points.csv"
+    matrix.write_text("L,Q\n1,0.3\n0.3,1\n")
+    no_guess = f"gradcalc: warning: --correlation {matrix} names Q, which the expression does not use\n"
+    code, out, err = run_cli("L*T", "--L", "1±0.1", "--T", "2", "--correlation", str(matrix), "-o", "json")
+    assert code == 0 and json.loads(out)["uncertainty"]["sigma"] == pytest.approx(0.2, rel=1e-15)
+    assert err == no_guess
+    points.write_text("T\n2\n")
+    code, out, err = run_cli("L*T", "--L", "1±0.1", "--data", str(points), "--correlation", str(matrix))
+    assert code == 0 and err == no_guess
+    points.write_text("T,sigma_T\n2,0.1\n")  # with its σ, T is the guess
+    code, out, err = run_cli("L*T", "--L", "1±0.1", "--data", str(points), "--correlation", str(matrix))
+    assert code == 0 and err.endswith("names Q, which the expression does not use; did you mean T?\n")
+
+
 def test_a_covariance_name_the_expression_does_not_use_is_a_warning(run_cli, tmp_path):
     (tmp_path / "cov.json").write_text(json.dumps({"names": ["x", "why", "zed"], "matrix": [[1, 0, 0], [0, 1, 0],
                                                                                            [0, 0, 1]]}))
