@@ -1,5 +1,7 @@
-"""One class per operation, each declared through `Layer`, whose hooks are documented once there.
-REGISTRY maps grammar names to layer classes.
+"""REGISTRY, the one list of operations: it maps each grammar name to its layer class. One class per
+operation, each declared through `Layer`, whose hooks are documented once there; this module holds
+the leaves and the arithmetic operators, and the families of functions have modules of their own
+(trigonometric, exponentials, activations, piecewise, two_argument, array_layers, shape_layers).
 
 Layers hold no per-evaluation state. `backward(ops, gy, y, *xs)` receives the upstream gradient,
 the layer's output and its inputs, and returns one gradient per input; it is written with Python
@@ -15,6 +17,7 @@ to each input's shape, in one place.
 import math
 import operator
 
+from gradcalc.activations import Elu, Erf, Erfc, Gelu, LeakyReLU, LogSigmoid, ReLU, Sigmoid, Softplus
 from gradcalc.array_layers import (
     BroadcastLike,
     Cumsum,
@@ -40,37 +43,11 @@ from gradcalc.array_layers import (
     Winners,
 )
 from gradcalc.errors import DomainError
+from gradcalc.exponentials import Exp, Exp2, Expm1, Ln, Log1p, Log2, Log10, Sqrt, XLogY
 from gradcalc.formatting import format_number, is_literal, needs_parentheses, unparenthesized
-from gradcalc.functions import (
-    Acos,
-    Acosh,
-    Asin,
-    Asinh,
-    Atan,
-    Atanh,
-    Ceil,
-    Cosh,
-    Elu,
-    Erf,
-    Erfc,
-    Exp2,
-    Expm1,
-    Floor,
-    Gelu,
-    LeakyReLU,
-    Log1p,
-    Log2,
-    Log10,
-    LogBase,
-    LogSigmoid,
-    Round,
-    Sinh,
-    Softplus,
-    Tan,
-)
 from gradcalc.layer import Layer
 from gradcalc.numeric import numpy, refuse, times
-from gradcalc.ops import ArrayOps
+from gradcalc.piecewise import Abs, Ceil, Floor, Round, Sign, Step
 from gradcalc.shape_layers import (
     Concat,
     Diag,
@@ -85,6 +62,7 @@ from gradcalc.shape_layers import (
     Stack,
     Trace,
 )
+from gradcalc.trigonometric import Acos, Acosh, Asin, Asinh, Atan, Atanh, Cos, Cosh, Sin, Sinh, Tan, Tanh
 from gradcalc.two_argument import Atan2, Clip, Hypot, Maximum, Minimum, Mod
 
 
@@ -239,258 +217,6 @@ class Power(Layer):
                 + ("" if literal else f" for {base} < 0"),
                 f"{who}, so its derivative is computed. For {fixed} (an integer written as the exponent "
                 f"allows a negative base){other}")
-
-
-class Exp(Layer):
-    """exp(x)."""
-
-    __slots__ = ()
-    hides_infinity = True
-    forward = staticmethod(math.exp)
-
-    def forward_array(self, x):
-        return numpy().exp(x)
-
-    def backward(self, ops, gy, y, x):
-        return (gy * y,)
-
-    def backward_array(self, gy, y, x):
-        return (times(gy, y),)
-
-
-class Ln(Layer):
-    """ln(x), the natural logarithm (also written log(x)); log(x, base) is the log to a base."""
-
-    __slots__ = ()
-    wider = LogBase
-
-    def forward(self, x):
-        if x <= 0:
-            raise DomainError(f"argument is {format_number(x)}, ln needs a positive number")
-        return math.log(x)
-
-    def forward_array(self, x):
-        return numpy().log(x)
-
-    def domain(self, x):
-        refuse(numpy().less_equal(x, 0), x, "argument is {value}{at}, ln needs a positive number")
-
-    def backward(self, ops, gy, y, x):
-        return (gy / x,)
-
-
-class Sigmoid(Layer):
-    """1 / (1 + exp(-x)), computed without overflow for any x."""
-
-    __slots__ = ()
-    hides_infinity = keeps_finite = True
-
-    def forward(self, x):
-        if x >= 0:
-            return 1.0 / (1.0 + math.exp(-x))
-        z = math.exp(x)  # exp(-x) would overflow for x < -709
-        return z / (1.0 + z)
-
-    def forward_array(self, x):
-        np = numpy()
-        # 1/(1 + exp(-x)) is accurate to a few ulps wherever exp(-x) is finite; below x = -709
-        # exp(-x) overflows to inf (silently: the evaluator runs numpy with errors ignored) and
-        # the result is 0, sigmoid's value there to within the smallest normal double.
-        out = np.negative(x)
-        if not isinstance(out, np.ndarray):
-            return 1.0 / (1.0 + np.exp(out))  # a numpy scalar: nothing to write into
-        np.exp(out, out=out)  # in place on this call's own temporary: one array, not two
-        out += 1.0
-        np.divide(1.0, out, out=out)  # the same bits as reciprocal, which numpy does not vectorize (2x slower)
-        return out
-
-    def backward(self, ops, gy, y, x):
-        # σ(x) σ(-x), not σ(1 - σ): 1 - σ(x) cancels for x > 0 (σ'(30) was 1e-3 off, σ'(40) 0);
-        # and its derivative stays in σ's, which never underflow before the true value does
-        return (gy * (y * ops.sigmoid(-x)),)
-
-    def backward_array(self, gy, y, x):
-        # σ(-x) = 1/(1 + exp(x)), so σ(x) σ(-x) = y/(1 + exp(x)): four passes, in place on this
-        # call's own temporary. exp(x) overflows past x = 709 to inf (the evaluator ignores numpy's
-        # errors) and the result is 0, σ'(x) there to within the smallest normal double.
-        np = numpy()
-        gx = np.exp(x)
-        if not isinstance(gx, np.ndarray):
-            return (gy * (y / (1.0 + gx)),)  # a numpy scalar: nothing to write into
-        gx += 1.0
-        np.divide(y, gx, out=gx)
-        gx *= gy
-        return (gx,)
-
-
-class ReLU(Layer):
-    """max(x, 0); its derivative at 0 is taken as 0, as in PyTorch."""
-
-    __slots__ = ()
-    hides_infinity = keeps_finite = kink = True
-
-    def forward(self, x):
-        return x if x > 0 else 0.0
-
-    def forward_array(self, x):
-        return numpy().where(numpy().greater(x, 0), x, 0.0)
-
-    def backward(self, ops, gy, y, x):
-        return (gy * ops.step(x),)
-
-
-class Sqrt(Layer):
-    """sqrt(x)."""
-
-    __slots__ = ()
-
-    def forward(self, x):
-        if x < 0:
-            raise DomainError(f"argument is {format_number(x)}, sqrt needs a number >= 0")
-        return math.sqrt(x)
-
-    def forward_array(self, x):
-        return numpy().sqrt(x)
-
-    def domain(self, x):
-        refuse(numpy().less(x, 0), x, "argument is {value}{at}, sqrt needs a number >= 0")
-
-    def backward(self, ops, gy, y, x):
-        return (gy / (2.0 * y),)
-
-
-class Tanh(Layer):
-    """tanh(x)."""
-
-    __slots__ = ()
-    hides_infinity = keeps_finite = True
-    forward = staticmethod(math.tanh)
-
-    def forward_array(self, x):
-        return numpy().tanh(x)
-
-    def backward(self, ops, gy, y, x):
-        # 1 - tanh² = 4 σ(2x) σ(-2x): 1 - tanh² cancels for large |x| (tanh'(15) was 1.7e-4 off,
-        # tanh'(20) 0), and 1/cosh² keeps the first order but not the next: cosh overflows past
-        # |x| = 710 and its powers underflow early. Sigmoids never overflow, and their derivatives
-        # stay in sigmoids, so every order keeps its digits out to where its value underflows.
-        return (gy * (4.0 * (ops.sigmoid(2.0 * x) * ops.sigmoid(-2.0 * x))),)
-
-    def backward_array(self, gy, y, x):
-        # 1/cosh²: three passes where the sigmoids take thirteen. cosh² is inf past |x| = 355 (the
-        # evaluator ignores numpy's errors), where the derivative is below the smallest normal double.
-        np = numpy()
-        gx = np.cosh(x)
-        if not isinstance(gx, np.ndarray):
-            return (gy / (gx * gx),)  # a numpy scalar: nothing to write into
-        np.multiply(gx, gx, out=gx)
-        np.divide(gy, gx, out=gx)
-        return (gx,)
-
-
-class Sin(Layer):
-    """sin(x)."""
-
-    __slots__ = ()
-    keeps_finite = True
-    forward = staticmethod(math.sin)
-
-    def forward_array(self, x):
-        return numpy().sin(x)
-
-    def backward(self, ops, gy, y, x):
-        return (gy * ops.cos(x),)
-
-
-class Cos(Layer):
-    """cos(x)."""
-
-    __slots__ = ()
-    keeps_finite = True
-    forward = staticmethod(math.cos)
-
-    def forward_array(self, x):
-        return numpy().cos(x)
-
-    def backward(self, ops, gy, y, x):
-        return (-gy * ops.sin(x),)
-
-
-class Abs(Layer):
-    """|x|; its derivative at 0 is taken as 0, as in PyTorch."""
-
-    __slots__ = ()
-    keeps_finite = kink = True
-    forward = staticmethod(abs)
-
-    def forward_array(self, x):
-        return numpy().abs(x)
-
-    def backward(self, ops, gy, y, x):
-        return (gy * ops.sign(x),)
-
-
-class Sign(Layer):
-    """sign(x): -1, 0 or 1 (sign(0) = 0); its derivative is 0 (at 0 too, as abs'(0) = 0)."""
-
-    __slots__ = ()
-    keeps_finite = kink = True
-    hides_infinity = True  # sign(inf) = 1
-
-    def forward(self, x):
-        return float((x > 0) - (x < 0))
-
-    def forward_array(self, x):
-        return numpy().sign(x)
-
-    def backward(self, ops, gy, y, x):
-        return (0.0 * gy,)
-
-
-class Step(Layer):
-    """step(x), the Heaviside step: 1 for x > 0, else 0 (step(0) = 0, as relu'(0) = 0)."""
-
-    __slots__ = ()
-    keeps_finite = kink = True
-    hides_infinity = True  # step(inf) = 1, step(nan) = 0
-
-    def forward(self, x):
-        return 1.0 if x > 0 else 0.0
-
-    def forward_array(self, x):
-        return numpy().greater(x, 0).astype(float)
-
-    def backward(self, ops, gy, y, x):
-        return (0.0 * gy,)
-
-
-class XLogY(Layer):
-    """xlogy(x, y) = x * ln(y), and 0 where x = 0 (as scipy and torch): d/dt y**t is xlogy(y**t, y)."""
-
-    __slots__ = ()
-    arity = 2
-    hides_infinity = True  # xlogy(0, inf) = 0
-
-    def forward(self, x, y):
-        if x == 0:
-            return 0.0
-        if y <= 0:
-            raise DomainError(f"the second argument is {format_number(y)}, xlogy needs a positive "
-                              "number where the first is not 0")
-        return x * math.log(y)
-
-    def forward_array(self, x, y):
-        return ArrayOps.xlogy(x, y)
-
-    def domain(self, x, y):
-        np = numpy()
-        refuse(np.not_equal(x, 0) & np.less_equal(y, 0), y, "the second argument is {value}{at}, "
-               "xlogy needs a positive number where the first is not 0")
-
-    def backward(self, ops, gy, y, x0, x1):
-        # xlogy(gy, y), not gy * ln(y): where nothing flows back (gy = 0) the slope of ln at 0 is
-        # nobody's concern, which keeps 0**x flat in x at every order
-        return ops.xlogy(gy, x1), gy * x0 / x1
 
 
 REGISTRY = {

@@ -1,4 +1,4 @@
-"""Helpers the layers share for numpy arrays (numpy is imported on first use, never for scalars)."""
+"""Helpers the layers share: domain errors, and numpy arrays (numpy is imported on first use, never for scalars)."""
 
 import functools
 import math
@@ -82,6 +82,11 @@ def refuse(mask, values, template: str) -> None:
     error = DomainError(template.format(value=format_number(float(value)), at=at))
     error.index = (index, np.shape(mask)) if np.ndim(mask) else None  # the inputs are shown there
     raise error
+
+
+def outside_domain(x: float, name: str, needs: str) -> DomainError:
+    """The error of a float argument outside a function's domain, as `refuse` words an array's."""
+    return DomainError(f"argument is {format_number(x)}, {name} needs {needs}")
 
 
 def check_axis(axis, shape) -> None:
