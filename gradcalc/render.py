@@ -169,7 +169,8 @@ class JsonLinesRenderer(Renderer):
 
 
 class PlainRenderer(Renderer):
-    """One line per job: the value, then name=gradient pairs; with one --wrt, the bare gradient.
+    """One line per job: the value, then name=gradient pairs; with one --wrt, the bare gradient
+    (then check=TOKEN with --check).
     Arrays print on one line without spaces ([[1,2],[3,4]]), so fields split on spaces. In a batch
     a failed job is the line `error` (its message goes to stderr), so line N is always job N."""
 
@@ -189,8 +190,8 @@ class PlainRenderer(Renderer):
             text = " ".join([self.number(result.value), *sigma,
                              *(f"{name}={self.number(grad)}" for name, grad in gradients.items()),
                              *plain_tokens(result, self.number)])
-            if result.check is not None:
-                text += f" check={result.check.token()}"
+        if result.check is not None:  # asked for: a bare number must not hide a kink or mismatch
+            text += f" check={result.check.token()}"
         self.out.write(text + "\n")
         self.out.flush()
 

@@ -99,6 +99,20 @@ def test_cli_check_outputs(run_cli):
     assert (code, out) == (0, "0 x=0 check=kink:x\n")
 
 
+@pytest.mark.parametrize("output, verdict", [
+    ("plain", lambda out: out == "0 check=kink:x\n"),  # the bare gradient relu'(0) = 0, then the verdict
+    ("json", lambda out: json.loads(out)["check"]["x"]["verdict"] == "kink"),
+    ("jsonl", lambda out: json.loads(out)["check"]["x"]["verdict"] == "kink"),
+    ("csv", lambda out: out.splitlines()[1].endswith(",ok (kink: x)")),
+    ("tsv", lambda out: out.splitlines()[1].endswith("\tok (kink: x)")),
+    ("table", lambda out: "kink" in out and "relu(x) changes slope" in out),
+])
+def test_one_wrt_keeps_the_check_verdict(run_cli, output, verdict):
+    # relu(x) at 0 is a kink whatever the format; with one --wrt plain prints the bare number and the token
+    code, out, _ = run_cli("relu(x)", "--x", "0", "--wrt", "x", "--check", "-o", output)
+    assert code == 0 and verdict(out), out
+
+
 def test_check_follows_wrt(run_cli):
     code, out, _ = run_cli("x*y", "--x", "2", "--y", "3", "--check", "--wrt", "y", "-o", "json")
     assert set(json.loads(out)["check"]) == {"y"}

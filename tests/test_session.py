@@ -82,6 +82,12 @@ def test_wrt_check_format_and_unset(session):
     assert "z is not defined" in err and ":format takes one of" in err
 
 
+def test_check_verdict_with_one_wrt_in_plain(session):
+    code, out, _ = session(":format plain", "x = 0", ":check on", ":wrt x", "relu(x)", "x = 2", "x^2")
+    # relu'(0) = 0 at a kink; (x^2)' at 2 = 4, checked ok (a definition line's own ∂x/∂x = 1 too)
+    assert _plain(out) == ["0 x=1", "0 check=kink:x", "1 check=ok", "4 check=ok"]
+
+
 def test_unset_warns_about_definitions_that_read_the_name(session):
     code, out, err = session("x = 2", "y = x + 1", ":unset x")
     assert "y still reads x" in err
