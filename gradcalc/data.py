@@ -21,7 +21,7 @@ from gradcalc.data_files import STANDARD_INPUT, Points, read_points
 from gradcalc.delimited import bulk_writer, tsv_cell
 from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import EvaluationError, GradcalcError, MissingValueError, UsageError, ValueFormatError
-from gradcalc.evaluator import evaluate_graph
+from gradcalc.evaluator import check_wrt, evaluate_graph
 from gradcalc.numeric import first_index
 
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
@@ -57,10 +57,7 @@ def run_data(expression: str, path: str, chunk_rows: int, given: tuple, options,
 
 def _check_names(graph, names: list, options: dict, wrt) -> None:
     """Refuse a --wrt name the expression lacks, and a variable with no column or value."""
-    unknown = [name for name in wrt if name not in graph.variables]
-    if unknown:
-        raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
-                         hint=f"its variables are: {', '.join(sorted(graph.variables)) or 'none'}")
+    check_wrt(wrt, graph.variables)
     missing = [v for v in sorted(graph.variables) if v not in names and v not in options and v not in graph.bindings]
     if missing:
         raise MissingValueError(f"no column or value for {', '.join(missing)}",

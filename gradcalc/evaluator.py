@@ -75,15 +75,20 @@ class Result:
         """The gradients named in `wrt` (all of them when `wrt` is empty)."""
         if not wrt:
             return self.gradients
-        unknown = [name for name in wrt if name not in self.gradients]
-        if unknown:
-            known = ", ".join(self.gradients) or "none"
-            raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
-                             hint=f"its variables are: {known}")
+        check_wrt(wrt, self.gradients)
         return {name: self.gradients[name] for name in dict.fromkeys(wrt)}
 
     def __repr__(self):
         return f"Result(expression={shorten(self.expression)!r}, value={self.value!r}, gradients={self.gradients!r})"
+
+
+def check_wrt(wrt, variables) -> None:
+    """Refuse a --wrt name that is not one of `variables`: every output format says so, and none
+    prints anything of the job first."""
+    unknown = [name for name in wrt if name not in variables]
+    if unknown:
+        raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
+                         hint=f"its variables are: {', '.join(sorted(variables)) or 'none'}")
 
 
 def bind(graph: Graph, values: dict, check_finite: bool = True) -> dict:

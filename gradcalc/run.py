@@ -55,6 +55,12 @@ class Options:
     # the command's options -> their metavars (cli.py's, from Typer), for hints and near misses
     own_options: Callable[[], dict] = dict
 
+    def __post_init__(self):
+        if any(not name.strip() for name in self.wrt):  # `--wrt ""`, `--wrt "$unset"`: no name to look for
+            raise UsageError("--wrt '': the name of a variable is empty",
+                             hint="give --wrt a variable of the expression (--wrt x), or leave --wrt out "
+                                  "to report every gradient")
+
     def extra_columns(self):
         """(order, jvp, hvp, jacobian): what CSV/TSV add columns for."""
         return self.order, bool(self.jvp), bool(self.hvp), self.jacobian
@@ -255,13 +261,14 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
     """Evaluate and render one job: (exit code, the variables it takes from options, {each of its
     variables: whether it has a σ}; both None when it did not parse). `uncertain` is (σ of option
     values, correlation matrix or None)."""
-    parse, evaluate_graph = _engine()
+    parse, evaluate_graph, check_wrt = _engine()
     variables = names = None
     try:
         if job.error is not None:
             raise job.error
         graph = parse(job.text).shadow({**numbers, **job.values})  # `--e 3`: e is a variable
         names = dict.fromkeys(graph.variables, False)
+        check_wrt(options.wrt, graph.variables)  # before a renderer prints any of the job (a table's nodes)
         if options.diff is not None:
             return run_diff(renderer, job, graph, options), list(names), names  # values are not needed
         # the names taken from options, for the warning about options no job used (none given: none)
@@ -321,10 +328,10 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
 def _engine():
     """The parser and the evaluator, imported at the first job (--help and --version never need them)
     and once: a `from ... import` in a function costs ~1 µs a call, ~7% of a batch line."""
-    from gradcalc.evaluator import evaluate_graph
+    from gradcalc.evaluator import check_wrt, evaluate_graph
     from gradcalc.parser import parse
 
-    return parse, evaluate_graph
+    return parse, evaluate_graph, check_wrt
 
 
 def _check_failed(report, line) -> None:

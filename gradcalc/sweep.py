@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcalc.errors import EvaluationError, GradcalcError, UsageError
-from gradcalc.evaluator import bind, evaluate_graph
+from gradcalc.evaluator import bind, check_wrt, evaluate_graph
 from gradcalc.formatting import format_number
 from gradcalc.graph import Graph
 from gradcalc.values import number
@@ -93,10 +93,7 @@ class Sweep:
                 raise UsageError(f"--{name}: with --sweep, the other variables are numbers, not arrays")
         self.fixed = {name: value for name, value in values.items() if name in graph.variables}
         bind(graph, {**self.fixed, **dict.fromkeys(names, 0.0)})  # a missing value is an error before any output
-        unknown = [name for name in wrt if name not in graph.variables]
-        if unknown:
-            raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
-                             hint=f"its variables are: {', '.join(graph.variables)}")
+        check_wrt(wrt, graph.variables)
         self.gradient_names = list(dict.fromkeys(wrt)) or sorted(graph.variables)
         self.wrt = tuple(wrt)  # only these gradients must be finite: a point is a gap for them alone
         from gradcalc.data import HigherColumns

@@ -124,3 +124,35 @@ def test_higher_orders_in_the_wrt_variables_only():
     # (x^3)'' = 6x = 12 and ''' = 6 at x = 2, beside sqrt(y), whose slope is infinite at 0
     assert gradcalc.derivatives("sqrt(y) + x^3", {"x": 2, "y": 0}, order=3, wrt="x") == {
         2: {"x": {"x": 12.0}}, 3: {"x": {"x": {"x": 6.0}}}}
+
+
+@pytest.mark.parametrize("argv", [("-o", "table"), ("-o", "dot"), ("--tree",), ("-o", "plain"), ("-o", "csv"),
+                                  ("--graph", "picture.dot", "-o", "plain")])
+def test_an_unknown_wrt_name_prints_nothing_of_the_job_in_any_format(run_cli, argv, tmp_path, monkeypatch):
+    # the table printed x's node table before the error; dot and --tree ignored the name (exit 0)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("x*2", "--x", "1", "--wrt", "y", *argv)
+    assert code == 2
+    if argv[:2] == ("-o", "csv"):  # a record of the job: its error, no value
+        assert out.splitlines()[1:] == ["1,x*2,,,UsageError: --wrt y: the expression has no variable y"]
+    else:
+        assert out == ""
+        assert "--wrt y: the expression has no variable y" in err and "its variables are: x" in err
+    assert not (tmp_path / "picture.dot").exists()
+
+
+def test_an_unknown_wrt_name_fails_only_its_own_line_of_a_batch(run_cli, tmp_path):
+    jobs = tmp_path / "jobs.txt"
+    jobs.write_text("x*3\ny*5\n")
+    code, out, err = run_cli("-f", str(jobs), "--x", "1", "--y", "2", "--wrt", "y", "-o", "tree")
+    assert code == 2 and "--wrt y: the expression has no variable y (at line 1)" in err
+    assert "value = 10" in out and "grad = 5" in out and "value = 3" not in out  # 5*2, ∂/∂y 5
+
+
+@pytest.mark.parametrize("name", ["", " "])
+@pytest.mark.parametrize("more", [(), ("--data", "points.csv"), ("--sweep", "x=0:1:3")])
+def test_an_empty_wrt_name_is_a_usage_error_with_a_hint(run_cli, name, more):
+    code, out, err = run_cli("x", "--x", "1", "--wrt", name, *more) if not more else \
+        run_cli("x", "--wrt", name, *more)
+    assert (code, out) == (2, "")
+    assert "--wrt '': the name of a variable is empty" in err and "hint: give --wrt a variable" in err
