@@ -97,10 +97,9 @@ def read_points(path: str, chunk_rows: int = CHUNK_ROWS, stdin=None) -> Points:
             raise UsageError(f"cannot read {path!r}: {getattr(error, 'strerror', None) or error}") from None
         name, release = path, stream.close
     try:
-        first = _lines(stream, 1, name)
-        first = first[0] if first else ""
+        first, at = _first_line(stream, name)
         jsonl = first.lstrip().startswith("{") if suffix is None else suffix in (".jsonl", ".ndjson")
-        return (_jsonl_points if jsonl else _csv_points)(stream, first, name, chunk_rows)._replace(close=release)
+        return (_jsonl_points if jsonl else _csv_points)(stream, first, name, chunk_rows, at)._replace(close=release)
     except BaseException:
         release()
         raise
@@ -124,9 +123,20 @@ def _lines(stream, count: int, name: str) -> list:
         raise UsageError(f"cannot read {name}: {error.strerror or error}") from None
 
 
-def _chunks_of(stream, first_lines: list, chunk_rows: int, name: str):
-    """(number of the chunk's first line, its lines) of a text stream."""
-    line, pending = 1, first_lines
+def _first_line(stream, name: str) -> tuple[str, int]:
+    """The first line that is not blank ("" at the end) and its number: what a file holds is decided
+    by its first line of text (`printf '\n{"x":1}\n'` is JSON Lines)."""
+    number = 1
+    while True:
+        lines = _lines(stream, 1, name)
+        if not lines or lines[0].strip():
+            return (lines[0] if lines else ""), number
+        number += 1
+
+
+def _chunks_of(stream, first_lines: list, chunk_rows: int, name: str, line: int = 1):
+    """(number of the chunk's first line, its lines) of a text stream, whose first line is `line`."""
+    pending = first_lines
     while True:
         pending += _lines(stream, chunk_rows - len(pending), name)
         if not pending:
@@ -137,12 +147,12 @@ def _chunks_of(stream, first_lines: list, chunk_rows: int, name: str):
 
 # CSV
 
-def _csv_points(stream, first: str, name: str, chunk_rows: int) -> Points:
-    names = _header(first, name)
+def _csv_points(stream, first: str, name: str, chunk_rows: int, at: int = 1) -> Points:
+    names = _header(first, name, at)
 
     def chunks(numeric):
         indices = [i for i, column in enumerate(names) if column in numeric]
-        for line, lines in _chunks_of(stream, [], chunk_rows, name):
+        for line, lines in _chunks_of(stream, [], chunk_rows, name, at):
             columns, place = _parse_csv(lines, names, indices, line + 1, name)
             if columns is not None:
                 yield place, columns
@@ -150,20 +160,20 @@ def _csv_points(stream, first: str, name: str, chunk_rows: int) -> Points:
     return Points(names, chunks)
 
 
-def _header(text: str, name: str) -> list:
-    """The column names of a CSV file's first line."""
-    _refuse_undecoded([text], 1, name)
+def _header(text: str, name: str, at: int = 1) -> list:
+    """The column names of a CSV file's first line of text (line `at`)."""
+    _refuse_undecoded([text], at, name)
     hint = "the first line names the columns (x,y), each row below holds their values"
     try:
         cells = next(csv.reader([text]), [])
     except csv.Error as error:
-        raise ValueFormatError(f"{name}, line 1: {_csv_error(error)}", hint=hint) from None
+        raise ValueFormatError(f"{name}, line {at}: {_csv_error(error)}", hint=hint) from None
     names = [cell.strip() for cell in cells]
     if not names or not all(names) or any("\n" in column or "\r" in column for column in names):
         raise ValueFormatError(f"{name}: the first line must name the columns (x,y,...)", hint=hint)
     for i, column in enumerate(names):
         if column in names[:i]:
-            raise ValueFormatError(f"{name}, line 1: two columns are named {column} (columns "
+            raise ValueFormatError(f"{name}, line {at}: two columns are named {column} (columns "
                                    f"{names.index(column) + 1} and {i + 1})", hint="give each column its own name")
     return names
 
@@ -325,21 +335,21 @@ def _refuse_undecoded(lines: list, first_line: int, name: str) -> None:
 
 # JSON Lines
 
-def _jsonl_points(stream, first: str, name: str, chunk_rows: int) -> Points:
-    _refuse_undecoded([first], 1, name)
+def _jsonl_points(stream, first: str, name: str, chunk_rows: int, start: int = 1) -> Points:
+    _refuse_undecoded([first], start, name)
     try:
         record = json.loads(first)
     except (json.JSONDecodeError, RecursionError):
         record = None
     if not isinstance(record, dict) or not record:
-        raise ValueFormatError(f"{name}, line 1: not a JSON object of name: number",
+        raise ValueFormatError(f"{name}, line {start}: not a JSON object of name: number",
                                hint=f"{_JSONL_HINT}; the first line's names are the columns")
     names = list(record)
-    _refuse_surrogates(name, "line 1", "", names)
+    _refuse_surrogates(name, f"line {start}", "", names)
 
     def chunks(numeric):
         used = [column for column in names if column in numeric]
-        for line, lines in _chunks_of(stream, [first], chunk_rows, name):
+        for line, lines in _chunks_of(stream, [first], chunk_rows, name, start):
             _refuse_undecoded(lines, line, name)
             columns, at = {column: [] for column in names}, []
             for offset, text in enumerate(lines):

@@ -189,6 +189,28 @@ def test_standard_input(run_cli, monkeypatch):
     assert "--x is not used: the column x of standard input gives x in each row" in err
 
 
+def test_leading_blank_lines_of_standard_input_do_not_decide_its_format(run_cli, monkeypatch):
+    # a blank first line made JSON Lines read as CSV ("the first line must name the columns")
+    def piped(data: bytes):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+    piped(b'\n{"x":1,"y":2}\n')
+    code, out, err = run_cli("x*y", "--data", "-")  # x*y = 2, ∂/∂x = y = 2, ∂/∂y = x = 1
+    assert (code, err) == (0, "") and out.splitlines() == ["x,y,value,grad_x,grad_y,error", "1.0,2.0,2.0,2.0,1.0,"]
+    piped(b'\n \n{"x":1,"y":2}\n{"x":3,"y":"a"}\n')  # the lines keep their numbers
+    code, _, err = run_cli("x*y", "--data", "-")
+    assert code == 2 and 'standard input, line 4, column y: "a" is not a number' in err
+    piped(b'\n\n{"x":1,"y":2\n')
+    code, _, err = run_cli("x*y", "--data", "-")
+    assert code == 2 and "standard input, line 3: not a JSON object" in err
+    piped(b"\n\nx,y\n3,4\n5,z\n")  # CSV too: its header is its first line of text
+    code, out, err = run_cli("x*y", "--data", "-")
+    assert code == 2 and "standard input, line 5, column y: 'z' is not a number" in err
+    piped(b"\n\n")
+    code, _, err = run_cli("x*y", "--data", "-")
+    assert code == 2 and "the first line must name the columns" in err
+
+
 def test_jsonl_carried_values_and_surrogates(data):
     code, out, err = data("x+1", '{"x": 1, "tag": "a", "n": null, "ok": true}\n{"x": 2, "tag": [1]}\n',
                           name="p.jsonl")
