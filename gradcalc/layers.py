@@ -1,7 +1,8 @@
 """REGISTRY, the one list of operations: it maps each grammar name to its layer class. One class per
 operation, each declared through `Layer`, whose hooks are documented once there; this module holds
 the leaves and the arithmetic operators, and the families of functions have modules of their own
-(trigonometric, exponentials, activations, piecewise, two_argument, array_layers, shape_layers).
+(trigonometric, exponentials, activations, piecewise, two_argument, array_layers, array_functions,
+shape_layers).
 
 Layers hold no per-evaluation state. `backward(ops, gy, y, *xs)` receives the upstream gradient,
 the layer's output and its inputs, and returns one gradient per input; it is written with Python
@@ -18,28 +19,19 @@ import math
 import operator
 
 from gradcalc.activations import Elu, Erf, Erfc, Gelu, LeakyReLU, LogSigmoid, ReLU, Sigmoid, Softplus
+from gradcalc.array_functions import Cumsum, LogSoftmax, LogSumExp, Norm, Prod, ProdOthers, RevCumsum, Softmax, Std, Var
 from gradcalc.array_layers import (
     BroadcastLike,
-    Cumsum,
     Dot,
-    LogSoftmax,
-    LogSumExp,
     MatMul,
     MatMulGrad,
     Max,
     Mean,
     Min,
-    Norm,
-    Prod,
-    ProdOthers,
-    RevCumsum,
-    Softmax,
     Spread,
-    Std,
     Sum,
     SumLike,
     Transpose,
-    Var,
     Winners,
 )
 from gradcalc.errors import DomainError

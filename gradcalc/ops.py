@@ -125,7 +125,7 @@ class ArrayOps:
 
     @staticmethod
     def prod_others(x, axis=None):
-        from gradcalc.array_layers import ProdOthers  # array_layers imports this module
+        from gradcalc.array_functions import ProdOthers  # array_functions imports this module
 
         return ProdOthers(axis).forward(x)
 
