@@ -2,6 +2,8 @@
 
 import math
 import re
+import unicodedata
+from functools import lru_cache
 
 LABEL_LIMIT = 80
 MESSAGE_LIMIT = 1000  # a message or hint is never longer, whatever it quotes
@@ -115,11 +117,45 @@ def bounded(message: str, limit: int = MESSAGE_LIMIT) -> str:
     return _cut(message, limit)
 
 
+def cell_width(text: str) -> int:
+    """The terminal cells `text` takes: 2 a wide (CJK) character, 0 a combining mark, 1 any other
+    (as Rich counts them; a width, a cut or a caret is in cells: 名 takes two)."""
+    return len(text) if text.isascii() else sum(map(_char_cells, text))
+
+
+@lru_cache(maxsize=4096)
+def _char_cells(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _head(text: str, cells: int) -> str:
+    """The longest start of `text` within `cells` terminal cells."""
+    if text.isascii():
+        return text[: max(cells, 0)]
+    used = 0
+    for index, char in enumerate(text):
+        used += _char_cells(char)
+        if used > cells:
+            return text[:index]
+    return text
+
+
+def _tail(text: str, cells: int) -> str:
+    """The longest end of `text` within `cells` terminal cells."""
+    return _head(text[::-1], cells)[::-1]
+
+
 def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
+    """`text` within `limit` cells, cut in the middle ('a + b + … + z'); a wide character that
+    would straddle the cut is left out (the text is then a cell narrower)."""
+    if cell_width(text) <= limit:
         return text
-    tail = (limit - 1) // 2
-    return text[: limit - 1 - tail].rstrip() + "…" + text[-tail:].lstrip() if tail else text[: limit - 1] + "…"
+    if limit <= 2:
+        return _head(text, limit - 1) + "…"
+    tail = _tail(text, (limit - 1) // 2).lstrip()
+    return _head(text, limit - 1 - cell_width(tail)).rstrip() + "…" + tail
 
 
 def shorten(source: str, start: int = 0, end: int | None = None, limit: int = LABEL_LIMIT) -> str:
@@ -138,9 +174,9 @@ def shorten(source: str, start: int = 0, end: int | None = None, limit: int = LA
 
 
 def caret_excerpt(source: str, start: int, end: int | None = None, width: int = 72, encoding: str | None = None) -> str:
-    """The source line holding `start`, with carets under [start, end) (windowed on long lines;
-    control characters, and characters `encoding` lacks, escaped: the carets moved to stay under
-    the same characters)."""
+    """The source line holding `start`, with carets under [start, end) (windowed to `width` cells on
+    long lines; control characters, and characters `encoding` lacks, escaped: the carets moved to
+    stay under the same characters, a wide character (名) taking two)."""
     line_start = source.rfind("\n", 0, start) + 1
     line_end = source.find("\n", start)
     if line_end == -1:
@@ -148,16 +184,29 @@ def caret_excerpt(source: str, start: int, end: int | None = None, width: int = 
     end = start + 1 if end is None or end <= start else min(end, line_end)
     col, stop = start - line_start, end - line_start
     length = line_end - line_start
-    offset = max(0, min(col - width // 3, length - width)) if length > width else 0
-    window = source[line_start + offset : line_start + min(length, offset + width)].replace("\t", " ")
-    shown = [encodable(printable(char), encoding) for char in window]
-    if offset:
-        shown[0] = "…"
-    if offset + width < length:
-        shown[-1] = "…"
-    before = sum(map(len, shown[: max(0, col - offset)]))
-    marks = max(1, sum(map(len, shown[max(0, col - offset) : max(0, stop - offset)])))
-    return f"    {''.join(shown)}\n    {' ' * before}{'^' * marks}"
+    low, high = max(0, col - width), min(length, col + width + 1)  # enough for any window of `width` cells
+    text = source[line_start + low : line_start + high].replace("\t", " ")
+    shown = [encodable(printable(char), encoding) for char in text]
+    cells = [cell_width(piece) for piece in shown]
+    caret = col - low
+    # a third of the window before the caret, more where the line ends within the window
+    after = sum(cells[caret:]) if high == length else width
+    first, used = min(caret, len(shown)), 0
+    while first > 0 and used + cells[first - 1] <= max(width // 3, width - after):
+        first -= 1
+        used += cells[first]
+    last = caret
+    while last < len(shown) and (used + cells[last] <= width or last == caret):
+        used += cells[last]
+        last += 1
+    window = shown[first:last]
+    if window and low + first > 0:
+        window[0] = "…"
+    if window and low + last < length:
+        window[-1] = "…"
+    before = cell_width("".join(window[: caret - first]))
+    marks = max(1, cell_width("".join(window[caret - first : stop - low - first])))
+    return f"    {''.join(window)}\n    {' ' * before}{'^' * marks}"
 
 
 def line_and_column(source: str, position: int) -> tuple[int, int]:

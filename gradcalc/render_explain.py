@@ -4,7 +4,7 @@ node that receives several the sum that makes its gradient."""
 from itertools import groupby
 
 from gradcalc.explain import derivative_text
-from gradcalc.formatting import shorten
+from gradcalc.formatting import cell_width, shorten
 from gradcalc.render_tables import Column, print_prose, print_table
 
 READABLE = 7  # a label's text is cut to no fewer characters ("rel…x^y"), else shown by its id alone
@@ -42,10 +42,10 @@ def _cut_label(label: str, width: int) -> str:
     """'#4 relu(x)*abs(y)' within `width`: its id whole, its text cut in the middle while enough of
     it is left to read ('#4 rel…s(y)'), else the id alone ('#4'; the row's ∂(from)/∂(node) spells
     both nodes in full, and the node table pairs ids with texts)."""
-    if len(label) <= width:
+    if cell_width(label) <= width:
         return label
     node, _, text = label.partition(" ")
-    room = width - len(node) - 1
+    room = width - cell_width(node) - 1
     return f"{node} {shorten(text, limit=room)}" if room >= READABLE else node
 
 
