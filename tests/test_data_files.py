@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 
 from gradcalc.cli import main
 
@@ -60,7 +61,7 @@ def test_a_cell_that_is_not_an_ascii_number_is_named_with_a_caret(data, cell, hi
     code, out, err = data("x*y", text)
     quoted = f'"{cell}"' if "," in cell else cell
     assert (code, out) == (2, "")
-    caret = f"\n    3,{quoted}\n      {'^' * len(quoted)}\n"
+    caret = f"\n    3,{quoted}\n      {'^' * cell_len(quoted)}\n"  # carets count cells: '１' takes two
     assert f"p.csv, line 3, column y: {cell!r} is not a number (at column 3){caret}" in err
     assert hint in err
 
