@@ -5,7 +5,7 @@ the overflow, or the division by zero, of its textbook formula. They accept scal
 arrays), but a graph that has one is evaluated with numpy (`array_only`)."""
 
 from gradcalc.layer import Layer
-from gradcalc.numeric import ShapeMismatch, check_axis, numpy, reduced_count, sum_is_finite
+from gradcalc.numeric import LARGEST, ShapeMismatch, check_axis, numpy, reduced_count, slice_exponents, sum_is_finite
 from gradcalc.ops import ArrayOps
 
 
@@ -125,7 +125,7 @@ class Var(Layer):
                                 "divides by zero or less")
         var = np.var(x, axis=self.axis, ddof=self.ddof)
         # overflowed, or so small that squares may have vanished (nan fails too): scaled instead
-        if not (_NORMAL <= var <= _LARGEST if not np.ndim(var) else np.all((var >= _NORMAL) & (var <= _LARGEST))):
+        if not (_NORMAL <= var <= LARGEST if not np.ndim(var) else np.all((var >= _NORMAL) & (var <= LARGEST))):
             return self._scaled(x)
         return np.sqrt(var) if self.root else var
 
@@ -133,7 +133,7 @@ class Var(Layer):
         """np.var of x / 2**e, each slice scaled by the power of two of its largest |x| (exact:
         the same bits as np.var wherever that neither overflows nor underflows), scaled back."""
         np = numpy()
-        exponent = _exponents(x, self.axis)
+        exponent = slice_exponents(x, self.axis)
         var = np.var(np.ldexp(x, -exponent), axis=self.axis, ddof=self.ddof)  # <= 4 n / (n - ddof)
         exponent = np.squeeze(exponent, axis=self.axis)
         return np.ldexp(np.sqrt(var), exponent) if self.root else np.ldexp(var, 2 * exponent)
@@ -150,15 +150,18 @@ class Var(Layer):
         again from the deviations of x / 2**e, which never overflow, scaled back."""
         np = numpy()
         divisor = reduced_count(np.shape(x), self.axis) - self.ddof
-        share = gy / (divisor * y) if self.root else gy / divisor * 2.0
+        share = np.divide(gy, divisor * y) if self.root else gy / divisor * 2.0  # y = 0.0: inf, not raising
         gradient = (x - np.mean(x, axis=self.axis, keepdims=True)) * ArrayOps.spread(share, x, self.axis)
-        if sum_is_finite(gradient):
+        # a std beyond 1e±154 scaled too: its divisor * y may overflow (std of ±1.7e308: slopes 0, not ±0.5)
+        # or be subnormal where the forward scaled (std of 5e-324 and 0 is 0, its slopes ±0.5)
+        if sum_is_finite(gradient) and (not self.root or np.all((y >= _ROOT_NORMAL) & (y <= _ROOT_LARGEST))):
             return (gradient,)
-        exponent = _exponents(x, self.axis)
+        exponent = slice_exponents(x, self.axis)
         scaled = np.ldexp(x, -exponent)
         deviation = scaled - np.mean(scaled, axis=self.axis, keepdims=True)
-        if self.root:  # deviation / (divisor * std): the scale cancels (std of the scaled x is y / 2**e)
-            share = gy / (divisor * np.ldexp(y, -np.squeeze(exponent, axis=self.axis)))
+        if self.root:  # deviation / (divisor * std): the scale cancels; the std of the scaled x, not
+            # y / 2**e, since y may have underflowed to 0 (std of 5e-324 and 0 is 2.5e-324: 0, slopes ±0.5)
+            share = gy / (divisor * np.std(scaled, axis=self.axis, ddof=self.ddof))
             return (deviation * ArrayOps.spread(share, x, self.axis),)
         return (np.ldexp(deviation, exponent + 1) * ArrayOps.spread(gy / divisor, x, self.axis),)
 
@@ -172,14 +175,7 @@ class Std(Var):
 
 
 _NORMAL = 2.2250738585072014e-308  # the smallest normal double: a variance below it may have lost squares
-_LARGEST = 1.7976931348623157e308
-
-
-def _exponents(x, axis):
-    """Per slice along `axis` (kept, of size 1), the power of two e with |x| / 2**e < 1 for its
-    largest |x| (0 for a slice of zeros); np.ldexp(x, -e) scales exactly, without forming 2**-e."""
-    np = numpy()
-    return np.frexp(np.max(np.abs(x), axis=axis, keepdims=True))[1]
+_ROOT_NORMAL, _ROOT_LARGEST = 1.4916681462400413e-154, 1.3407807929942596e154  # their square roots
 
 
 class OneAxis(Layer):

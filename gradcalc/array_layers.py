@@ -4,9 +4,11 @@ back, a broadcast gradient summed back, a max's winners). They accept scalars (a
 graph that has one is evaluated with numpy (`array_only`). Softmax, norm, var, cumsum and prod are
 array_functions.py's."""
 
+from math import isfinite
+
 from gradcalc.formatting import plural
 from gradcalc.layer import Layer
-from gradcalc.numeric import ShapeMismatch, check_axis, numpy
+from gradcalc.numeric import LARGEST, ShapeMismatch, check_axis, numpy, slice_exponents
 from gradcalc.ops import ArrayOps
 
 MATMUL_HINT = "x @ y needs as many columns in x as rows in y; transpose(y) swaps the axes of a matrix"
@@ -75,10 +77,25 @@ class Sum(Layer):
     def forward(self, x):
         np = numpy()
         if self.axis is None and not self.mean:  # the ufunc itself: np.sum's wrapper costs ~1.5 µs a call
-            return np.add.reduce(x, axis=None, keepdims=self.keepdims)
-        check_axis(self.axis, np.shape(x))
-        reduce = np.mean if self.mean else np.sum
-        return reduce(x, axis=self.axis, keepdims=self.keepdims)
+            total = np.add.reduce(x, axis=None, keepdims=self.keepdims)
+        else:
+            check_axis(self.axis, np.shape(x))
+            total = (np.mean if self.mean else np.sum)(x, axis=self.axis, keepdims=self.keepdims)
+        if type(total) is np.float64:  # a float: math's test is the cheapest
+            finite = isfinite(total)
+        else:  # an array; or a tape's stand-in while recording, whose replayed sum the blocks check
+            finite = type(total) is not np.ndarray or np.all(np.abs(total) <= LARGEST)
+        return total if finite else self._scaled(x)  # overflowed (or nan of inf - inf), or inf/nan in x
+
+    def _scaled(self, x):
+        """The sum (mean) of x / 2**e, each slice scaled by the power of two of its largest |x|, scaled
+        back: the same bits as numpy's wherever that does not overflow, and finite wherever the result
+        is (mean(1.7e308, 1.7e308); the sum of ±1.797e308 alternating, whose pairs numpy adds as inf)."""
+        np = numpy()
+        exponent = slice_exponents(x, self.axis)
+        total = (np.mean if self.mean else np.sum)(np.ldexp(x, -exponent), axis=self.axis, keepdims=True)
+        total = np.ldexp(total, exponent)  # the inf of a true overflow; x's own inf or nan as before
+        return total if self.keepdims else np.squeeze(total, axis=self.axis)[()]
 
     def backward(self, ops, gy, y, x):
         return (ops.spread(gy, x, self.axis, self.mean, self.keepdims),)

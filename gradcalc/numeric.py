@@ -131,6 +131,16 @@ def _constant(bits: str, shape: tuple):
     return np.broadcast_to(number, shape)
 
 
+LARGEST = 1.7976931348623157e308  # the largest double
+
+
+def slice_exponents(x, axis):
+    """Per slice along `axis` (kept, of size 1), the power of two e with |x| / 2**e < 1 for its
+    largest |x| (0 for a slice of zeros); np.ldexp(x, -e) scales exactly, without forming 2**-e."""
+    np = numpy()
+    return np.frexp(np.max(np.abs(x), axis=axis, keepdims=True))[1]
+
+
 def reduced_count(shape, axis) -> int:
     """How many elements a reduction over `axis` (None: all; a tuple: several) adds up."""
     if axis is None:

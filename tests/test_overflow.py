@@ -107,3 +107,53 @@ def test_a_huge_upstream_gradient_times_a_slope_of_one_is_not_an_overflow(text, 
     result = evaluate(text, **values)
     assert result.value == math.exp(709)
     assert np.ravel(result.gradients["x"])[0] == math.exp(709)
+
+
+def test_mean_whose_sum_overflows_is_still_the_true_mean():
+    # 1.7e308 + 1.7e308 overflows, so np.mean is inf; the mean of two equal numbers is the number, and
+    # ∂mean/∂x_i = 1/n = 1/2. Along an axis: column 0 as before, column 1 (1 + 2)/2 = 1.5
+    result = evaluate("mean(x)", x=[1.7e308, 1.7e308])
+    assert result.value == 1.7e308 and result.gradients["x"].tolist() == [0.5, 0.5]
+    result = evaluate("mean(X, 0)", X=[[1.7e308, 1.0], [1.7e308, 2.0]])
+    assert result.value.tolist() == [1.7e308, 1.5]
+
+
+@pytest.mark.parametrize("count", [4, 16, 1000])
+def test_sum_of_huge_numbers_that_cancel_is_zero(count):
+    # numpy adds a + a (inf) before a - a: inf, or inf - inf = nan from its 8 partial sums; the
+    # true sum of count/2 pairs (a, -a) is 0, and ∂sum/∂x_i = 1
+    a = 1.7976931348623157e308
+    result = evaluate("sum(x)", x=[a, a, -a, -a] * (count // 4))
+    assert result.value == 0.0 and result.gradients["x"].tolist() == [1.0] * count
+    result = evaluate("sum(X, 1, keepdims=1)", X=[[a, a, -a, -a], [1.0, 2.0, 3.0, 4.0]])
+    assert result.value.tolist() == [[0.0], [10.0]]
+
+
+def test_a_sum_or_mean_beyond_the_double_range_is_still_an_error():
+    # 1.7e308 · 2 = 3.4e308 > 1.798e308: the true sum overflows
+    with pytest.raises(NonFiniteError, match=r"sum\(x\): the value is inf"):
+        evaluate("sum(x)", x=[1.7e308, 1.7e308])
+    with pytest.raises(NonFiniteError, match=r"mean\(x\) \* 2: the value is inf"):
+        evaluate("mean(x) * 2", x=[1.7e308, 1.7e308])
+
+
+@pytest.mark.parametrize("x, value, gradient", [
+    # std(a, b) = |a - b| / 2, ∂/∂(a, b) = ±1/2 for a > b, at every scale: 1.7e308·2 overflows on the
+    # way (it gave slopes 0), 2.5e-324 rounds to 0 (it gave an error, all values equal it said)
+    ([1.7e308, -1.7e308], 1.7e308, [0.5, -0.5]),
+    ([5e-324, 0.0], 0.0, [0.5, -0.5]),
+    ([1e-170, 0.0], 5e-171, [0.5, -0.5]),
+    # std(a, 0, 0): mean a/3, deviations (2a/3, -a/3, -a/3), std = a√2/3; ∂ = deviation/(3 std) = (√2/3, -√2/6, -√2/6)
+    ([5e-324, 0.0, 0.0], 0.0, [math.sqrt(2) / 3, -math.sqrt(2) / 6, -math.sqrt(2) / 6]),
+])
+def test_std_slopes_where_its_value_overflows_or_underflows_on_the_way(x, value, gradient):
+    result = evaluate("std(x)", x=x)
+    assert result.value == value
+    np.testing.assert_allclose(result.gradients["x"], gradient, rtol=1e-15)
+
+
+def test_std_of_values_that_differ_by_the_smallest_double_is_no_error(run_cli):
+    code, out, err = run_cli("std(x)", "--x", "5e-324,0", "-o", "plain")
+    assert (code, out, err) == (0, "0 x=[0.5,-0.5]\n", "")
+    code, out, err = run_cli("std(x)", "--x", "5e-324,5e-324", "-o", "plain")
+    assert code == 1 and "where all its values are equal" in err  # they are
