@@ -183,7 +183,7 @@ class HigherColumns:
             return []
         from gradcalc.higher_order import all_orders
 
-        found = all_orders(self.graph, values, self.order, rowwise=True)
+        found = all_orders(self.graph, values, self.order, self.variables, rowwise=True)  # only those read
         columns = []
         for index in self.indices:
             value = found[len(index)]

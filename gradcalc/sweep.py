@@ -163,11 +163,16 @@ class Sweep:
         return finite
 
     def describe_first_gap(self) -> str:
-        """Why the first gap is one: the error of evaluating that point alone."""
+        """Why the first gap is one: the error of evaluating that point alone, to the sweep's order
+        (with --order 2 a point whose gradient is finite may be a gap for its second derivative)."""
         point = {**self.fixed, **self.first_gap}
         where = ", ".join(f"{name} = {format_number(value)}" for name, value in self.first_gap.items())
         try:
             evaluate_graph(self.graph, point, wrt=self.wrt)
+            if self.higher.order >= 2:
+                from gradcalc.higher_order import all_orders
+
+                all_orders(self.graph, point, self.higher.order, wrt=self.gradient_names)
         except GradcalcError as error:
             return f"{where}: {error.message}"
         return where

@@ -90,6 +90,23 @@ def test_a_second_derivative_infinite_at_one_point_is_a_gap():
     np.testing.assert_allclose(second[1:], 0.75 / np.sqrt(x[1:]), rtol=1e-13)
 
 
+def test_a_gap_of_the_second_derivative_says_why(run_cli):
+    # x^1.5: value 0 and slope 1.5·√0 = 0 at 0 are finite, the second 0.75/√x is not
+    code, out, err = run_cli("x^1.5", "--sweep", "x=0:1:2", "--order", "2", "-o", "csv")
+    assert code == 0 and rows(out)[1]["d2_x_x"] == "0.75"
+    assert "the first at x = 0: " in err and "derivative of order 2 is not finite" in err
+    code, out, err = run_cli("erf(x)", "--sweep", "x=1e200:1e200:2", "--order", "2", "-o", "csv")
+    assert code == 1 and "the first at x = 1e+200: erf(x): its derivative of order 2 is not finite" in err
+
+
+def test_a_second_derivative_not_asked_for_makes_no_gap(run_cli):
+    # erf(x)·y with --wrt y: ∂/∂y = erf(x), ∂²/∂y² = 0, at x = 1e200 too (erf = 1), where ∂²/∂x² is a gap
+    code, out, err = run_cli("erf(x)*y", "--sweep", "x=1:1e200:2", "--y", "2", "--wrt", "y", "--order", "2",
+                             "-o", "csv")
+    assert (code, err) == (0, "")
+    assert [(row["grad_y"], row["d2_y_y"]) for row in rows(out)] == [(repr(math.erf(1.0)), "0.0"), ("1.0", "0.0")]
+
+
 def test_a_grid_varies_the_first_sweep_slowest(run_cli):
     code, out, _ = run_cli("x*x*w", "--sweep", "x=1:3:3", "--sweep", "w=-1:1:2", "-o", "csv")
     assert code == 0
