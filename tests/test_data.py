@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import math
 
 import numpy as np
 import pytest
@@ -186,6 +187,16 @@ def test_wrt_with_order_gives_second_derivatives_in_those_variables(run_cli, poi
         x, y = float(row["x"]), float(row["y"])
         assert float(row["grad_x"]) == pytest.approx(y + 1 / x, rel=1e-15)
         assert float(row["d2_x_x"]) == pytest.approx(-1 / x**2, rel=1e-15)
+
+
+def test_an_order_2_derivative_not_reported_fails_no_row(run_cli, tmp_path):
+    # erf(x)·y with --wrt y: ∂/∂y = erf(x) (1 at 1e200), ∂²/∂y² = 0; ∂²/∂x² is not finite at 1e200 but not asked for
+    data = tmp_path / "points.csv"
+    data.write_text("x,y\n1e200,2\n1,2\n")
+    code, out, err = run_cli("erf(x)*y", "--data", str(data), "--wrt", "y", "--order", "2")
+    assert (code, err) == (0, "")
+    assert [(row["grad_y"], row["d2_y_y"], row["error"]) for row in rows(out)] == [
+        ("1.0", "0.0", ""), (repr(math.erf(1.0)), "0.0", "")]
 
 
 @pytest.mark.skipif(np.finfo(np.longdouble).max <= np.finfo(float).max, reason="long double is a double here")
