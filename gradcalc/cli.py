@@ -83,10 +83,32 @@ class _Command(typer.core.TyperCommand):
             raise option_error(error, given, self.get_params(typer.Context(self))) from None
 
     def format_help(self, ctx, formatter):
+        _fold_long_help_words()
         try:
             super().format_help(ctx, formatter)
         except SystemExit:  # Rich's answer to a closed stdout: exit 1; a help page is exit 0
             raise typer.Exit(0) from None
+
+
+def _fold_long_help_words() -> None:
+    """An option's help wraps between words; a word longer than its column (∂output/∂NAME at 60
+    columns) is folded onto the next line, not cut with '…' (Rich's default overflow for Typer's
+    help cells) and lost. Typer has no setting for it: its help cells are set to fold as made."""
+    from typer import rich_utils
+
+    made = rich_utils._get_parameter_help
+    if getattr(made, "folds", False):
+        return
+
+    def folding(**options):
+        cells = made(**options)
+        for item in cells.renderables:
+            if hasattr(item, "overflow"):  # Text (Markdown has no overflow)
+                item.overflow = "fold"
+        return cells
+
+    folding.folds = True
+    rich_utils._get_parameter_help = folding
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
@@ -112,7 +134,7 @@ def _syntax(value: bool):
     if value:
         from gradcalc.syntax import syntax_page
 
-        _print_page(syntax_page())
+        _print_page(syntax_page(encoding=sys.stdout.encoding))
 
 
 @app.command(cls=_Command, epilog="Exit codes: 0 every job evaluated; 1 a job could not be evaluated "

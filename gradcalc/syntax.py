@@ -2,8 +2,10 @@
 functions (from the layer registry, so the list cannot go stale), statements, values, exit codes.
 Plain text under 80 columns, for a terminal, a pager or a pipe."""
 
+import re
 import textwrap
 
+from gradcalc.formatting import encodable
 from gradcalc.layers import FUNCTIONS, REGISTRY
 from gradcalc.values import MAX_ELEMENTS
 
@@ -61,11 +63,47 @@ Exit codes
 """
 
 
-def syntax_page(width: int = 79) -> str:
-    """The whole page, each line at most `width` characters."""
+def syntax_page(width: int = 79, encoding: str | None = None) -> str:
+    """The whole page, each line at most `width` characters, also where `encoding` lacks some of
+    its characters (PYTHONIOENCODING=ascii): they are escaped (θ as \\u03b8) before the lines are
+    wrapped, and a fixed line the escapes make too long is wrapped again under its own column."""
     rows = []
     for name in FUNCTIONS:
         paragraph = (REGISTRY[name].__doc__ or "").strip().split("\n\n")[0]  # a docstring's first paragraph
-        doc = " ".join(line.strip() for line in paragraph.splitlines())
+        doc = encodable(" ".join(line.strip() for line in paragraph.splitlines()), encoding)
         rows.append(textwrap.fill(doc, width, initial_indent=f"  {name:<11} ", subsequent_indent=" " * 14))
-    return _PAGE.format(functions="\n".join(rows), max_elements=MAX_ELEMENTS)
+    lines, page = [_escaped(line, encoding) for line in _PAGE.split("\n")], []
+    while lines:
+        line = lines.pop(0)
+        if len(line) > width:  # wrapped again with its continuation lines, as one paragraph
+            column = _text_column(line, lines)
+            while lines and lines[0].strip() and len(lines[0]) - len(lines[0].lstrip()) == column:
+                line += " " + lines.pop(0).strip()
+            line = textwrap.fill(line, width, subsequent_indent=" " * column, break_long_words=False,
+                                 break_on_hyphens=False)
+        page.append(line)
+    return "\n".join(page).format(functions="\n".join(rows), max_elements=MAX_ELEMENTS)
+
+
+def _escaped(line: str, encoding: str | None) -> str:
+    """A page line as `encoding` can write it, its text column kept in place where an escape
+    before it (± as +-) leaves room in the gap."""
+    shown = encodable(line, encoding)
+    grown = len(shown) - len(line)
+    if grown <= 0:
+        return shown
+    changed = next(index for index, (a, b) in enumerate(zip(line, shown)) if a != b)
+    gap = re.compile(r"(?<=\S) {3,}").search(shown, changed)
+    if gap is None:
+        return shown
+    kept = max(2, len(gap.group()) - grown)
+    return shown[: gap.start()] + " " * kept + shown[gap.end():]
+
+
+def _text_column(line: str, following: list[str]) -> int:
+    """Where a line's text starts: as its continuation line is indented, else after its label."""
+    indent = len(line) - len(line.lstrip())
+    if following and len(following[0]) - len(following[0].lstrip()) > indent and following[0].strip():
+        return len(following[0]) - len(following[0].lstrip())
+    label = re.match(r"\s*\S+\s{2,}", line)
+    return label.end() if label else indent

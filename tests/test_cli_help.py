@@ -116,3 +116,55 @@ def test_closed_pipe_is_quiet_with_the_exit_code_so_far(argv, input, code):
     # nothing but the job's own error message: no "Broken pipe", no traceback
     assert err == b"" or (code == 2 and err.startswith(b"gradcalc: error: unexpected '*'")
                           and b"Traceback" not in err and b"Broken" not in err)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
+def test_help_at_60_columns_wraps_every_help_text_whole(encoding):
+    """A word longer than the help column (∂output/∂NAME) is folded, never cut with '…' and lost."""
+    result = subprocess.run([sys.executable, "-m", "gradcalc", "--help"], capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "60", "PYTHONIOENCODING": encoding}, timeout=60)
+    assert result.returncode == 0 and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 60  # the ASCII '...' of a cut made 62
+    assert not any("…" in line for line in lines)
+    command = typer.main.get_command(app)
+    for param in command.get_params(typer.Context(command, **command.context_settings)):
+        if param.param_type_name != "option" or not param.help or param.hidden or "--help" in param.opts:
+            continue
+        first_word = param.help.split()[0]
+        start = next(index for index, line in enumerate(lines)
+                     if line.split()[1:2] == [param.opts[0]] and first_word in line)
+        column = lines[start].index(f" {first_word} ", lines[start].index(param.opts[0]) + len(param.opts[0])) + 1
+        shown = [lines[start][column:]]
+        for line in lines[start + 1:]:
+            if line[1:column].lstrip().startswith("-") or line.startswith("╰") or line.startswith("+"):
+                break  # the next option's row, or the panel's end (a range such as [1<=x<=17] may be beside)
+            shown.append(line[column:])
+        text = "".join("".join(piece.rstrip()[:-1] for piece in shown).split())  # less the right edge
+        # the help whole, then perhaps its [default: 1]
+        assert text.startswith("".join(param.help.split())) or text.startswith(ascii_of(param.help)), param.opts
+
+
+def ascii_of(text: str) -> str:
+    from gradcalc.formatting import encodable
+
+    return "".join(encodable(text, "ascii").split())
+
+
+def test_syntax_page_under_ascii_keeps_80_columns():
+    """θ, ², σ are escaped as \\u03b8, \\xb2, \\u03c3: the lines they lengthen are wrapped again."""
+    result = subprocess.run([sys.executable, "-m", "gradcalc", "--syntax"], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONIOENCODING": "ascii"}, timeout=60)
+    assert result.returncode == 0 and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert result.stdout.isascii() and max(map(len, lines)) <= 79
+    assert "\\u03b8" in result.stdout and "x = 5 +- 0.2           an input" in result.stdout
+    text = " ".join(result.stdout.split())
+    from gradcalc.formatting import encodable
+
+    for name in FUNCTIONS:  # every description whole, only escaped
+        paragraph = " ".join(REGISTRY[name].__doc__.strip().split("\n\n")[0].split())
+        assert encodable(paragraph, "ascii") in text, name
+    # the same page as in UTF-8, word for word, once escaped
+    utf8 = gradcalc("--syntax").stdout
+    assert " ".join(encodable(utf8, "ascii").split()) == text
