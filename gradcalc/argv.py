@@ -159,9 +159,9 @@ def _refuse_number_after_flag(argv: list, i: int, name: str) -> None:
     silently taking --check as the flag and 2 as a second expression."""
     following = argv[i + 1] if i + 1 < len(argv) else ""
     if SIGNED_NUMBER.fullmatch(following):
-        raise UsageError(f"--{name} is one of gradcalc's options and takes no value (--{name} {following})",
-                         hint=f"for a variable named {name}, write --var {name}={following}; to evaluate "
-                              f"the expression {following}, put it before the options or after --")
+        raise at_value(f"--{name} is one of gradcalc's options and takes no value", f"--{name}", following,
+                       f"for a variable named {name}, write --var {name}={following}; to evaluate "
+                       f"the expression {following}, put it before the options or after --")
 
 
 def add_value(values: dict, name: str, text: str) -> None:
@@ -174,7 +174,8 @@ def add_var(values: dict, item: str) -> None:
     """--var NAME=VALUE, for a variable whose name is one of gradcalc's options."""
     name, equals, text = item.partition("=")
     if not equals or not NAME.fullmatch(name.strip()):
-        raise UsageError(f"--var {item}: expected NAME=VALUE", hint="for example --var format=2")
+        raise at_value("expected NAME=VALUE", "--var", item, "for example --var format=2",
+                       within=(0, len(name)) if equals else None)
     add_value(values, name.strip(), text)
 
 

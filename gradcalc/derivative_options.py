@@ -3,6 +3,7 @@ runs: combinations that mean nothing, and the directions of --jvp and --hvp."""
 
 from gradcalc.argv import NAME
 from gradcalc.errors import UsageError
+from gradcalc.option_errors import at_value
 from gradcalc.values import parse_value
 
 # How the command line and the interactive session name the settings these errors are about: the
@@ -56,18 +57,20 @@ def parse_direction(items: tuple, option: str, max_elements: int) -> dict | None
     hint = f'--{option} x=1,y=0, or --{option} "v=[1,0,0]" for an array'
     direction = {}
     for item in items:
-        parts = _split_top_level(item)
+        parts, start = _split_top_level(item), 0
         if not any(part.strip() for part in parts) or any(not part.strip() for part in parts):
-            raise UsageError(f"--{option} {item!r}: expected NAME=VALUE pairs separated by commas", hint=hint)
-        for part in parts:
+            raise at_value("expected NAME=VALUE pairs separated by commas", f"--{option}", item, hint)
+        for part in parts:  # `start`: where the part begins in the item, for the caret
             name, equals, text = part.partition("=")
             name = name.strip()
             if not equals or not NAME.fullmatch(name) or not text.strip():
-                raise UsageError(f"--{option} {item!r}: expected NAME=VALUE pairs separated by commas",
-                                 hint=hint)
+                raise at_value("expected NAME=VALUE pairs separated by commas", f"--{option}", item, hint,
+                               within=(start, start + len(part)))
             if name in direction:
-                raise UsageError(f"--{option}: {name} is given twice", hint=hint)
-            direction[name] = parse_value(f"{option} {name}", text, max_elements)
+                raise at_value(f"{name} is given twice", f"--{option}", item, hint, within=(start, start + len(part)))
+            direction[name] = parse_value(f"{option} {name}", text, max_elements,
+                                          typed=(f"--{option}", item, start + len(part) - len(text)))
+            start += len(part) + 1
     return direction
 
 

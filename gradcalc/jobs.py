@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from gradcalc.errors import GradcalcError, ParseError, UsageError, ValueFormatError
+from gradcalc.formatting import shorten
+from gradcalc.option_errors import at_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,9 @@ def argument_jobs(expressions) -> list[Job]:
 def open_input(expressions: list, file: str | None):
     """The binary stream jobs are read from, or None when the expressions are arguments."""
     if file is not None and expressions:
-        raise UsageError("give expressions as arguments or with --file, not both")
+        raise at_value(f"expressions are given as arguments too ({shorten(expressions[0], limit=30)})", "--file", file,
+                       "give the jobs one way: as arguments (without --file), or one a line in the file "
+                       "(without the arguments)")
     if file is None and expressions == ["-"]:
         file = "-"
     elif "-" in expressions:
@@ -51,7 +55,8 @@ def open_input(expressions: list, file: str | None):
             stream = open(file, "rb")
         except (OSError, ValueError) as error:  # ValueError: a NUL byte in the name
             reason = getattr(error, "strerror", None) or str(error)
-            raise UsageError(f"cannot read {file!r}: {reason}") from None
+            raise at_value(f"cannot read it: {reason}", "--file", file,
+                           "check the path; --file - reads the jobs from standard input") from None
         with stream:
             yield _ReadLines(stream, file)
 

@@ -32,11 +32,20 @@ class TypedValue(str):
         return text
 
 
-def at_value(message: str, option: str, value: str, hint: str | None, shown: str | None = None) -> OptionError:
+def at_value(message: str, option: str, value: str, hint: str | None, shown: str | None = None,
+             within: tuple[int, int] | None = None, kind: type = OptionError) -> UsageError:
     """The error `shown: message` ("--precision 0: ..."), the caret under `value` at the end of `shown`
-    (by default the option and the value as two arguments)."""
-    shown = f"{option} {value}" if shown is None else shown
-    return OptionError(f"{shown}: {message}", hint=hint, source=shown, span=(len(shown) - len(value), len(shown)))
+    (by default the option and the value as two arguments), or under the characters `within` of the
+    value. The one way every option's value is shown in an error, whatever module refuses it: click's
+    errors here, the values of variables (values.py: `kind` ValueFormatError), --sweep, --jvp ..."""
+    if shown is None:
+        value = value or "''"  # an empty value, seen
+        shown = f"{option} {value}"
+    start = len(shown) - len(value)
+    span = (start, len(shown)) if within is None else (start + within[0], start + within[1])
+    error = kind(f"{shown}: {message}", hint=hint, source=shown, span=span)
+    error.says_column = False  # the caret is under a value on the command line, not in an expression
+    return error
 
 
 def option_error(error, args: list, params: list) -> UsageError:

@@ -24,6 +24,7 @@ from gradcalc.errors import EvaluationError, GradcalcError, UsageError
 from gradcalc.evaluator import bind, check_wrt, evaluate_graph
 from gradcalc.formatting import format_number
 from gradcalc.graph import Graph
+from gradcalc.option_errors import at_value
 from gradcalc.values import number
 
 CHUNK_POINTS = 65_536
@@ -51,21 +52,29 @@ class Axis:
 def parse_axis(text: str) -> Axis:
     """NAME=START:STOP:COUNT, e.g. x=-5:5:101."""
     hint = "write --sweep NAME=START:STOP:COUNT, for example --sweep x=-5:5:101"
+
+    def refused(message: str, *groups: int, why: str | None = None) -> UsageError:  # the caret under those groups
+        within = (match.start(groups[0]), match.end(groups[-1])) if groups else None
+        return at_value(message, "--sweep", text, why or hint, within=within)
+
     match = _SPEC.fullmatch(text)
     if match is None:
-        raise UsageError(f"--sweep {text!r}: expected NAME=START:STOP:COUNT", hint=hint)
+        raise refused("expected NAME=START:STOP:COUNT")
     name, start, stop, count = match.groups()
-    if any(word in bound.lower() for bound in (start, stop) for word in ("inf", "nan")):
-        raise UsageError(f"--sweep {text!r}: START and STOP must be finite numbers", hint=hint)
-    try:  # as --x reads a number: ASCII digits, and nothing a double cannot hold (1e-400 is no silent 0)
-        start, stop, count = number(start), number(stop), number(count)
-    except ValueError as error:
-        raise UsageError(f"--sweep {text!r}: START, STOP and COUNT must be numbers: {error}",
-                         hint=getattr(error, "hint", None) or hint) from None
+    for group, bound in ((2, start), (3, stop)):
+        if any(word in bound.lower() for word in ("inf", "nan")):
+            raise refused("START and STOP must be finite numbers", group)
+    for group, part in ((2, start), (3, stop), (4, count)):
+        try:  # as --x reads a number: ASCII digits, and nothing a double cannot hold (1e-400 is no silent 0)
+            number(part)
+        except ValueError as error:
+            raise refused(f"START, STOP and COUNT must be numbers: {error}", group,
+                          why=getattr(error, "hint", None)) from None
+    start, stop, count = number(start), number(stop), number(count)
     if not (math.isfinite(start) and math.isfinite(stop)):
-        raise UsageError(f"--sweep {text!r}: START and STOP must be finite numbers", hint=hint)
+        raise refused("START and STOP must be finite numbers", 2, 3)
     if not count.is_integer() or count < 1:
-        raise UsageError(f"--sweep {text!r}: COUNT must be a whole number of points, at least 1", hint=hint)
+        raise refused("COUNT must be a whole number of points, at least 1", 4)
     return Axis(name, start, stop, int(count))
 
 

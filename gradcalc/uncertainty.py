@@ -23,6 +23,7 @@ from gradcalc.argv import NAME
 from gradcalc.errors import UsageError, ValueFormatError
 from gradcalc.formatting import format_number
 from gradcalc.number_syntax import SIGNED_NUMBER, SIGNED_NUMBER_PATTERN
+from gradcalc.option_errors import at_value
 from gradcalc.values import out_of_range
 
 _UNCERTAIN = re.compile(rf"\s*({SIGNED_NUMBER_PATTERN})\s*(?:±|\+-)\s*({SIGNED_NUMBER_PATTERN})\s*")
@@ -37,17 +38,17 @@ def split_uncertain(name: str, text: str) -> tuple[str, float | None]:
     match = _UNCERTAIN.fullmatch(text)
     if match is None:
         if "±" in text or "+-" in text:
-            raise ValueFormatError(f"--{name} {text!r}: expected a number ± its standard uncertainty",
-                                   hint=f"write --{name} 5±0.2 or --{name} 5+-0.2 (numbers only, not arrays)")
+            raise at_value("expected a number ± its standard uncertainty", f"--{name}", text,
+                           f"write --{name} 5±0.2 or --{name} 5+-0.2 (numbers only, not arrays)", kind=ValueFormatError)
         return text, None
     sigma = float(match[2])
     problem = out_of_range(match[2], sigma)
     if problem is not None:  # 1e-400 would be a silent 0
-        raise ValueFormatError(f"--{name} {text!r}: the uncertainty {problem[0]}",
-                               hint=problem[1] or f"write --{name} 5±0.2")
+        raise at_value(f"the uncertainty {problem[0]}", f"--{name}", text, problem[1] or f"write --{name} 5±0.2",
+                       within=match.span(2), kind=ValueFormatError)
     if not 0 <= sigma < math.inf:
-        raise ValueFormatError(f"--{name} {text!r}: the uncertainty must be a finite number >= 0",
-                               hint=f"write --{name} 5±0.2")
+        raise at_value("the uncertainty must be a finite number >= 0", f"--{name}", text, f"write --{name} 5±0.2",
+                       within=match.span(2), kind=ValueFormatError)
     return match[1], sigma
 
 
@@ -258,7 +259,8 @@ def read_matrix(path: str, kind: str) -> Correlation:
     try:
         data = Path(path).read_bytes()
     except (OSError, ValueError) as error:
-        raise UsageError(f"--{kind} {path!r}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+        raise at_value(f"cannot read it: {getattr(error, 'strerror', None) or error}", f"--{kind}", path,
+                       f"check the path; --{kind} reads a JSON or CSV matrix of named rows") from None
     json_file = path.lower().endswith(".json")
     try:
         text = data.decode("utf-8-sig")

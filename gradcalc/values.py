@@ -14,6 +14,7 @@ from pathlib import Path
 from gradcalc.errors import ValueFormatError
 from gradcalc.formatting import plural, shorten
 from gradcalc.number_syntax import SIGNED_NUMBER
+from gradcalc.option_errors import at_value
 from gradcalc.value_files import MISSING_VALUE_HINT, NOT_FINITE_WORD, FileRefused, load_array
 
 MAX_ELEMENTS = 10_000_000  # 80 MB per array of doubles; every node of the graph holds one
@@ -32,8 +33,17 @@ class _Refused(ValueError):
         self.span = span  # where in the value's text (stripped), for a caret under it
 
 
-def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS):
-    """A float, or a float64 array, from the text of --NAME (ValueFormatError if it is neither)."""
+def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS, typed: tuple | None = None):
+    """A float, or a float64 array, from the text of --NAME (ValueFormatError if it is neither).
+    `typed`: (the option, its value as typed, where `text` starts in it) when that is not
+    `--NAME text` (--jvp x=1,y=abc): the error shows it, the caret under `text` or the place in it."""
+    option, value, offset = (f"--{name}", text, 0) if typed is None else typed
+
+    def refused(message: str, hint: str, span: tuple[int, int] | None = None) -> ValueFormatError:
+        span = (0, len(text)) if span is None else span
+        return at_value(message, option, value, hint, within=(offset + span[0], offset + span[1]),
+                        kind=ValueFormatError)
+
     stripped = text.strip()
     example = f"write a number such as --{name} -1.5 or --{name} 2e-3, or an array such as --{name} 1,2,3"
     array_example = f"e.g. --{name} 1,2,3 or --{name} \"[[1,2],[3,4]]\" or --{name} @points.npy"
@@ -41,8 +51,7 @@ def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS):
         try:
             return number(stripped)
         except _Refused as error:
-            raise ValueFormatError(f"--{name} {error}", hint=error.hint or example) from None
-    quoted = repr(text) if len(text) <= 60 else repr(shorten(text, limit=60))  # the message keeps its "':"
+            raise refused(str(error).removeprefix(f"{_shown(stripped)} "), error.hint or example) from None
     try:
         if stripped[:1] in ("[", "@") or "," in stripped or "(" in stripped:
             array = _parse_array(name, stripped, max_elements)
@@ -53,11 +62,10 @@ def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS):
         if span is not None:  # a place in the text as written: count the blanks stripped before it
             lead = len(text) - len(text.lstrip())
             span = (span[0] + lead, span[1] + lead)
-        raise ValueFormatError(f"--{name} {quoted}: {error}", hint=error.hint or array_example,
-                               source=None if span is None else text, span=span) from None
+        raise refused(str(error), error.hint or array_example, span) from None
     except (ValueError, TypeError, OSError) as error:
-        raise ValueFormatError(f"--{name} {quoted}: {_reason(error)}", hint=array_example) from None
-    raise ValueFormatError(f"--{name} {quoted}: not a number{_digits_note(stripped)}", hint=example)
+        raise refused(_reason(error), array_example) from None
+    raise refused(f"not a number{_digits_note(stripped)}", example)
 
 
 def number(text: str) -> float:

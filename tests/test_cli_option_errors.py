@@ -201,3 +201,46 @@ def test_a_name_after_plot_is_not_a_second_expression(run_cli, argv, first, hint
     assert (code, out) == (2, "")
     assert err.splitlines()[0] == first and "exactly one expression" not in err
     assert err.splitlines()[-1].startswith(f"  hint: {hint}")
+
+
+# Values that other modules than click refuse (values.py, sweep.py, derivative_options.py,
+# uncertainty.py, jobs.py, argv.py): shown as click's are, the option and its value with a caret
+# under the part refused. (argv, the first line's message, the caret line, words of the hint)
+VALUE_ERRORS = [
+    (("x", "--sweep", "x=0:1:0"), "--sweep x=0:1:0: COUNT must be a whole number of points, at least 1",
+     "                  ^", "--sweep x=-5:5:101"),
+    (("x", "--sweep", "x=a:1:3"), "--sweep x=a:1:3: START, STOP and COUNT must be numbers: 'a' is not a number",
+     "              ^", "--sweep NAME=START:STOP:COUNT"),
+    (("x", "--x", "1", "--jvp", "foo"), "--jvp foo: expected NAME=VALUE pairs separated by commas",
+     "          ^^^", "--jvp x=1,y=0"),
+    (("x*y", "--x", "1", "--y", "2", "--jvp", "x=1,y=abc"), "--jvp x=1,y=abc: not a number",
+     "                ^^^", "a number"),
+    (("x", "--x", "1", "--hvp", "x"), "--hvp x: expected NAME=VALUE pairs separated by commas",
+     "          ^", "--hvp x=1,y=0"),
+    (("x", "--x", "1", "--seed-grad", "abc"), "--seed-grad abc: not a number", "                ^^^",
+     "--seed-grad -1.5"),
+    (("x", "--x", "abc"), "--x abc: not a number", "        ^^^", "--x -1.5"),
+    (("x", "--x", "5±-1"), "--x 5±-1: the uncertainty must be a finite number >= 0", "          ^^", "--x 5±0.2"),
+    (("x", "--var", "foo"), "--var foo: expected NAME=VALUE", "          ^^^", "--var format=2"),
+    (("check*2", "--check", "2"), "--check 2: --check is one of gradcalc's options and takes no value",
+     "            ^", "--var check=2"),
+    (("x", "--x", "1", "--correlation", "nofile.csv"),
+     "--correlation nofile.csv: cannot read it: No such file or directory", "                  ^^^^^^^^^^",
+     "check the path"),
+    (("x", "--x", "1", "-f", "nofile"), "--file nofile: expressions are given as arguments too (x)",
+     "           ^^^^^^", "give the jobs one way"),
+    (("--x", "1", "-f", "nofile"), "--file nofile: cannot read it: No such file or directory",
+     "           ^^^^^^", "check the path"),
+]
+
+
+@pytest.mark.parametrize("argv, message, carets, hint", VALUE_ERRORS, ids=[" ".join(case[0]) for case in VALUE_ERRORS])
+def test_a_value_refused_after_parsing_is_shown_with_its_option_and_a_caret(run_cli, tmp_path, monkeypatch,
+                                                                              argv, message, carets, hint):
+    monkeypatch.chdir(tmp_path)  # nofile and nofile.csv do not exist there
+    code, out, err = run_cli(*argv)
+    lines = err.splitlines()
+    assert (code, out) == (2, "") and len(lines) == 4, err
+    shown = message.partition(": ")[0]
+    assert lines[:3] == [f"gradcalc: error: {message}", f"    {shown}", carets]
+    assert lines[3].startswith("  hint: ") and hint in lines[3]

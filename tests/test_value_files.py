@@ -23,9 +23,11 @@ def refusal(run_cli, path, *options):
     code, out, err = run_cli("sum(x*x)", "--x", f"@{path.name}", *options)
     assert (code, out) == (2, ""), err
     head, _, hint = err.partition("\n  hint: ")
-    prefix = f"gradcalc: error: --x '@{path.name}': "
-    assert head.startswith(prefix) and hint.endswith("\n") and "\n" not in hint[:-1], err
-    return head[len(prefix):], hint[:-1]
+    prefix = f"gradcalc: error: --x @{path.name}: "
+    shown = f"    --x @{path.name}\n        {'^' * (len(path.name) + 1)}"  # the caret under the whole value
+    assert head.startswith(prefix) and head.endswith(f"\n{shown}"), err
+    assert hint.endswith("\n") and "\n" not in hint[:-1], err
+    return head[len(prefix):-len(shown) - 1], hint[:-1]
 
 
 def test_an_npz_file_of_one_array_is_that_array(run_cli, tmp_path):
@@ -121,7 +123,9 @@ def test_an_empty_file_name_after_the_at_sign(run_cli):
     # it read the current directory: "cannot read the file: Is a directory"
     code, out, err = run_cli("sum(x)", "--x", "@")
     assert (code, out) == (2, "") and err == (
-        "gradcalc: error: --x '@': no file name after '@'\n"
+        "gradcalc: error: --x @: no file name after '@'\n"
+        "    --x @\n"
+        "        ^\n"
         "  hint: write the file's name right after '@', e.g. @points.npy or @values.csv\n")
 
 
@@ -212,7 +216,7 @@ def test_a_missing_file_is_said_in_one_wording_whatever_its_suffix(run_cli, name
     # numpy said "missing.csv not found." for text files
     code, out, err = run_cli("sum(x)", "--x", f"@{name}")
     assert (code, out) == (2, "")
-    assert err.splitlines()[0] == f"gradcalc: error: --x '@{name}': cannot read the file: No such file or directory"
+    assert err.splitlines()[0] == f"gradcalc: error: --x @{name}: cannot read the file: No such file or directory"
 
 
 def test_a_long_double_inf_or_nan_is_not_finite_rather_than_too_large(run_cli, tmp_path):
