@@ -11,6 +11,10 @@ from gradcalc.ops import erf_array, erfc_array
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _INV_SQRT2, _INV_SQRT_2PI = 1.0 / math.sqrt(2.0), 1.0 / math.sqrt(2.0 * math.pi)
+# exp(-x²) and exp(-x²/2) round to 0 past |x| = 27.3 and 38.6: x held within these bounds, the
+# rules give the same numbers without forming x² (inf past 1.3e154), so their --diff text, and
+# every derivative of them, is finite there too
+_ERF_REACH, _GELU_REACH = 28.0, 40.0
 
 
 class Sigmoid(Layer):
@@ -171,7 +175,8 @@ class Erf(Layer):
         return erf_array(x)
 
     def backward(self, ops, gy, y, x):
-        return (gy * (_TWO_OVER_SQRT_PI * ops.exp(-(x * x))),)
+        held = ops.hold(x, _ERF_REACH)
+        return (gy * (_TWO_OVER_SQRT_PI * ops.exp(-(held * held))),)
 
 
 class Erfc(Layer):
@@ -185,7 +190,8 @@ class Erfc(Layer):
         return erfc_array(x)
 
     def backward(self, ops, gy, y, x):
-        return (-gy * (_TWO_OVER_SQRT_PI * ops.exp(-(x * x))),)
+        held = ops.hold(x, _ERF_REACH)
+        return (-gy * (_TWO_OVER_SQRT_PI * ops.exp(-(held * held))),)
 
 
 class Gelu(Layer):
@@ -204,5 +210,6 @@ class Gelu(Layer):
         # Φ(x) + x φ(x), with Φ(x) = erfc(-x/√2)/2 as in forward: 0.5 + 0.5 erf(x/√2) cancels for
         # x < 0 (1% off at x = -10), and the two terms themselves never cancel far out
         cdf = 0.5 * ops.erfc(x * -_INV_SQRT2)
-        return (gy * (cdf + x * (_INV_SQRT_2PI * ops.exp(-0.5 * (x * x)))),)
+        held = ops.hold(x, _GELU_REACH)
+        return (gy * (cdf + x * (_INV_SQRT_2PI * ops.exp(-0.5 * (held * held)))),)
 

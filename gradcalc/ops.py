@@ -30,6 +30,14 @@ class ScalarOps:
     """The rule namespace over Python floats (the math module: numpy scalars cost more per call)."""
 
     exp = staticmethod(math.exp)
+
+    @staticmethod
+    def hold(x, reach):
+        """x held within [-reach, reach] (nan stays nan): two comparisons, not max and min."""
+        if -reach <= x <= reach or x != x:
+            return x
+        return reach if x > 0 else -reach
+
     sin = staticmethod(math.sin)
     cos = staticmethod(math.cos)
     tanh = staticmethod(math.tanh)
@@ -152,6 +160,10 @@ class ArrayOps:
     log, sqrt, sign, transpose, matmul = _numpy("log"), _numpy("sqrt"), _numpy("sign"), _numpy("transpose"), \
         _numpy("matmul")
     sinh, cosh, floor, hypot = _numpy("sinh"), _numpy("cosh"), _numpy("floor"), _numpy("hypot")
+
+    @staticmethod
+    def hold(x, reach):
+        return numpy().clip(x, -reach, reach)
 
     @staticmethod
     def erf(x):

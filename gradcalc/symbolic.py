@@ -23,7 +23,9 @@ from gradcalc.layers import (
     Ln,
     MatMul,
     MatMulGrad,
+    Maximum,
     Mean,
+    Minimum,
     Minus,
     Multiply,
     Negate,
@@ -123,6 +125,13 @@ class GraphOps:
     @staticmethod
     def hypot(x, y):
         return _builder(x, y).apply(Hypot, x, y)
+
+    @staticmethod
+    def hold(x, reach):  # x within [-reach, reach], in the language's words
+        if not isinstance(x, Term):
+            return ScalarOps.hold(x, reach)
+        builder = x.builder
+        return builder.apply(Minimum, builder.apply(Maximum, x, -reach), reach)
 
     @staticmethod
     def power_slope(x, y):

@@ -135,3 +135,20 @@ def test_where_the_next_order_is_not_finite_the_derivative_comes_directly(text, 
     assert evaluated.returncode == 1 and "its derivative is not finite" in evaluated.stderr
     direct = _cli(text, *_values(point), "--wrt", name, "-o", "plain")
     assert (direct.returncode, direct.stdout) == (0, "0\n")
+
+
+@pytest.mark.parametrize("text, point, expected", [
+    # erf' = 2/√π·exp(-x²), erfc' = -erf', gelu' = Φ(x) + x·φ(x): exp(-x²) is 0 in doubles past |x| = 27.3
+    # (x² overflows past 1.3e154), so erf' and erfc' are 0 there and gelu' is Φ(x): 1 far right, 0 far left
+    ("erf(x)", 1e200, 0.0), ("erf(x)", -1e200, 0.0), ("erfc(x)", 1e200, 0.0), ("erfc(x)", 1e300, 0.0),
+    ("erf(x)", 28.0, 0.0), ("erf(x)", 1.0, 2 / math.sqrt(math.pi) * math.exp(-1.0)),
+    ("gelu(x)", 1e200, 1.0), ("gelu(x)", -1e200, 0.0), ("gelu(x)", 40.0, 1.0),
+    ("gelu(x)", 1.0, 0.5 * math.erfc(-1 / math.sqrt(2)) + math.exp(-0.5) / math.sqrt(2 * math.pi)),
+])
+def test_the_text_of_a_gaussian_slope_evaluates_at_huge_x(text, point, expected):
+    formula = _cli("--diff", "x", text, "-o", "plain").stdout.strip()
+    evaluated = _cli(formula, "--x", repr(point), "-o", "json", "--no-nodes")
+    assert evaluated.returncode == 0, (formula, evaluated.stderr)  # was 'x*x: the value is inf'
+    assert json.loads(evaluated.stdout)["value"] == pytest.approx(expected, rel=1e-15, abs=1e-300)
+    direct = _cli(text, "--x", repr(point), "--wrt", "x", "-o", "plain")
+    assert float(direct.stdout) == pytest.approx(expected, rel=1e-15, abs=1e-300)
