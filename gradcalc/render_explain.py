@@ -28,7 +28,7 @@ def print_explain(renderer, result, steps: list, line=None) -> None:
             rows.append([_label(graph, receiver), _label(graph, step.source), step.upstream, local,
                          step.contribution])
         if len(group) > 1:  # a node used more than once: its gradient is the sum
-            rows.append([_label(graph, receiver), "(sum)", "",
+            rows.append([_label(graph, receiver), "sum", "",  # not "(sum)": its column one narrower
                          " + ".join(number(step.contribution) for step in group), result.grads[receiver]])
     where = f"line {line}: " if line is not None else ""
     output = _label(graph, graph.output)

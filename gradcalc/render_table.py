@@ -175,7 +175,7 @@ class TableRenderer(Renderer):
 
         title = "gradient check (central differences)" + (f", line {line}" if line is not None else "")
         columns = [Column("variable", "left", "shorten"), Column("analytic"), Column("numeric"),
-                   Column("abs error"), Column("rel error"), Column("verdict", "left")]
+                   Column("abs err"), Column("rel err"), Column("verdict", "left")]  # 80 columns
         rows = [[row.name, self.number(row.analytic),
                  "" if row.numeric is None else format_number(row.numeric, self.precision or 12),
                  _short(row.abs_error), _short(row.rel_error), row.verdict] for row in report.rows]

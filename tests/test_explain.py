@@ -43,7 +43,7 @@ def test_a_node_used_three_times_sums_its_contributions(run_cli):
     code, out, _ = run_cli("x*x + x", "--x", "3", "--explain", "--no-nodes")
     assert code == 0
     assert "∂(x*x)/∂x = x = 3" in out
-    sum_row = next(line for line in out.splitlines() if "(sum)" in line)
+    sum_row = next(line for line in out.splitlines() if "│ sum " in line)
     assert "1 + 3 + 3" in sum_row and sum_row.rstrip("│ ").endswith("7")  # d/dx (x² + x) = 2x + 1
 
 
@@ -213,7 +213,7 @@ def test_the_table_keeps_numbers_whole_and_labels_readable(run_cli, monkeypatch,
             assert token in numbers or token in formulas, (token, line)
     for number in numbers:
         assert number in table
-    steps_rows = [row for row in rows if row[1] != "(sum)"]
+    steps_rows = [row for row in rows if row[1] != "sum"]
     assert len(steps_rows) == len(steps)
     for row, step in zip(steps_rows, steps):  # the id whole; the text whole, cut readably, or left out
         for cell, node in ((row[0], step.node), (row[1], step.source)):

@@ -1,4 +1,5 @@
-"""Wide (CJK) characters take two terminal cells: carets, cuts and table widths count cells."""
+"""Terminal cells: wide (CJK) characters take two in carets, cuts and table widths; the README's flagship
+tables fit 80 columns."""
 
 import pytest
 from rich.cells import cell_len
@@ -106,3 +107,16 @@ def test_narrow_node_table_keeps_the_wide_name_beside_its_cut(run_cli, monkeypat
     assert all(cell_len(line) <= 52 for line in out.splitlines())
     cut = [cell.strip() for line in out.splitlines() for cell in line.split("│") if "…" in cell]
     assert cut and all(" …" not in cell for cell in cut)  # no cell left half blank before its mark
+
+
+@pytest.mark.parametrize("argv", [
+    ("relu(x)*y + ln(z) + sin(w)", "--x", "0", "--y", "2", "--z", "1e-7", "--w", "1e20", "--check", "--no-nodes"),
+    ("relu(x*y - 1) + sigmoid(x)^y + ln(1 + exp(x*y))", "--x", "1", "--y", "0.5", "--explain", "--no-nodes"),
+], ids=["check", "explain"])
+def test_flagship_tables_fit_80_columns(run_cli, monkeypatch, argv):
+    """The README's --check example and an --explain with three 18-digit numbers a row were 81 wide."""
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = run_cli(*argv)
+    assert code == 0, err
+    assert max(cell_len(line) for line in out.splitlines()) <= 80
+    assert "0.3775406687981454" in out or "0.7639704044417283" in out  # the numbers whole
