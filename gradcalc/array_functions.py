@@ -171,7 +171,19 @@ class Std(Var):
 
     __slots__ = ()
     root = True
+    kink = True  # a cone's tip where all values are equal: --check must not difference across it
     no_slope_where = "where all its values are equal"  # sqrt(var) at var = 0: a cone's tip
+
+    def kink_input(self, x):
+        """Where a slice's tip (its values all equal) is within --check's kink radius, 2**-20 max(|x|, 1),
+        its deviations, whose signs change across the tip; elsewhere 1 (no tip near, no kink)."""
+        np = numpy()
+        x = np.asarray(x, dtype=float)
+        var = Var(self.axis, self.ddof).forward(x)
+        if self.axis is not None:
+            var = np.expand_dims(var, self.axis)
+        radius = 2.0 ** -20 * max(float(np.max(np.abs(x))), 1.0)
+        return np.where(var <= radius * radius, x - np.mean(x, axis=self.axis, keepdims=True), 1.0)
 
 
 _NORMAL = 2.2250738585072014e-308  # the smallest normal double: a variance below it may have lost squares

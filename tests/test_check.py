@@ -113,6 +113,18 @@ def test_one_wrt_keeps_the_check_verdict(run_cli, output, verdict):
     assert code == 0 and verdict(out), out
 
 
+@pytest.mark.parametrize("values, verdict", [
+    # std(a, b) = |a - b|/2, a cone's tip at a = b: within 2^-20 of it the differences straddle the tip
+    # (they say 0 where the slope is ±0.5), so it is a kink, not a mismatch (exit 1 before, at 1e-140)
+    ("1e-140,0", "kink:x[0],x[1]"), ("5e-324,0", "kink:x[0],x[1]"), ("1e-10,0", "kink:x[0],x[1]"),
+    # far from any tip: the slopes (x - mean)/(n std) are checked as before, a 0 deviation no kink
+    ("1,2,3", "ok"), ("5,1,1", "ok"), ("1e-5,0", "ok"),
+])
+def test_std_near_its_tip_is_a_kink_not_a_mismatch(run_cli, values, verdict):
+    code, out, _ = run_cli("std(x)", "--x", values, "--check", "-o", "plain")
+    assert code == 0 and out.split()[-1] == f"check={verdict}", out
+
+
 def test_check_follows_wrt(run_cli):
     code, out, _ = run_cli("x*y", "--x", "2", "--y", "3", "--check", "--wrt", "y", "-o", "json")
     assert set(json.loads(out)["check"]) == {"y"}
