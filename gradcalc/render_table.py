@@ -6,7 +6,7 @@ A module of its own so that the JSON, CSV and plain paths never load it.
 
 from time import monotonic
 
-from gradcalc.formatting import format_number, labelled
+from gradcalc.formatting import cell_width, format_number, labelled
 from gradcalc.render import Renderer
 from gradcalc.render_derivatives import print_tables
 
@@ -190,7 +190,7 @@ class TableRenderer(Renderer):
         super().close()
 
     def _print_summary(self):
-        from gradcalc.render_tables import Column, print_table
+        from gradcalc.render_tables import Column, fits, print_table
 
         names = sorted({name for row in self.rows for name in row[3]})
         sigmas = any(row[5] is not None for row in self.rows)
@@ -200,7 +200,29 @@ class TableRenderer(Renderer):
         rows = [[str(line), expression or "", value, *([sigma] if sigmas else []),
                  *(gradients.get(name) for name in names), message or ""]
                 for line, expression, value, gradients, message, sigma in self.rows]
-        print_table(self.console, columns, self.as_text(columns, rows))
+        texts = self.as_text(columns, rows)
+        if len(names) > 1 and not fits(self.console.width, columns, texts):
+            columns, texts = _gradients_in_one_column(columns, texts, names, 3 + sigmas)
+        print_table(self.console, columns, texts)
+
+
+def _gradients_in_one_column(columns: list, rows: list[list[str]], names: list[str], first: int) -> tuple:
+    """A batch summary too wide for a column per variable: its ∂/∂NAME columns (from index `first`)
+    joined into one column of "gradients", a line per variable of the job ("∂/∂a 2"), the numbers
+    whole and right-aligned."""
+    from gradcalc.render_tables import Column
+
+    last = first + len(names)
+    joined = []
+    for row in rows:
+        entries = [(f"∂/∂{name}", cell) for name, cell in zip(names, row[first:last]) if cell]
+        label = max((cell_width(name) for name, _ in entries), default=0)
+        number = max((cell_width(cell) for _, cell in entries if "\n" not in cell), default=0)
+        cell = "\n".join(labelled(name + " " * (label - cell_width(name) + 1), value) if "\n" in value  # an array
+                          else name + " " * (label - cell_width(name) + 1 + number - cell_width(value)) + value
+                          for name, value in entries)
+        joined.append([*row[:first], cell, *row[last:]])
+    return [*columns[:first], Column("gradients"), *columns[last:]], joined
 
 
 def _own_tables(result) -> bool:

@@ -335,6 +335,11 @@ def fitted_widths(console_width: int, columns: list[Column], rows: list[list[str
     return widths
 
 
+def fits(console_width: int, columns: list[Column], rows: list[list[str]]) -> bool:
+    """Whether the table fits the console once its columns give way (fitted_widths)."""
+    return sum(fitted_widths(console_width, columns, rows)) + 3 * len(columns) + 1 <= console_width
+
+
 def print_line(console, text: str) -> None:
     """One line of text as it is, however long: no markup, no wrapping inside a number (what the
     console's encoding lacks escaped, as formatting.encodable does)."""
