@@ -68,6 +68,14 @@ class TableRenderer(Renderer):
 
             print_explain(self, result, result.explain, line if self.batch else None)
 
+    def explanation(self, result) -> None:
+        """The chain-rule table of a result already shown (the session's :explain): the result is
+        not printed again, so a file of results holds each once."""
+        from gradcalc.render_explain import print_explain
+
+        with self.console:
+            print_explain(self, result, result.explain)
+
     def error(self, error, expression, line):
         if self.batch:
             self._hold((line, expression, None, {}, error.message, None))

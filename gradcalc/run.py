@@ -54,6 +54,7 @@ class Options:
     max_elements: int = MAX_ELEMENTS
     # the command's options -> their metavars (cli.py's, from Typer), for hints and near misses
     own_options: Callable[[], dict] = dict
+    explain_only: bool = False  # the session's :explain in a table: the steps alone, the result is shown already
 
     def __post_init__(self):
         if any(not name.strip() for name in self.wrt):  # `--wrt ""`, `--wrt "$unset"`: no name to look for
@@ -314,7 +315,10 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
                 code = 1
                 if not options.quiet:
                     _check_failed(result.check, job.line if batch else None)
-        renderer.result(result, job.line)
+        if options.explain_only and hasattr(renderer, "explanation"):
+            renderer.explanation(result)
+        else:
+            renderer.result(result, job.line)
         return code, variables, names
     except OutputError:
         raise  # the output cannot be written: no later job's can either

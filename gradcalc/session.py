@@ -283,6 +283,8 @@ class Session:
         if len(arguments) > 1:
             _say("gradcalc: error: :diff takes one name (:diff x), or none to evaluate again", sys.stderr)
             return
+        if _failed(unknown_wrt(arguments, self.definitions, self.arrays, ":diff")):
+            return
         self.settings["diff"] = arguments[0] if arguments else None
         _say(f"lines print ∂/∂{arguments[0]} as a formula" if arguments else "lines are evaluated", sys.stderr)
 
@@ -311,7 +313,8 @@ class Session:
     def _explain(self, _arguments) -> None:
         shown = self.settings["output_format"]
         in_format = shown in ("json", "jsonl", "table")  # else a table, which would break csv, plain ...
-        self._again("explain", {"explain": True, "output_format": shown if in_format else "table"}, in_format)
+        self._again("explain", {"explain": True, "output_format": shown if in_format else "table",
+                                "explain_only": shown not in ("json", "jsonl")}, in_format)
 
     def _again(self, command: str, changes: dict, result: bool) -> None:
         """Run the last line that evaluated again, with `changes` to the settings: on standard output

@@ -1,4 +1,4 @@
-"""What the session's `:wrt` may name: the session's variables (the values it has defined and the
+"""What the session's `:wrt` (and `:diff`) may name: the session's variables (the values it has defined and the
 arrays given on the command line). A name is checked when :wrt names it (refused, with the closest
 variable, as the command line's --wrt refuses a name the expression does not have), when :unset
 forgets it (dropped from :wrt), and against each line that evaluates (a line that defines a name is
@@ -14,20 +14,21 @@ def reporting(names) -> str:
     return f"reporting ∂/∂{', ∂/∂'.join(names)}" if names else "reporting every gradient"
 
 
-def unknown_wrt(names, definitions: dict, arrays: dict) -> UsageError | None:
-    """The error for a :wrt name that is not one of the session's variables, or None; `definitions`
-    map names to session.Definition (a value, or statements for a named expression)."""
+def unknown_wrt(names, definitions: dict, arrays: dict, command: str = ":wrt") -> UsageError | None:
+    """The error for a name given to :wrt (or :diff, the `command`) that is not one of the session's
+    variables, or None; `definitions` map names to session.Definition (a value, or statements for a
+    named expression)."""
     variables = [name for name, definition in definitions.items() if not definition.statements] + list(arrays)
     listed = f"the session's variables: {', '.join(variables)}" if variables else "the session has no variables yet"
     for name in names:
         if name in variables:
             continue
         if name in definitions:
-            return UsageError(f":wrt {name}: {name} names an expression; gradients are reported for variables",
+            return UsageError(f"{command} {name}: {name} names an expression; gradients are reported for variables",
                               hint=f"{listed}; :vars lists the definitions")
         close = difflib.get_close_matches(name, variables, n=1, cutoff=0.6)
-        guess = f"did you mean :wrt {close[0]}? " if close else ""
-        return UsageError(f":wrt {name}: the session has no variable {name}",
+        guess = f"did you mean {command} {close[0]}? " if close else ""
+        return UsageError(f"{command} {name}: the session has no variable {name}",
                           hint=f"{guess}{listed}; define {name} first ({name} = 1)")
     return None
 

@@ -116,4 +116,26 @@ def test_a_definition_reports_the_wrt_variables_it_has(session):
 def test_explain_and_graph_of_a_definition_under_wrt(session):
     code, out, err = session("t = 3", ":wrt t", "x = 2", ":explain", ":graph", argv=("-o", "plain"))
     assert "gradcalc: error" not in err, err
-    assert out.splitlines()[:2] == ["3 t=1", "2 x=1"] and "output = 2" in err
+    assert out.splitlines()[:2] == ["3 t=1", "2 x=1"]
+    assert "the chain rule, from the output #0 x (its gradient: the seed, 1) back" in err  # :explain, a reply
+    assert "output = 2" not in err  # the result is not printed again
+
+
+def test_diff_refuses_a_name_the_session_lacks_as_wrt_does(session):
+    # `:diff y` was taken ("lines print ∂/∂y") and every later line failed; now it keeps its setting
+    code, out, err = session("x = 3", ":diff y", ":diff xx", "x*x", ":diff x", "x^3")
+    assert ":diff y: the session has no variable y" in err and "define y first (y = 1)" in err
+    assert ":diff xx: the session has no variable xx" in err and "did you mean :diff x?" in err
+    assert "lines print ∂/∂y" not in err and "lines print ∂/∂x as a formula" in err
+    assert "output = 9\n" in out  # x*x still evaluated at 3: :diff was not set
+    assert out.rstrip().endswith("x = 3; 3*x^2")  # d(x^3)/dx as a formula once :diff x is set
+
+
+@pytest.mark.parametrize("shown", ["table", "csv"])
+def test_explain_prints_only_the_explanation_not_the_result_again(session, shown):
+    # with -o table > file the file held `output = 12` and its table twice
+    code, out, err = session("x = 3", "x*x + x", ":explain", argv=("-o", shown))
+    where = out if shown == "table" else err  # beside csv the table is a reply, on stderr
+    assert out.count("12") == 1 and err.count("12") == 0  # x*x + x at 3, printed once, as the result
+    assert where.count("the chain rule, from the output #2 x*x + x") == 1
+    assert "│ #0 x   │ (sum)      │          │ 1 + 3 + 3             │              7 │" in where  # 2·3 + 1
