@@ -109,6 +109,23 @@ def _fold_long_help_words() -> None:
 
     folding.folds = True
     rich_utils._get_parameter_help = folding
+    for name in ("highlighter", "negative_highlighter"):  # the option names' cells (--format at 40 columns)
+        setattr(rich_utils, name, _Folding(getattr(rich_utils, name)))
+
+
+class _Folding:
+    """A Typer highlighter whose Text folds rather than ends in '…' where its column is narrower."""
+
+    def __init__(self, highlighter):
+        self.highlighter = highlighter
+
+    def __call__(self, text):
+        made = self.highlighter(text)
+        made.overflow = "fold"
+        return made
+
+    def __getattr__(self, name):
+        return getattr(self.highlighter, name)
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,

@@ -168,3 +168,19 @@ def test_syntax_page_under_ascii_keeps_80_columns():
     # the same page as in UTF-8, word for word, once escaped
     utf8 = gradcalc("--syntax").stdout
     assert " ".join(encodable(utf8, "ascii").split()) == text
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
+def test_help_at_40_columns_folds_option_names_within_the_panel(encoding):
+    """At 40 columns even an option's name is wider than its column: folded, not cut with '…' (whose
+    ASCII '...' overran the panel's border by 2)."""
+    result = subprocess.run([sys.executable, "-m", "gradcalc", "--help"], capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "40", "PYTHONIOENCODING": encoding}, timeout=60)
+    assert result.returncode == 0 and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 40
+    assert not any("…" in line for line in lines)
+    # every option's name is there, in pieces: the text of the page, less its borders, holds it
+    text = "".join(line[1:-1].strip() if line[:1] in "│|" else "" for line in lines)
+    for option in ("--format", "--max-elements", "--correlation", "--covariance", "--jacobian"):
+        assert option[:5] in text
