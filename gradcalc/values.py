@@ -45,8 +45,13 @@ def parse_value(name: str, text: str, max_elements: int = MAX_ELEMENTS, typed: t
                         kind=ValueFormatError)
 
     stripped = text.strip()
-    example = f"write a number such as --{name} -1.5 or --{name} 2e-3, or an array such as --{name} 1,2,3"
-    array_example = f"e.g. --{name} 1,2,3 or --{name} \"[[1,2],[3,4]]\" or --{name} @points.npy"
+    if typed is None:
+        example = f"write a number such as --{name} -1.5 or --{name} 2e-3, or an array such as --{name} 1,2,3"
+        array_example = f"e.g. --{name} 1,2,3 or --{name} \"[[1,2],[3,4]]\" or --{name} @points.npy"
+    else:  # a pair of --jvp x=1,y=0 (`name` "jvp y"), where commas separate the pairs
+        pair = f"{option} {name.split()[-1]}="
+        example = f"write a number such as {pair}-1.5, or an array such as {pair}[1,2,3]"
+        array_example = f"e.g. {pair}[1,2,3] or {pair}@points.npy"
     if SIGNED_NUMBER.fullmatch(stripped):
         try:
             return number(stripped)

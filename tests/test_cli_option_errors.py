@@ -214,7 +214,7 @@ VALUE_ERRORS = [
     (("x", "--x", "1", "--jvp", "foo"), "--jvp foo: expected NAME=VALUE pairs separated by commas",
      "          ^^^", "--jvp x=1,y=0"),
     (("x*y", "--x", "1", "--y", "2", "--jvp", "x=1,y=abc"), "--jvp x=1,y=abc: not a number",
-     "                ^^^", "a number"),
+     "                ^^^", "write a number such as --jvp y=-1.5, or an array such as --jvp y=[1,2,3]"),
     (("x", "--x", "1", "--hvp", "x"), "--hvp x: expected NAME=VALUE pairs separated by commas",
      "          ^", "--hvp x=1,y=0"),
     (("x", "--x", "1", "--seed-grad", "abc"), "--seed-grad abc: not a number", "                ^^^",
