@@ -283,10 +283,15 @@ class Session:
         if len(arguments) > 1:
             _say("gradcalc: error: :diff takes one name (:diff x), or none to evaluate again", sys.stderr)
             return
-        if _failed(unknown_wrt(arguments, self.definitions, self.arrays, ":diff")):
+        unknown = unknown_wrt(arguments, self.definitions, self.arrays, ":diff")
+        if unknown is not None and arguments[0] in self.definitions:  # a named expression, not a variable
+            _failed(unknown)
             return
         self.settings["diff"] = arguments[0] if arguments else None
         _say(f"lines print ∂/∂{arguments[0]} as a formula" if arguments else "lines are evaluated", sys.stderr)
+        if unknown is not None:  # a formula needs no values (x^3*y in y is x^3): a note for a typo, not a refusal
+            _say(f"gradcalc: note: {unknown.message} yet; lines that have {arguments[0]} are differentiated "
+                 f"in it ({unknown.hint.split('; define')[0]})", sys.stderr)
 
     def _graph(self, arguments) -> None:
         if len(arguments) > 1:

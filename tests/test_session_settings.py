@@ -123,14 +123,22 @@ def test_explain_and_graph_of_a_definition_under_wrt(session):
     assert "output = 2" not in err  # the result is not printed again
 
 
-def test_diff_refuses_a_name_the_session_lacks_as_wrt_does(session):
-    # `:diff y` was taken ("lines print ∂/∂y") and every later line failed; now it keeps its setting
-    code, out, err = session("x = 3", ":diff y", ":diff xx", "x*x", ":diff x", "x^3")
-    assert ":diff y: the session has no variable y" in err and "define y first (y = 1)" in err
-    assert ":diff xx: the session has no variable xx" in err and "did you mean :diff x?" in err
-    assert "lines print ∂/∂y" not in err and "lines print ∂/∂x as a formula" in err
-    assert "output = 9\n" in out  # x*x still evaluated at 3: :diff was not set
-    assert out.rstrip().endswith("x = 3; 3*x^2")  # d(x^3)/dx as a formula once :diff x is set
+def test_diff_takes_a_name_the_session_lacks_with_a_note(session):
+    # a formula needs no values (SymPy's diff(x**3*y, y) with y undefined): `:diff y` is taken, and a
+    # name the session lacks gets a note with the closest variable, for a typo
+    code, out, err = session("x = 3", ":diff y", "x^3*y", ":diff xx", ":diff x", "x^3")
+    assert "lines print ∂/∂y as a formula" in err
+    assert "note: :diff y: the session has no variable y yet" in err
+    assert "note: :diff xx: the session has no variable xx yet" in err and "did you mean :diff x?" in err
+    assert "gradcalc: error" not in err, err
+    # ∂(x^3*y)/∂y = x^3 and d(x^3)/dx = 3x^2, each with the session's x spelled as it is
+    assert out.rstrip().splitlines()[-2:] == ["x = 3; x^3", "x = 3; 3*x^2"]
+
+
+def test_diff_refuses_a_named_expression(session):
+    code, out, err = session("x = 1", "f = x*2", ":diff f", "x^2")
+    assert ":diff f: f names an expression" in err
+    assert "lines print ∂/∂f" not in err
 
 
 @pytest.mark.parametrize("shown", ["table", "csv"])
