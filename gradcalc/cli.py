@@ -96,13 +96,13 @@ def _fold_long_help_words() -> None:
     help cells) and lost. Typer has no setting for it: its help cells are set to fold as made."""
     from typer import rich_utils
 
-    made = rich_utils._get_parameter_help
-    if getattr(made, "folds", False):
-        return
+    made = getattr(rich_utils, "_get_parameter_help", None)  # private: a later Typer may not have it
+    if made is None or getattr(made, "folds", False):
+        return  # then Typer's own cells, cut with '…' at narrow widths, rather than no help at all
 
     def folding(**options):
         cells = made(**options)
-        for item in cells.renderables:
+        for item in getattr(cells, "renderables", ()):
             if hasattr(item, "overflow"):  # Text (Markdown has no overflow)
                 item.overflow = "fold"
         return cells
