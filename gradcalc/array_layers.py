@@ -8,7 +8,7 @@ from math import isfinite
 
 from gradcalc.formatting import plural
 from gradcalc.layer import Layer
-from gradcalc.numeric import LARGEST, ShapeMismatch, check_axis, numpy, slice_exponents
+from gradcalc.numeric import ShapeMismatch, check_axis, numpy, slice_exponents
 from gradcalc.ops import ArrayOps
 
 MATMUL_HINT = "x @ y needs as many columns in x as rows in y; transpose(y) swaps the axes of a matrix"
@@ -84,7 +84,7 @@ class Sum(Layer):
         if type(total) is np.float64:  # a float: math's test is the cheapest
             finite = isfinite(total)
         else:  # an array; or a tape's stand-in while recording, whose replayed sum the blocks check
-            finite = type(total) is not np.ndarray or np.all(np.abs(total) <= LARGEST)
+            finite = type(total) is not np.ndarray or np.isfinite(total).all()  # one temporary, not two
         return total if finite else self._scaled(x)  # overflowed (or nan of inf - inf), or inf/nan in x
 
     def _scaled(self, x):

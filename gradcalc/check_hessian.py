@@ -42,7 +42,7 @@ def _stencil(np, watch, result, names, moved, index, x):
     """stencil(h) for finite_differences.derivative: every reported gradient at x ± h."""
     def gradient_at(value):
         values = watch.values_at(moved, index, value)
-        grads = backward(watch.graph, values, result.seed)
+        grads = backward(watch.graph, values, result.seed, wrt=names)  # as reported: --wrt's only
         return values, _flat(np, [grads[watch.graph.variables[name]] if name in watch.graph.variables
                                   else np.zeros(np.shape(result.inputs[name])) for name in names])
 

@@ -2,7 +2,6 @@
 
 import math
 import re
-import unicodedata
 from functools import lru_cache
 
 LABEL_LIMIT = 80
@@ -125,6 +124,8 @@ def cell_width(text: str) -> int:
 
 @lru_cache(maxsize=4096)
 def _char_cells(char: str) -> int:
+    import unicodedata  # here: ASCII text, the usual, never needs it (0.17 ms of a start)
+
     if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
         return 0
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1

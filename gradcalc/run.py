@@ -205,8 +205,9 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
                     all_names_known = False  # the names of a line that did not parse are unknown
                 else:
                     used.update(variables)
-                    for name, uncertain_here in names.items():  # with a σ on any line
-                        every_variable[name] = every_variable.get(name, False) or uncertain_here
+                    if uncertain[1] is not None:  # only a matrix's warning needs them: not a cost per line else
+                        for name, uncertain_here in names.items():  # with a σ on any line
+                            every_variable[name] = every_variable.get(name, False) or uncertain_here
                 if code and options.fail_fast:
                     all_names_known = False  # so are those of the lines never read
                     break
@@ -269,7 +270,8 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
             raise job.error
         graph = parse(job.text).shadow({**numbers, **job.values})  # `--e 3`: e is a variable
         names = dict.fromkeys(graph.variables, False)
-        check_wrt(options.wrt, graph.variables)  # before a renderer prints any of the job (a table's nodes)
+        if options.wrt:
+            check_wrt(options.wrt, graph.variables)  # before a renderer prints any of the job (a table's nodes)
         if options.diff is not None:
             return run_diff(renderer, job, graph, options), list(names), names  # values are not needed
         # the names taken from options, for the warning about options no job used (none given: none)

@@ -156,3 +156,16 @@ def test_an_empty_wrt_name_is_a_usage_error_with_a_hint(run_cli, name, more):
         run_cli("x", "--wrt", name, *more)
     assert (code, out) == (2, "")
     assert "--wrt '': the name of a variable is empty" in err and "hint: give --wrt a variable" in err
+
+
+@pytest.mark.parametrize("args,expected", [
+    # ∂²(x^y)/∂x² = y(y-1)x^(y-2) = 2 at x = -2, y = 2; ∂/∂y needs ln(-2), which --wrt x leaves out
+    (("x^y", "--x", "-2", "--y", "2"), "2 check=ok"),
+    # ∂²(sum(sqrt(y)) + sum(x))/∂x² = 0; sqrt's slope at y = 0 flows only to y
+    (("sum(sqrt(y)) + sum(x)", "--y", "[0,1]", "--x", "[1,2]"), "[[0,0],[0,0]] check=ok"),
+])
+def test_the_second_order_check_takes_wrt_as_the_derivatives_do(run_cli, args, expected):
+    # the check's gradients at x ± h were taken in every variable: the error of ∂/∂y at a point
+    # the user never gave (x = -1)
+    code, out, err = run_cli(*args, "--wrt", "x", "--order", "2", "--check", "-o", "plain")
+    assert (code, out.strip(), err) == (0, expected, "")
