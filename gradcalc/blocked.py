@@ -96,8 +96,10 @@ class _Program:
     def __init__(self, graph):
         output = graph.output
         self.template = graph.value_template
-        self.forward = [(node.id, _array_forward(node.layer), node.inputs) for node in graph.nodes[: output + 1]
-                        if node.inputs]
+        # (node, forward, inputs, forward_saving or None): a layer's saved intermediate goes to its backward
+        self.forward = [(node.id, _array_forward(node.layer), node.inputs, node.layer.forward_saving)
+                        for node in graph.nodes[: output + 1] if node.inputs]
+        self.saving = any(step[3] is not None for step in self.forward)
         on_path = [False] * len(graph.nodes)
         on_path[output] = True
         self.backward = []
@@ -188,19 +190,25 @@ def _whole(graph, steps, inputs: dict):
     (evaluate_blocked replays a tape of them instead where one could be recorded)."""
     with np.errstate(all="ignore"):
         try:
-            value, grads = _block(steps, graph, inputs, graph.output)  # it checks the output too
-            gradients = {}
-            for name, index in graph.variables.items():
-                gradient = grads[index]
-                if gradient is None:
-                    gradient = np.zeros_like(inputs[name]) if type(inputs[name]) is not float else 0.0
-                elif not sum_is_finite(gradient):
-                    raise _NotFinite
-                gradients[name] = gradient
+            value, grads = _finite_block(steps, graph, inputs, graph.output)  # it checks the output too
         except (GradcalcError, ShapeMismatch, ValueError, ArithmeticError, _NotFinite):
             return None
+    gradients = {name: np.zeros_like(inputs[name]) if gradient is None and type(inputs[name]) is not float
+                 else 0.0 if gradient is None else gradient for name, gradient in zip(graph.variables, grads)}
     value = float(value) if not np.ndim(value) else value
     return BlockedResult(graph, inputs, value, _owned(gradients, [*inputs.values(), value]))
+
+
+def _finite_block(steps, graph, block: dict, output: int) -> tuple:
+    """_block's value and the variables' gradients (None where none flows), each finite, else
+    _NotFinite. A layer's saved intermediate may not be finite where its own rule is (sigmoid's
+    slope below x = -709.78): such a block is run again without them."""
+    for saving in (True, False) if steps.saving else (False,):
+        value, grads = _block(steps, graph, block, output, saving=saving)
+        grads = [grads[index] for index in graph.variables.values()]
+        if all(gradient is None or sum_is_finite(gradient) for gradient in grads):
+            return value, grads
+    raise _NotFinite
 
 
 def _replayed(graph, steps, inputs: dict):
@@ -287,15 +295,19 @@ class _NotFinite(Exception):
     """A block met a value the plain path would check and explain."""
 
 
-def _block(steps, graph, block: dict, output: int, finite=None) -> tuple:
-    """Forward and backward of one block: (output value, gradient of every variable). `finite`
-    checks a value (default sum_is_finite); a tape's recording passes its own, which notes the value."""
+def _block(steps, graph, block: dict, output: int, finite=None, saving: bool = True) -> tuple:
+    """Forward and backward of one block: (output value, gradient of every node). `finite` checks
+    a value (default sum_is_finite); a tape's recording passes its own, which notes the value.
+    `saving`: layers hand their backward what their forward saved (Layer.forward_saving)."""
     finite = finite or sum_is_finite
     values = steps.template.copy()
     for name, index in graph.variables.items():
         values[index] = block[name]
-    for index, forward, inputs in steps.forward:  # no list built for the usual one or two inputs
-        if len(inputs) == 2:
+    saved = {}
+    for index, forward, inputs, forward_saving in steps.forward:  # no list built for the usual one or two inputs
+        if forward_saving is not None and saving:
+            values[index], saved[index] = forward_saving(*[values[i] for i in inputs])
+        elif len(inputs) == 2:
             values[index] = forward(values[inputs[0]], values[inputs[1]])
         elif len(inputs) == 1:
             values[index] = forward(values[inputs[0]])
@@ -314,7 +326,9 @@ def _block(steps, graph, block: dict, output: int, finite=None) -> tuple:
             continue
         if relu and not finite(gy):
             raise _NotFinite
-        if len(inputs) == 2:
+        if saved and index in saved:
+            gradients = rule(gy, values[index], *[values[i] for i in inputs], saved=saved.pop(index))
+        elif len(inputs) == 2:
             gradients = rule(gy, values[index], values[inputs[0]], values[inputs[1]])
         elif len(inputs) == 1:
             gradients = rule(gy, values[index], values[inputs[0]])
@@ -368,11 +382,8 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
             arrays = [block[name] for name in variables]
             tape = _taped(graph, steps, arrays, SHARED)
             handed = tape.replay(arrays) if tape is not None else None
-            if handed is not None:  # its gradients are finite: a replay that made an inf raised
-                value, grads, checked = handed[0], handed[1], False
-            else:
-                value, grads = _block(steps, graph, block, output_node)
-                grads, checked = [grads[index] for index in variables.values()], True
+            # the gradients are finite either way: a replay that made an inf raised
+            value, grads = handed if handed is not None else _finite_block(steps, graph, block, output_node)
             if reduction:
                 totals[number] = value
             else:
@@ -380,7 +391,7 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
             for name, gradient in zip(variables, grads):
                 if gradient is None:
                     continue
-                if (checked or name not in gradients) and not sum_is_finite(gradient):
+                if name not in gradients and not sum_is_finite(gradient):  # a part of a sum
                     raise _NotFinite
                 if name in gradients:
                     gradients[name][start:stop] = gradient

@@ -47,6 +47,12 @@ class Layer:
         return xs[0]
 
     backward_array = None  # optional numpy fast path, (gy, y, *xs) -> gradients; held to backward by a test
+    # optional, for the blocks and their tapes (gradcalc.blocked): (*xs) -> (value, saved), the value
+    # with forward_array's bits and `saved` an intermediate of the forward that backward_array then
+    # takes as `saved=` instead of computing it again (sigmoid's slope from its exp(-x): one exp less).
+    # `saved` may be inf or nan where backward_array's own rule is not (an overflow inside): a block
+    # whose gradients are not finite is run again without it. Held to backward_array by a test.
+    forward_saving = None
 
     def parameters(self) -> tuple:
         return tuple(getattr(self, name) for name in self.params)

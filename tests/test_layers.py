@@ -1,6 +1,7 @@
 """Every layer's backward against central finite differences of its own forward."""
 
 import math
+import sys
 
 import pytest
 
@@ -231,6 +232,40 @@ def test_array_fast_paths_compute_what_the_rule_computes(name):
                 from gradcalc.numeric import unbroadcast
 
                 assert np.allclose(unbroadcast(a, np.shape(x)), unbroadcast(b, np.shape(x)), rtol=1e-12, equal_nan=True)
+
+
+SAVING = [name for name, layer in REGISTRY.items() if layer.forward_saving is not None]
+
+
+def test_a_layer_saves_an_intermediate_for_its_backward():  # else the test below tests nothing
+    assert "sigmoid" in SAVING
+
+
+@pytest.mark.parametrize("name", SAVING)
+def test_a_saved_intermediate_gives_the_gradients_the_rule_gives_without_it(name):
+    # the blocks (gradcalc.blocked) take forward_saving's value as forward_array's, and its saved
+    # intermediate to backward_array; where that gradient is not finite they run backward_array
+    # without it, which must then be (sigmoid below x = -709.78, where exp(-x) overflows)
+    np = pytest.importorskip("numpy")
+    layer = REGISTRY[name]()
+    edges = [0.0, -0.0, 5e-324, 1e-300, 20.0, 36.0, 40.0, 700.0, 709.7, 709.8, 745.0, 800.0, 1e300]
+    grid = np.concatenate([np.linspace(-50, 50, 1001), edges, np.negative(edges)])  # 1,027 = 13 * 79
+    gy = np.random.default_rng(5).normal(size=grid.size)
+    for xs in ([grid] * layer.arity, [np.float64(0.75)] * layer.arity, [grid.reshape(-1, 13)] * layer.arity):
+        grads = gy if np.ndim(xs[0]) == 1 else np.ones_like(xs[0])
+        with np.errstate(all="ignore"):
+            y, saved = layer.forward_saving(*xs)
+            plain = layer.forward_array(*xs)
+            fast = layer.backward_array(grads, y, *xs, saved=saved)
+            rule = layer.backward_array(grads, y, *xs)
+        assert np.asarray(y).tobytes() == np.asarray(plain).tobytes()  # the same bits
+        for a, b in zip(fast, rule):
+            a, b = np.ravel(a), np.ravel(b)
+            finite = np.isfinite(a)
+            assert finite.sum() >= 0.95 * a.size
+            assert np.isfinite(b).all() or not layer.keeps_finite
+            # below the smallest normal double, within it (sigmoid'(709.8) is 1.6e-309; the rule's exp overflows: 0)
+            np.testing.assert_allclose(a[finite], b[finite], rtol=1e-13, atol=sys.float_info.min)
 
 
 ELEMENTWISE = [name for name, layer in REGISTRY.items() if not layer.array_only and not layer.internal]

@@ -391,6 +391,30 @@ def test_blocks_replay_tapes_and_any_block_that_meets_an_inf_takes_its_checked_s
     assert_same(plain(graph, values), through_api(graph, values), f"{BENCH} with {bad}")
 
 
+@pytest.mark.parametrize("size, block", [(500, None), (3000, 64)])
+def test_a_block_whose_saved_intermediate_is_not_finite_runs_again_without_it(size, block, monkeypatch):
+    # sigmoid's saved slope (Layer.forward_saving) is inf * 0 = nan below x = -709.78, where its
+    # exp(-x) overflows: that block runs again with sigmoid's own rule, and is not handed to the
+    # plain path; its derivative there is e^(-800), 0 as a double
+    if block:
+        monkeypatch.setattr(blocked, "BLOCK", block)
+        monkeypatch.setattr(blocked, "SMALLEST", 4 * block)
+        monkeypatch.setattr(blocked, "SHARED", 4 * block)
+    graph = parse(BENCH)
+    data = np.random.default_rng(12)
+    values = {name: data.normal(size=size) for name in "wxb"}
+    values["b"][size - 7] = -800.0
+    expected = plain(graph, values)
+    import gradcalc.arrays
+
+    monkeypatch.setattr(gradcalc.arrays, "forward_arrays", None)  # the plain path: not taken
+    for _ in range(3):  # a tape at the second call
+        got = through_api(graph, values)
+        assert_same(expected, got, BENCH)
+        assert got[1]["b"][size - 7] == 0.0 and got[1]["w"][size - 7] == 0.0
+        assert got[1]["b"][size - 8] != 0.0
+
+
 def _alternating(value, size):
     return np.resize(np.array([value, -value]), size)
 
