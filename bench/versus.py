@@ -2,7 +2,7 @@
 and forward+backward of the arrays bench's expression at 1e6 elements (--arrays: other sizes; each
 call of a small size is timed as a run of calls lasting ~2 ms).
 
-    python bench/versus.py REV [--repeat 21] [--arrays 1e6] [--arrays-only] [--rtol 1e-12]
+    python bench/versus.py REV [--repeat 21] [--arrays 1e6] [--arrays-only] [--rtol 1e-12] [--saturated]
 
 Extracts gradcalc and the grammar of REV (`git archive`) into a temporary directory, imports both
 versions side by side, and times the sums of products of bench/large.py with each, alternating call
@@ -84,6 +84,8 @@ def main():
     arguments.add_argument("--rtol", type=float, default=1e-12,
                            help="how far the array gradients may differ (a revision that rounds differently: "
                                 "sigmoid's before its exact gradient differs by up to 5e-11 at 1e6)")
+    arguments.add_argument("--saturated", action="store_true",
+                           help="one element of b at -800, where sigmoid's exp(-x) overflows (harmlessly: its value is 0)")
     options = arguments.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         # revisions before issue 17 kept Lark's pickled cache in the shared temp dir: give them a
@@ -91,10 +93,12 @@ def main():
         tempfile.tempdir = tempfile.mkdtemp(dir=tmp)
         versions = {"before": load(extract(ROOT, options.revision, Path(tmp))), "now": load(ROOT)}
         sizes = [int(float(size)) for size in options.arrays.split(",")]
-        compare(versions, options.revision, options.repeat, sizes, not options.arrays_only, options.rtol)
+        compare(versions, options.revision, options.repeat, sizes, not options.arrays_only, options.rtol,
+                options.saturated)
 
 
-def compare(versions: dict, revision: str, repeat: int, sizes: list, scalars: bool, rtol: float = 1e-12):
+def compare(versions: dict, revision: str, repeat: int, sizes: list, scalars: bool, rtol: float = 1e-12,
+            saturated: bool = False):
     values = {f"x{i}": i / 1000 for i in range(1000)}
     median = statistics.median
     print(f"{revision} (before) vs this checkout (now); medians of {repeat} alternating pairs")
@@ -119,15 +123,17 @@ def compare(versions: dict, revision: str, repeat: int, sizes: list, scalars: bo
             ratio = median(o / n for o, n in zip(old_times, new_times))
             print(f"{terms:8d} {step:>8} {median(old_times) * 1e3:10.1f} {median(new_times) * 1e3:8.1f} {ratio:16.2f}x")
     for size in sizes:
-        compare_arrays(versions, repeat, median, size, rtol)
+        compare_arrays(versions, repeat, median, size, rtol, saturated)
 
 
-def compare_arrays(versions: dict, repeat: int, median, size: int, rtol: float = 1e-12):
+def compare_arrays(versions: dict, repeat: int, median, size: int, rtol: float = 1e-12, saturated: bool = False):
     """The arrays bench's expression at `size` elements through each version's evaluate_graph."""
     import numpy as np
 
     rng = np.random.default_rng(0)
     values = {name: rng.normal(size=size) for name in ("x", "w", "b")}
+    if saturated:
+        values["b"][size // 2] = -800.0
     text = "sum(sigmoid(w*x + b) * ln(1 + exp(x)))"
     graphs = {name: within(versions[name], lambda parser=parser: parser.Parser().parse(text))
               for name, (parser, _) in versions.items()}
