@@ -85,7 +85,7 @@ def main():
                            help="how far the array gradients may differ (a revision that rounds differently: "
                                 "sigmoid's before its exact gradient differs by up to 5e-11 at 1e6)")
     arguments.add_argument("--saturated", action="store_true",
-                           help="one element of b at -800, where sigmoid's exp(-x) overflows (harmlessly: its value is 0)")
+                           help="one element of b at -800, where sigmoid's exp(-x) overflows (harmlessly)")
     options = arguments.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         # revisions before issue 17 kept Lark's pickled cache in the shared temp dir: give them a
