@@ -7,8 +7,9 @@ the largest size against the floor (inputs + returned gradients).
 
 Targets (issue 16): gradcalc <= 1.0x jax.jit and <= 0.6x hand-written numpy at 1e6 and 1e7;
 within 1.2x of hand-written numpy at 1e4 and 1e5; peak memory <= 1.3x the floor at 1e7.
-"hand-written numpy" computes sigmoid's derivative as s(1 - s), as JAX and torch do; gradcalc's rule
-is exact where that loses its digits and costs one exp more, so a second row computes it so too.
+"hand-written numpy" computes sigmoid's derivative as s(1 - s), as JAX and torch do, which loses its
+digits for large inputs; gradcalc's is exact there (e s² from its forward's e = exp(-t), two products);
+a second row computes the exact derivative with an exp of its own, as gradcalc did before.
 Every ratio is the median of ratios of runs taken back to back (the order rotates each round); at
 sizes below 1e6 each run is a series of calls lasting ~2 ms, timed as a whole.
 jax and numexpr are optional: their rows are skipped when they are not installed.
@@ -47,7 +48,8 @@ def by_hand(w, x, b):
 
 def by_hand_exact(w, x, b):
     """by_hand with σ'(t) computed as gradcalc's rule does, σ(t)σ(-t) = s / (1 + exp(t)): exact
-    where σ(t) rounds to 1 (t > ~20), where s(1 - s) loses every digit; one exp more. JAX and
+    where σ(t) rounds to 1 (t > ~20), where s(1 - s) loses every digit; one exp more (gradcalc
+    takes it from the forward's exp(-t) instead: Layer.forward_saving). JAX and
     torch use s(1 - s), like by_hand."""
     t = w * x + b
     s = 1.0 / (1.0 + np.exp(-t))
