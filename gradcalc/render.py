@@ -212,13 +212,17 @@ class CsvRenderer(Renderer):
     (the uncertainty columns are those of the inputs given ± on the command line). Otherwise they
     are known only when the input ends: rows wait in a temporary file (memory stays flat) and are
     written, under the header, at the end.
+
+    `follows`: the header of the rows just above (a session makes a renderer a line), which is
+    then not written again; `header` is the one in force after this renderer.
     """
 
     output_format = "csv"
     says_escapes = True
 
-    def __init__(self, out, **options):
+    def __init__(self, out, follows=None, **options):
         super().__init__(out, **options)
+        self.header = follows
         self.writer = row_writer(self.out, self.output_format)
         self.sigma = bool(self.uncertain)  # whether there is a sigma column
         self.second = self.sigma and bool(self.extra_columns) and self.extra_columns[0] >= 2  # mean2, sigma2
@@ -234,10 +238,12 @@ class CsvRenderer(Renderer):
             self.pending = tempfile.SpooledTemporaryFile(8 << 20, mode="w+")
 
     def _header(self):
-        self.writer.writerow(["line", "expression", "value", *(f"grad_{n}" for n in self.names), *self.extras,
-                              *(["sigma", *(f"share_{n}" for n in self.shares)] if self.sigma else []),
-                              *(["mean2", "sigma2"] if self.second else []),
-                              "error", *(["check"] if self.check else [])])
+        header = ["line", "expression", "value", *(f"grad_{n}" for n in self.names), *self.extras,
+                  *(["sigma", *(f"share_{n}" for n in self.shares)] if self.sigma else []),
+                  *(["mean2", "sigma2"] if self.second else []), "error", *(["check"] if self.check else [])]
+        if header != self.header:
+            self.writer.writerow(header)
+            self.header = header
 
     def _add(self, line, expression, value, gradients, message, check="", uncertainty=None, extras=None):
         spread = None if uncertainty is None else {

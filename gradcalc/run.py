@@ -148,6 +148,10 @@ def run_interactive(values: dict, var: list, options: Options) -> int:
     correlation = _correlation(options)
     from gradcalc.session import Recorder, run_session
 
+    # the csv or tsv header the rows printed so far are under: a line with the same columns adds
+    # only its row, so that a session's results make one file (`gradcalc -o csv > results.csv`)
+    above = {"format": None, "header": None}
+
     def run_job(job: Job, settings: dict) -> tuple:
         """(exit code, the job's Result or None) under the session's current settings."""
         current = replace(options, **settings)
@@ -156,10 +160,13 @@ def run_interactive(values: dict, var: list, options: Options) -> int:
         except GradcalcError as error:
             report_error(error)
             return error.exit_code, None
-        renderer = Recorder(_renderer(current, False, []))
+        delimited = current.output_format in ("csv", "tsv")
+        follows = {"follows": above["header"]} if delimited and above["format"] == current.output_format else {}
+        renderer = Recorder(_renderer(current, False, [], **follows))
         # the session spells every value in the job's text, so that :save replays it alone
         code = _run_job(renderer, job, {}, False, current, seed, ({}, correlation))[0]
         renderer.close()
+        above.update(format=current.output_format, header=getattr(renderer, "header", None) if delimited else None)
         return code, renderer.last
 
     try:
@@ -228,7 +235,7 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
     return worst
 
 
-def _renderer(options: Options, batch: bool, uncertain: list):
+def _renderer(options: Options, batch: bool, uncertain: list, **more):
     """The renderer of the output format, from its module: the tables' (render_table) and the graph
     pictures' (render_graph, for dot, svg, png, tree) are loaded only for their own formats."""
     from gradcalc.render import RENDERERS
@@ -245,7 +252,7 @@ def _renderer(options: Options, batch: bool, uncertain: list):
     renderer = output_renderer(sys.stdout, wrt=options.wrt, precision=options.precision,
                                nodes=options.nodes, batch=batch, color=color,
                                check=options.check, full=options.full, uncertain=uncertain,
-                               extra_columns=options.extra_columns(), quiet=options.quiet)
+                               extra_columns=options.extra_columns(), quiet=options.quiet, **more)
     if options.graph_file is not None:
         from gradcalc.render_graph import PictureFile
 

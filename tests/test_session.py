@@ -125,11 +125,31 @@ def test_command_replies_keep_csv_rows_on_stdout(session):
 
     code, out, err = session(*_EVERY_COMMAND, argv=("-o", "csv"))
     rows = list(csv.reader(io.StringIO(out)))
-    # each line's result is a header and its row (the columns are that line's); nothing else
-    assert [row[0] for row in rows] == ["line", "1", "line", "3", "line", "4", "line", "5"]
-    assert [(row[2], row[3]) for row in rows[1::2]] == [("2.0", "1.0"), ("4.0", "4.0"), ("8.0", "12.0"),
-                                                        ("4.0", "4.0")]
+    # each line's row, under a header written again only where the columns change (:check on adds
+    # check, :order 2 d2_x_x); nothing else
+    assert [row[0] for row in rows] == ["line", "1", "3", "line", "4", "line", "5"]
+    assert rows[3][-1] == "check" and "d2_x_x" in rows[5]
+    assert [(row[2], row[3]) for row in rows if row[0] != "line"] == [("2.0", "1.0"), ("4.0", "4.0"), ("8.0", "12.0"),
+                                                                     ("4.0", "4.0")]
     assert "the chain rule" in err and "#2 x^3" in err  # :explain's table and :graph's tree: replies
+
+
+@pytest.mark.parametrize("output_format, separator", [("csv", ","), ("tsv", "\t")])
+def test_a_sessions_rows_share_their_header_until_the_columns_change(session, output_format, separator):
+    # `gradcalc -o csv > results.csv`: one header over the rows of the same columns, a new one where
+    # a line brings another variable, and again after results of another format
+    code, out, err = session("x = 2", "x*3", "y = 1; x*y", "x + y", ":format json", "x", f":format {output_format}",
+                             "x^2", argv=("-o", output_format))
+    lines = out.splitlines()
+    header_x = separator.join(["line", "expression", "value", "grad_x", "error"])
+    header_xy = separator.join(["line", "expression", "value", "grad_x", "grad_y", "error"])
+    assert lines[:5] == [header_x, separator.join(["1", "x = 2", "2.0", "1.0", ""]),
+                         separator.join(["2", "x = 2; x*3", "6.0", "3.0", ""]),
+                         header_xy, separator.join(["3", "x = 2; y = 1; x*y", "2.0", "1.0", "2.0", ""])]
+    # x + y: 3, gradient 1 for both, under the same header
+    assert lines[5] == separator.join(["4", "x = 2; y = 1; x + y", "3.0", "1.0", "1.0", ""])
+    assert json.loads("\n".join(lines[6:-2]))["value"] == 2.0
+    assert lines[-2:] == [header_x, separator.join(["6", "x = 2; x^2", "4.0", "4.0", ""])]
 
 
 def test_save_replays_to_identical_json(session, tmp_path):
