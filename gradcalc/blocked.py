@@ -97,7 +97,8 @@ class _Program:
         output = graph.output
         self.template = graph.value_template
         # (node, forward, inputs, forward_saving or None): a layer's saved intermediate goes to its backward
-        self.forward = [(node.id, _array_forward(node.layer), node.inputs, node.layer.forward_saving)
+        self.forward = [(node.id, _array_forward(node.layer), node.inputs,
+                         node.layer.forward_saving if node.layer.backward_array is not None else None)
                         for node in graph.nodes[: output + 1] if node.inputs]
         self.saving = any(step[3] is not None for step in self.forward)
         on_path = [False] * len(graph.nodes)
@@ -201,10 +202,15 @@ def _whole(graph, steps, inputs: dict):
 
 def _finite_block(steps, graph, block: dict, output: int) -> tuple:
     """_block's value and the variables' gradients (None where none flows), each finite, else
-    _NotFinite. A layer's saved intermediate may not be finite where its own rule is (sigmoid's
-    slope below x = -709.78): such a block is run again without them."""
-    for saving in (True, False) if steps.saving else (False,):
-        value, grads = _block(steps, graph, block, output, saving=saving)
+    _NotFinite. A layer's saved intermediate is nan where an overflow inside its forward made it
+    inf * 0 (Layer.forward_saving: sigmoid's slope below x = -709.78): a block whose gradients are
+    not finite runs again with those nans as the 0 they stand for. Its other elements keep their
+    bits, so that a point's gradient does not depend on the points that share its block."""
+    for repair in (False, True) if steps.saving else (False,):
+        try:
+            value, grads = _block(steps, graph, block, output, repair=repair)
+        except _NotFinite:  # a checkpoint, or a relu's upstream gradient, met a nan of a saved value
+            continue
         grads = [grads[index] for index in graph.variables.values()]
         if all(gradient is None or sum_is_finite(gradient) for gradient in grads):
             return value, grads
@@ -295,18 +301,20 @@ class _NotFinite(Exception):
     """A block met a value the plain path would check and explain."""
 
 
-def _block(steps, graph, block: dict, output: int, finite=None, saving: bool = True) -> tuple:
+def _block(steps, graph, block: dict, output: int, finite=None, repair: bool = False) -> tuple:
     """Forward and backward of one block: (output value, gradient of every node). `finite` checks
     a value (default sum_is_finite); a tape's recording passes its own, which notes the value.
-    `saving`: layers hand their backward what their forward saved (Layer.forward_saving)."""
+    `repair`: the nans of the layers' saved intermediates (Layer.forward_saving) are taken as 0."""
     finite = finite or sum_is_finite
     values = steps.template.copy()
     for name, index in graph.variables.items():
         values[index] = block[name]
     saved = {}
     for index, forward, inputs, forward_saving in steps.forward:  # no list built for the usual one or two inputs
-        if forward_saving is not None and saving:
+        if forward_saving is not None:
             values[index], saved[index] = forward_saving(*[values[i] for i in inputs])
+            if repair:
+                saved[index] = _nan_as_zero(saved[index])
         elif len(inputs) == 2:
             values[index] = forward(values[inputs[0]], values[inputs[1]])
         elif len(inputs) == 1:
@@ -350,6 +358,14 @@ def _block(steps, graph, block: dict, output: int, finite=None, saving: bool = T
     return values[output], grads
 
 
+def _nan_as_zero(value):
+    """The array with its nans replaced by 0 (in place: it is the block's own temporary)."""
+    if type(value) is np.ndarray:
+        np.copyto(value, 0.0, where=np.isnan(value))
+        return value
+    return 0.0 if math.isnan(value) else value
+
+
 def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
     output_node = graph.output
     variables = graph.variables
@@ -391,8 +407,6 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
             for name, gradient in zip(variables, grads):
                 if gradient is None:
                     continue
-                if name not in gradients and not sum_is_finite(gradient):  # a part of a sum
-                    raise _NotFinite
                 if name in gradients:
                     gradients[name][start:stop] = gradient
                 else:
@@ -418,7 +432,9 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
         if name in gradients:
             result[name] = gradients[name]
         else:
-            gradient = sum(parts[name])
+            gradient = sum(parts[name])  # finite parts whose sum may overflow
+            if not sum_is_finite(gradient):
+                raise _NotFinite
             if name in steps.unused and type(inputs[name]) is not float:
                 gradient = np.zeros_like(inputs[name])  # of its shape, as the plain path gives it
             result[name] = float(gradient) if not np.ndim(gradient) else gradient

@@ -47,11 +47,12 @@ class Layer:
         return xs[0]
 
     backward_array = None  # optional numpy fast path, (gy, y, *xs) -> gradients; held to backward by a test
-    # optional, for the blocks and their tapes (gradcalc.blocked): (*xs) -> (value, saved), the value
-    # with forward_array's bits and `saved` an intermediate of the forward that backward_array then
-    # takes as `saved=` instead of computing it again (sigmoid's slope from its exp(-x): one exp less).
-    # `saved` may be inf or nan where backward_array's own rule is not (an overflow inside): a block
-    # whose gradients are not finite is run again without it. Held to backward_array by a test.
+    # optional, for the blocks and their tapes (gradcalc.blocked), with backward_array: (*xs) ->
+    # (value, saved), the value with forward_array's bits and `saved` an intermediate of the forward
+    # that backward_array then takes as `saved=` instead of computing it again (sigmoid's slope from
+    # its exp(-x): one exp less). `saved` may be nan only where an overflow inside made it inf * 0
+    # and the true value is 0 as a double: a block whose gradients are not finite runs again with
+    # those nans as 0. Held to backward_array without it by a test.
     forward_saving = None
 
     def parameters(self) -> tuple:

@@ -272,3 +272,17 @@ def test_a_reduction_that_overflows_among_elementwise_steps_is_the_plain_paths_e
     got = through_api(graph, values)
     assert isinstance(got, GradcalcError) and got.message.startswith(f"{node}: the value is "), got
     assert_same(plain(graph, values), got, text)
+
+
+@pytest.mark.parametrize("size", [200, 1000], ids=["small", "blocks"])
+def test_a_scalars_gradient_whose_parts_overflow_when_added_is_the_plain_paths_error(size, monkeypatch):
+    # ∂/∂x of sum(x*w) is sum(w) = 1e306 * size, beyond the doubles; each block's part (64 * 1e306)
+    # is finite: their sum was an inf gradient with exit 0, where the plain path raises
+    monkeypatch.setattr(blocked, "BLOCK", 64)
+    monkeypatch.setattr(blocked, "SMALLEST", 256)
+    monkeypatch.setattr(blocked, "SHARED", 256)
+    graph = parse("sum(x*w)")
+    values = {"x": 1e-10, "w": np.full(size, 1e306)}
+    got = through_api(graph, values)
+    assert isinstance(got, GradcalcError) and "the gradient it passes to x is inf" in got.message, got
+    assert_same(plain(graph, values), got, "sum(x*w)")

@@ -391,28 +391,58 @@ def test_blocks_replay_tapes_and_any_block_that_meets_an_inf_takes_its_checked_s
     assert_same(plain(graph, values), through_api(graph, values), f"{BENCH} with {bad}")
 
 
+SATURATED = ["sum(sigmoid(w*x + b) * ln(1 + exp(x)))", "sum(sigmoid(-relu(b)) * x * w)"]
+
+
 @pytest.mark.parametrize("size, block", [(500, None), (3000, 64)])
-def test_a_block_whose_saved_intermediate_is_not_finite_runs_again_without_it(size, block, monkeypatch):
+@pytest.mark.parametrize("text", SATURATED)
+def test_a_block_whose_saved_intermediate_is_nan_stays_on_the_blocks_path(text, size, block, monkeypatch):
     # sigmoid's saved slope (Layer.forward_saving) is inf * 0 = nan below x = -709.78, where its
-    # exp(-x) overflows: that block runs again with sigmoid's own rule, and is not handed to the
-    # plain path; its derivative there is e^(-800), 0 as a double
+    # exp(-x) overflows (its slope there is e^-800, 0 as a double): the block runs again with it as
+    # 0, and is not handed to the plain path, also where a relu's check meets the nan first
     if block:
         monkeypatch.setattr(blocked, "BLOCK", block)
         monkeypatch.setattr(blocked, "SMALLEST", 4 * block)
         monkeypatch.setattr(blocked, "SHARED", 4 * block)
-    graph = parse(BENCH)
+    graph = parse(text)
     data = np.random.default_rng(12)
     values = {name: data.normal(size=size) for name in "wxb"}
-    values["b"][size - 7] = -800.0
+    values["b"][size - 7] = -800.0 if "relu" not in text else 800.0
     expected = plain(graph, values)
     import gradcalc.arrays
 
     monkeypatch.setattr(gradcalc.arrays, "forward_arrays", None)  # the plain path: not taken
     for _ in range(3):  # a tape at the second call
         got = through_api(graph, values)
-        assert_same(expected, got, BENCH)
+        assert_same(expected, got, text)
         assert got[1]["b"][size - 7] == 0.0 and got[1]["w"][size - 7] == 0.0
-        assert got[1]["b"][size - 8] != 0.0
+        others = np.delete(got[1]["b"], size - 7)[np.delete(values["b"], size - 7) > 0]
+        assert others.size and others.all()  # where relu lets them through, the others' slopes
+
+
+def test_a_points_gradient_does_not_depend_on_the_points_beside_it():
+    # a block with a saturated sigmoid keeps the saved slopes of its other elements: the same bits
+    # as alone (σ'(20) and σ'(709.8), subnormal, where the rule of its own would round to 0)
+    graph = parse("sum(sigmoid(x))")
+    for x in (20.0, -20.0, 709.8, 3.0):
+        alone = evaluate_graph(graph, {"x": np.array([x])}).gradients["x"][0]
+        beside = evaluate_graph(graph, {"x": np.array([x, -800.0])}).gradients["x"]
+        assert alone.hex() == beside[0].hex() and beside[1] == 0.0, x
+
+
+def test_the_blocks_use_what_a_layer_saved(monkeypatch):
+    # the speed of sigmoid's slope (bench/arrays.py) comes from forward_saving: held to it here
+    from gradcalc.activations import Sigmoid
+
+    passed = []
+    rule = Sigmoid.backward_array
+    monkeypatch.setattr(Sigmoid, "backward_array", lambda self, gy, y, x, saved=None: (
+        passed.append(saved is not None), rule(self, gy, y, x, saved))[1])
+    graph = parse("sum(sigmoid(w*x + b) * w)")  # a text of its own: its program is made with the spy
+    values = {name: np.linspace(-1, 1, 500) for name in "wxb"}
+    for _ in range(3):
+        evaluate_graph(graph, values)
+    assert passed and all(passed)
 
 
 def _alternating(value, size):
