@@ -202,19 +202,12 @@ def _whole(graph, steps, inputs: dict):
 
 def _finite_block(steps, graph, block: dict, output: int) -> tuple:
     """_block's value and the variables' gradients (None where none flows), each finite, else
-    _NotFinite. A layer's saved intermediate is nan where an overflow inside its forward made it
-    inf * 0 (Layer.forward_saving: sigmoid's slope below x = -709.78): a block whose gradients are
-    not finite runs again with those nans as the 0 they stand for. Its other elements keep their
-    bits, so that a point's gradient does not depend on the points that share its block."""
-    for repair in (False, True) if steps.saving else (False,):
-        try:
-            value, grads = _block(steps, graph, block, output, repair=repair)
-        except _NotFinite:  # a checkpoint, or a relu's upstream gradient, met a nan of a saved value
-            continue
-        grads = [grads[index] for index in graph.variables.values()]
-        if all(gradient is None or sum_is_finite(gradient) for gradient in grads):
-            return value, grads
-    raise _NotFinite
+    _NotFinite."""
+    value, grads = _block(steps, graph, block, output)
+    grads = [grads[index] for index in graph.variables.values()]
+    if not all(gradient is None or sum_is_finite(gradient) for gradient in grads):
+        raise _NotFinite
+    return value, grads
 
 
 def _replayed(graph, steps, inputs: dict):
@@ -301,11 +294,10 @@ class _NotFinite(Exception):
     """A block met a value the plain path would check and explain."""
 
 
-def _block(steps, graph, block: dict, output: int, finite=None, repair: bool = False) -> tuple:
+def _block(steps, graph, block: dict, output: int, finite=None) -> tuple:
     """Forward and backward of one block: (output value, gradient of every node). `finite` checks
-    a value (default sum_is_finite); a tape's recording passes its own, which notes the value.
-    `repair`: the nans of the layers' saved intermediates (Layer.forward_saving) are taken as 0."""
-    finite = finite or sum_is_finite
+    a value (default sum_is_finite); a tape's recording passes its own, which notes the value."""
+    recording, finite = finite is not None, finite or sum_is_finite
     values = steps.template.copy()
     for name, index in graph.variables.items():
         values[index] = block[name]
@@ -313,7 +305,10 @@ def _block(steps, graph, block: dict, output: int, finite=None, repair: bool = F
     for index, forward, inputs, forward_saving in steps.forward:  # no list built for the usual one or two inputs
         if forward_saving is not None:
             values[index], saved[index] = forward_saving(*[values[i] for i in inputs])
-            if repair:
+            # its nans stand for 0 (Layer.forward_saving: sigmoid's slope below x = -709.78, whose
+            # exp(-x) overflowed), not for an error: a point's gradient does not depend on the points
+            # beside it. A tape raises at the overflow instead, and its caller comes here.
+            if not recording and not finite(saved[index]):
                 saved[index] = _nan_as_zero(saved[index])
         elif len(inputs) == 2:
             values[index] = forward(values[inputs[0]], values[inputs[1]])

@@ -51,8 +51,8 @@ class Layer:
     # (value, saved), the value with forward_array's bits and `saved` an intermediate of the forward
     # that backward_array then takes as `saved=` instead of computing it again (sigmoid's slope from
     # its exp(-x): one exp less). `saved` may be nan only where an overflow inside made it inf * 0
-    # and the true value is 0 as a double: a block whose gradients are not finite runs again with
-    # those nans as 0. Held to backward_array without it by a test.
+    # and the true value is 0 as a double: the blocks take those nans as 0 (a tape raises at the
+    # overflow and hands the call to them). Held to backward_array without it by a test.
     forward_saving = None
 
     def parameters(self) -> tuple:

@@ -398,8 +398,8 @@ SATURATED = ["sum(sigmoid(w*x + b) * ln(1 + exp(x)))", "sum(sigmoid(-relu(b)) * 
 @pytest.mark.parametrize("text", SATURATED)
 def test_a_block_whose_saved_intermediate_is_nan_stays_on_the_blocks_path(text, size, block, monkeypatch):
     # sigmoid's saved slope (Layer.forward_saving) is inf * 0 = nan below x = -709.78, where its
-    # exp(-x) overflows (its slope there is e^-800, 0 as a double): the block runs again with it as
-    # 0, and is not handed to the plain path, also where a relu's check meets the nan first
+    # exp(-x) overflows (its slope there is e^-800, 0 as a double): the block takes it as 0, and
+    # is not handed to the plain path (a relu's check under it would have met the nan)
     if block:
         monkeypatch.setattr(blocked, "BLOCK", block)
         monkeypatch.setattr(blocked, "SMALLEST", 4 * block)
