@@ -101,6 +101,9 @@ class Norm(Layer):
         np = numpy()
         return np.sum(np.square(x)) - 1e-300  # negative only at the origin
 
+    def tip(self, x):
+        return numpy().reshape(x, (1, -1))
+
 
 class Var(Layer):
     """var(x) of every element, or var(x, axis), with ddof as numpy's (the divisor is n - ddof);

@@ -10,7 +10,11 @@ the values every node takes at x ± h:
 - the input of any other one-argument function that is not linear there (sin, exp, tanh ...) may
   move by at most 1, the scale on which those functions change: steps follow the function's
   local scale, not |x| alone;
-- a relu/abs input that changes sign, or a max/min whose winners change, is a kink.
+- a relu/abs input that changes sign, or a max/min whose winners change, is a kink; so is an end of
+  the stencil on another piece of floor, round, mod, clip ... than x (Layer.piece: floor's piece
+  is floor(u) itself, so a step across any number of jumps is refused, not only an odd number);
+- the input of a cone (norm, hypot: Layer.tip) may move by at most half its distance to the tip,
+  as towards an edge: the value is smooth within that distance, and at the tip itself it is a kink.
 The verdict: `mismatch` only when reverse mode and the estimate differ by more than SAFETY times
 the estimate's error (plus the rounding reverse mode itself can carry); `unreliable` when the
 differences cannot resolve the derivative; `kink` when the slope changes within a hair of x.
@@ -169,7 +173,8 @@ def _shrunk(differences, x) -> str:
     """A note when an edge of the domain or a pole made the steps much smaller than usual."""
     if differences.shrunk_from is None or differences.shrunk_from > 2.0 ** -10 * max(abs(x), 1.0):
         return ""
-    return f"step shrunk below {differences.shrunk_from:.3g} near the edge of the domain of {differences.edge.where}"
+    near = "the tip of" if differences.edge.kind == "tip" else "the edge of the domain of"
+    return f"step shrunk below {differences.shrunk_from:.3g} near {near} {differences.edge.where}"
 
 
 class Watch:
@@ -188,14 +193,20 @@ class Watch:
         self.scalar = not uses_arrays(graph, result.inputs)
         self.center = self.objective(values)
         self.poles, self.kinks, self.smooth = [], [], []  # (node, input id) pairs
-        self.jumps = []  # kink nodes whose layer says where its slope jumps (Layer.kink_input)
+        self.jumps = []  # (node, its piece at x): kinks not at input = 0 (floor, maximum, clip: Layer.piece)
+        self.cones = []  # (node, its tip vectors at x, their lengths): norm, hypot (Layer.tip)
         for node in graph.nodes:
             if not node.inputs or node.constant:
                 continue
             layer = node.layer
             moving = [i for i in node.inputs if not graph.nodes[i].constant]
-            if layer.kink and type(layer).kink_input is not Layer.kink_input:
-                self.jumps.append(node)  # floor, maximum, clip: where the slope jumps is not input = 0
+            if layer.kink and type(layer).tip is not Layer.tip:
+                vectors = layer.tip(*(values[i] for i in node.inputs))
+                self.cones.append((node, vectors, _lengths(np, vectors)))
+                continue
+            if layer.kink and (type(layer).kink_input is not Layer.kink_input or type(layer).piece is not Layer.piece):
+                with np.errstate(all="ignore"):
+                    self.jumps.append((node, np.asarray(layer.piece(*(values[i] for i in node.inputs)))))
                 continue
             if layer.kink:
                 self.kinks.extend((node, i) for i in moving)
@@ -282,12 +293,19 @@ class Watch:
         scale, or straddles a kink."""
         np = self.np
         with np.errstate(all="ignore"):
-            for node in self.jumps:  # the layer's kink_input changes sign where its slope jumps
-                u0, up, um = (np.asarray(node.layer.kink_input(*(v[i] for i in node.inputs)))
-                              for v in (self.center_values, plus, minus))
-                s0 = np.sign(u0)
-                if np.any(((up != u0) | (um != u0)) & ((s0 == 0) | (np.sign(up) != s0) | (np.sign(um) != s0))):
+            for node, piece in self.jumps:  # each end of the step on the centre's piece: no jump between
+                if any(np.any(node.layer.piece(*(side[i] for i in node.inputs)) != piece) for side in (plus, minus)):
                     raise Blocked(*self._kink_reason(node, None, plus, minus))
+            for node, vectors, lengths in self.cones:
+                limit = EDGE_FRACTION * lengths
+                far = np.logical_or(*(_lengths(np, node.layer.tip(*(side[i] for i in node.inputs)) - vectors) > limit
+                                      for side in (plus, minus)))
+                if np.any(far):  # at the tip itself a kink; near it the steps follow the distance, as to an edge
+                    if np.any(far & (lengths == 0)):
+                        raise Blocked(*self._kink_reason(node, None, plus, minus))
+                    where = self.graph.text(node)
+                    raise Blocked("tip", f"{{x}} ± h moves the input of {where} more than halfway to its tip, "
+                                  "where it has no slope", where)
             if self.scalar:
                 groups = [(self.poles, _too_near_edge, self._pole_reason),
                           (self.kinks, _straddles, self._kink_reason),
@@ -339,6 +357,16 @@ class Watch:
                     change = np.asarray(plus[node.id]) - np.asarray(minus[node.id])
                     total += float(np.sum(np.abs(gradient * change)))
             return total / width
+
+
+def _lengths(np, vectors):
+    """The length of each vector (components along the last axis), scaled so that squares of 1e-200
+    or 1e200 neither vanish nor overflow."""
+    vectors = np.asarray(vectors, dtype=float)
+    top = np.max(np.abs(vectors), axis=-1, keepdims=True)
+    with np.errstate(all="ignore"):
+        scaled = vectors / np.where(top > 0, top, 1.0)
+        return top[..., 0] * np.sqrt(np.sum(np.square(scaled), axis=-1))
 
 
 def _output_subgraph(graph):

@@ -33,7 +33,8 @@ SEARCH_STRIDE = 4  # while no stencil is usable, the step shrinks by 2**4 per tr
 
 class Blocked(Exception):
     """A stencil that cannot be used. kind: "outside" (a point leaves the domain), "pole" (the
-    stencil spans a pole or an edge), "scale" (wider than the function's local scale), "kink"."""
+    stencil spans a pole or an edge), "tip" (it reaches halfway to a cone's tip), "scale" (wider
+    than the function's local scale), "kink" (it straddles a kink or a jump)."""
 
     def __init__(self, kind: str, reason: str, where: str = ""):
         super().__init__(reason)
@@ -63,7 +64,7 @@ class Differences:
     estimates: tuple[Estimate, ...]
     kink: Blocked | None = None  # every stencil within KINK_RADIUS straddles this kink
     refused: Blocked | None = None  # the reason the last refused stencil gave
-    edge: Blocked | None = None  # why the smallest step refused as outside / pole was refused ...
+    edge: Blocked | None = None  # why the smallest step refused as outside / pole / tip was refused ...
     shrunk_from: float | None = None  # ... and that step, when a smaller one was usable
     smallest: float | None = None  # the smallest step tried
     limit: float = 0.0  # the smallest step x ± h resolves: one unit in the last place of x
@@ -150,7 +151,7 @@ class _Search:
             plus, minus, forward, backward, noise = self.stencil(h)
         except Blocked as refused:
             self.refused = refused
-            if refused.kind in ("outside", "pole") and (self.shrunk_from is None or h < self.shrunk_from):
+            if refused.kind in ("outside", "pole", "tip") and (self.shrunk_from is None or h < self.shrunk_from):
                 self.shrunk_from, self.edge = h, refused
             return refused
         width = forward + backward

@@ -43,8 +43,25 @@ class Layer:
 
     def kink_input(self, *xs):
         """For a `kink` layer: a quantity whose sign changes where the slope jumps (default: the
-        input itself, as for relu and abs at 0); --check looks for a sign change across its step."""
+        input itself, as for relu and abs at 0); tests use it to stay away from the kinks."""
         return xs[0]
+
+    def piece(self, *xs):
+        """For a `kink` layer: which smooth piece of the function the inputs are on, a number (an
+        array, elementwise) that stays the same between kinks and jumps and changes across each
+        one; --check refuses a step whose ends are not on its centre's piece. Default: the sign of
+        kink_input, for one kink. floor's is floor(x) itself: sin(πx), whose sign changes at every
+        integer, has the same sign at x ± 2, so a sign test misses a step that spans two jumps."""
+        from gradcalc.numeric import numpy
+
+        return numpy().sign(self.kink_input(*xs))
+
+    def tip(self, *xs):
+        """For a `kink` layer whose only kink is a cone's tip (norm at 0, hypot at the origin): the
+        inputs as vectors from the tip, components along the last axis; None: not a cone. The value
+        is smooth within that distance of the point, so --check moves them by at most half of it
+        (where a sign test sees nothing: x ± h passes by the tip without any input changing sign)."""
+        return None
 
     backward_array = None  # optional numpy fast path, (gy, y, *xs) -> gradients; held to backward by a test
     # optional, for the blocks and their tapes (gradcalc.blocked), with backward_array: (*xs) ->

@@ -77,6 +77,10 @@ class Floor(Layer):
     def kink_input(self, x):
         return _sin_pi(x)
 
+    def piece(self, x):
+        # the value itself (ceil's, round's for them): constant between jumps, another at each jump
+        return self.forward_array(x)
+
 
 class Ceil(Floor):
     """ceil(x): the smallest integer >= x; derivative 0 (jumps at integers are kinks)."""

@@ -46,6 +46,10 @@ class Hypot(Layer):
     def kink_input(self, x, y):
         return x * x + y * y - 1e-300  # the cone's tip: negative only at the origin
 
+    def tip(self, x, y):
+        np = numpy()
+        return np.stack(np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float)), axis=-1)
+
 
 class Maximum(Layer):
     """maximum(x, y), elementwise; at a tie the gradient is split evenly, as max() splits it."""
@@ -135,6 +139,10 @@ class Mod(Layer):
         np = numpy()
         return np.sin(np.pi * np.divide(x, y))  # changes sign where x/y crosses an integer
 
+    def piece(self, x, y):
+        np = numpy()
+        return np.floor((x - np.mod(x, y)) / y + 0.5)  # the quotient the value used, as backward takes it
+
 
 class Clip(Layer):
     """clip(x, lo, hi): x held within [lo, hi]. The gradient goes to x where lo <= x <= hi (the
@@ -156,4 +164,8 @@ class Clip(Layer):
 
     def kink_input(self, x, lo, hi):
         return (x - lo) * (x - hi) * (hi - lo)  # x at a bound, or the bounds equal
+
+    def piece(self, x, lo, hi):
+        np = numpy()  # below, at lo, inside, at hi, above: the product's sign is the same on both sides of [lo, hi]
+        return np.sign(np.subtract(x, lo)) + np.sign(np.subtract(x, hi))
 
