@@ -141,7 +141,7 @@ def _judge(watch, analytic: float, x: float, differences, stencils) -> tuple:
     estimate = differences.estimates[0]
     if differences.kink is not None:
         radius = format_number(KINK_RADIUS * max(abs(x), 1.0), 3)
-        return "kink", None, f"{differences.kink.where} changes slope within {radius} of this point"
+        return "kink", None, f"{differences.kink.reason} within {radius} of this point"
     if not estimate.converged:
         return "unreliable", estimate.value, _why_unreliable(differences, x, estimate.value is None)
     numeric, error = estimate.value, estimate.error
@@ -193,7 +193,7 @@ class Watch:
         self.scalar = not uses_arrays(graph, result.inputs)
         self.center = self.objective(values)
         self.poles, self.kinks, self.smooth = [], [], []  # (node, input id) pairs
-        self.jumps = []  # (node, its piece at x): kinks not at input = 0 (floor, maximum, clip: Layer.piece)
+        self.pieces = []  # (node, its piece at x): kinks not at input = 0 (floor, maximum, clip: Layer.piece)
         self.cones = []  # (node, its tip vectors at x, their lengths): norm, hypot (Layer.tip)
         for node in graph.nodes:
             if not node.inputs or node.constant:
@@ -206,7 +206,7 @@ class Watch:
                 continue
             if layer.kink and (type(layer).kink_input is not Layer.kink_input or type(layer).piece is not Layer.piece):
                 with np.errstate(all="ignore"):
-                    self.jumps.append((node, np.asarray(layer.piece(*(values[i] for i in node.inputs)))))
+                    self.pieces.append((node, np.asarray(layer.piece(*(values[i] for i in node.inputs)))))
                 continue
             if layer.kink:
                 self.kinks.extend((node, i) for i in moving)
@@ -293,19 +293,21 @@ class Watch:
         scale, or straddles a kink."""
         np = self.np
         with np.errstate(all="ignore"):
-            for node, piece in self.jumps:  # each end of the step on the centre's piece: no jump between
+            for node, piece in self.pieces:  # each end of the step on the centre's piece: no jump between
                 if any(np.any(node.layer.piece(*(side[i] for i in node.inputs)) != piece) for side in (plus, minus)):
                     raise Blocked(*self._kink_reason(node, None, plus, minus))
             for node, vectors, lengths in self.cones:
+                moved = np.maximum(*(_lengths(np, node.layer.tip(*(side[i] for i in node.inputs)) - vectors)
+                                     for side in (plus, minus)))
                 limit = EDGE_FRACTION * lengths
-                far = np.logical_or(*(_lengths(np, node.layer.tip(*(side[i] for i in node.inputs)) - vectors) > limit
-                                      for side in (plus, minus)))
+                far = moved > limit
                 if np.any(far):  # at the tip itself a kink; near it the steps follow the distance, as to an edge
                     if np.any(far & (lengths == 0)):
                         raise Blocked(*self._kink_reason(node, None, plus, minus))
                     where = self.graph.text(node)
+                    shrink = float(np.min(limit[far] / moved[far]))  # the inputs move nearly in proportion to h
                     raise Blocked("tip", f"{{x}} ± h moves the input of {where} more than halfway to its tip, "
-                                  "where it has no slope", where)
+                                  "where it has no slope", where, shrink)
             if self.scalar:
                 groups = [(self.poles, _too_near_edge, self._pole_reason),
                           (self.kinks, _straddles, self._kink_reason),
@@ -336,7 +338,8 @@ class Watch:
         return "pole", f"{{x}} ± h moves {what} more than halfway to 0, a pole or edge of {where}", where
 
     def _kink_reason(self, node, i, plus, minus):
-        return "kink", self.graph.text(node), self.graph.text(node)
+        where = self.graph.text(node)
+        return "kink", f"{where} {'jumps' if node.layer.jumps else 'changes slope'}", where
 
     def _smooth_reason(self, node, i, plus, minus):
         where = self.graph.text(node)

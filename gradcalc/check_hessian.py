@@ -68,7 +68,7 @@ def _judge(label, analytic: float, differences, component: int, x: float) -> Var
     estimate = differences.estimates[component]
     numeric = estimate.value
     if differences.kink is not None:
-        return _row(label, analytic, None, "kink", f"{differences.kink.where} changes slope next to this point")
+        return _row(label, analytic, None, "kink", f"{differences.kink.reason} next to this point")
     if not estimate.converged or numeric is None:
         return _row(label, analytic, numeric, "unreliable",
                     "the differences of the gradient do not converge as the step shrinks"

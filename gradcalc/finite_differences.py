@@ -36,11 +36,12 @@ class Blocked(Exception):
     stencil spans a pole or an edge), "tip" (it reaches halfway to a cone's tip), "scale" (wider
     than the function's local scale), "kink" (it straddles a kink or a jump)."""
 
-    def __init__(self, kind: str, reason: str, where: str = ""):
+    def __init__(self, kind: str, reason: str, where: str = "", shrink: float | None = None):
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
         self.where = where  # what refused it, in a few words (the node's text)
+        self.shrink = shrink  # at most this times the step might be usable (None: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,8 @@ def derivative(stencil, x: float, center, enough: float = 0.0) -> Differences:
         if refused.kind == "kink" and math.ldexp(1.0, exponent) <= KINK_RADIUS * scale:
             return search.outcome(len(center), kink=refused, limit=limit)
         lower = exponent - SEARCH_STRIDE
+        if refused.shrink:  # the refuser knows how far too wide it was (norm's tip at 1e-300): go there
+            lower = max(min(lower, exponent + math.frexp(refused.shrink)[1] - 1), -1074)  # 2**-1074: the least double
         if math.ldexp(1.0, lower) < limit:  # try the smallest step x ± h resolves, then give up
             mantissa, power = math.frexp(limit)
             lower = power - 1 if mantissa == 0.5 else power  # the smallest 2**e >= limit

@@ -14,6 +14,7 @@ class Layer:
     hides_infinity = False  # an inf or nan input can give a finite value (sigmoid(inf) = 1): check inputs
     keeps_finite = False  # finite inputs always give a finite value and gradient: never a culprit
     kink = False  # the slope jumps (relu at 0): finite differences across it are meaningless
+    jumps = False  # at its kinks the value itself jumps (floor at integers), not only the slope
     inlined = False  # the scalar loops compute it themselves (x + y, x * y): a call costs more
     internal = False  # built only inside derivative graphs; not a function of the language
     wider = None  # the layer a call with one more argument means: log(x, base) for log(x)

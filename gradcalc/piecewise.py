@@ -27,7 +27,7 @@ class Sign(Layer):
     """sign(x): -1, 0 or 1 (sign(0) = 0); its derivative is 0 (at 0 too, as abs'(0) = 0)."""
 
     __slots__ = ()
-    keeps_finite = kink = True
+    keeps_finite = kink = jumps = True
     hides_infinity = True  # sign(inf) = 1
 
     def forward(self, x):
@@ -44,7 +44,7 @@ class Step(Layer):
     """step(x), the Heaviside step: 1 for x > 0, else 0 (step(0) = 0, as relu'(0) = 0)."""
 
     __slots__ = ()
-    keeps_finite = kink = True
+    keeps_finite = kink = jumps = True
     hides_infinity = True  # step(inf) = 1, step(nan) = 0
 
     def forward(self, x):
@@ -61,7 +61,7 @@ class Floor(Layer):
     """floor(x): the largest integer <= x; derivative 0 (jumps at integers are kinks)."""
 
     __slots__ = ()
-    keeps_finite = kink = True
+    keeps_finite = kink = jumps = True
 
     def forward(self, x):
         # an integer has no sign of zero: IEEE's (numpy's) floor(-0.0) is -0.0, and every rounding

@@ -115,7 +115,7 @@ class Mod(Layer):
     ∂/∂x = 1 and ∂/∂y = -floor(x/y) between its jumps, which are kinks."""
 
     __slots__ = ()
-    symbol, arity, kink = "%", 2, True
+    symbol, arity, kink, jumps = "%", 2, True, True
     hides_infinity = True  # x % inf = x
 
     def forward(self, x, y):

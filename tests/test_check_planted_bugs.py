@@ -1,7 +1,7 @@
 """--check catches wrong derivatives: each layer's backward in turn scaled by 1 + 1e-4, sign-flipped,
-or with one input's term dropped must make --check say `mismatch` at >= 95% of random points of an
-expression using that layer, and never `ok` where the planted error is larger than what `ok` vouches
-for. The layers come from the registry; the number of points from the Hypothesis profile (CI: a
+or with one input's term dropped (and the derivative of a flat function such as floor given the
+identity's slope, 1) must make --check say `mismatch` at >= 95% of random points of an expression
+using that layer, and never `ok` where the planted error is larger than what `ok` vouches for. The layers come from the registry; the number of points from the Hypothesis profile (CI: a
 few dozen per layer and bug, `pytest --hypothesis-profile=long`: several hundred, at a fresh seed).
 """
 
@@ -149,14 +149,48 @@ def points_per_bug() -> int:
 
 @pytest.mark.parametrize("name,bug,position", list(planted_bugs()))  # pytest 9 deprecates generators here
 def test_a_planted_bug_is_a_mismatch(monkeypatch, name, bug, position):
+    seed, points = true_derivatives(name)
+    plant(monkeypatch, REGISTRY[name], bug, position)
+    verdicts, false_ok = judge(name, points)
+    if not verdicts:  # sign and step: a derivative that is 0 everywhere stays 0 scaled or flipped
+        assert all(truth.gradients["x"] == 0 for _, truth in points), "the bug changed nothing, yet ∂/∂x is not 0"
+        pytest.skip(f"{name}'s derivative is 0 wherever it is defined: a wrong multiple of it is still right")
+    assert not false_ok, (seed, false_ok[:3])
+    share = verdicts.count("mismatch") / len(verdicts)
+    assert share >= 0.95, (seed, share, [v for v in verdicts if v != "mismatch"][:10])
+
+
+# the functions whose value jumps and is flat between the jumps (floor, sign ...): their derivative, 0,
+# is wrong as the identity's 1 ("straight-through"), the slope that steps across many jumps measure
+FLAT = [name for name in LANGUAGE if REGISTRY[name].jumps and REGISTRY[name].arity == 1]
+
+
+@pytest.mark.parametrize("name", FLAT)
+def test_a_slope_given_to_a_flat_function_is_a_mismatch(monkeypatch, name):
+    seed, points = true_derivatives(name)
+    monkeypatch.setattr(REGISTRY[name], "backward", lambda self, ops, gy, y, x: (gy,))
+    verdicts, false_ok = judge(name, points)
+    assert not false_ok and len(verdicts) == len(points), (seed, false_ok[:3])  # ∂/∂x changed at every point
+    share = verdicts.count("mismatch") / len(verdicts)
+    assert share >= 0.95, (seed, share, [v for v in verdicts if v != "mismatch"][:10])
+
+
+def true_derivatives(name):
+    """(seed, [(point, its result before any bug is planted)]) at random points of the name's template."""
     text, variables = TEMPLATES[name]
     seed = 11 if settings().derandomize else random.randrange(2 ** 32)
     rng = random.Random(seed)
     points = []
     while len(points) < points_per_bug():
         point = {variable: draw(rng) for variable, draw in variables.items()}
-        points.append((point, evaluate_fresh(text, point)))  # the true derivatives, before planting
-    plant(monkeypatch, REGISTRY[name], bug, position)
+        points.append((point, evaluate_fresh(text, point)))
+    return seed, points
+
+
+def judge(name, points):
+    """The check's verdicts where the planted bug changed a derivative, and the rows it called `ok`
+    though the derivative is wrong by more than `ok` tolerates."""
+    text = TEMPLATES[name][0]
     verdicts, false_ok = [], []
     for point, truth in points:
         buggy = evaluate_fresh(text, point)
@@ -167,12 +201,7 @@ def test_a_planted_bug_is_a_mismatch(monkeypatch, name, bug, position):
             verdicts.append(row.verdict)
             if row.verdict == "ok" and abs(row.analytic - true) > RESOLUTION * abs(true):
                 false_ok.append((point, row))
-    if not verdicts:  # sign and step: a derivative that is 0 everywhere stays 0 scaled or flipped
-        assert all(truth.gradients["x"] == 0 for _, truth in points), "the bug changed nothing, yet ∂/∂x is not 0"
-        pytest.skip(f"{name}'s derivative is 0 wherever it is defined: a wrong multiple of it is still right")
-    assert not false_ok, (seed, false_ok[:3])
-    share = verdicts.count("mismatch") / len(verdicts)
-    assert share >= 0.95, (seed, share, [v for v in verdicts if v != "mismatch"][:10])
+    return verdicts, false_ok
 
 
 def _element(gradients, label):
