@@ -1,8 +1,9 @@
 """--check catches wrong derivatives: each layer's backward in turn scaled by 1 + 1e-4, sign-flipped,
 or with one input's term dropped (and the derivative of a flat function such as floor given the
 identity's slope, 1) must make --check say `mismatch` at >= 95% of random points of an expression
-using that layer, and never `ok` where the planted error is larger than what `ok` vouches for. The layers come from the registry; the number of points from the Hypothesis profile (CI: a
-few dozen per layer and bug, `pytest --hypothesis-profile=long`: several hundred, at a fresh seed).
+using that layer, and never `ok` where the planted error is larger than what `ok` vouches for. The
+layers come from the registry; the number of points from the Hypothesis profile (CI: a few dozen per
+layer and bug, `pytest --hypothesis-profile=long`: several hundred, at a fresh seed).
 """
 
 import random

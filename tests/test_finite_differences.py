@@ -149,3 +149,21 @@ def test_large_x_loses_the_digits():
 
     differences = derivative(stencil, x, (math.sin(x),))
     assert not differences.estimates[0].converged and differences.limit == math.ulp(x)
+
+
+def test_a_refusal_that_says_how_much_smaller_is_followed_at_once():
+    # hypot(1e-300, x) at x = 0: the steps must stay below half the distance to the tip, 5e-301; 16
+    # times smaller per try would reach 2.6e-144 in the 120 tries allowed, and give up
+    tried = []
+
+    def stencil(h):
+        tried.append(h)
+        if h > 5e-301:
+            raise Blocked("tip", "more than halfway to the tip", "hypot", shrink=5e-301 / h)
+        plus, minus = math.hypot(1e-300, h), math.hypot(1e-300, -h)
+        return (plus,), (minus,), h, h, (EPS * (plus + minus),)
+
+    differences = derivative(stencil, 0.0, (1e-300,))
+    (estimate,) = differences.estimates
+    assert estimate.converged and estimate.value == 0.0 and differences.shrunk_from is not None
+    assert len(tried) < 20 and max(h for h in tried if h <= 5e-301) > 5e-301 / 16
