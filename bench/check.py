@@ -133,9 +133,10 @@ def main():
         evaluation = time.perf_counter() - start
     verdicts = {name: sorted({row.verdict for row in report.rows}) for name, report in reports.items()}
     print(f"gradient_check() alone, in one process ({options.repeat} alternating pairs):")
-    print(f"  {options.before} fixed step  {figures(before)}   verdicts {verdicts['before']}")
+    label = f"{options.before} fixed step" if options.before == "c163969" else f"{options.before:<18}"
+    print(f"  {label}  {figures(before)}   verdicts {verdicts['before']}")
     print(f"  this checkout      {figures(now)}   verdicts {verdicts['now']}")
-    print(f"  now / before       {median(n[1] / b[1] for b, n in zip(before, now)):8.1f}x CPU (paired median)")
+    print(f"  now / before       {median(n[1] / b[1] for b, n in zip(before, now)):8.2f}x CPU (paired median)")
     print(f"  (parse + evaluate once: {evaluation * 1e3:.1f} ms; value {evaluate_again.value:.6g})")
 
 
