@@ -1,7 +1,7 @@
 """--check on a 1,000-term, 20-variable expression: the whole command, and the check alone beside the
 fixed-step check it replaced.
 
-    python bench/check.py [--repeat 11] [--before REV]
+    python bench/check.py [--repeat 11] [--before REV] [--piecewise]
 
 1. `gradcalc EXPR --check` as a new process (start-up, parse, evaluate, check, print) against the
    same command without --check, alternating run by run. Target (issue 11): under 1 s.
@@ -13,7 +13,9 @@ Each figure is given as wall time and as CPU time (user + system, of the child p
 command): on a machine shared with other work, wall time measures the queue as much as gradcalc.
 
 The expression mixes every scalar function gradcalc has (sin, cos, exp, ln, sqrt, tanh, sigmoid,
-division, powers), each term over two of the 20 variables, at points inside every domain.
+division, powers), each term over two of the 20 variables, at points inside every domain. With
+--piecewise its terms are floor, ceil, round and mod instead (the pieces the steps must stay on),
+at points where none is within the kink radius of a jump.
 """
 
 import argparse
@@ -36,11 +38,14 @@ SHAPES = ("sin({a}*{b})", "exp({a}-{b})", "ln({a}*{a}+{k})", "sqrt({b}*{b}+{k})"
           "sigmoid({a}*{b})", "cos({a})*{b}", "{a}/({b}*{b}+{k})", "({a}+{k})**-2")
 
 
-def expression() -> str:
+PIECEWISE = ("floor(3.7*{a})*{b}", "mod({a}, 0.07)*{b}", "round(9*{a})*sin({b})", "ceil({a}*{b}*5)*{a}")
+
+
+def expression(shapes=SHAPES) -> str:
     terms = []
     for i in range(TERMS):
         a, b = f"x{i % VARIABLES}", f"x{(7 * i + 3) % VARIABLES}"
-        terms.append(f"{i % 5 + 1}*" + SHAPES[i % len(SHAPES)].format(a=a, b=b, k=1 + i % 3))
+        terms.append(f"{i % 5 + 1}*" + shapes[i % len(shapes)].format(a=a, b=b, k=1 + i % 3))
     return " + ".join(terms)
 
 
@@ -107,8 +112,9 @@ def main():
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--repeat", type=int, default=11)
     arguments.add_argument("--before", default="c163969")
+    arguments.add_argument("--piecewise", action="store_true", help="terms of floor, ceil, round and mod")
     options = arguments.parse_args()
-    text = expression()
+    text = expression(PIECEWISE if options.piecewise else SHAPES)
     median = statistics.median
 
     plain, checked = command_times(text, options.repeat)
