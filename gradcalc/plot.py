@@ -1,9 +1,10 @@
 """--plot: f and its derivatives along a sweep, drawn in the terminal (plotext) or into a PNG/SVG/PDF
 file (matplotlib). Both are optional: `pip install 'gradcalc[plot]'`.
 
-Gaps stay gaps: a point outside the domain is nan and breaks the line, and where the input of a
-relu or abs changes sign the derivative's line is broken too, instead of drawing a vertical stroke
-across the jump.
+Gaps stay gaps: a point outside the domain is nan and breaks the line; where a kink layer moves to
+another piece (relu's input changes sign, floor's crosses an integer) the derivative's line is
+broken too, and where the value jumps (floor, mod) the value's, instead of drawing a vertical
+stroke across the jump (sweep.kink_breaks).
 """
 
 import io

@@ -204,18 +204,23 @@ def node_values(graph: Graph, values: dict) -> list:
     return node_values
 
 
-def kink_breaks(graph: Graph, values: dict, size: int) -> np.ndarray:
+def kink_breaks(graph: Graph, values: dict, size: int, jumps_only: bool = False) -> np.ndarray:
     """breaks[i]: the derivative jumps between point i-1 and point i (or at one of them), because
-    the input of a relu or abs changes sign or touches 0 there. A plot must not join them."""
+    an input of a kink layer (relu, abs, floor ...) moves to another of its pieces there
+    (Layer.piece: floor's is floor(x), so every integer crossed counts, not only a change of
+    sign). `jumps_only`: where the value itself jumps (floor, mod; Layer.jumps). A plot must not
+    join them."""
     breaks = np.zeros(size, dtype=bool)
     kinks = [node for node in graph.nodes if getattr(node.layer, "kink", False)
-             and not getattr(node.layer, "array_only", False)]
+             and not getattr(node.layer, "array_only", False) and (node.layer.jumps or not jumps_only)]
     if not kinks or size < 2:
         return breaks
     computed = node_values(graph, values)
-    for node in kinks:
-        sign = np.broadcast_to(np.sign(computed[node.inputs[0]]), (size,))
-        breaks[1:] |= (sign[1:] != sign[:-1]) | (sign[1:] == 0) | (sign[:-1] == 0)
+    with np.errstate(all="ignore"):  # a piece outside the domain is nan: a gap already
+        for node in kinks:
+            piece = np.broadcast_to(node.layer.piece(*(computed[i] for i in node.inputs)), (size,))
+            # a point on the kink itself (relu's input 0: sign 0) is a piece of its own
+            breaks[1:] |= piece[1:] != piece[:-1]
     return breaks
 
 
@@ -319,7 +324,7 @@ def _plot(sweep, columns, outputs, out, how):
     from gradcalc.higher_order import symbol
 
     firsts = len(sweep.gradient_names)
-    series = [("f", outputs[0], None),
+    series = [("f", outputs[0], kink_breaks(sweep.graph, values, len(x), jumps_only=True)),
               *((f"∂f/∂{name}", gradient, breaks) for name, gradient in zip(sweep.gradient_names, outputs[1:]))]
     series += [(symbol(index), column, breaks) for index, column in zip(sweep.higher.indices, outputs[1 + firsts:])
                if set(index) == {axis.name}]  # f″ along the sweep: the swept variable's own

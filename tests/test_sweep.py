@@ -179,6 +179,22 @@ def test_kink_breaks():
     x = np.linspace(-1, 1, 11)  # abs's input is 0 at index 5; relu's turns positive between 7 and 8
     breaks = kink_breaks(graph, {"x": x}, len(x))
     assert np.flatnonzero(breaks).tolist() == [5, 6, 8]
+    assert not kink_breaks(graph, {"x": x}, len(x), jumps_only=True).any()  # the value is continuous
+
+
+@pytest.mark.parametrize("text, step, jumps", [
+    # x = 0, 0.3, ..., 4.5: floor steps up at 1.2 (index 4), 2.1, 3.0, 4.2; a sign test of sin(πx)
+    # (the check's old kink input) saw no change from 0.9 to 1.2 to 2.1 ...
+    ("floor(x)*x", math.floor, [4, 7, 10, 14]),
+    ("mod(x, 1.5)", lambda v: math.floor(v / 1.5), [5, 10, 15]),  # the quotient steps at 1.5, 3.0, 4.5
+    ("round(x) + x^2", round, [2, 5, 9, 12]),  # at 0.6, 1.5, 2.7, 3.6 (half to even: 2.5 and 4.5 go down)
+])
+def test_a_plot_breaks_its_lines_where_a_step_function_moves_to_its_next_step(text, step, jumps):
+    graph = parse(text)
+    x = np.round(np.arange(16) * 0.3, 12)
+    assert [index for index in range(1, 16) if step(x[index]) != step(x[index - 1])] == jumps
+    assert np.flatnonzero(kink_breaks(graph, {"x": x}, len(x))).tolist() == jumps
+    assert np.flatnonzero(kink_breaks(graph, {"x": x}, len(x), jumps_only=True)).tolist() == jumps
 
 
 @pytest.mark.parametrize("text, message", [
