@@ -76,11 +76,12 @@ def plain_tokens(result, number) -> list:
     return [f"{name}={number(value)}" for name, value in columns(result).items()]
 
 
-def print_tables(console, result, number, as_text, prefix: str = "") -> None:
+def print_tables(console, result, number, prefix: str = "") -> None:
     """The Hessian as a matrix, higher orders one row per distinct derivative, then J, Jv and Hv,
-    fitted to the console as every table is (gradcalc/render_tables.py); `as_text(columns, rows)`
-    writes rows of values, wrapping their arrays where the table fits."""
-    from gradcalc.render_tables import Column, print_line, print_table
+    fitted to the console as every table is (gradcalc/render_tables.py); `number(value, width)`
+    writes a value, an array's lines wrapped at `width`."""
+    from gradcalc.render_tables import Column, print_table
+    from gradcalc.render_text import print_line
 
     for order, tree in (result.derivatives or {}).items():
         names = list(tree)
@@ -92,18 +93,18 @@ def print_tables(console, result, number, as_text, prefix: str = "") -> None:
         else:
             columns = [Column("derivative", "left"), Column("value")]
             rows = [[symbol(index), value] for index, value in distinct(tree, order)]
-            print_table(console, columns, as_text(columns, rows), title=prefix + f"derivatives of order {order}")
+            print_table(console, columns, rows, title=prefix + f"derivatives of order {order}", number=number)
     if result.jacobian is not None:
         columns = [Column("variable", "left", "shorten"), Column("shape", "left"), Column("value")]
         rows = [[name, "×".join(map(str, getattr(value, "shape", ()))) or "scalar", value]
                 for name, value in result.jacobian.items()]
-        print_table(console, columns, as_text(columns, rows), title=prefix + "Jacobian: ∂output/∂variable")
+        print_table(console, columns, rows, title=prefix + "Jacobian: ∂output/∂variable", number=number)
     if result.jvp is not None:
         print_line(console, f"{prefix}directional derivative (jvp) = {number(result.jvp)}")
     if result.hvp is not None:
         columns = [Column("variable", "left", "shorten"), Column("(H v)")]
         rows = [[name, value] for name, value in result.hvp.items()]
-        print_table(console, columns, as_text(columns, rows), title=prefix + "Hessian-vector product (hvp)")
+        print_table(console, columns, rows, title=prefix + "Hessian-vector product (hvp)", number=number)
 
 
 class Formula:

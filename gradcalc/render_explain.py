@@ -5,7 +5,8 @@ from itertools import groupby
 
 from gradcalc.explain import derivative_text
 from gradcalc.formatting import cell_width, shorten
-from gradcalc.render_tables import Column, print_prose, print_table
+from gradcalc.render_tables import Column, print_table
+from gradcalc.render_text import print_prose
 
 READABLE = 7  # a label's text is cut to no fewer characters ("rel…x^y"), else shown by its id alone
 
@@ -34,7 +35,7 @@ def print_explain(renderer, result, steps: list, line=None) -> None:
     output = _label(graph, graph.output)
     print_prose(renderer.console, f"{where}the chain rule, from the output {output} (its gradient: the seed, "
                                   f"{number(result.grads[graph.output])}) back")
-    print_table(renderer.console, columns, renderer.as_text(columns, rows),  # arrays wrapped to fit
+    print_table(renderer.console, columns, rows, number=renderer.number,  # arrays wrapped to fit
                 caption="each use of a node contributes upstream × local; a node's gradient is their sum")
 
 

@@ -158,7 +158,7 @@ class TreeRenderer(Renderer):
 
     def __init__(self, out, **options):
         super().__init__(out, **options)
-        from gradcalc.render_tables import console
+        from gradcalc.render_text import console
 
         self.console = console(self.out, self.color)
 

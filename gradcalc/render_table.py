@@ -21,7 +21,7 @@ class TableRenderer(Renderer):
 
     def __init__(self, out, **options):
         super().__init__(out, **options)
-        from gradcalc.render_tables import console
+        from gradcalc.render_text import console
 
         # emoji=False: text is printed as written (no ":name:" codes), and Rich's table of
         # emoji codes is never loaded (~1 ms of the start)
@@ -55,10 +55,10 @@ class TableRenderer(Renderer):
         if self.batch:
             self._hold(self._row(result, line))
             # the summary holds no matrices: they are printed with each line
-            print_tables(self.console, result, self.number, self.as_text, f"line {line}: ")
+            print_tables(self.console, result, self.number, f"line {line}: ")
         else:
             self._print_gradients(result, result.gradients_for(self.wrt))
-            print_tables(self.console, result, self.number, self.as_text)
+            print_tables(self.console, result, self.number)
             if result.uncertainty is not None:
                 self._print_uncertainty(result)
         if result.check is not None:
@@ -112,18 +112,20 @@ class TableRenderer(Renderer):
                 cells.insert(4, _shape(value))
             rows.append(cells)
         title = result.expression if line is None else f"line {line}: {result.expression}"
-        print_table(self.console, columns, self.as_text(columns, rows), title=title,
-                    caption="gradient = ∂output/∂node")
+        print_table(self.console, columns, rows, title=title, caption="gradient = ∂output/∂node", number=self.number)
 
     def _print_gradients(self, result, gradients):
-        from gradcalc.render_tables import Column, print_line, print_prose, print_table
+        from gradcalc.render_tables import Column, print_table
+        from gradcalc.render_text import print_line, print_prose, widest_line
 
-        label = "output = "
+        label, width = "output = ", self.console.width
         if result.uncertainty is None:
-            text = self.number(result.value, self.console.width - len(label))
+            text = labelled(label, self.number(result.value, width - len(label)))
+            if widest_line(text) > width:  # a number wider than the label leaves: on the next line
+                text = "output =\n" + labelled("  ", self.number(result.value, width - 2))
         else:
-            text = f"{self._plus_minus(result.value, result.uncertainty.sigma)} (σ by first-order propagation)"
-        print_line(self.console, labelled(label, text))
+            text = f"{label}{self._plus_minus(result.value, result.uncertainty.sigma)} (σ by first-order propagation)"
+        print_line(self.console, text)
         if hasattr(result.value, "shape"):
             seeded = "ones (the gradient of the sum of its elements)" if result.seed is None else "--seed-grad"
             print_prose(self.console, f"the output is an array of shape {result.value.shape}: backward "
@@ -133,22 +135,7 @@ class TableRenderer(Renderer):
             return
         columns = [Column("variable", "left", "shorten"), Column("value"), Column("∂output/∂variable")]
         rows = [[name, result.inputs[name], grad] for name, grad in gradients.items()]
-        print_table(self.console, columns, self.as_text(columns, rows))
-
-    def as_text(self, columns, rows: list[list]) -> list[list[str]]:
-        """Rows of texts and values (numbers, arrays, None) as texts, the arrays wrapped where the
-        table fits the console (gradcalc/render_tables.py, array_widths)."""
-        from gradcalc.render_tables import array_widths
-
-        arrays = [index for index in range(len(columns))
-                  if any(not isinstance(row[index], str) and hasattr(row[index], "shape") for row in rows)]
-        widths = {}
-        if arrays:
-            texts = [["" if index in arrays else cell if isinstance(cell, str) else self.number(cell)
-                      for index, cell in enumerate(row)] for row in rows]
-            widths = array_widths(self.console.width, columns, texts, arrays)
-        return [[cell if isinstance(cell, str) else self.number(cell, widths.get(index))
-                 for index, cell in enumerate(row)] for row in rows]
+        print_table(self.console, columns, rows, number=self.number)
 
     def _plus_minus(self, value, sigma) -> str:
         """value ± σ, σ to two significant digits (or both to --precision digits)."""
@@ -159,7 +146,8 @@ class TableRenderer(Renderer):
         return format_plus_minus(value, sigma)
 
     def _print_uncertainty(self, result):
-        from gradcalc.render_tables import Column, print_line, print_prose, print_table
+        from gradcalc.render_tables import Column, print_table
+        from gradcalc.render_text import print_line, print_prose
 
         uncertainty, digits = result.uncertainty, self.precision or 4
         columns = [Column("input", "left", "shorten"), Column("value ± σ"), Column("contribution"),
@@ -179,7 +167,8 @@ class TableRenderer(Renderer):
             print_prose(self.console, second.note(uncertainty.sigma))
 
     def _print_check(self, report, line):
-        from gradcalc.render_tables import Column, print_prose, print_table
+        from gradcalc.render_tables import Column, print_table
+        from gradcalc.render_text import print_prose
 
         title = "gradient check (central differences)" + (f", line {line}" if line is not None else "")
         columns = [Column("variable", "left", "shorten"), Column("analytic"), Column("numeric"),
@@ -198,7 +187,7 @@ class TableRenderer(Renderer):
         super().close()
 
     def _print_summary(self):
-        from gradcalc.render_tables import Column, fits, print_table
+        from gradcalc.render_tables import Column, fits, print_table, table_texts
 
         names = sorted({name for row in self.rows for name in row[3]})
         sigmas = any(row[5] is not None for row in self.rows)
@@ -208,10 +197,13 @@ class TableRenderer(Renderer):
         rows = [[str(line), expression or "", value, *([sigma] if sigmas else []),
                  *(gradients.get(name) for name in names), message or ""]
                 for line, expression, value, gradients, message, sigma in self.rows]
-        texts = self.as_text(columns, rows)
+        texts = table_texts(self.console.width, columns, rows, self.number)
         if len(names) > 1 and not fits(self.console.width, columns, texts):
-            columns, texts = _gradients_in_one_column(columns, texts, names, 3 + sigmas)
-        print_table(self.console, columns, texts)
+            joined_columns, joined = _gradients_in_one_column(columns, texts, names, 3 + sigmas)
+            if fits(self.console.width, joined_columns, joined):
+                print_table(self.console, joined_columns, joined)
+                return
+        print_table(self.console, columns, rows, number=self.number, texts=texts)  # or records, where none fits
 
 
 def _gradients_in_one_column(columns: list, rows: list[list[str]], names: list[str], first: int) -> tuple:

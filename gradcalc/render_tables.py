@@ -1,50 +1,33 @@
-"""Rich tables and lines that fit the console without breaking a number.
+"""Rich tables that fit the console without breaking a number.
 
 Numbers and headers are never wrapped or cut. When a table is wider than the console, its text
-column (an expression, a node, a variable) is shortened in the middle, as JSON's `expr` is, and
-its prose column (an error message, a formula) wraps between words, a word longer than the column
-after an operator, never inside a number (the column is never narrower than its longest number);
-the widest column that may give way gives way first;
-if the table still does not fit, it is printed wider than the console (the terminal wraps whole
-lines) rather than split a number.
+column (an expression, a node, a variable) is shortened in the middle, as JSON's `expr` is (to no
+fewer cells than its header), its prose column (an error message, a formula) wraps between words, a
+word longer than the column after an operator, never inside a number (the column is never narrower
+than its longest number), and its arrays wrap between elements; the widest column that may give way
+gives way first. A table that still does not fit is printed as records (render_records.py): a line
+per cell, as psql's expanded display prints a row.
 Titles, captions and messages are single lines or wrapped between words, with no trailing spaces.
 """
-
-import re
-import textwrap
 
 from rich.box import HEAVY_HEAD
 from rich.cells import cell_len
 from rich.segment import Segment, Segments
 from rich.text import Text
 
-from gradcalc.checked_output import lacks_characters
 from gradcalc.formatting import LABEL_LIMIT, encodable, shorten
-
-
-def console(out, color, **options):
-    """A Rich console printing to `out`, colored when `color` (None: Rich decides). Where the
-    reader has gone (`| head -1`) it raises BrokenPipeError, which the command answers with the
-    exit code so far: Rich's own answer is to exit 1."""
-    from rich.console import Console
-
-    made = Console(file=out, highlight=False, soft_wrap=False, force_terminal=color, no_color=color is False,
-                   **options)
-    made.on_broken_pipe = _closed_pipe
-    return made
-
-
-def _closed_pipe():
-    raise BrokenPipeError
-
-
-SHORTEST_PROSE = 10  # a message column is not wrapped narrower than this (nor than its header)
-# a number as gradcalc writes one (-0.25, 1e+308, inf; not the digits of a name such as x2), with
-# the punctuation that follows it ("is -2.5, ln"): neither is broken away from it
-_NUMBER = re.compile(r"(?:(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])"
-                     r"|(?<!\w)-?(?:inf|nan)(?!\w))[)\],;:]*")
-# a word longer than its column breaks after one of these (and before ∂), as a formula reads
-_BREAKS_AFTER = frozenset(")]*/+-^,;=")
+from gradcalc.render_text import (
+    NUMBER,
+    SHORTEST_PROSE,
+    ascii_cut,
+    is_array,
+    lacking,
+    marked,
+    print_prose,
+    print_title,
+    widest_line,
+    wrapped,
+)
 
 
 class Column:  # a plain class: a dataclass costs ~0.5 ms of every table's start, a NamedTuple ~0.1 ms
@@ -63,62 +46,69 @@ class Column:  # a plain class: a dataclass costs ~0.5 ms of every table's start
     def __repr__(self) -> str:
         return f"Column({self.header!r}, {self.justify!r}, {self.fit!r})"
 
-    def fitted(self, text: str, width: int) -> str:
-        """A cell's text as this column shows it `width` wide: shortened, wrapped or as it is."""
-        if self.fit == "shorten":
-            return shorten(text, limit=width) if self.cut is None else self.cut(text, width)
+    def fitted(self, text: str, width: int, in_ascii: bool = False) -> str:
+        """A cell's text as this column shows it `width` wide: shortened, wrapped or as it is (a
+        cut marked '...' where the console cannot write '…': `in_ascii`)."""
         if self.fit == "wrap":
             return wrapped(text, width)
-        return text
+        if self.fit != "shorten":
+            return text
+        return marked(self._shortened, text, width, in_ascii)
+
+    def _shortened(self, text: str, width: int) -> str:
+        return shorten(text, limit=width) if self.cut is None else self.cut(text, width)
 
 
 SECTION_ROWS = 1000  # a long table is laid out and written this many rows at a time
 
 
-def print_table(console, columns: list[Column], rows: list[list[str]], title: str | None = None,
-                caption: str | None = None) -> None:
-    """Print `rows` (cells as text, arrays as several lines) under `title`, fitted to the console."""
+def print_table(console, columns: list[Column], rows: list[list], title: str | None = None,
+                caption: str | None = None, number=None, texts: list[list[str]] | None = None) -> None:
+    """Print `rows` under `title`, fitted to the console: cells as text, or, given `number`, also
+    values (numbers, arrays, None) that `number(value, width)` writes, arrays wrapped between
+    elements so that the table fits (table_texts; `texts`: the table's cells where the caller has
+    them). A table that cannot fit, every column as narrow as it may go, is printed as records
+    (render_records.py), from `rows`."""
     encoding = lacking(console)
+    if texts is None:
+        texts = rows if number is None else table_texts(console.width, columns, rows, number)
+    shown = columns
     if encoding is not None:  # escaped before the layout, so that the columns line up as written
-        columns = [Column(encodable(column.header, encoding), column.justify, column.fit, column.cut)
-                   for column in columns]
-        rows = [[encodable(cell, encoding) for cell in row] for row in rows]
-    widths = fitted_widths(console.width, columns, rows)
-    ascii_cut = encoding is not None and encodable("…", encoding) != "…"
-    cells = [[_fitted(column, cell, width, ascii_cut) for column, width, cell in zip(columns, widths, row)]
-             for row in rows]
-    if any(column.cut is not None for column in columns):  # cut labels may leave room ('#4' in 8 columns)
-        shortened = [[cut if column.fit == "shorten" else cell for column, cut, cell in zip(columns, fitted, row)]
-                     for fitted, row in zip(cells, rows)]
-        roomier = fitted_widths(console.width, columns, shortened)  # what is left goes to the others
+        shown = [Column(encodable(column.header, encoding), column.justify, column.fit, column.cut)
+                 for column in columns]
+        texts = [[encodable(cell, encoding) for cell in row] for row in texts]
+    widths = fitted_widths(console.width, shown, texts)
+    in_ascii = ascii_cut(console)
+    cells = [[column.fitted(cell, width, in_ascii) for column, width, cell in zip(shown, widths, row)]
+             for row in texts]
+    if any(column.cut is not None for column in shown):  # cut labels may leave room ('#4' in 8 columns)
+        shortened = [[cut if column.fit == "shorten" else cell for column, cut, cell in zip(shown, fitted, row)]
+                     for fitted, row in zip(cells, texts)]
+        roomier = fitted_widths(console.width, shown, shortened)  # what is left goes to the others
         if roomier != widths:
             widths = roomier
-            cells = [[_fitted(column, cell, width, ascii_cut) for column, width, cell in zip(columns, widths, row)]
+            cells = [[column.fitted(cell, width, in_ascii) for column, width, cell in zip(shown, widths, row)]
                      for row in shortened]
-    cells, as_laid_out = aligned_blocks(columns, widths, cells)
+    if table_width(widths) > console.width:
+        from gradcalc.render_records import print_records
+
+        print_records(console, columns, rows, number, title, caption)
+        return
+    cells, as_laid_out = aligned_blocks(shown, widths, cells)
     if title is not None:
-        title = encodable(title, encoding)
-        print_line(console, _fitted(Column("", "left", "shorten"), title, max(console.width, 20), ascii_cut))
+        print_title(console, title)
     if len(cells) <= SECTION_ROWS:
-        console.print(_table(console, columns, widths, stacked_rows(columns, widths, cells), as_laid_out), crop=False)
+        console.print(_table(console, shown, widths, stacked_rows(shown, widths, cells), as_laid_out), crop=False)
     else:
-        print_sections(console, columns, widths, cells, as_laid_out)
+        print_sections(console, shown, widths, cells, as_laid_out)
     if caption is not None:
         print_prose(console, caption)
 
 
-def lacking(console) -> str | None:
-    """The console's encoding where it lacks characters (PYTHONIOENCODING=ascii), else None."""
-    return console.encoding if lacks_characters(console.encoding) else None
-
-
-def _fitted(column: Column, text: str, width: int, ascii_cut: bool) -> str:
-    """`column.fitted(text, width)`, its mark of a cut '…' spelled '...' where the console cannot
-    write '…' (`ascii_cut`), the text cut two characters more to keep the width."""
-    fitted = column.fitted(text, width)
-    if ascii_cut and "…" in fitted and "…" not in text:
-        fitted = column.fitted(text, max(1, width - 2)).replace("…", "...")
-    return fitted
+def table_width(widths: list[int]) -> int:
+    """The cells a table takes whose columns' texts are `widths` wide: each column's text padded by
+    a space either side and followed by a rule, and the rule before the first."""
+    return sum(widths) + 3 * len(widths) + 1
 
 
 def print_sections(console, columns: list[Column], widths: list[int], rows: list[list[str]],
@@ -172,7 +162,7 @@ def rich_table(columns: list[Column], widths: list[int], rows: list[list[str]],
     `as_laid_out` keep their lines' places (see aligned_blocks), its header is aligned as usual."""
     from rich.table import Table  # only where drawn_table cannot draw the table (~1 ms of imports)
 
-    table = Table(width=sum(widths) + 3 * len(columns) + 1)  # each column: padding and one rule
+    table = Table(width=table_width(widths))
     for column, width in zip(columns, widths):
         table.add_column(Text(column.header), justify=column.justify, width=width,
                          no_wrap=column.fit != "wrap", overflow="ellipsis" if column.fit == "shorten" else "fold")
@@ -266,13 +256,13 @@ def _natural_and_least(column: Column, cells) -> tuple[int, int]:
     shown = cells if column.fit != "shorten" else (column.fitted(cell, LABEL_LIMIT) for cell in cells)
     natural = max(header, max((cell_len(line) for cell in shown for line in cell.splitlines()), default=0), 1)
     if column.fit == "shorten":
-        # a shortened column may narrow to its header (or the narrowest form of its cells): a
-        # short label beats a table wider than the terminal, whose wrapped lines scatter every row
+        # a shortened column may narrow to its header (or the narrowest form of its cells): a short
+        # label (the id beside it) beats records, a table's rows several lines each
         shortest = header if column.cut is None else \
             max(header, max((cell_len(column.cut(cell, 0)) for cell in cells), default=0))
     elif column.fit == "wrap":  # never narrower than a number in it: numbers are never broken
         shortest = max(header, SHORTEST_PROSE,
-                       max((cell_len(number) for cell in cells for number in _NUMBER.findall(cell)), default=0))
+                       max((cell_len(number) for cell in cells for number in NUMBER.findall(cell)), default=0))
     else:
         shortest = natural
     return natural, min(natural, shortest)
@@ -281,35 +271,70 @@ def _natural_and_least(column: Column, cells) -> tuple[int, int]:
 PREFERRED_ARRAY_WIDTH = 24  # arrays wrap no narrower than this while other columns can give way
 
 
-def array_widths(console_width: int, columns: list[Column], rows: list[list[str]], arrays: list[int]) -> dict:
-    """Where the arrays of the columns `arrays` (their cells not written yet) wrap, so that the table
-    fits: {column: width}. They share what the other columns leave at their natural width (a column
-    whose header is wider than its share takes the header's width, which it has anyway); below 24
-    characters the others give way (labels shortened, messages wrapped) to give them up to 24. An
-    array never wraps narrower than one element a line: numpy's layout, whatever the width asked."""
+def table_texts(console_width: int, columns: list[Column], rows: list[list], number) -> list[list[str]]:
+    """Rows of texts and values (numbers, arrays, None) as texts: values written by `number(value,
+    width)`, each column of arrays wrapped between elements at the width that lets the table fit.
+    Columns of arrays share what the other columns leave at their natural width; a column narrower
+    than 24 has the others give way (labels shortened, messages wrapped) for up to 24. A column
+    takes at least its header's width and its numbers' (a scalar in a column of arrays), and an
+    array never wraps narrower than one element a line (numpy's layout): what such a column takes
+    beyond its share, or an array on one line leaves of it, the other columns of arrays share."""
+    arrays = [index for index in range(len(columns)) if any(is_array(row[index]) for row in rows)]
+    texts = [[cell if isinstance(cell, str) else "" if is_array(cell) else number(cell) for cell in row]
+             for row in rows]
+    if not arrays:
+        return texts
     natural = least = 0
     for index, column in enumerate(columns):
         if index not in arrays:
-            widest, narrowest = _natural_and_least(column, (row[index] for row in rows))
+            widest, narrowest = _natural_and_least(column, (row[index] for row in texts))
             natural, least = natural + widest, least + narrowest
-    room = console_width - 3 * len(columns) - 1  # each column takes padding and a rule, the table one more
-    wide = _shares(room - natural, columns, arrays)
-    if min(wide.values(), default=PREFERRED_ARRAY_WIDTH) >= PREFERRED_ARRAY_WIDTH:
-        return wide
-    narrow = _shares(room - least, columns, arrays)
-    return {index: max(wide[index], min(PREFERRED_ARRAY_WIDTH, narrow[index])) for index in arrays}
+    floors = {index: max(cell_len(columns[index].header), *(widest_line(row[index]) for row in texts))
+              for index in arrays}
+    room = console_width - table_width([0] * len(columns))
+    wrapped_at, wrapping = _wrap_arrays(room - natural, floors, rows, number)
+    lacks = sum(max(0, PREFERRED_ARRAY_WIDTH - share) for share in wrapping.values())
+    if lacks and least < natural:  # the others give way for up to 24 each
+        wrapped_at, _ = _wrap_arrays(min(room - least, room - natural + lacks), floors, rows, number)
+    for row_texts, row in zip(texts, rows):
+        for index in arrays:
+            if is_array(row[index]):
+                row_texts[index] = wrapped_at[index][id(row[index])]
+    return texts
 
 
-def _shares(room: int, columns: list[Column], arrays: list[int]) -> dict:
-    """`room` shared equally by the columns `arrays`, each at least as wide as its header."""
-    widths, pending = {}, list(arrays)
+def _wrap_arrays(room: int, floors: dict, rows: list[list], number) -> tuple[dict, dict]:
+    """The columns of arrays (keys of `floors`, the least width of each) written to share `room`:
+    ({column: {id(array): text}}, {column whose arrays wrap within its share: the share}). A column
+    whose arrays take more than their share (one element a line) or less (on one line) leaves the
+    others what remains, and they are written again, wider or narrower."""
+    written, pending, left = {}, list(floors), room
+    while True:
+        shares = _shares(left, {index: floors[index] for index in pending})
+        used = {}
+        for index in pending:
+            written[index] = {id(row[index]): number(row[index], shares[index]) for row in rows
+                              if is_array(row[index])}
+            texts = written[index].values()
+            if not any("\n" in text for text in texts) or max(map(widest_line, texts)) > shares[index]:
+                used[index] = max(floors[index], *map(widest_line, texts))  # unwrapped, or at its least
+        if not used or len(used) == len(pending):
+            return written, {index: shares[index] for index in pending if index not in used}
+        for index, width in used.items():
+            left -= width
+            pending.remove(index)
+
+
+def _shares(room: int, floors: dict) -> dict:
+    """`room` shared equally by the columns of `floors`, each at least its floor."""
+    widths, pending = {}, list(floors)
     while pending:
         share = room // len(pending)
-        wider = [index for index in pending if cell_len(columns[index].header) > share]
+        wider = [index for index in pending if floors[index] > share]
         if not wider:
             break
         for index in wider:
-            widths[index] = cell_len(columns[index].header)
+            widths[index] = floors[index]
             room -= widths[index]
             pending.remove(index)
     widths.update((index, max(1, room // len(pending))) for index in pending)
@@ -325,7 +350,7 @@ def fitted_widths(console_width: int, columns: list[Column], rows: list[list[str
         natural.append(widest)
         least.append(narrowest)
     widths = list(natural)
-    excess = sum(widths) + 3 * len(columns) + 1 - console_width
+    excess = table_width(widths) - console_width
     while excess > 0:  # narrow the widest column that may give way, one character at a time
         narrowable = [index for index, width in enumerate(widths) if width > least[index]]
         if not narrowable:
@@ -337,57 +362,6 @@ def fitted_widths(console_width: int, columns: list[Column], rows: list[list[str
 
 def fits(console_width: int, columns: list[Column], rows: list[list[str]]) -> bool:
     """Whether the table fits the console once its columns give way (fitted_widths)."""
-    return sum(fitted_widths(console_width, columns, rows)) + 3 * len(columns) + 1 <= console_width
+    return table_width(fitted_widths(console_width, columns, rows)) <= console_width
 
 
-def print_line(console, text: str) -> None:
-    """One line of text as it is, however long: no markup, no wrapping inside a number (what the
-    console's encoding lacks escaped, as formatting.encodable does)."""
-    console.print(Text(encodable(text, lacking(console))), soft_wrap=True)
-
-
-def wrapped(text: str, width: int) -> str:
-    """`text` in lines of at most `width` cells, broken between words; a word longer than that
-    (a formula) after an operator or a closing bracket (else anywhere but inside a number), a
-    number longer than the width kept whole on a line of its own."""
-    lines = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split():
-            if line and cell_len(line) + 1 + cell_len(word) <= width:
-                line += " " + word
-                continue
-            if line:
-                lines.append(line)
-            while cell_len(word) > width:
-                head, word = _broken(word, width)
-                if not word:
-                    break
-                lines.append(head)
-            line = word or head
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _broken(word: str, width: int) -> tuple[str, str]:
-    """`word` broken in two, its head as long as fits `width`: after a break character where one
-    is, else at the last place outside a number; ("", ...) never: a head is at least one atom."""
-    atoms = [match.group() for match in re.finditer(_NUMBER.pattern + r"|.", word)]  # numbers stay whole
-    used, fitting, good = 0, 0, 0
-    for index, atom in enumerate(atoms):
-        used += cell_len(atom)
-        if used > width:
-            break
-        fitting = index + 1
-        if atom in _BREAKS_AFTER or index + 1 < len(atoms) and atoms[index + 1] == "∂":
-            good = index + 1
-    cut = good or fitting or 1  # the first atom alone when even it is wider (a long number)
-    return "".join(atoms[:cut]), "".join(atoms[cut:])
-
-
-def print_prose(console, text: str, indent: str = "") -> None:
-    """Sentences wrapped between words to the console's width (never inside a word or number)."""
-    lines = textwrap.wrap(encodable(text, lacking(console)), max(console.width, 20), initial_indent=indent,
-                          subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
-    for line in lines:
-        print_line(console, line)

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -77,6 +78,65 @@ def read_terminal(leader: int) -> bytes:
         chunks.append(chunk)
     os.close(leader)
     return b"".join(chunks)
+
+
+def _record_starts(lines: list[str], index: int) -> bool:
+    """Whether a record starts at lines[index]: a heading, then `  header  cell`, or `  header` and
+    its cell below it, indented by four."""
+    if index + 1 >= len(lines) or lines[index][:1] in ("", " ", "┏", "│", "└", "┃", "┡"):
+        return False
+    field = lines[index + 1]
+    if re.match(r"  \S(?:\S| (?! ))* {2,}\S", field):
+        return True
+    return bool(re.fullmatch(r"  \S(?:\S| (?! ))*", field)) and index + 2 < len(lines) \
+        and lines[index + 2].startswith("    ") and not lines[index + 2].startswith("     ")
+
+
+def read_layouts(text: str) -> list[tuple[list[str], list[dict]]]:
+    """Every table in `text`, as a table (box lines) or as records (a heading `header cell`, then
+    `  header  cell` lines, a cell's further lines under its first or, when it starts below its
+    header, indented by four): [(headers, rows)], each row {header: its cell's lines joined by
+    newlines, stripped}. A table's row runs from a line whose first cell is not empty; a record's
+    heading is also the key "" (its first word the header: a one-word header)."""
+    layouts, lines, index = [], text.splitlines(), 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("┃"):
+            headers = [cell.strip() for cell in line.split("┃")[1:-1]]
+            rows = []
+            index += 2
+            while index < len(lines) and lines[index].startswith("│"):
+                cells = [cell.strip() for cell in lines[index].split("│")[1:-1]]
+                if cells[0] or not rows:
+                    rows.append(dict(zip(headers, cells)))
+                else:
+                    for header, cell in zip(headers, cells):
+                        if cell:
+                            rows[-1][header] = (rows[-1][header] + "\n" + cell).strip("\n")
+                index += 1
+            layouts.append((headers, rows))
+        elif _record_starts(lines, index):
+            rows, headers = [], []
+            while _record_starts(lines, index):
+                head, _, rest = lines[index].partition(" ")  # 'id 0', 'variable x', 'line 3'
+                row, index, header = {"": lines[index], head: rest}, index + 1, None
+                while index < len(lines) and lines[index].startswith("  "):
+                    field = re.match(r"  (\S(?:\S| (?! ))*)(?: {2,}(.*))?$", lines[index])
+                    if field and not lines[index].startswith("   "):
+                        header = field.group(1)
+                        row[header] = field.group(2) or ""
+                        headers += [header] if header not in headers else []
+                        offset = field.start(2) if field.group(2) else None
+                    else:  # a further line: under the first (at the offset), or below the header
+                        rest = lines[index][offset:] if offset else lines[index].strip()
+                        row[header] = (row[header] + "\n" + rest.strip()).strip("\n")
+                    index += 1
+                rows.append(row)
+            layouts.append((headers, rows))
+            continue
+        else:
+            index += 1
+    return layouts
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
+from conftest import read_layouts
 from gradcalc import evaluate
 from gradcalc.errors import DomainError
 from gradcalc.formatting import format_array, format_number, labelled, shorten
@@ -20,11 +21,11 @@ from gradcalc.render_table import TableRenderer
 from gradcalc.render_tables import (
     Column,
     aligned_blocks,
-    array_widths,
     drawn_table,
     fitted_widths,
     rich_table,
     stacked_rows,
+    table_texts,
 )
 
 X, Y = 0.3, 2.2
@@ -67,12 +68,16 @@ def _cells(text):
 def test_node_table_never_splits_a_number_or_a_header(width):
     text = _table(width, [(LONG, {"x": X, "y": Y})])
     value, dx, dy = _long_value_and_gradients()
-    cells = {cell for row in _cells(text) for cell in row}
+    layouts = read_layouts(text)  # at 40 columns records: the table's columns cannot fit
+    cells = {cell for _, rows in layouts for row in rows for cell in row.values()}
     for number in (value, dx, dy, math.log(X), math.exp(-X * Y)):
         assert any(cell == repr(number) or abs(float(cell) - number) <= 4e-16 * abs(number)
                    for cell in cells if re.fullmatch(r"-?[\d.e+-]+", cell)), (number, text)
-    assert {"id", "node", "layer", "inputs", "value", "gradient", "variable", "∂output/∂variable"} <= cells
+    headers = {header for found, _ in layouts for header in found} | {row[""].split()[0] for _, rows in layouts
+                                                                      for row in rows if "" in row}
+    assert {"id", "node", "layer", "inputs", "value", "gradient", "variable", "∂output/∂variable"} <= headers
     assert not any(line != line.rstrip() for line in text.splitlines())  # no trailing spaces
+    assert max(cell_len(line) for line in text.splitlines()) <= width
 
 
 @pytest.mark.parametrize("width", [80, 120])
@@ -83,11 +88,17 @@ def test_the_node_column_gives_way_so_the_table_fits(width):
     assert nodes[-1] == shorten(LONG, limit=len(nodes[-1])) and "…" in nodes[-1]
 
 
-def test_at_40_columns_the_table_is_wider_rather_than_break_a_number():
+def test_at_40_columns_a_table_that_cannot_fit_is_records():
+    # id, node, layer, inputs, value and gradient with their rules and two numbers of 19 take 75:
+    # each node a record, every line within 40 columns
     text = _table(40, [(LONG, {"x": X, "y": Y})])
     title = text.splitlines()[0]
     assert cell_len(title) <= 40 and "…" in title  # the title line is shortened to the width
-    assert max(cell_len(line) for line in text.splitlines()) > 40
+    assert max(cell_len(line) for line in text.splitlines()) <= 40
+    nodes = next(rows for headers, rows in read_layouts(text) if "layer" in headers)
+    assert nodes[-1]["node"] == shorten(LONG, limit=40 - 12) and nodes[-1]["id"] == "22"  # 2 + 8 + 2 beside
+    assert float(nodes[-1]["value"]) == _long_value_and_gradients()[0] or \
+        math.isclose(float(nodes[-1]["value"]), _long_value_and_gradients()[0], rel_tol=1e-15)
 
 
 @pytest.mark.parametrize("width", [40, 80, 120])
@@ -106,6 +117,16 @@ def test_batch_summary_keeps_numbers_whole_and_right_aligned(width):
     text = out.getvalue()
     value = (1 / 7) * (1 / 9) / 3 + (1 / 7) * sum(range(1, 30))
     gradient_x = (1 / 9) / 3 + sum(range(1, 30))
+    assert max(cell_len(line) for line in text.splitlines()) <= width
+    if width < 120:  # line, expression, value, the gradients (one column) and error take 82: records
+        first, second, third = read_layouts(text)[0][1]
+        for cell, expected in ((first["value"], value), (first["∂/∂x"], gradient_x)):  # whole: every digit
+            assert math.isclose(float(cell), expected, rel_tol=1e-15) and cell == repr(float(cell))
+        assert (second["value"], second["∂/∂x"], second["line"]) == ("4", "4", "2")
+        assert "…" in first["expression"] and third["expression"] == "ln(x - 3)"
+        assert " ".join(third["error"].split()) == "ln(x - 3): argument is -2, ln needs a positive number"
+        assert not any(line != line.rstrip() for line in text.splitlines())
+        return
     lines = [line for line in text.splitlines() if line.startswith("│")]
     first = re.split("│", lines[0])[1:-1]
     one_column = width < 120  # ∂/∂x and ∂/∂y do not fit beside each other: one "gradients" column
@@ -135,10 +156,12 @@ def test_tables_through_the_command_line_in_a_pipe(run_cli, monkeypatch, width):
     assert code == 0 and err == ""
     output = [line for line in out.splitlines() if line.startswith("output = ")]
     assert output and math.isclose(float(output[0].split("= ")[1]), expected, rel_tol=1e-14)
-    headers = _cells(out)[0]
-    assert headers == ["id", "node", "layer", "inputs", "value", "gradient"]
-    if width != "40":
-        assert max(cell_len(line) for line in out.splitlines()) <= int(width)
+    headers, rows = read_layouts(out)[0]  # at 40 columns records, each node's cells a line each
+    assert headers == ["id", "node", "layer", "inputs", "value", "gradient"] or \
+        width == "40" and set(headers) == {"node", "layer", "inputs", "value", "gradient"}  # 'id 0' heads a record
+    assert [row["id"] for row in rows] == [str(index) for index in range(21)]
+    assert math.isclose(float(rows[-1]["value"]), expected, rel_tol=1e-14)
+    assert max(cell_len(line) for line in out.splitlines()) <= int(width)
 
 
 def test_title_and_caption_lines_have_no_trailing_spaces():
@@ -187,7 +210,16 @@ def _element_ends(line: str) -> list[int]:
     return [match.start() for match in re.finditer(r"[,\]]", line)]
 
 
-@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_an_array_on_one_line_leaves_its_share_to_the_others():
+    # at 120 columns x's gradient, 13 twos, is one line of 39: x's value takes the rest, 120 - 10 of
+    # rules - 8 of names - 39 = 63, and is one line too (an equal share, 51, would have wrapped it)
+    x = [1.5, 2.25, 3.125, 4, 5, 6, 7, 8, 9, 10, 11, 12, 130.0625]
+    text = _table(120, [("sum(x*y)", {"x": x, "y": 2.0})], nodes=False)
+    assert "│ x        │ [1.5, 2.25, 3.125, 4, 5, 6, 7, 8, 9, 10, 11, 12, 130.0625] │" in text
+    assert max(cell_len(line) for line in text.splitlines()) <= 120
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
 def test_every_line_of_a_wrapped_array_in_a_table_sits_on_its_first_lines_grid(width):
     x = [1.5, 2.25, 3.125, 4, 5, 6, 7, 8, 9, 10, 11, 12, 130.0625]  # 13: a short last line at each width
     text = _table(width, [("sum(x*y)", {"x": x, "y": 2.0})], nodes=False)
@@ -291,33 +323,76 @@ def test_jacobian_and_explain_tables_of_arrays_fit_the_terminal(run_cli, monkeyp
                              "--jacobian", "--explain", "--no-nodes")
     assert code == 0 and err == ""
     jacobian = out[out.index("Jacobian"):out.index("the chain rule")]
-    assert max(cell_len(line) for line in out[:out.index("the chain rule")].splitlines()) <= 60, out
-    # (the chain rule's headers alone take 64 with their rules: its arrays wrap at their headers' widths)
+    assert max(cell_len(line) for line in out.splitlines()) <= 60, out
     cells = _cell_columns(jacobian, 2)
     assert _numbers_in(cells["x"][1]) == np.diag(_W8).ravel().tolist()
     assert _numbers_in(cells["w"][1]) == np.diag(_X8).ravel().tolist()
-    steps = _cell_columns(out[out.index("the chain rule"):], 4)
-    assert _numbers_in(steps["#0 x"][3]) == _W8 and _numbers_in(steps["#1 w"][3]) == _X8
+    # the chain rule's headers alone take 64 with their rules: records, a step each
+    steps = read_layouts(out[out.index("the chain rule"):])[0][1]
+    by_node = {row["node"]: _numbers_in(row["= contribution"]) for row in steps}
+    assert by_node == {"#0 x": _W8, "#1 w": _X8}
 
 
-def test_a_node_table_of_arrays_that_cannot_fit_is_as_narrow_as_its_arrays_go():
-    # at 40 columns id, node, layer, inputs and shape with their rules take 51: one element a line
+def test_a_node_table_of_arrays_that_cannot_fit_is_records():
+    # at 40 columns id, node, layer, inputs and shape with their rules take 51: a record a node, each
+    # array wrapped beside its header (40 - 2 - 8 - 2 = 28) or, wider, below it
     text = _table(40, [("x*w", {"x": _X8, "w": _W8})])
-    rows = [row for row in _cells(text[:text.index("gradient = ∂output/∂node")])[1:]]
-    assert len(rows) == 3 * 8 and all(len(_numbers_in(row[-2] + ",")) == 1 for row in rows)
+    assert max(cell_len(line) for line in text.splitlines()) <= 40
+    nodes = read_layouts(text)[0][1]
+    assert [(_numbers_in(row["value"]), _numbers_in(row["gradient"])) for row in nodes] == \
+        [(_X8, _W8), (_W8, _X8), ([a * b for a, b in zip(_X8, _W8)], [1.0] * 8)]
+    assert "  value     [1, 2, 3, 4, 5, 6, 7, 8]" in text.splitlines()
 
 
-def test_array_widths_share_the_room_the_other_columns_leave():
+def _wrap_widths(console_width, columns, rows):
+    """{column: the widths its arrays were written at} by table_texts."""
+    asked = {}
+
+    def number(value, width=None):
+        if hasattr(value, "shape"):
+            asked.setdefault(next(index for row in rows for index, cell in enumerate(row) if cell is value),
+                             []).append(width)
+        return format_array(value, width=width or 100) if hasattr(value, "shape") else format_number(value)
+
+    texts = table_texts(console_width, columns, rows, number)
+    return {index: widths[-1] for index, widths in asked.items()}, texts
+
+
+def test_columns_of_arrays_share_the_room_the_other_columns_leave():
     variable = [Column("variable", "left", "shorten"), Column("value"), Column("∂output/∂variable")]
-    # 40 columns less 10 of rules and 8 of names: a share of 11, under the gradient's header of 17,
-    # which it takes; the value gets what is left, 5 (the name cannot give way below its header)
-    assert array_widths(40, variable, [["x", "", ""]], [1, 2]) == {1: 5, 2: 17}
-    assert array_widths(120, variable, [["x", "", ""]], [1, 2]) == {1: 51, 2: 51}  # (120 - 10 - 8) / 2
+    long = np.arange(40.0) + 0.5  # wraps at any of these widths
+    # 120 columns less 10 of rules and 8 of names, shared: (120 - 10 - 8) / 2 = 51 each
+    assert _wrap_widths(120, variable, [["x", long, long + 1]])[0] == {1: 51, 2: 51}
+    # 40: a share of 11, under the gradient's header of 17, which it takes; the value gets what is
+    # left, 5, and is one element a line
+    widths, texts = _wrap_widths(40, variable, [["x", long, long + 1]])
+    assert widths == {1: 5, 2: 17} and texts[0][1].split("\n")[1] == "  1.5,"
     named = [Column("name", "left", "shorten"), Column("value")]
     # a 50-character label leaves 80 - 7 - 50 = 23, under 24: the label gives way to 24 for the array
-    assert array_widths(80, named, [["a" * 50, ""]], [1]) == {1: 24}
-    assert array_widths(200, named, [["a" * 50, ""]], [1]) == {1: 143}  # enough: the label stays whole
-    assert array_widths(30, named, [["a" * 50, ""]], [1]) == {1: 19}  # 30 - 7 - 4: all the label can give
+    assert _wrap_widths(80, named, [["a" * 50, long]])[0] == {1: 24}
+    assert _wrap_widths(200, named, [["a" * 50, long]])[0] == {1: 143}  # enough: the label stays whole
+
+
+def test_a_column_of_arrays_is_as_wide_as_a_scalar_in_it_and_leaves_what_it_does_not_use():
+    # the lead's norm(x) at [1e-9, 2e-9]: the value column holds the scalar 2.2360679774997897e-09
+    # (22 cells), which the arrays' share ignored (16 each: a table 88 wide at 80 columns). At 100:
+    # 100 - 22 of rules - 29 of id, node, layer, inputs and shape = 49; the value takes 22, the
+    # gradient what is left, 27, under its one-line 39: one element a line (the 88 was the value at
+    # 22 and the gradient at 19 beside id, node, layer, inputs and shape: at 80 it cannot be a table)
+    nodes = [Column("id"), Column("node", "left", "shorten"), Column("layer", "left"), Column("inputs", "left"),
+             Column("shape", "left"), Column("value"), Column("gradient")]
+    x, gradient = np.array([1e-9, 2e-9]), np.array([1, 2]) / math.sqrt(5)
+    rows = [["0", "x", "Input", "", "2 float64", x, gradient],
+            ["1", "norm(x)", "Norm", "0", "scalar", math.sqrt(5) * 1e-9, 1.0]]
+    widths, texts = _wrap_widths(100, nodes, rows)
+    assert widths == {5: 24, 6: 27}  # the value written at its share, 24: on one line, it takes 22
+    assert texts[0][5] == "[1e-09, 2e-09]" and texts[1][5] == repr(math.sqrt(5) * 1e-9)
+    assert texts[0][6] == "[0.4472135954999579,\n 0.8944271909999159]"  # one element a line (1/√5, 2/√5)
+    assert fitted_widths(100, nodes, texts) == [2, 7, 5, 6, 9, 22, 20]  # 93 with the rules: it fits
+    # an array on one line narrower than its share leaves the rest to the other column
+    short, long = np.array([1.0, 2.0]), np.arange(40.0) + 0.5
+    widths, _ = _wrap_widths(100, nodes[4:], [["2 float64", short, long]])
+    assert widths == {1: 40, 2: 100 - 10 - 9 - 6}  # at an equal share (40), then at what "[1, 2]" leaves
 
 
 def test_large_arrays_are_summarised_with_the_same_numbers():
@@ -481,12 +556,18 @@ def test_a_message_column_is_never_narrower_than_its_numbers(run_cli, monkeypatc
     # main printed 'is' / '-2.9806567' / '89012345,' in a 10-wide error column
     lines = tmp_path / "jobs.txt"
     lines.write_text("x + 1\nln(x - 3.123456789012345)\n")
-    monkeypatch.setenv("COLUMNS", "50")
+    monkeypatch.setenv("COLUMNS", "60")
     code, out, _ = run_cli("-f", str(lines), "--x", "0.1428")
     assert code == 1
     argument = format_number(0.1428 - 3.123456789012345)
     assert argument == "-2.980656789012345"
-    assert f"│ {argument}," in out  # the number and its comma on one line of the error column
+    assert f"│ {argument}, │" in out  # the number and its comma on one line of the error column
+    # at 50 the table cannot fit (line, expression, value, ∂/∂x and 19 of error take 59): records,
+    # the message wrapped beside its header, the number whole
+    monkeypatch.setenv("COLUMNS", "50")
+    code, out, _ = run_cli("-f", str(lines), "--x", "0.1428")
+    assert code == 1 and max(cell_len(line) for line in out.splitlines()) <= 50
+    assert f"is {argument}," in out and "3.123456789012345" in read_layouts(out)[0][1][1]["error"]
 
 
 @given(st.lists(_COLUMN, min_size=1, max_size=4), st.data(), st.integers(16, 90), st.booleans(),
