@@ -195,3 +195,22 @@ def test_a_number_wider_than_the_terminal_is_whole_on_a_line_of_its_own(run_cli,
     third = repr(-1e-300 / 3)  # -3.3333333333333334e-301, 24 characters
     assert "    " + third in text.splitlines() and "  " + third in text.splitlines()  # the node; output =
     assert max(cell_len(line) for line in text.splitlines()) == 4 + len(third)
+
+
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_a_sweep_table_keeps_its_numbers_whole(run_cli, monkeypatch, width):
+    # Rich's own table cut them to fit: '2.87…' for sin(0.5)*2*3 at 40 columns, and at 80
+    monkeypatch.setenv("COLUMNS", str(width))
+    argv = ("sin(x)*y*z", "--sweep", "x=0:1:3", "--y", "2", "--z", "3")
+    code, text, err = run_cli(*argv)
+    assert code == 0, err
+    _assert_fits(text, width)
+    assert "…" not in text
+    code, csv, err = run_cli(*argv, "-o", "csv")
+    header, *lines = csv.splitlines()
+    expected = [dict(zip(header.split(","), map(float, line.split(",")))) for line in lines]
+    headers, rows = read_layouts(text)[0]
+    got = [{"x": float(row["x"]), "value": float(row["value"]),
+            **{f"grad_{name}": float(row[f"∂f/∂{name}"]) for name in "xyz"}} for row in rows]
+    assert got == [{key: row[key] for key in got[0]} for row in expected]
+    assert math.isclose(got[1]["value"], math.sin(0.5) * 6, rel_tol=1e-15)
