@@ -39,30 +39,37 @@ def print_records(console, columns: list, rows: list[list], number, title: str |
     label = max(map(cell_len, headers[1:]), default=0)
     beside = console.width - len(INDENT) - label - len(GAP)
     below = max(1, console.width - len(BELOW))
-    style = console.get_style("table.header")
+    under = "\n" + " " * (len(INDENT) + label + len(GAP))  # a text's further lines beside its header
+    gaps = [" " * (label - cell_len(header)) + GAP for header in headers]
+    heading_width = max(1, console.width - cell_len(headers[0]) - 1)
+    first = headers[0] + " " if headers[0] else ""
+    style = console.get_style("table.header") if console.color_system else None
     if title is not None:
         print_title(console, title)
     for start in range(0, len(rows), RECORDS_AT_ONCE):
-        segments = []
+        lines = []  # (header, text after it) pairs: the header styled where the console has colour
         for row in rows[start:start + RECORDS_AT_ONCE]:
             texts = [_text(cell, number, encoding) for cell in row]
-            heading = texts[0] if is_array(row[0]) else columns[0].fitted(
-                texts[0], max(1, console.width - cell_len(headers[0]) - 1), in_ascii)
-            segments += [Segment(headers[0], style), Segment(" " if headers[0] else ""),
-                         Segment(heading.replace("\n", " ")), Segment.line()]
-            for column, header, cell, text in zip(columns[1:], headers[1:], row[1:], texts[1:]):
+            heading = texts[0] if is_array(row[0]) else columns[0].fitted(texts[0], heading_width, in_ascii)
+            lines.append((first, heading.replace("\n", " ")))
+            for index in range(1, len(row)):
+                cell, text = row[index], texts[index]
                 if text == "" and not is_array(cell):
                     continue
-                shown = _within(column, cell, text, number, encoding, beside, in_ascii)
-                segments += [Segment(INDENT), Segment(header, style)]
+                shown = _within(columns[index], cell, text, number, encoding, beside, in_ascii)
                 if shown is not None:  # beside its header, its lines under the first
-                    margin = "\n" + " " * (len(INDENT) + label + len(GAP))
-                    segments.append(Segment(" " * (label - cell_len(header)) + GAP + shown.replace("\n", margin)))
+                    lines.append((INDENT + headers[index], gaps[index] + shown.replace("\n", under)))
                 else:
-                    shown = _within(column, cell, text, number, encoding, below, in_ascii, anyway=True)
-                    segments.append(Segment("\n" + BELOW + shown.replace("\n", "\n" + BELOW)))
-                segments.append(Segment.line())
-        console.print(Segments(segments), crop=False)
+                    shown = _within(columns[index], cell, text, number, encoding, below, in_ascii, anyway=True)
+                    lines.append((INDENT + headers[index], "\n" + BELOW + shown.replace("\n", "\n" + BELOW)))
+        if style is None:  # no colour: one segment (through the console, whose buffer may hold lines before)
+            console.print(Segments([Segment("".join(f"{header}{text}\n" for header, text in lines))]), crop=False)
+        else:
+            segments = []
+            for header, text in lines:
+                segments += [Segment(header[:len(header) - len(header.lstrip())]), Segment(header.strip(), style),
+                             Segment(header[len(header.rstrip()):] + text), Segment.line()]
+            console.print(Segments(segments), crop=False)
     if caption is not None:
         print_prose(console, caption)
 
@@ -70,7 +77,7 @@ def print_records(console, columns: list, rows: list[list], number, title: str |
 def _text(cell, number, encoding) -> str:
     """A cell's text as the table would hold it: an array's is written later, to its width."""
     if isinstance(cell, str):
-        return encodable(cell, encoding)
+        return cell if cell.isascii() else encodable(cell, encoding)
     return "" if is_array(cell) else number(cell)
 
 
@@ -79,6 +86,9 @@ def _within(column, cell, text: str, number, encoding, width: int, in_ascii: boo
     then as narrow as it goes, numbers whole)."""
     if is_array(cell):
         text = encodable(number(cell, max(1, width)), encoding)
+    elif column.fit == "keep" or "\n" not in text and "  " not in text and cell_len(text) <= width \
+            and text.isprintable():
+        pass  # as it is (a text that fits is what shortening or wrapping it would give)
     elif column.fit == "shorten":
         if not anyway and width < min(cell_len(text), READABLE):
             return None

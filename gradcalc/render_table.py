@@ -202,7 +202,11 @@ class TableRenderer(Renderer):
             joined_columns, joined = _gradients_in_one_column(columns, texts, names, 3 + sigmas)
             if fits(self.console.width, joined_columns, joined):
                 print_table(self.console, joined_columns, joined)
-                return
+            else:  # neither fits: records, a '∂/∂NAME' line for each variable of a line's job
+                from gradcalc.render_records import print_records
+
+                print_records(self.console, columns, rows, self.number, None, None)
+            return
         print_table(self.console, columns, rows, number=self.number, texts=texts)  # or records, where none fits
 
 
