@@ -86,9 +86,9 @@ def _within(column, cell, text: str, number, encoding, width: int, in_ascii: boo
     then as narrow as it goes, numbers whole)."""
     if is_array(cell):
         text = encodable(number(cell, max(1, width)), encoding)
-    elif column.fit == "keep" or "\n" not in text and "  " not in text and cell_len(text) <= width \
-            and text.isprintable():
-        pass  # as it is (a text that fits is what shortening or wrapping it would give)
+    elif column.fit == "keep" or "  " not in text and text.isprintable() and text.strip() == text \
+            and cell_len(text) <= width:
+        pass  # as it is: what shortening or wrapping a single-spaced printable text that fits gives
     elif column.fit == "shorten":
         if not anyway and width < min(cell_len(text), READABLE):
             return None

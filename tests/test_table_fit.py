@@ -214,3 +214,18 @@ def test_a_sweep_table_keeps_its_numbers_whole(run_cli, monkeypatch, width):
             **{f"grad_{name}": float(row[f"∂f/∂{name}"]) for name in "xyz"}} for row in rows]
     assert got == [{key: row[key] for key in got[0]} for row in expected]
     assert math.isclose(got[1]["value"], math.sin(0.5) * 6, rel_tol=1e-15)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
+def test_records_of_wide_and_escaped_names_fit(encoding):
+    # 名前 takes two cells a character; in ASCII it is escaped (\u540d\u524d) before the layout
+    env = {**os.environ, "COLUMNS": "40", "PYTHONIOENCODING": encoding}
+    done = subprocess.run([sys.executable, "-m", "gradcalc", "norm(名前)", "--名前", "[1e-9, 2e-9]"],
+                          capture_output=True, env=env, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode(encoding)
+    _assert_fits(text, 40)
+    nodes = next(rows for headers, rows in read_layouts(text) if "layer" in headers)
+    name = "名前" if encoding == "utf-8" else "\\u540d\\u524d"
+    assert [row["node"] for row in nodes] == [name, f"norm({name})"]
+    assert nodes[1]["value"] == "2.2360679774997897e-09"
