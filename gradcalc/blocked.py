@@ -15,23 +15,21 @@ runs. Anything else, and any error or non-finite value in any block, goes to the
 then raises the same error, naming the same node, as it always does. The per-node values and
 gradients (`Result.nodes`) are not kept: asking for them runs the plain path once.
 
-Arrays too small for blocks replay a tape of the same steps (gradcalc.tape) where one can be recorded.
+What a block runs is gradcalc.block_steps. Arrays too small for blocks replay a tape of the same steps
+(gradcalc.tape) where one can be recorded.
 """
 
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import cached_property, lru_cache, partial
+from functools import cached_property, lru_cache
 
 import numpy as np
 
-from gradcalc.array_layers import Sum
+from gradcalc.block_steps import NotFinite, Program, plan, run_block
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
-from gradcalc.layer import Layer
-from gradcalc.layers import ReLU
-from gradcalc.numeric import ShapeMismatch, all_finite, constant, sum_is_finite, unbroadcast
-from gradcalc.ops import ArrayOps
+from gradcalc.numeric import ShapeMismatch, all_finite, sum_is_finite
 from gradcalc.tape import DOUBLE, Tape, TryLater, record
 
 # elements per block: 512 KiB arrays. Each numpy call of a block hands the GIL to the other thread
@@ -76,82 +74,12 @@ class BlockedResult(Result):
         return grads
 
 
-def plan(graph):
-    """"sum" when the output is sum() of an elementwise graph, None when it is elementwise itself,
-    False when the graph cannot go block by block (any other array operation)."""
-    reduction = None
-    for node in graph.nodes:
-        if not node.layer.array_only:
-            continue
-        if node.id == graph.output and type(node.layer) is Sum and node.layer.axis is None:
-            reduction = "sum"
-            continue
-        return False
-    return reduction if graph.nodes[graph.output].inputs else False
-
-
-class _Program:
-    """What a block runs: forward and backward steps as flat tuples, and what must be checked."""
-
-    def __init__(self, graph):
-        output = graph.output
-        self.template = graph.value_template
-        # (node, forward, inputs, forward_saving or None): a layer's saved intermediate goes to its backward
-        self.forward = [(node.id, _array_forward(node.layer), node.inputs,
-                         node.layer.forward_saving if node.layer.backward_array is not None else None)
-                        for node in graph.nodes[: output + 1] if node.inputs]
-        self.saving = any(step[3] is not None for step in self.forward)
-        on_path = [False] * len(graph.nodes)
-        on_path[output] = True
-        self.backward = []
-        for node in reversed(graph.nodes[: output + 1]):
-            if not on_path[node.id] or node.constant or not node.inputs:
-                continue
-            on_path[node.id] = True
-            for index in node.inputs:
-                on_path[index] = True
-            layer = node.layer
-            rule = layer.backward_array or partial(layer.backward, ArrayOps)
-            needs = tuple(not graph.nodes[i].constant for i in node.inputs)
-            self.backward.append((node.id, rule, node.inputs, needs, isinstance(layer, ReLU)))
-        # as the plain path: values that a later layer could turn finite (sigmoid(inf) = 1). The
-        # plain path checks every input first; here an input is checked only where no later check
-        # would see its inf or nan: at a layer that can hide it, or when it never reaches the output.
-        hidden = {i for node in graph.nodes if node.layer.hides_infinity for i in node.inputs}
-        inputs = {index for index in graph.variables.values() if index in hidden or not on_path[index]}
-        self.unused = frozenset(name for name, index in graph.variables.items() if not on_path[index])
-        self.checkpoints = _unseen(graph, graph.finite_checkpoints | inputs)
-        self.tapes = {}  # by the shapes of the inputs: a Tape, None where none can be recorded, or a count
-
-
-def _unseen(graph, candidates) -> list:
-    """The candidates whose inf or nan no other check would see. A layer that cannot hide one
-    (x * 0 is nan at x = inf) hands it on to its output, so a value that reaches a checked value
-    through such layers alone needs no pass of its own (x in exp(x) + w*x, as w*x is checked)."""
-    output = graph.output
-    seen = [False] * (output + 1)
-    checkpoints = []
-    for node in reversed(graph.nodes[: output + 1]):  # a node's users come after it: theirs are known
-        if node.id in candidates and not seen[node.id]:
-            checkpoints.append(node.id)
-            seen[node.id] = True
-        if seen[node.id] and not node.layer.hides_infinity:
-            for index in node.inputs:
-                seen[index] = True
-    return sorted(checkpoints)
-
-
-def _array_forward(layer):
-    """The layer's forward_array, or its forward itself where forward_array only calls it (x + y)."""
-    return layer.forward if type(layer).forward_array is Layer.forward_array else layer.forward_array
-
-
 def evaluate_blocked(graph, inputs: dict):
     """A BlockedResult, or None when the plain path must do it (small, not elementwise, an error)."""
     program = graph.__dict__.get("blocked_program")
     if program is None:
         reduction = plan(graph)
-        program = graph.__dict__["blocked_program"] = (reduction, _Program(graph) if reduction is not False else None)
+        program = graph.__dict__["blocked_program"] = (reduction, Program(graph) if reduction is not False else None)
     reduction, steps = program
     if reduction is False:
         return None
@@ -181,7 +109,7 @@ def evaluate_blocked(graph, inputs: dict):
     with np.errstate(all="ignore"):
         try:
             value, gradients = _run(graph, steps, inputs, sliced, step, rows, reduction, shape)
-        except (GradcalcError, ShapeMismatch, ValueError, ArithmeticError, _NotFinite):
+        except (GradcalcError, ShapeMismatch, ValueError, ArithmeticError, NotFinite):
             return None  # the plain path names the node, with the whole arrays' indices
     return BlockedResult(graph, inputs, value, gradients)
 
@@ -191,8 +119,8 @@ def _whole(graph, steps, inputs: dict):
     (evaluate_blocked replays a tape of them instead where one could be recorded)."""
     with np.errstate(all="ignore"):
         try:
-            value, grads = _finite_block(steps, graph, inputs, graph.output)  # it checks the output too
-        except (GradcalcError, ShapeMismatch, ValueError, ArithmeticError, _NotFinite):
+            value, grads = _finiterun_block(steps, graph, inputs, graph.output)  # it checks the output too
+        except (GradcalcError, ShapeMismatch, ValueError, ArithmeticError, NotFinite):
             return None
     gradients = {name: np.zeros_like(inputs[name]) if gradient is None and type(inputs[name]) is not float
                  else 0.0 if gradient is None else gradient for name, gradient in zip(graph.variables, grads)}
@@ -200,13 +128,13 @@ def _whole(graph, steps, inputs: dict):
     return BlockedResult(graph, inputs, value, _owned(gradients, [*inputs.values(), value]))
 
 
-def _finite_block(steps, graph, block: dict, output: int) -> tuple:
+def _finiterun_block(steps, graph, block: dict, output: int) -> tuple:
     """_block's value and the variables' gradients (None where none flows), each finite, else
-    _NotFinite."""
-    value, grads = _block(steps, graph, block, output)
+    NotFinite."""
+    value, grads = run_block(steps, graph, block, output)
     grads = [grads[index] for index in graph.variables.values()]
     if not all(gradient is None or sum_is_finite(gradient) for gradient in grads):
-        raise _NotFinite
+        raise NotFinite
     return value, grads
 
 
@@ -250,7 +178,8 @@ def _record(graph, steps, arrays: list, key: tuple, calls: int):
         return None
 
     def run(traced, recorder):
-        value, grads = _block(steps, graph, dict(zip(graph.variables, traced)), graph.output, recorder.checked_finite)
+        block = dict(zip(graph.variables, traced))
+        value, grads = run_block(steps, graph, block, graph.output, recorder.checked_finite)
         return value, [grads[index] for index in graph.variables.values()]
 
     try:
@@ -290,77 +219,6 @@ def _owned(gradients: dict, held: list) -> dict:
     return owned
 
 
-class _NotFinite(Exception):
-    """A block met a value the plain path would check and explain."""
-
-
-def _block(steps, graph, block: dict, output: int, finite=None) -> tuple:
-    """Forward and backward of one block: (output value, gradient of every node). `finite` checks
-    a value (default sum_is_finite); a tape's recording passes its own, which notes the value."""
-    recording, finite = finite is not None, finite or sum_is_finite
-    values = steps.template.copy()
-    for name, index in graph.variables.items():
-        values[index] = block[name]
-    saved = {}
-    for index, forward, inputs, forward_saving in steps.forward:  # no list built for the usual one or two inputs
-        if forward_saving is not None:
-            values[index], saved[index] = forward_saving(*[values[i] for i in inputs])
-            # its nans stand for 0 (Layer.forward_saving: sigmoid's slope below x = -709.78, whose
-            # exp(-x) overflowed), not for an error: a point's gradient does not depend on the points
-            # beside it. A tape raises at the overflow instead, and its caller comes here.
-            if not recording and not finite(saved[index]):
-                saved[index] = _nan_as_zero(saved[index])
-        elif len(inputs) == 2:
-            values[index] = forward(values[inputs[0]], values[inputs[1]])
-        elif len(inputs) == 1:
-            values[index] = forward(values[inputs[0]])
-        else:
-            values[index] = forward(*[values[i] for i in inputs])
-    for index in steps.checkpoints:
-        if not finite(values[index]):
-            raise _NotFinite
-    grads = [None] * len(values)
-    # an elementwise output's seed of ones as a broadcast 1, as sum() hands down: rules pass it
-    # through without a full-size product (x * 1), and no pass fills an array with ones
-    grads[output] = 1.0 if not np.ndim(values[output]) else constant(1.0, np.shape(values[output]))
-    for index, rule, inputs, needs, relu in steps.backward:
-        gy = grads[index]
-        if gy is None:
-            continue
-        if relu and not finite(gy):
-            raise _NotFinite
-        if saved and index in saved:
-            gradients = rule(gy, values[index], *[values[i] for i in inputs], saved=saved.pop(index))
-        elif len(inputs) == 2:
-            gradients = rule(gy, values[index], values[inputs[0]], values[inputs[1]])
-        elif len(inputs) == 1:
-            gradients = rule(gy, values[index], values[inputs[0]])
-        else:
-            gradients = rule(gy, values[index], *[values[i] for i in inputs])
-        for i, gx, need in zip(inputs, gradients, needs):
-            if gx is None or not need:
-                continue
-            value = values[i]
-            if getattr(gx, "shape", ()) != getattr(value, "shape", ()):  # summed back, as the plain path
-                gx = unbroadcast(gx, np.shape(value))
-            acc = grads[i]
-            grads[i] = gx if acc is None else acc + gx
-        # nothing later reads this node's gradient or value (its users' steps came before): freed
-        # now, their memory is still in the cache when the next temporary of the block takes it
-        grads[index] = None
-        if index != output:
-            values[index] = None
-    return values[output], grads
-
-
-def _nan_as_zero(value):
-    """The array with its nans replaced by 0 (in place: it is the block's own temporary)."""
-    if type(value) is np.ndarray:
-        np.copyto(value, 0.0, where=np.isnan(value))
-        return value
-    return 0.0 if math.isnan(value) else value
-
-
 def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
     output_node = graph.output
     variables = graph.variables
@@ -394,7 +252,7 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
             tape = _taped(graph, steps, arrays, SHARED)
             handed = tape.replay(arrays) if tape is not None else None
             # the gradients are finite either way: a replay that made an inf raised
-            value, grads = handed if handed is not None else _finite_block(steps, graph, block, output_node)
+            value, grads = handed if handed is not None else _finiterun_block(steps, graph, block, output_node)
             if reduction:
                 totals[number] = value
             else:
@@ -418,10 +276,10 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
         for other in others:
             other.exception()  # wait for it; a failure is in `failed`
     if failed:
-        raise _NotFinite  # the plain path finds and explains what went wrong
+        raise NotFinite  # the plain path finds and explains what went wrong
     value = float(sum(totals)) if reduction else output
     if not sum_is_finite(value):
-        raise _NotFinite
+        raise NotFinite
     result = {}
     for name in variables:
         if name in gradients:
@@ -429,7 +287,7 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
         else:
             gradient = sum(parts[name])  # finite parts whose sum may overflow
             if not sum_is_finite(gradient):
-                raise _NotFinite
+                raise NotFinite
             if name in steps.unused and type(inputs[name]) is not float:
                 gradient = np.zeros_like(inputs[name])  # of its shape, as the plain path gives it
             result[name] = float(gradient) if not np.ndim(gradient) else gradient

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import assert_same_answer, plain_path, through_api
 from gradcalc import blocked
+from gradcalc.block_steps import Program
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import bind, evaluate_graph
 from gradcalc.layers import FUNCTIONS, REGISTRY
@@ -195,7 +196,7 @@ def test_repeated_calls_give_the_same_bits_whichever_thread_takes_a_block():
 ])
 def test_a_block_checks_only_values_whose_inf_no_other_check_would_see(text, checked):
     graph = parse(text)
-    assert [graph.text(graph.nodes[i]) for i in blocked._Program(graph).checkpoints] == checked
+    assert [graph.text(graph.nodes[i]) for i in Program(graph).checkpoints] == checked
 
 
 def test_an_unused_variable_used_whole_gets_zeros_of_its_shape():
@@ -222,6 +223,7 @@ import os, sys
 import numpy as np
 import gradcalc
 from gradcalc import blocked
+from gradcalc.block_steps import Program
 x = np.linspace(0.1, 1, 2 * blocked.SMALLEST)
 first = gradcalc.evaluate("sum(sigmoid(x) * x)", x=x)
 assert isinstance(first, blocked.BlockedResult)  # the parent's pool has started its threads
