@@ -95,7 +95,7 @@ def _correlation(options: "Options"):
     """The --correlation/--covariance matrix, read once for every job."""
     if options.matrix is None:
         return None
-    from gradcalc.uncertainty import read_matrix
+    from gradcalc.uncertainty_files import read_matrix
 
     kind, path = options.matrix
     return read_matrix(path, kind)
