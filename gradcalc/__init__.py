@@ -129,7 +129,8 @@ def gradient(expression: str, values: _Mapping, /, *, wrt=None, seed_grad=None, 
     names = _wrt_names(wrt)
     graph = parse(expression)
     try:
-        result = evaluate_graph(graph, values, seed_grad, names)  # only these gradients must be finite
+        # only these gradients must be finite, and those of inputs bound with ± (σ needs them), as on the command line
+        result = evaluate_graph(graph, values, seed_grad, (*names, *graph.sigmas) if names else ())
     except Exception as error:  # raised again as it is: only a hint's wording may change
         _in_python_terms(error, "gradient")
         raise
