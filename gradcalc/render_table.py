@@ -164,7 +164,7 @@ class TableRenderer(Renderer):
             second = uncertainty.second
             moments = self._plus_minus(second.mean, second.sigma)
             print_line(self.console, f"second order (normal inputs): {moments} (mean ± σ)")
-            print_prose(self.console, second.note(uncertainty.sigma))
+            print_prose(self.console, second.note())
 
     def _print_check(self, report, line):
         from gradcalc.render_tables import Column, print_table
