@@ -9,20 +9,23 @@ cli.py.
 import difflib
 import re
 
-from gradcalc.errors import UsageError
+from gradcalc.errors import UsageError, ValueFormatError
 from gradcalc.number_syntax import SIGNED_NUMBER
 from gradcalc.option_errors import OptionError, TypedValue, at_value
+from gradcalc.undecoded import UNDECODED, byte_of, not_utf8, readable
 
 NAME = re.compile(r"[^\W\d]\w*")
 _SHORT_START = re.compile(r"-[A-Za-z]")
 # a name with a suffix (p.jpg, out/plot.jpeg) that no expression is: not a number's exponent (x*2.e3)
 _FILE_NAME = re.compile(r"[^*+^()\[\],;=%@\s]+\.(?![eE][+-]?[0-9])[A-Za-z][A-Za-z0-9]*")
+UTF8_HINT = "give it as UTF-8 text (from a UTF-8 terminal or script: LANG=C.UTF-8)"
 
 
 def command_line(argv: list, options: dict[str, str | None], pages: frozenset) -> tuple[list, dict]:
     """split_argv, once `--plot FILE` is told from a `--plot` that stands before an expression."""
     rewritten, after_plot = _plot_file_argv(argv)
     click_args, values = split_argv(rewritten, options, pages)
+    _refuse_undecoded(click_args, values, options)
     expressions = click_args[click_args.index("--") + 1:]
     if after_plot is not None and len(expressions) > 1 and after_plot in expressions:
         # `--sweep x=0:1:5 --plot out`: not "--sweep needs exactly one expression", but why there are two
@@ -94,6 +97,7 @@ def split_argv(argv: list, options: dict[str, str | None], pages: frozenset = fr
             elif literal:
                 expressions.append(token)
             else:
+                _refuse_undecoded_value(token, token)  # --x\xff: said as the byte, not as '\udcff'
                 raise UsageError(f"{token}: not an option and not a variable name",
                                  hint=did_you_mean(name, options) or
                                  "variables are --NAME VALUE; see gradcalc --help")
@@ -115,6 +119,40 @@ def split_argv(argv: list, options: dict[str, str | None], pages: frozenset = fr
             expressions.append(token)  # includes "-" (stdin) and expressions such as "-x*y"
         i += 1
     return own + ["--", *expressions], values
+
+
+def _refuse_undecoded(click_args: list, values: dict, options: dict[str, str | None]) -> None:
+    """Refuse a byte that is not UTF-8 (Python's '\\udcff') in an expression, a variable's value or
+    one of our options' values, as a batch line that is not UTF-8 is refused; a file name (FILE)
+    may hold any byte."""
+    split = click_args.index("--")
+    for expression in click_args[split + 1:]:
+        error = not_utf8(expression, "the expression", UTF8_HINT)
+        if error is not None:
+            raise error
+    own, i = click_args[:split], 0
+    while i < len(own):  # as split_argv left them: an option, then its value unless attached (--format=json)
+        flag, equals, value = own[i].partition("=")
+        metavar = options.get(flag)
+        if metavar is not None and not equals and i + 1 < len(own):
+            i += 1
+            value = own[i]
+        if metavar not in (None, "FILE"):
+            _refuse_undecoded_value(flag, value)
+        i += 1
+    for name, text in values.items():
+        _refuse_undecoded_value(f"--{name}", text, ValueFormatError)
+
+
+def _refuse_undecoded_value(option: str, value: str, kind: type = OptionError) -> None:
+    """`--x 1\\xff: not valid UTF-8 (byte 0xff)`, the caret under the byte (the whole token when
+    `option` is `value`, a name that is not UTF-8)."""
+    found = UNDECODED.search(value)
+    if found is None:
+        return
+    typed = readable(getattr(value, "typed", value if option == value else f"{option} {value}"))
+    raise at_value(f"not valid UTF-8 ({byte_of(found)})", option, readable(value), UTF8_HINT, shown=typed,
+                   within=(found.start(), found.end()), kind=kind)
 
 
 def _is_cluster(token: str, options: dict[str, str | None]) -> bool:

@@ -215,7 +215,7 @@ def gradcalc(
     plot: bool = typer.Option(False, "--plot", rich_help_panel=Panel.SWEEPS,
                               help="With --sweep: draw f and its derivatives in the terminal; "
                                    "--plot FILE.png|svg|pdf draws into a file."),
-    plot_file: Optional[str] = typer.Option(None, "--plot-file", hidden=True),
+    plot_file: Optional[str] = typer.Option(None, "--plot-file", metavar="FILE", hidden=True),
     check: bool = typer.Option(
         False, "--check", rich_help_panel=Panel.CHECKING,
         help="Compare each derivative with central finite differences (exit 1 on a mismatch)."),

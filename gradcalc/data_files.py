@@ -26,6 +26,7 @@ from gradcalc.errors import UsageError, ValueFormatError
 from gradcalc.formatting import plural
 from gradcalc.number_syntax import SIGNED_NUMBER
 from gradcalc.numeric import all_finite, first_non_finite_index, not_numbers
+from gradcalc.undecoded import UNDECODED, byte_of, readable
 from gradcalc.value_checks import dtype_hint
 from gradcalc.value_files import (
     NUMPY_READ_ERRORS,
@@ -41,7 +42,6 @@ from gradcalc.value_files import (
 CHUNK_ROWS = 65_536
 STANDARD_INPUT = "-"
 NOT_FINITE_HINT = "every value must be a finite number: fix or remove that row"
-_UNDECODED = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as errors="surrogateescape" keeps it
 _SURROGATE = re.compile("[\ud800-\udfff]")  # no text can hold one (JSON may write one as \\ud800)
 _UTF8_HINT = "save the file as UTF-8 text (a spreadsheet's \"CSV UTF-8\"; or iconv -f latin1 -t utf-8)"
 _DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
@@ -187,7 +187,7 @@ def _parse_csv(lines: list, names: list, indices: list, first_line: int, name: s
         return {column: table[:, i] for i, column in enumerate(names)}, Place("line", first_line)
     if indices and len(indices) < len(names):
         joined = "".join(lines)
-        if '"' not in joined and _UNDECODED.search(joined) is None:  # each cell lies between two commas
+        if '"' not in joined and UNDECODED.search(joined) is None:  # each cell lies between two commas
             cells = [line.rstrip("\r\n").split(",") for line in lines]
             table = _numbers(lines, indices)
             if table is not None and table.shape == (len(lines), len(indices)) \
@@ -322,14 +322,13 @@ def _csv_error(error: csv.Error) -> str:
 
 def _refuse_undecoded(lines: list, first_line: int, name: str) -> None:
     """Refuse the first byte that is not UTF-8 text, by its line and column."""
-    if _UNDECODED.search("".join(lines)) is None:
+    if UNDECODED.search("".join(lines)) is None:
         return
     for offset, text in enumerate(lines):
-        found = _UNDECODED.search(text)
+        found = UNDECODED.search(text)
         if found is not None:
-            byte = ord(found.group()) - 0xDC00
-            shown = _UNDECODED.sub("\ufffd", text.rstrip("\r\n"))  # a replacement character, as editors show it
-            raise ValueFormatError(f"{name}, line {first_line + offset}: the byte 0x{byte:02x} is not UTF-8 text",
+            shown = readable(text.rstrip("\r\n"))
+            raise ValueFormatError(f"{name}, line {first_line + offset}: the {byte_of(found)} is not UTF-8 text",
                                    hint=_UTF8_HINT, source=shown, span=(found.start(), found.end()))
 
 

@@ -104,6 +104,8 @@ def _has(char: str, encoding: str) -> bool:
 
 
 def _spelled(char: str) -> str:
+    if "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8 (a file name's): as the shell's $'\xff' spells it
+        return f"\\x{ord(char) - 0xDC00:02x}"
     return ASCII_SPELLINGS.get(char) or char.encode("ascii", "backslashreplace").decode("ascii")
 
 

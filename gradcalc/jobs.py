@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from gradcalc.errors import GradcalcError, ParseError, UsageError, ValueFormatError
 from gradcalc.formatting import shorten
 from gradcalc.option_errors import at_value
+from gradcalc.undecoded import not_utf8
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +87,8 @@ def line_jobs(stream, input_format: str = "text"):
             raw = raw[3:]  # a UTF-8 byte order mark
         try:
             text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            yield _undecodable(number, raw, error)
+        except UnicodeDecodeError:
+            yield _undecodable(number, raw)
             continue
         stripped = text.strip()
         if not stripped or stripped.startswith("#"):
@@ -95,13 +96,9 @@ def line_jobs(stream, input_format: str = "text"):
         yield _json_job(number, text) if input_format == "jsonl" else Job(number, text)
 
 
-def _undecodable(number: int, raw: bytes, error: UnicodeDecodeError) -> Job:
-    text = raw.decode("utf-8", errors="replace")
-    column = len(raw[: error.start].decode("utf-8", errors="replace"))
-    problem = ParseError(f"the line is not valid UTF-8 (byte 0x{raw[error.start]:02x})",
-                         source=text, span=(column, column + 1),
-                         hint="save the input as UTF-8")
-    return Job(number, text, error=problem)
+def _undecodable(number: int, raw: bytes) -> Job:
+    problem = not_utf8(raw.decode("utf-8", errors="surrogateescape"), "the line", "save the input as UTF-8")
+    return Job(number, raw.decode("utf-8", errors="replace"), error=problem)
 
 
 def _json_job(number: int, text: str) -> Job:

@@ -24,8 +24,10 @@ from gradcalc.errors import GradcalcError, OutputError
 from gradcalc.formatting import format_array, format_number, labelled
 from gradcalc.jobs import Job
 from gradcalc.session_wrt import reporting, unknown_wrt, wrt_settings
+from gradcalc.undecoded import not_utf8
 
 _ASSIGNMENT = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)", re.DOTALL)
+TERMINAL_UTF8_HINT = "type it again as UTF-8 text (set the terminal to UTF-8: LANG=C.UTF-8)"
 FORMATS = ("table", "json", "jsonl", "csv", "tsv", "plain", "tree", "dot", "latex")
 
 COMMANDS = {
@@ -111,7 +113,7 @@ class Session:
         if not stripped or stripped.startswith("#"):
             return True
         if stripped.startswith(":"):
-            return self.command(stripped)
+            return _failed(not_utf8(stripped, "the line", TERMINAL_UTF8_HINT)) or self.command(stripped)
         self.evaluate(stripped)
         return True
 
@@ -120,6 +122,9 @@ class Session:
 
         self.count += 1
         try:
+            undecoded = not_utf8(line, "the line", TERMINAL_UTF8_HINT)  # a byte the terminal sent that is not UTF-8
+            if undecoded is not None:
+                raise undecoded
             graph = parse(line)  # its syntax errors point into what was typed
         except GradcalcError as error:
             _error(error)

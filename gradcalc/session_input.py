@@ -13,6 +13,7 @@ import sys
 from contextlib import contextmanager, nullcontext
 
 from gradcalc.layers import FUNCTIONS
+from gradcalc.undecoded import UNDECODED
 
 PROMPT = "> "
 _WORD = re.compile(r"[^\W\d]\w*$|:\w*$")
@@ -76,7 +77,8 @@ class HistoryFile:
         return entries
 
     def append(self, entry: str) -> None:
-        if self.path is None or not entry.strip():
+        # a line with a byte that is not UTF-8 was refused, and the file could not be read back
+        if self.path is None or not entry.strip() or UNDECODED.search(entry):
             return
         from gradcalc.safe_files import open_private
 
@@ -163,7 +165,12 @@ def _readline_reader(session, history, entries):
 
     def read():
         with _terminal_as_stdout() if on_stderr else nullcontext():
-            line = input(PROMPT)
+            try:
+                line = input(PROMPT)
+            except UnicodeDecodeError as error:  # standard input decodes strictly (a UTF-8 locale's)
+                # the line as prompt_toolkit would give it (and a C locale's input()): each byte that
+                # is not UTF-8 kept as a lone surrogate, for the session to refuse by its column
+                line = bytes(error.object).rstrip(b"\r\n").decode("utf-8", errors="surrogateescape")
         history.append(line)
         return line
 

@@ -200,12 +200,12 @@ class PseudoTerminal:
 
     ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|[\r\x08]")
 
-    def __init__(self, state, python=(), argv=(), stdout=None):
+    def __init__(self, state, python=(), argv=(), stdout=None, environment=()):
         import pty
 
         env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "GRADCALC_DEBUG")}
         env.update({"TERM": "xterm", "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_STATE_HOME": str(state),
-                    "COLUMNS": "100", "LINES": "40"})
+                    "COLUMNS": "100", "LINES": "40", **dict(environment)})
         self.leader, follower = pty.openpty()
         command = [sys.executable, *python] if python else [sys.executable, "-m", "gradcalc", *argv]
         self.process = subprocess.Popen(command, stdin=follower, stdout=stdout or follower, stderr=follower,
@@ -508,10 +508,11 @@ def test_a_session_whose_results_reader_has_gone_ends_quietly(state):
 _READERS = {"prompt_toolkit": {}, "readline": {"python": ("-c", _WITHOUT_PROMPT_TOOLKIT)}}
 
 
-def _started(state, reader, argv, stdout):
+def _started(state, reader, argv, stdout, environment=()):
     """A session on a pseudo-terminal, read by `reader`, with stdout elsewhere; once it has greeted."""
     how = _READERS[reader]
-    terminal = PseudoTerminal(state, python=(*how["python"], *argv) if how else (), argv=argv, stdout=stdout)
+    terminal = PseudoTerminal(state, python=(*how["python"], *argv) if how else (), argv=argv, stdout=stdout,
+                              environment=environment)
     terminal.wait_for(f"({reader})")
     return terminal
 
@@ -566,3 +567,27 @@ def test_results_to_a_full_disk_end_the_session_at_the_first_result(state, reade
     assert code == 74
     assert terminal.text().endswith(f"gradcalc: error: cannot write the output: {os.strerror(errno.ENOSPC)}\n"
                                     "  hint: free some space, or send the output elsewhere\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("reader, environment", [
+    ("prompt_toolkit", {}),
+    ("readline", {}),  # a C or C.UTF-8 locale: input() keeps the byte as Python's '\udcff'
+    ("readline", {"PYTHONIOENCODING": "utf-8:strict"}),  # as a UTF-8 locale decodes: input() raises
+])
+def test_a_typed_byte_that_is_not_utf8_is_refused_and_kept_out_of_the_history(state, reader, environment):
+    terminal = _started(state, reader, (), None, environment)
+    terminal.run("x = 2", then="output = 2")
+    since = len(terminal.text())
+    os.write(terminal.leader, b"x*\xff3\r")  # a terminal set to Latin-1 sends \xff for ÿ
+    terminal.wait_for("hint: type it again as UTF-8 text (set the terminal to UTF-8: LANG=C.UTF-8)", since=since)
+    terminal.run("x*3", then="output = 6")  # the session goes on
+    code, shown = terminal.finish()
+    assert code == 0
+    assert ("gradcalc: error: the line is not valid UTF-8 (byte 0xff) (at column 3)\n"
+            "    x*\ufffd3\n      ^\n") in shown[since:]
+    for word in ("Traceback", "Unhandled exception", "Press ENTER", "RuntimeWarning", "internal error", "udcff"):
+        assert word not in shown, word
+    # the history reads back (as UTF-8) in the next session: the refused line is not in it
+    history = (state / "gradcalc" / "history").read_bytes().decode("utf-8")
+    assert [line[1:] for line in history.splitlines() if line.startswith("+")] == ["x = 2", "x*3"]
