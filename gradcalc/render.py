@@ -225,6 +225,7 @@ class CsvRenderer(Renderer):
         self.header = follows
         self.writer = row_writer(self.out, self.output_format)
         self.sigma = bool(self.uncertain)  # whether there is a sigma column
+        self.quiet, self.unwritten_said = options.get("quiet", False), False
         self.second = self.sigma and bool(self.extra_columns) and self.extra_columns[0] >= 2  # mean2, sigma2
         if self.wrt:
             self.names, self.pending = list(dict.fromkeys(self.wrt)), None
@@ -279,6 +280,19 @@ class CsvRenderer(Renderer):
         check = result.check.summary() if result.check is not None else ""
         self._add(line, result.expression, result.value, result.gradients_for(self.wrt), "", check,
                   result.uncertainty, columns(result))
+        if self.pending is None and result.uncertainty is not None:
+            self._say_unwritten(result.uncertainty, line)
+
+    def _say_unwritten(self, uncertainty, line) -> None:
+        """Say once that a streamed row's σ has no column: --wrt fixed them before a job line gave an
+        input ± of its own (`y = 1 ± 0.1; x*y`), and a second header would break the file."""
+        unwritten = [name for name in uncertainty.share or () if not self.sigma or name not in self.shares]
+        if unwritten and not self.quiet and not self.unwritten_said:
+            self.unwritten_said, name = True, unwritten[0]
+            sys.stderr.write(f"gradcalc: warning: line {line} has no sigma column: --wrt fixed the "
+                             f"{self.output_format} columns before its {name} ± σ\n"
+                             f"  hint: leave out --wrt, or give --{name} VALUE±SIGMA instead of {name} = VALUE ± "
+                             "SIGMA on the lines\n")
 
     def error(self, error, expression, line):
         where = f" (column {error.column})" if error.column is not None else ""

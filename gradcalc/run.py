@@ -162,7 +162,8 @@ def run_interactive(values: dict, var: list, options: Options) -> int:
             return error.exit_code, None
         delimited = current.output_format in ("csv", "tsv")
         follows = {"follows": above["header"]} if delimited and above["format"] == current.output_format else {}
-        renderer = Recorder(_renderer(current, False, [], **follows))
+        uncertain = _uncertain_in([job.text], (), correlation) if delimited and current.wrt else []
+        renderer = Recorder(_renderer(current, False, uncertain, **follows))
         # the session spells every value in the job's text, so that :save replays it alone
         code = _run_job(renderer, job, {}, False, current, seed, ({}, correlation))[0]
         renderer.close()
@@ -174,6 +175,19 @@ def run_interactive(values: dict, var: list, options: Options) -> int:
     except BrokenPipeError:  # gradcalc | head -3: the reader of the results has gone, as in a batch
         reader_gone()
         return 0
+
+
+def _uncertain_in(texts: list, sigmas, correlation) -> list:
+    """The inputs given ± in jobs known before they run, for the csv/tsv columns that --wrt fixes
+    at once: those of the options (`sigmas`), the matrix's, and the `a = 1 ± 0.1` bindings of the
+    `texts` (expression arguments, a session's line, which spells every value)."""
+    parse, names = _engine()[0], {*sigmas, *getattr(correlation, "sigmas", ())}
+    for text in texts:
+        try:
+            names.update(parse(text).sigmas)
+        except GradcalcError:  # the job reports it when it runs
+            pass
+    return sorted(names)
 
 
 def run_jobs(values: dict, var: list, expressions: list, file: str | None, input_format: str,
@@ -188,7 +202,8 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
             jobs, batch = argument_jobs(expressions), len(expressions) > 1
         else:
             jobs, batch = line_jobs(with_progress(stream, options.quiet), input_format), True
-        uncertain_names = sorted({*sigmas, *getattr(uncertain[1], "sigmas", ())})
+        known = expressions if stream is None and options.wrt and options.output_format in ("csv", "tsv") else []
+        uncertain_names = _uncertain_in(known, sigmas, uncertain[1])
         if not FREEZE_SETUP["enabled"]:
             renderer = _renderer(options, batch, uncertain_names)
         else:
