@@ -12,7 +12,6 @@ Lines); command replies (:help, :vars, :wrt ...) are for the person at the termi
 standard error with the greeting and the errors.
 """
 
-import json
 import os
 import re
 import shutil
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from gradcalc.errors import GradcalcError, OutputError
 from gradcalc.formatting import format_array, format_number, labelled
 from gradcalc.jobs import Job
+from gradcalc.session_save import RECORD_SETTINGS, save_session
 from gradcalc.session_wrt import reporting, unknown_wrt, wrt_settings
 from gradcalc.undecoded import not_utf8
 
@@ -90,7 +90,7 @@ class Session:
 
     def __init__(self, run_job, options, numbers: dict, sigmas: dict):
         self.run_job = run_job  # (job, settings) -> (exit code, Result or None); from the command line
-        self.precision = options.precision
+        self.options, self.precision = options, options.precision
         self.last = None  # the Result of the last line that evaluated, for :graph FILE
         # the options that commands change; per-node tables only with --nodes: a session shows results
         self.settings = {"output_format": options.output_format, "wrt": tuple(options.wrt), "check": options.check,
@@ -102,7 +102,7 @@ class Session:
                 self.arrays[name] = value
             else:
                 self.definitions[name] = Definition(value, sigmas.get(name))
-        self.evaluated: list[str] = []  # job lines, for :save
+        self.evaluated: list[tuple] = []  # (job line, the settings it ran with), for :save
         self.count = 0
 
     # ---- lines ---------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ class Session:
         code, result = self.run_job(Job(self.count, text, self._arrays_for(text)), settings)
         if result is None:
             return  # a failed line (or a formula, with :diff) changes nothing
-        self.evaluated.append(text)
+        self.evaluated.append((text, {name: settings[name] for name in RECORD_SETTINGS}))
         self.last = result
         self._define(_statements(line), result, code)
 
@@ -331,7 +331,7 @@ class Session:
         when it is a `result` in the output format, else on standard error as a reply."""
         if not self._evaluated_yet(command):
             return
-        text = self.evaluated[-1]
+        text = self.evaluated[-1][0]
         job, settings = Job(self.count, text, self._arrays_for(text)), {**self.settings, "diff": None, **changes}
         settings, error = wrt_settings(settings, text, _defines(text))
         if _failed(error):
@@ -352,17 +352,13 @@ class Session:
             _say("gradcalc: error: :save takes a file name (:save session.txt)", sys.stderr)
             return
         path = arguments[0]
-        replay = f"gradcalc -f {path}" + "".join(f" --{name} '{json.dumps(value.tolist())}'"
-                                                 for name, value in self.arrays.items())
-        lines = [f"# gradcalc session: {len(self.evaluated)} jobs; replay with {replay}", *self.evaluated]
         try:
-            with open(path, "w", encoding="utf-8") as stream:
-                stream.write("\n".join(lines) + "\n")
+            reply = save_session(path, self.evaluated, self.options, self.arrays)
         except (OSError, ValueError) as error:
             _say(f"gradcalc: error: cannot write {path!r}: {getattr(error, 'strerror', None) or error}",
                  sys.stderr)
             return
-        _say(f"saved {len(self.evaluated)} jobs to {path}", sys.stderr)
+        _say(reply, sys.stderr)
 
 
 def _statements(line: str) -> list:
