@@ -181,10 +181,10 @@ def _uncertain_in(texts: list, sigmas, correlation) -> list:
     """The inputs given ± in jobs known before they run, for the csv/tsv columns that --wrt fixes
     at once: those of the options (`sigmas`), the matrix's, and the `a = 1 ± 0.1` bindings of the
     `texts` (expression arguments, a session's line, which spells every value)."""
-    parse, names = _engine()[0], {*sigmas, *getattr(correlation, "sigmas", ())}
-    for text in texts:
+    names = {*sigmas, *getattr(correlation, "sigmas", ())}
+    for text in texts:  # the parser is imported at the first job otherwise (a start without texts waits for it)
         try:
-            names.update(parse(text).sigmas)
+            names.update(_engine()[0](text).sigmas)
         except GradcalcError:  # the job reports it when it runs
             pass
     return sorted(names)
