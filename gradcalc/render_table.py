@@ -6,7 +6,7 @@ A module of its own so that the JSON, CSV and plain paths never load it.
 
 from time import monotonic
 
-from gradcalc.formatting import cell_width, format_number, labelled
+from gradcalc.formatting import cell_width, labelled
 from gradcalc.render import Renderer
 from gradcalc.render_derivatives import print_tables
 
@@ -124,7 +124,7 @@ class TableRenderer(Renderer):
             if widest_line(text) > width:  # a number wider than the label leaves: on the next line
                 text = "output =\n" + labelled("  ", self.number(result.value, width - 2))
         else:
-            text = f"{label}{self._plus_minus(result.value, result.uncertainty.sigma)} (σ by first-order propagation)"
+            text = self._measured("output =", result.value, result.uncertainty.sigma, "(σ by first-order propagation)")
         print_line(self.console, text)
         if hasattr(result.value, "shape"):
             seeded = "ones (the gradient of the sum of its elements)" if result.seed is None else "--seed-grad"
@@ -145,25 +145,37 @@ class TableRenderer(Renderer):
 
         return format_plus_minus(value, sigma)
 
+    def _measured(self, label: str, value, sigma, note: str) -> str:
+        """`label value ± σ note` in one line where it fits the console; else the note on a line of
+        its own, and where `label value ± σ` alone is wider, the measurement under the label
+        (`value ± σ` is never broken)."""
+        from gradcalc.render_text import widest_line
+
+        measured, width = self._plus_minus(value, sigma), self.console.width
+        if widest_line(f"{label} {measured} {note}") <= width:
+            return f"{label} {measured} {note}"
+        if widest_line(f"{label} {measured}") <= width:
+            return f"{label} {measured}\n{note}"
+        return f"{label}\n  {measured}\n{note}"
+
     def _print_uncertainty(self, result):
         from gradcalc.render_tables import Column, print_table
         from gradcalc.render_text import print_line, print_prose
 
-        uncertainty, digits = result.uncertainty, self.precision or 4
+        uncertainty = result.uncertainty
         columns = [Column("input", "left", "shorten"), Column("value ± σ"), Column("contribution"),
                    Column("share"), Column("elasticity")]
-        rows = []
-        for name, contribution in uncertainty.contributions.items():
-            share, elasticity = uncertainty.share[name], uncertainty.elasticity[name]
-            rows.append([name, f"{self.number(result.inputs[name])} ± {self.number(uncertainty.sigmas[name])}",
-                         format_number(contribution, digits), _percent(share),
-                         "" if elasticity is None else format_number(elasticity, digits)])
+        # numbers whole, as every table's (or to --precision); the share is a percentage to 0.1%
+        rows = [[name, f"{self.number(result.inputs[name])} ± {self.number(uncertainty.sigmas[name])}",
+                 self.number(contribution), _percent(uncertainty.share[name]),
+                 self.number(uncertainty.elasticity[name])]
+                for name, contribution in uncertainty.contributions.items()]
         print_table(self.console, columns, rows, title="sensitivity, largest share of σ² first")
-        print_line(self.console, "contribution = ∂output/∂x·σ, elasticity = ∂output/∂x·x/output")
+        print_prose(self.console, "contribution = ∂output/∂x·σ, elasticity = ∂output/∂x·x/output")
         if uncertainty.second is not None:
             second = uncertainty.second
-            moments = self._plus_minus(second.mean, second.sigma)
-            print_line(self.console, f"second order (normal inputs): {moments} (mean ± σ)")
+            print_line(self.console, self._measured("second order (normal inputs):", second.mean, second.sigma,
+                                                    "(mean ± σ)"))
             print_prose(self.console, second.note())
 
     def _print_check(self, report, line):
@@ -172,9 +184,10 @@ class TableRenderer(Renderer):
 
         title = "gradient check (central differences)" + (f", line {line}" if line is not None else "")
         columns = [Column("variable", "left", "shorten"), Column("analytic"), Column("numeric"),
-                   Column("abs err"), Column("rel err"), Column("verdict", "left")]  # 80 columns
-        rows = [[row.name, self.number(row.analytic),
-                 "" if row.numeric is None else format_number(row.numeric, self.precision or 12),
+                   Column("abs err"), Column("rel err"), Column("verdict", "left")]
+        # both derivatives whole (or to --precision), to be compared digit by digit; the errors
+        # short, as said in two digits is all they tell
+        rows = [[row.name, self.number(row.analytic), self.number(row.numeric),
                  _short(row.abs_error), _short(row.rel_error), row.verdict] for row in report.rows]
         print_table(self.console, columns, rows, title=title)
         for row in report.rows:

@@ -311,8 +311,9 @@ def test_table_shows_value_plus_minus_sigma_and_the_ranking(run_cli):
     assert code == 0
     assert "output = 7.50 ± 0.39 (σ by first-order propagation)" in out
     rows = [line.split("│")[1:-1] for line in out.splitlines() if line.count("│") == 6]
+    # contributions ∂f/∂x·σx = y/z·0.2 and x/z·0.1, whole: 1.5·0.2 is 0.30000000000000004 in doubles
     assert [[cell.strip() for cell in row] for row in rows[-2:]] == [
-        ["x", "5 ± 0.2", "0.3", "59.0%", "1"], ["y", "3 ± 0.1", "0.25", "41.0%", "1"]]
+        ["x", "5 ± 0.2", repr(3 / 2 * 0.2), "59.0%", "1"], ["y", "3 ± 0.1", repr(5 / 2 * 0.1), "41.0%", "1"]]
 
 
 def test_batch_csv_columns_sigma_and_share(run_cli, tmp_path):
