@@ -1,6 +1,10 @@
 """One error hierarchy: every failure a user can cause is a GradcalcError that knows its exit code."""
 
-from gradcalc.formatting import bounded, caret_excerpt, encodable, line_and_column
+from gradcalc.formatting import bounded, caret_excerpt, encodable, line_and_column, message_lines
+
+_HINT = "  hint: "  # a hint's further lines start under its first word
+_EXCERPT_INDENT = "    "  # caret_excerpt's
+_UNBROKEN = "\x00"  # a space no wrapping breaks at (str.split's whitespace has \x1c-\x1f; a message's own are escaped)
 
 
 class GradcalcError(Exception):
@@ -35,14 +39,18 @@ class GradcalcError(Exception):
     def column(self) -> int | None:
         return None if self.position is None else self.position[1]
 
-    def describe(self, line: int | None = None, encoding: str | None = None) -> str:
-        """The full message: what, where (with a caret under the place), how to fix it.
+    def describe(self, line: int | None = None, encoding: str | None = None, width: int | None = None,
+                 lead: str = "") -> str:
+        """The full message after `lead` ("gradcalc: error: "): what, where (with a caret under the
+        place), how to fix it.
 
         `line` is the physical input line of a batch job; a multi-line expression adds its own offset.
         What `encoding` (the message's stream's) lacks is escaped, θ as \\u03b8, in the excerpt too,
-        with the caret under the escape.
+        with the caret under the escape. With a `width` (the terminal's), the message and the hint
+        wrap between words within it and the excerpt is windowed to fit beside its indent.
         """
         text = encodable(self.message, encoding)
+        excerpt = None
         if self.position is not None:
             expr_line, column = self.position
             if line is not None:
@@ -52,11 +60,16 @@ class GradcalcError(Exception):
             else:
                 where = f"column {column}"
             where = f" (at {where})" if self.says_column else ""
-            text = f"{text}{where}\n{caret_excerpt(self.source, *self.span, encoding=encoding)}"
+            text = f"{text}{where[:1]}{where[1:].replace(' ', _UNBROKEN)}"  # "(at column 12)" wraps as one word
+            window = 72 if width is None else max(min(72, width - len(_EXCERPT_INDENT)), 8)
+            excerpt = caret_excerpt(self.source, *self.span, width=window, encoding=encoding)
         elif line is not None:
             text = f"{text} (at line {line})"
+        text = message_lines(lead, text, width).replace(_UNBROKEN, " ")
+        if excerpt is not None:
+            text = f"{text}\n{excerpt}"
         if self.hint:
-            text = f"{text}\n  hint: {encodable(self.hint, encoding)}"
+            text = f"{text}\n{message_lines(_HINT, encodable(self.hint, encoding), width, ' ' * len(_HINT))}"
         return text
 
     def to_dict(self) -> dict:

@@ -1,6 +1,7 @@
 """Number and source-text formatting shared by messages and renderers (numpy only for arrays)."""
 
 import math
+import os
 import re
 from functools import lru_cache
 
@@ -13,6 +14,13 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\
 _ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _LITERAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _LONG_WORD = re.compile(r"\S{%d,}" % (LABEL_LIMIT + 1))
+# a number as gradcalc writes one (-0.25, 1e+308, inf; not the digits of a name such as x2), with
+# the punctuation that follows it ("is -2.5, ln"): neither is broken away from it
+NUMBER = re.compile(r"(?:(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])"
+                    r"|(?<!\w)-?(?:inf|nan)(?!\w))[)\],;:]*")
+# a word longer than its column breaks after one of these (and before ∂), as a formula reads
+_BREAKS_AFTER = frozenset(")]*/+-^,;=")
+NARROWEST = 20  # messages are not wrapped narrower than this, whatever COLUMNS says
 
 
 def format_number(value: float, precision: int | None = None) -> str:
@@ -210,6 +218,77 @@ def caret_excerpt(source: str, start: int, end: int | None = None, width: int = 
     before = cell_width("".join(window[: caret - first]))
     marks = max(1, cell_width("".join(window[caret - first : stop - low - first])))
     return f"    {''.join(window)}\n    {' ' * before}{'^' * marks}"
+
+
+def wrapped(text: str, width: int, lead: str = "", indent: str = "", break_words: bool = True) -> str:
+    """`text` in lines of at most `width` cells, broken between words; a word longer than that
+    (a formula) after an operator or a closing bracket (else anywhere but inside a number), a
+    number longer than the width kept whole on a line of its own. The first line starts with
+    `lead` ("gradcalc: error: "), every other with `indent`, both within the width. Without
+    `break_words`, a longer word (a file's path) is kept whole on a line of its own too."""
+    lines = []
+
+    def room() -> int:  # the cells the line being filled has, beside its lead or indent
+        return max(1, width - cell_width(indent if lines else lead))
+
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split():
+            if line and cell_width(line) + 1 + cell_width(word) <= room():
+                line += " " + word
+                continue
+            if line:
+                lines.append(line)
+            while break_words and cell_width(word) > room():
+                head, word = _broken(word, room())
+                if not word:
+                    break
+                lines.append(head)
+            line = word or head
+        lines.append(line)
+    if not lead and not indent:
+        return "\n".join(lines)
+    return "\n".join((indent if index else lead) + line for index, line in enumerate(lines))
+
+
+def _broken(word: str, width: int) -> tuple[str, str]:
+    """`word` broken in two, its head as long as fits `width`: after a break character where one
+    is, else at the last place outside a number; ("", ...) never: a head is at least one atom."""
+    atoms = [match.group() for match in re.finditer(NUMBER.pattern + r"|.", word)]  # numbers stay whole
+    used, fitting, good = 0, 0, 0
+    for index, atom in enumerate(atoms):
+        used += cell_width(atom)
+        if used > width:
+            break
+        fitting = index + 1
+        if atom in _BREAKS_AFTER or index + 1 < len(atoms) and atoms[index + 1] == "∂":
+            good = index + 1
+    cut = good or fitting or 1  # the first atom alone when even it is wider (a long number)
+    return "".join(atoms[:cut]), "".join(atoms[cut:])
+
+
+def message_width(stream) -> int:
+    """The cells a message on `stream` (standard error) may take: COLUMNS when set, else the
+    terminal's width, else 80 (a pipe, a file), as tables take theirs; never under NARROWEST."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), NARROWEST)
+    try:
+        if stream.isatty():
+            return max(os.get_terminal_size(stream.fileno()).columns or 80, NARROWEST)
+    except (AttributeError, OSError, ValueError):  # no descriptor (a StringIO), or a closed one
+        pass
+    return 80
+
+
+def message_lines(lead: str, text: str, width: int | None, indent: str = "  ") -> str:
+    """`lead` then `text` ("gradcalc: warning: " and a warning), wrapped to `width` cells between
+    words, its further lines indented by `indent`; as it is when `width` is None. A word wider than
+    the width (a long path: `bounded` cut longer ones) is kept whole on its line, for the terminal
+    to wrap, as a table keeps a number: broken by gradcalc, it could not be copied whole."""
+    if width is None or "\n" not in text and cell_width(lead) + cell_width(text) <= width:
+        return lead + text  # as it is: a message that fits keeps its quoted value's spaces (--x "  [1,x]")
+    return wrapped(text, width, lead, indent, break_words=False)
 
 
 def line_and_column(source: str, position: int) -> tuple[int, int]:

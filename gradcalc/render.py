@@ -12,7 +12,7 @@ from gradcalc.checked_output import escaping, json_escaped
 from gradcalc.delimited import writer as row_writer
 from gradcalc.errors import GradcalcError
 from gradcalc.evaluator import Result
-from gradcalc.formatting import encodable, format_array, format_number
+from gradcalc.formatting import encodable, format_array, format_number, message_lines, message_width
 from gradcalc.render_derivatives import (
     bare,
     column_order,
@@ -87,10 +87,11 @@ class Renderer:
         stream = self.out.stream
         if not getattr(stream, "escapes_said", False):
             stream.escapes_said = True
-            sys.stderr.write(f"gradcalc: warning: the output's encoding ({stream.encoding}) lacks some of its "
-                             "characters: written as \\u03b8 or in ASCII (+-)\n"
-                             "  hint: PYTHONIOENCODING=utf-8, or a UTF-8 locale (LANG=C.UTF-8), writes them "
-                             "as they are\n")
+            width = message_width(sys.stderr)
+            sys.stderr.write(message_lines("gradcalc: warning: ", f"the output's encoding ({stream.encoding}) lacks "
+                                           "some of its characters: written as \\u03b8 or in ASCII (+-)", width) + "\n"
+                             + message_lines("  hint: ", "PYTHONIOENCODING=utf-8, or a UTF-8 locale (LANG=C.UTF-8), "
+                                             "writes them as they are", width, " " * 8) + "\n")
 
     def number(self, value, width: int | None = None) -> str:
         """A value's text; an array's lines wrap at `width` (default `self.array_width`)."""

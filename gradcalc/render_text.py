@@ -1,14 +1,13 @@
 """The console and its lines of text: messages and captions wrapped between words, formulas after
 an operator or a bracket, never inside a number; what the console's encoding lacks escaped."""
 
-import re
 import textwrap
 
 from rich.cells import cell_len
 from rich.text import Text
 
 from gradcalc.checked_output import lacks_characters
-from gradcalc.formatting import encodable, shorten
+from gradcalc.formatting import NUMBER, encodable, shorten, wrapped  # noqa: F401 (NUMBER, wrapped: the tables' too)
 
 READABLE = 7  # a shortened text keeps at least this many cells: "norm(x)" whole, "sig…*y)", never "no…)"
 
@@ -30,14 +29,6 @@ def _closed_pipe():
 
 
 SHORTEST_PROSE = 10  # a message column is not wrapped narrower than this (nor than its header)
-# a number as gradcalc writes one (-0.25, 1e+308, inf; not the digits of a name such as x2), with
-# the punctuation that follows it ("is -2.5, ln"): neither is broken away from it
-NUMBER = re.compile(r"(?:(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])"
-                     r"|(?<!\w)-?(?:inf|nan)(?!\w))[)\],;:]*")
-# a word longer than its column breaks after one of these (and before ∂), as a formula reads
-_BREAKS_AFTER = frozenset(")]*/+-^,;=")
-
-
 def lacking(console) -> str | None:
     """The console's encoding where it lacks characters (PYTHONIOENCODING=ascii), else None."""
     return console.encoding if lacks_characters(console.encoding) else None
@@ -82,45 +73,6 @@ def print_line(console, text: str) -> None:
     """One line of text as it is, however long: no markup, no wrapping inside a number (what the
     console's encoding lacks escaped, as formatting.encodable does)."""
     console.print(Text(encodable(text, lacking(console))), soft_wrap=True)
-
-
-def wrapped(text: str, width: int) -> str:
-    """`text` in lines of at most `width` cells, broken between words; a word longer than that
-    (a formula) after an operator or a closing bracket (else anywhere but inside a number), a
-    number longer than the width kept whole on a line of its own."""
-    lines = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split():
-            if line and cell_len(line) + 1 + cell_len(word) <= width:
-                line += " " + word
-                continue
-            if line:
-                lines.append(line)
-            while cell_len(word) > width:
-                head, word = _broken(word, width)
-                if not word:
-                    break
-                lines.append(head)
-            line = word or head
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _broken(word: str, width: int) -> tuple[str, str]:
-    """`word` broken in two, its head as long as fits `width`: after a break character where one
-    is, else at the last place outside a number; ("", ...) never: a head is at least one atom."""
-    atoms = [match.group() for match in re.finditer(NUMBER.pattern + r"|.", word)]  # numbers stay whole
-    used, fitting, good = 0, 0, 0
-    for index, atom in enumerate(atoms):
-        used += cell_len(atom)
-        if used > width:
-            break
-        fitting = index + 1
-        if atom in _BREAKS_AFTER or index + 1 < len(atoms) and atoms[index + 1] == "∂":
-            good = index + 1
-    cut = good or fitting or 1  # the first atom alone when even it is wider (a long number)
-    return "".join(atoms[:cut]), "".join(atoms[cut:])
 
 
 def print_prose(console, text: str, indent: str = "") -> None:

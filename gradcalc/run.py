@@ -21,6 +21,7 @@ from gradcalc.errors import (
     command_line_values,
     missing_value_hint,
 )
+from gradcalc.formatting import message_lines, message_width
 from gradcalc.jobs import Job, argument_jobs, line_jobs, open_input
 from gradcalc.render_progress import with_progress
 from gradcalc.values import MAX_ELEMENTS, parse_value
@@ -366,15 +367,20 @@ def _check_failed(report, line) -> None:
     where = f" (at line {line})" if line is not None else ""
     for row in report.rows:
         if row.verdict == "mismatch":
-            sys.stderr.write(f"gradcalc: check failed{where}: ∂/∂{row.name} is {row.analytic!r} by reverse "
-                             f"mode but {row.numeric!r} by finite differences (relative error "
-                             f"{row.rel_error:.2g})\n")
+            _say(f"gradcalc: check failed{where}: ", f"∂/∂{row.name} is {row.analytic!r} by reverse mode but "
+                 f"{row.numeric!r} by finite differences (relative error {row.rel_error:.2g})")
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"gradcalc: warning: {message}\n")
+    _say("gradcalc: warning: ", message)
+
+
+def _say(lead: str, message: str) -> None:
+    """`lead` and `message` on stderr, wrapped to the terminal's width between words."""
+    sys.stderr.write(message_lines(lead, message, message_width(sys.stderr)) + "\n")
 
 
 def report_error(error: GradcalcError, line=None) -> None:
-    """An error on stderr in gradcalc's format (with the batch line it comes from)."""
-    sys.stderr.write(f"gradcalc: error: {error.describe(line, sys.stderr.encoding)}\n")
+    """An error on stderr in gradcalc's format (with the batch line it comes from), wrapped to the
+    terminal's width."""
+    sys.stderr.write(error.describe(line, sys.stderr.encoding, message_width(sys.stderr), "gradcalc: error: ") + "\n")

@@ -20,7 +20,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 
 from gradcalc.errors import GradcalcError, OutputError
-from gradcalc.formatting import format_array, format_number, labelled
+from gradcalc.formatting import format_array, format_number, labelled, message_width
 from gradcalc.jobs import Job
 from gradcalc.session_save import RECORD_SETTINGS, save_session
 from gradcalc.session_wrt import reporting, unknown_wrt, wrt_settings
@@ -380,7 +380,8 @@ def _defines(line: str) -> bool:
 
 
 def _error(error: GradcalcError) -> None:
-    _say(f"gradcalc: error: {error.describe(encoding=sys.stderr.encoding)}", sys.stderr)
+    _say(error.describe(encoding=sys.stderr.encoding, width=message_width(sys.stderr), lead="gradcalc: error: "),
+         sys.stderr)
 
 
 def _failed(error: GradcalcError | None) -> bool:

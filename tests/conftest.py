@@ -80,6 +80,24 @@ def read_terminal(leader: int) -> bytes:
     return b"".join(chunks)
 
 
+_CONTINUED = {"message": re.compile(r"  (?! |hint: )"), "hint": re.compile(r" {8}(?! )")}
+
+
+def unwrapped(err: str) -> str:
+    """Standard error with each message and hint that gradcalc wrapped to the width back on one line:
+    a message's further lines are indented by two (`gradcalc: error: ...`), a hint's by eight (under
+    its first word); an excerpt (indented by four) and its carets stay as they are. Tests of a
+    message's words compare it so; the widths themselves are tests/test_message_width.py's."""
+    lines, kind = [], None
+    for line in err.split("\n"):
+        if kind is not None and _CONTINUED[kind].match(line):
+            lines[-1] += " " + line.lstrip(" ")
+            continue
+        kind = "message" if line.startswith("gradcalc: ") else "hint" if line.startswith("  hint: ") else None
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def _record_starts(lines: list[str], index: int) -> bool:
     """Whether a record starts at lines[index]: a heading, then `  header  cell`, or `  header` and
     its cell below it, indented by four."""
@@ -141,13 +159,14 @@ def read_layouts(text: str) -> list[tuple[list[str], list[dict]]]:
 
 @pytest.fixture
 def run_cli(capsys):
-    """Run gradcalc's main() in-process: (exit code, stdout, stderr)."""
+    """Run gradcalc's main() in-process: (exit code, stdout, stderr with its messages `unwrapped`)."""
     from gradcalc.cli import main
 
-    def run(*argv):
+    def run(*argv, as_printed: bool = False):
+        """`as_printed`: stderr as written, its messages wrapped to the width (else `unwrapped`)."""
         code = main(list(argv))
         captured = capsys.readouterr()
-        return code, captured.out, captured.err
+        return code, captured.out, captured.err if as_printed else unwrapped(captured.err)
 
     return run
 
@@ -180,7 +199,7 @@ def session(monkeypatch, capsys, tmp_path):
         monkeypatch.setattr(sys, "stdin", _Terminal())
         code = main(list(argv))
         captured = capsys.readouterr()
-        return code, captured.out, captured.err
+        return code, captured.out, unwrapped(captured.err)  # messages' words; their widths: subprocess tests
 
     return run
 

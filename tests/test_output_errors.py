@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from conftest import unwrapped
+
 OUTPUT_ERROR = 74
 SEED = ("c*d/(a-b)", "--a", "1", "--b", "2", "--c", "3", "--d", "4")
 needs_dev_full = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
@@ -31,6 +33,7 @@ def _run_to_full_disk(*argv, input=None):
 
 def _assert_output_error(code, err, reason):
     assert code == OUTPUT_ERROR, err
+    err = unwrapped(err)  # the words; wrapped to the width is tests/test_message_width.py's
     first, *rest = err.splitlines()
     assert first == f"gradcalc: error: cannot write the output: {reason}"
     assert len(rest) == 1 and rest[0].startswith("  hint: "), err  # one message, one hint, no more

@@ -98,7 +98,7 @@ def test_a_readme_example_prints_what_the_readme_shows(line, commands, run_cli, 
                                  cwd=tmp_path, timeout=120)
             out, err = ran.stdout, ran.stderr
         else:
-            _, out, err = run_cli(*shlex.split(command, comments=True)[1:])
+            _, out, err = run_cli(*shlex.split(command, comments=True)[1:], as_printed=True)
         if shown:
             printed = (out + err).splitlines()
             assert _matches(shown, printed), f"README line {line}: $ {command}\n" + "\n".join(printed)
