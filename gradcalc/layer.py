@@ -42,6 +42,12 @@ class Layer:
         """One gradient per input (None: no gradient flows there), written in `ops`."""
         raise NotImplementedError
 
+    def broadcasts(self) -> bool:
+        """Whether its inputs broadcast against each other (elementwise, two or more inputs): its rule's
+        gradients then come in the broadcast shape, and a derivative graph sums each back to its
+        input's shape, as the evaluator does. Default: a layer of two or more inputs not array_only."""
+        return self.arity >= 2 and not self.array_only
+
     def kink_input(self, *xs):
         """For a `kink` layer: a quantity whose sign changes where the slope jumps (default: the
         input itself, as for relu and abs at 0); tests use it to stay away from the kinks."""

@@ -7,7 +7,6 @@ like any other: it can be evaluated, differentiated again, and printed (gradcalc
 from gradcalc.errors import DomainError
 from gradcalc.graph import Graph, Node
 from gradcalc.layers import (
-    REGISTRY,
     BroadcastLike,
     Constant,
     Cos,
@@ -51,8 +50,6 @@ from gradcalc.ops import ScalarOps
 from gradcalc.shape_layers import Diag, Index, Part, Place, ReshapeLike, Scatter
 
 _COMMUTATIVE = (Plus, Multiply)
-_ELEMENTWISE_BINARY = tuple(layer for layer in set(REGISTRY.values())
-                            if layer.arity == 2 and not layer.array_only)
 
 
 class Term:
@@ -381,7 +378,7 @@ class DerivativeBuilder:
             for term, gx in zip(operands, contributions):
                 if self.is_zero(gx) or self.nodes[term.id].constant:
                     continue
-                if self.arrays and isinstance(node.layer, _ELEMENTWISE_BINARY):
+                if self.arrays and node.layer.broadcasts():  # log(v, b), clip(v, lo, 10): b, lo scalars
                     gx = GraphOps.sum_like(self._term(gx), term)
                 previous = grads.get(term.id)
                 grads[term.id] = gx if previous is None else previous + gx

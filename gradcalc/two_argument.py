@@ -158,6 +158,9 @@ class Clip(Layer):
         refuse(np.greater(lo, hi), lo, "the lower bound {value}{at} is above the upper bound")
         return np.minimum(np.maximum(x, lo), hi)
 
+    def broadcasts(self) -> bool:
+        return True  # elementwise, though array_only
+
     def backward(self, ops, gy, y, x, lo, hi):
         below, above = ops.step(lo - x), ops.step(x - hi)
         return gy * (1.0 - below - above), gy * below, gy * above
