@@ -44,6 +44,8 @@ def format_array(value, precision: int | None = None, full: bool = False, width:
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
         return format_number(float(array), precision)
+    if not array.size:  # numpy prints every empty array as []: a shape (2, 0) is [[], []], as in JSON
+        return str(array.tolist())
     threshold = array.size if full else 1000
     options = {"separator": ", ", "threshold": threshold, "edgeitems": 3, "max_line_width": width}
     text = np.array2string(array, formatter={"all": lambda v: format_number(float(v), precision)}, **options)
