@@ -190,6 +190,8 @@ class LocalFormulas:
     def of(self, node) -> list:
         from gradcalc.symbolic import GraphOps
 
+        if node.layer.array_only and not node.layer.broadcasts():
+            return [None] * len(node.inputs)  # its local derivative is a Jacobian, no elementwise formula
         operands = [Term(self.builder, i) for i in node.inputs]
         return [self._text(term) for term in
                 node.layer.backward(GraphOps, 1.0, Term(self.builder, node.id), *operands)]
