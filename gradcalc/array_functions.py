@@ -5,7 +5,16 @@ the overflow, or the division by zero, of its textbook formula. They accept scal
 arrays), but a graph that has one is evaluated with numpy (`array_only`)."""
 
 from gradcalc.layer import Layer
-from gradcalc.numeric import LARGEST, ShapeMismatch, check_axis, numpy, reduced_count, slice_exponents, sum_is_finite
+from gradcalc.numeric import (
+    LARGEST,
+    ShapeMismatch,
+    check_axis,
+    numpy,
+    reduced_count,
+    refuse_empty,
+    slice_exponents,
+    sum_is_finite,
+)
 from gradcalc.ops import ArrayOps
 
 
@@ -26,6 +35,8 @@ class Softmax(Layer):
         if not np.ndim(x):
             raise ShapeMismatch("softmax needs a vector or an array (of a single number it is 1)")
         check_axis(self.axis, np.shape(x))
+        if not np.size(x):
+            return np.zeros(np.shape(x))  # as scipy's softmax([]): an empty array, of nothing to normalize
         shifted = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
         return shifted / np.sum(shifted, axis=self.axis, keepdims=True)
 
@@ -50,6 +61,8 @@ class LogSoftmax(Softmax):
         if not np.ndim(x):
             raise ShapeMismatch("log_softmax needs a vector or an array (of a single number it is 0)")
         check_axis(self.axis, np.shape(x))
+        if not np.size(x):
+            return np.zeros(np.shape(x))
         shifted = x - np.max(x, axis=self.axis, keepdims=True)
         return shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
 
@@ -74,6 +87,7 @@ class LogSumExp(Layer):
         np = numpy()
         x = np.asarray(x, dtype=float)
         check_axis(self.axis, x.shape)
+        refuse_empty("logsumexp", x.shape, self.axis, "ln 0 = -inf")
         top = np.max(x, axis=self.axis, keepdims=True)
         out = top + np.log(np.sum(np.exp(x - top), axis=self.axis, keepdims=True))
         return out.reshape(()) if self.axis is None else np.squeeze(out, axis=self.axis)
@@ -127,6 +141,7 @@ class Var(Layer):
         np = numpy()
         x = np.asarray(x, dtype=float)
         check_axis(self.axis, x.shape)
+        refuse_empty(type(self).__name__.lower(), x.shape, self.axis)
         count = reduced_count(x.shape, self.axis)
         if count <= self.ddof:
             raise ShapeMismatch(f"{type(self).__name__.lower()} of {count} elements with ddof={self.ddof} "
@@ -190,7 +205,7 @@ class Std(Var):
         var = Var(self.axis, self.ddof).forward(x)
         if self.axis is not None:
             var = np.expand_dims(var, self.axis)
-        radius = 2.0 ** -20 * max(float(np.max(np.abs(x))), 1.0)
+        radius = 2.0 ** -20 * max(float(np.max(np.abs(x), initial=0.0)), 1.0)
         return np.where(var <= radius * radius, x - np.mean(x, axis=self.axis, keepdims=True), 1.0)
 
 
@@ -266,6 +281,8 @@ class ProdOthers(OneAxis):
     def forward(self, x):
         np = numpy()
         x = np.asarray(x, dtype=float)
+        if not x.size:
+            return np.ones(x.shape)  # no elements, no others: prod([]) = 1, its gradient empty
         flat = x.reshape(-1) if self.axis is None else x
         axis = 0 if self.axis is None else self.axis
         ones = np.ones_like(np.take(flat, [0], axis=axis))

@@ -8,7 +8,7 @@ from math import isfinite
 
 from gradcalc.formatting import plural
 from gradcalc.layer import Layer
-from gradcalc.numeric import ShapeMismatch, check_axis, numpy, slice_exponents
+from gradcalc.numeric import ShapeMismatch, check_axis, numpy, refuse_empty, slice_exponents
 from gradcalc.ops import ArrayOps
 
 MATMUL_HINT = "x @ y needs as many columns in x as rows in y; transpose(y) swaps the axes of a matrix"
@@ -80,6 +80,8 @@ class Sum(Layer):
             total = np.add.reduce(x, axis=None, keepdims=self.keepdims)
         else:
             check_axis(self.axis, np.shape(x))
+            if self.mean:
+                refuse_empty("mean", np.shape(x), self.axis)  # before numpy's nan and its warning
             total = (np.mean if self.mean else np.sum)(x, axis=self.axis, keepdims=self.keepdims)
         if type(total) is np.float64:  # a float: math's test is the cheapest
             finite = isfinite(total)
@@ -189,8 +191,7 @@ class Max(Layer):
         np = numpy()
         x = np.asarray(x, dtype=float)
         check_axis(self.axis, x.shape)
-        if x.size == 0:
-            raise ShapeMismatch(f"{self.pick} of an empty array")
+        refuse_empty(self.pick, x.shape, self.axis)
         return getattr(np, self.pick)(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, ops, gy, y, x):

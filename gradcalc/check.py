@@ -252,7 +252,7 @@ class Watch:
                 value = values[node.id]
                 total += float(np.vdot(sensitivity, np.abs(value))) if np.ndim(value) else sensitivity * abs(value)
                 if terms:  # sum, @, logsumexp: many roundings per element, each up to its largest term
-                    largest = math.prod(float(np.max(np.abs(values[i]))) for i in node.inputs)
+                    largest = math.prod(float(np.max(np.abs(values[i]), initial=0.0)) for i in node.inputs)
                     total += terms * float(np.sum(sensitivity)) * largest
             return 2 * EPS * total + EPS * abs(objective)
 
@@ -366,7 +366,7 @@ def _lengths(np, vectors):
     """The length of each vector (components along the last axis), scaled so that squares of 1e-200
     or 1e200 neither vanish nor overflow."""
     vectors = np.asarray(vectors, dtype=float)
-    top = np.max(np.abs(vectors), axis=-1, keepdims=True)
+    top = np.max(np.abs(vectors), axis=-1, keepdims=True, initial=0.0)  # initial: norm([]) has no components
     with np.errstate(all="ignore"):
         scaled = vectors / np.where(top > 0, top, 1.0)
         return top[..., 0] * np.sqrt(np.sum(np.square(scaled), axis=-1))

@@ -104,6 +104,24 @@ def check_axis(axis, shape) -> None:
         raise ShapeMismatch(f"axis {axis} is out of range for shape {tuple(shape)}", hint=hint)
 
 
+def refuse_empty(name: str, shape: tuple, axis, value: str = "undefined") -> None:
+    """Raise ShapeMismatch where a reduction over `axis` (None: every element) would give a value
+    for an empty slice: the mean, max or variance of nothing is undefined (numpy gives nan with a
+    warning, or fails inside), its `value`. An empty result (the reduction of no slices) is fine."""
+    if math.prod(shape):
+        return
+    also = " (the sum of an empty array is 0)" if name == "mean" else ""
+    if axis is None:
+        raise ShapeMismatch(f"{name} of an empty array is {value}", hint=f"give the array at least one element{also}")
+    written = axis if isinstance(axis, tuple) else (axis,)
+    if math.prod(size for i, size in enumerate(shape) if i not in {one % len(shape) for one in written}) == 0:
+        return  # no slice at all: the result is empty too
+    empty = next(one for one in written if shape[one] == 0)
+    raise ShapeMismatch(f"{name} of an empty slice is {value}: axis {empty} has length 0",
+                        hint=f"give axis {empty} at least one element, or reduce along another axis{also}")
+
+
+
 def spread(gy, shape, axis, keepdims=False):
     """The gradient of a reduction, broadcast back over the reduced axis (or axes)."""
     if type(gy) is float:  # a number spread over everything: sum()'s gradient, on every call
@@ -138,7 +156,7 @@ def slice_exponents(x, axis):
     """Per slice along `axis` (kept, of size 1), the power of two e with |x| / 2**e < 1 for its
     largest |x| (0 for a slice of zeros); np.ldexp(x, -e) scales exactly, without forming 2**-e."""
     np = numpy()
-    return np.frexp(np.max(np.abs(x), axis=axis, keepdims=True))[1]
+    return np.frexp(np.max(np.abs(x), axis=axis, keepdims=True, initial=0.0))[1]  # initial: empty slices
 
 
 def reduced_count(shape, axis) -> int:

@@ -214,6 +214,8 @@ class ArrayOps:
         """Where x attains its max (or min) along `axis`, ties sharing 1 evenly."""
         np = numpy()
         x = np.asarray(x, dtype=float)
+        if not x.size:
+            return np.zeros(x.shape)  # no element wins: max(x, 0) of shape (2, 0), softmax([])
         hit = x == getattr(np, pick)(x, axis=axis, keepdims=True)
         return hit / np.sum(hit, axis=axis, keepdims=True)
 
