@@ -139,6 +139,17 @@ def test_jacobian_jvp_and_hvp_of_mixed_numbers_and_arrays_match_sympy(name, laye
         assert np.allclose(hvp[first], product, rtol=1e-12, atol=1e-13), (text, first)
 
 
+@pytest.mark.parametrize("name,layer,form,mix", [case for case in CASES if "s" in case.values[3]])
+def test_third_derivatives_in_the_number_beside_arrays_match_sympy(name, layer, form, mix):
+    # orders 3 and up take scalar variables: the arrays stay fixed, the derivative graph of the
+    # derivative graph still sums the number's gradient over the broadcast elements
+    symbols = _symbols(mix)
+    total = sum(_elements(form, mix, symbols))
+    text = f"sum({_call(name, layer, mix)})"
+    third = gradcalc.derivatives(text, _values(mix), 3, wrt="s")[3]["s"]["s"]["s"]
+    assert third == pytest.approx(_at(sympy.diff(total, symbols["s"], 3), symbols), rel=1e-12, abs=1e-13), text
+
+
 def cli(*argv):
     return subprocess.run([sys.executable, "-m", "gradcalc", *argv], capture_output=True, text=True, timeout=60)
 
