@@ -90,10 +90,12 @@ def split_argv(argv: list, options: dict[str, str | None], pages: frozenset = fr
                 elif not equals and NAME.fullmatch(name) and flag not in pages:
                     _refuse_number_after_flag(argv, i, name)
             elif NAME.fullmatch(name):
+                typed = token
                 if not equals:
                     text = _value_after(argv, i, flag, "VALUE", options)
+                    typed = f"{token} {text}"
                     i += 1
-                add_value(values, name, text)
+                add_value(values, name, text, typed)
             elif literal:
                 expressions.append(token)
             else:
@@ -202,10 +204,15 @@ def _refuse_number_after_flag(argv: list, i: int, name: str) -> None:
                        f"the expression {following}, put it before the options or after --")
 
 
-def add_value(values: dict, name: str, text: str) -> None:
+def add_value(values: dict, name: str, text: str, typed: str | None = None) -> None:
+    """values[name] = text, kept with how it was `typed` (--x 3, --x=3, --var x=3) for the error
+    that shows both values of a variable given twice, the caret under the second."""
+    typed = typed or f"--{name} {text}"
     if name in values:
-        raise UsageError(f"--{name} is given twice", hint="give each variable once")
-    values[name] = text
+        first = getattr(values[name], "typed", None) or f"--{name} {values[name]}"
+        raise at_value(f"{name} is given twice", f"--{name}", typed, f"give each variable once: {first} or {typed}",
+                       shown=f"{first} {typed}")
+    values[name] = TypedValue(text, typed)
 
 
 def add_var(values: dict, item: str) -> None:
@@ -214,7 +221,7 @@ def add_var(values: dict, item: str) -> None:
     if not equals or not NAME.fullmatch(name.strip()):
         raise at_value("expected NAME=VALUE", "--var", item, "for example --var format=2",
                        within=(0, len(name)) if equals else None)
-    add_value(values, name.strip(), text)
+    add_value(values, name.strip(), text, f"--var {item}")
 
 
 def did_you_mean(name: str, options: dict[str, str | None]) -> str | None:

@@ -20,7 +20,7 @@ from gradcalc import __version__, run
 from gradcalc.argv import command_line
 from gradcalc.checked_output import CheckedOutput, QuietMessages, blocking, discard_unwritten
 from gradcalc.errors import GradcalcError, OutputError, UsageError
-from gradcalc.option_errors import option_error
+from gradcalc.option_errors import about_option, option_error, pointed_at
 from gradcalc.run import (
     Options,
     reader_gone,
@@ -67,6 +67,7 @@ class Panel:
     SWEEPS = "Sweeps and plots"
 
 
+_TYPED = "gradcalc.argv"  # ctx.meta's key for the arguments click parsed
 # the base of click's errors, from a public name: Typer 0.2x parses with its own copy of click
 _CLICK_ERROR = next(error for error in typer.BadParameter.__mro__ if error.__name__ == "ClickException")
 
@@ -78,9 +79,11 @@ class _Command(typer.core.TyperCommand):
     def make_context(self, info_name, args, parent=None, **extra):
         given = list(args)  # click's parser consumes the list
         try:
-            return super().make_context(info_name, args, parent, **extra)
+            made = super().make_context(info_name, args, parent, **extra)
         except _CLICK_ERROR as error:
             raise option_error(error, given, self.get_params(typer.Context(self))) from None
+        made.meta[_TYPED] = given  # a later error about an option shows it as typed (option_errors.pointed_at)
+        return made
 
     def format_help(self, ctx, formatter):
         _fold_long_help_words()
@@ -264,16 +267,19 @@ def gradcalc(
         raise typer.Exit(2)
     try:
         if tree and output_format not in (Format.table, Format.tree):
-            raise UsageError(f"--tree draws a tree; it cannot be combined with -o {output_format.value}")
+            raise about_option(UsageError(f"--tree draws a tree; it cannot be combined with -o {output_format.value}",
+                                          hint="--tree is -o tree: give one of them"), "output_format")
         if explain and options.output_format not in ("table", "json", "jsonl"):
-            raise UsageError(f"--explain shows in a table, json or jsonl, not -o {options.output_format}")
+            raise about_option(UsageError(f"--explain shows in a table, json or jsonl, not -o {options.output_format}",
+                                          hint="leave out -o for a table, or write -o json or -o jsonl"),
+                               "output_format")
         if sweep or plot or plot_file:
-            others = [name for name, given in (("--data", data), ("--file", file), ("--graph", graph_file),
-                                                ("--tree", tree), ("--check", check), ("--explain", explain),
-                                                ("--jacobian", jacobian), ("--jvp", jvp), ("--hvp", hvp),
-                                                ("--diff", diff)) if given]
+            others = [param for param in ctx.command.params if param.name in _NOT_WITH_SWEEP
+                      and ctx.get_parameter_source(param.name).name not in ("DEFAULT", "DEFAULT_MAP")]
             if others:
-                raise UsageError(f"--sweep cannot be combined with {others[0]}")
+                raise about_option(UsageError(f"--sweep cannot be combined with {others[0].opts[0]}",
+                                              hint=f"run --sweep and {others[0].opts[0]} separately"), others[0].name,
+                                   whole=True)
             if plot_file is not None:
                 from gradcalc.plot import file_format
 
@@ -289,10 +295,13 @@ def gradcalc(
         else:
             code = run_jobs(ctx.obj or {}, var or [], expressions or [], file, input_format.value, options)
     except GradcalcError as error:
-        report_error(error)
+        report_error(pointed_at(error, ctx.meta.get(_TYPED, []), ctx.command.params))
         code = error.exit_code
     raise typer.Exit(code)
 
+
+# Options that mean nothing along a --sweep: given with it, they are refused, not ignored.
+_NOT_WITH_SWEEP = {"data", "file", "graph_file", "tree", "check", "explain", "jacobian", "jvp", "hvp", "diff"}
 
 # Options that mean something with --data; any other one given with it is refused, not ignored.
 _DATA_OPTIONS = {"expressions", "data", "chunk_rows", "var", "output_format", "wrt", "quiet", "max_elements",
@@ -305,13 +314,13 @@ def _refuse_beside_data(ctx: typer.Context, output_format: str) -> None:
              and ctx.get_parameter_source(param.name).name not in ("DEFAULT", "DEFAULT_MAP")]
     if given:
         names = " and ".join("/".join([param.opts[0], *param.secondary_opts]) for param in given)
-        raise UsageError(f"--data does not combine with {names}",
+        raise about_option(UsageError(f"--data does not combine with {names}",
                          hint="with --data: -o csv|tsv|jsonl, --wrt, --var, --chunk-rows, --max-elements, "
-                              "--correlation, --covariance, --order, -q")
+                              "--correlation, --covariance, --order, -q"), given[0].name, whole=True)
     if ctx.get_parameter_source("output_format").name not in ("DEFAULT", "DEFAULT_MAP"):
         if output_format not in ("csv", "tsv", "jsonl"):
-            raise UsageError(f"--data writes csv, tsv or jsonl, not {output_format}",
-                             hint="-o csv (the default with --data), -o tsv or -o jsonl")
+            raise about_option(UsageError(f"--data writes csv, tsv or jsonl, not {output_format}",
+                                          hint="-o csv (the default with --data), -o tsv or -o jsonl"), "output_format")
 
 
 @cache

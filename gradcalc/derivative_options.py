@@ -2,8 +2,8 @@
 runs: combinations that mean nothing, and the directions of --jvp and --hvp."""
 
 from gradcalc.argv import NAME
-from gradcalc.errors import UsageError
-from gradcalc.option_errors import at_value
+from gradcalc.errors import UsageError, variables_hint
+from gradcalc.option_errors import about_option, at_value
 from gradcalc.values import parse_value
 
 # How the command line and the interactive session name the settings these errors are about: the
@@ -23,20 +23,22 @@ def check_derivative_options(options, words: dict = COMMAND_LINE) -> None:
     or SESSION)."""
     diff, to = words["diff"], words["format"]
     if options.output_format == "latex" and options.diff is None:
-        raise UsageError(f"{to} latex prints formulas: it goes with {diff} NAME", hint=words["latex"])
+        raise about_option(UsageError(f"{to} latex prints formulas: it goes with {diff} NAME", hint=words["latex"]),
+                           "output_format")
     if options.diff is None:
         return
     if options.output_format in ("csv", "tsv"):
-        raise UsageError(f"{diff} prints formulas as text, json, jsonl or latex, not {options.output_format}",
-                         hint=f"use {to} plain, {to} json, {to} jsonl or {to} latex")
+        raise about_option(UsageError(f"{diff} prints formulas as text, json, jsonl or latex, not "
+                                      f"{options.output_format}", hint=f"use {to} plain, {to} json, {to} jsonl "
+                                                                       f"or {to} latex"), "output_format")
     others = [option for option, given in (("--jacobian", options.jacobian), ("--jvp", options.jvp),
                                            ("--hvp", options.hvp), ("--check", options.check),
                                            ("--wrt", options.wrt)) if given]
     if others:
         # an option the session cannot change was given when it started: start it again without
         off = words.get("off", {}).get(others[0], f"start again without {others[0]}")
-        raise UsageError(f"{diff} prints a formula; {words.get(others[0], others[0])} does not apply to it",
-                         hint=words["without"].format(off=off))
+        raise about_option(UsageError(f"{diff} prints a formula; {words.get(others[0], others[0])} does not apply "
+                                      "to it", hint=words["without"].format(off=off)), others[0][2:], whole=True)
 
 
 def run_diff(renderer, job, graph, options) -> int:
@@ -44,14 +46,19 @@ def run_diff(renderer, job, graph, options) -> int:
     from gradcalc.higher_order import diff
     from gradcalc.render_derivatives import Formula
 
-    text = diff(graph, options.diff, options.order, latex=options.output_format == "latex")
+    name = options.diff
+    if name not in graph.shadow((name,)).variables:  # --diff e: the constant e is a variable then
+        raise at_value(f"the expression has no variable {name}", "--diff", name,
+                       variables_hint(name, graph.variables, "--diff "), kind=UsageError)
+    text = diff(graph, name, options.order, latex=options.output_format == "latex")
     renderer.formula(Formula(job.text, options.diff, options.order, text), job.line)
     return 0
 
 
-def parse_direction(items: tuple, option: str, max_elements: int) -> dict | None:
+def parse_direction(items: tuple, option: str, max_elements: int, variables=None) -> dict | None:
     """--jvp x=1,y=0 (or repeated --jvp x=1 --jvp y=0; arrays as x=[1,2] or x=linspace(0,1,3)):
-    {name: value}."""
+    {name: value}. A name that is not one of the expression's `variables` (when given) is refused
+    with the caret under its pair."""
     if not items:
         return None
     hint = f'--{option} x=1,y=0, or --{option} "v=[1,0,0]" for an array'
@@ -68,6 +75,10 @@ def parse_direction(items: tuple, option: str, max_elements: int) -> dict | None
                                within=(start, start + len(part)))
             if name in direction:
                 raise at_value(f"{name} is given twice", f"--{option}", item, hint, within=(start, start + len(part)))
+            if variables is not None and name not in variables:
+                raise at_value(f"the expression has no variable {name}", f"--{option}", item,
+                               variables_hint(name, variables, f"--{option} "), within=(start, start + len(part)),
+                               kind=UsageError)
             direction[name] = parse_value(f"{option} {name}", text, max_elements,
                                           typed=(f"--{option}", item, start + len(part) - len(text)))
             start += len(part) + 1

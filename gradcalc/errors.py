@@ -1,5 +1,7 @@
 """One error hierarchy: every failure a user can cause is a GradcalcError that knows its exit code."""
 
+import difflib
+
 from gradcalc.formatting import bounded, caret_excerpt, encodable, line_and_column, message_lines
 
 _HINT = "  hint: "  # a hint's further lines start under its first word
@@ -59,7 +61,7 @@ class GradcalcError(Exception):
                 where = f"line {expr_line}, column {column}"
             else:
                 where = f"column {column}"
-            where = f" (at {where})" if self.says_column else ""
+            where = f" (at {where})" if self.says_column else "" if line is None else f" (at line {line})"
             text = f"{text}{where[:1]}{where[1:].replace(' ', _UNBROKEN)}"  # "(at column 12)" wraps as one word
             window = 72 if width is None else max(min(72, width - len(_EXCERPT_INDENT)), 8)
             excerpt = caret_excerpt(self.source, *self.span, width=window, encoding=encoding)
@@ -74,7 +76,7 @@ class GradcalcError(Exception):
 
     def to_dict(self) -> dict:
         record = {"type": self.type, "message": self.message}
-        if self.column is not None:
+        if self.column is not None and self.says_column:  # not a column within `--wrt y`
             record["column"] = self.column
         if self.hint:
             record["hint"] = self.hint
@@ -144,6 +146,15 @@ def command_line_values(names, options=()) -> str:
     """How the command line gives `names` values: --x VALUE, or --var NAME=VALUE for a name that is
     also one of gradcalc's `options` (--format)."""
     return " ".join(f"--var {name}=VALUE" if f"--{name}" in options else f"--{name} VALUE" for name in names)
+
+
+def variables_hint(name: str, variables, option: str = "") -> str:
+    """The hint for a `name` that is not one of `variables`: the closest one (`did you mean --wrt
+    x1?`, as `option` names it), then all of them."""
+    known = sorted(variables)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    guess = f"did you mean {option}{close[0]}? " if close else ""
+    return f"{guess}its variables are: {', '.join(known) or 'none'}"
 
 
 def missing_value_hint(names, given: str) -> str:

@@ -14,12 +14,14 @@ from gradcalc.errors import (
     ValueFormatError,
     command_line_values,
     missing_value_hint,
+    variables_hint,
 )
 from gradcalc.formatting import format_number, shorten
 from gradcalc.graph import Graph
 from gradcalc.layers import Multiply, Plus
 from gradcalc.node_errors import derivative_error, node_error, sum_overflow_error
 from gradcalc.ops import ScalarOps
+from gradcalc.option_errors import at_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +89,9 @@ def check_wrt(wrt, variables) -> None:
     prints anything of the job first."""
     unknown = [name for name in wrt if name not in variables]
     if unknown:
-        raise UsageError(f"--wrt {unknown[0]}: the expression has no variable {unknown[0]}",
-                         hint=f"its variables are: {', '.join(sorted(variables)) or 'none'}")
+        raise at_value(f"the expression has no variable {unknown[0]}", "--wrt", unknown[0],
+                       variables_hint(unknown[0], variables, "--wrt "), kind=UsageError)
+
 
 
 def bind(graph: Graph, values: dict, check_finite: bool = True) -> dict:

@@ -86,6 +86,38 @@ def option_error(error, args: list, params: list) -> UsageError:
     return at_value(error.format_message(), option, value, "see gradcalc --help", shown)
 
 
+def about_option(error: UsageError, name: str, whole: bool = False) -> UsageError:
+    """`error`, refusing the option of the command's parameter `name` (output_format, check): where
+    the command line is at hand (cli.py), pointed_at shows that option as typed, the caret under its
+    value (-o csv), or under all of it when the option itself is refused (`whole`: --graph g.svg)."""
+    error.about_option, error.about_whole_option = name, whole
+    return error
+
+
+def pointed_at(error, args: list, params: list):
+    """`error` with the option it is about (about_option) as the user typed it in `args` (argv as
+    click saw it) and the caret under its value, or under a flag itself; as it is when it has a
+    place already, or the option is not in `args`."""
+    name = getattr(error, "about_option", None)
+    param = next((p for p in params if p.name == name), None)
+    if param is None or error.source is not None:
+        return error
+    if _is_flag(param):
+        typed = [token for token in args[:args.index("--")] if token in param.opts] if "--" in args else []
+        if not typed:
+            return error
+        shown, start = typed[-1], 0
+    else:
+        given = _given(args, param)
+        if given is None:
+            return error
+        option, value, shown = given
+        shown = shown or f"{option} {value}"
+        start = 0 if error.about_whole_option else len(shown) - len(value)
+    error.source, error.span, error.says_column = shown, (start, len(shown)), False
+    return error
+
+
 def _given(args: list, param) -> tuple | None:
     """(the option, its value, the text the user typed for both or None) for the last time `param` was given a value in
     `args` (the last value is the one an option that is given twice keeps); None if never."""

@@ -290,13 +290,14 @@ class CsvRenderer(Renderer):
         unwritten = [name for name in uncertainty.share or () if not self.sigma or name not in self.shares]
         if unwritten and not self.quiet and not self.unwritten_said:
             self.unwritten_said, name = True, unwritten[0]
-            sys.stderr.write(f"gradcalc: warning: line {line} has no sigma column: --wrt fixed the "
-                             f"{self.output_format} columns before its {name} ± σ\n"
-                             f"  hint: leave out --wrt, or give --{name} VALUE±SIGMA instead of {name} = VALUE ± "
-                             "SIGMA on the lines\n")
+            width = message_width(sys.stderr)
+            sys.stderr.write(message_lines("gradcalc: warning: ", f"line {line} has no sigma column: --wrt fixed the "
+                                           f"{self.output_format} columns before its {name} ± σ", width) + "\n"
+                             + message_lines("  hint: ", f"leave out --wrt, or give --{name} VALUE±SIGMA instead of "
+                                             f"{name} = VALUE ± SIGMA on the lines", width, " " * 8) + "\n")
 
     def error(self, error, expression, line):
-        where = f" (column {error.column})" if error.column is not None else ""
+        where = f" (column {error.column})" if error.column is not None and error.says_column else ""
         self._add(line, expression, None, {}, f"{error.type}: {error.message}{where}")
         return True
 

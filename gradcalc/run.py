@@ -319,8 +319,8 @@ def _run_job(renderer, job: Job, numbers: dict, batch: bool, options: Options,
             from gradcalc.higher_order import add_to_result
 
             add_to_result(result, options.order, options.jacobian,
-                          parse_direction(options.jvp, "jvp", options.max_elements),
-                          parse_direction(options.hvp, "hvp", options.max_elements), options.wrt)
+                          parse_direction(options.jvp, "jvp", options.max_elements, graph.variables),
+                          parse_direction(options.hvp, "hvp", options.max_elements, graph.variables), options.wrt)
         code = 0
         if options.explain:
             from gradcalc.explain import explain

@@ -16,15 +16,15 @@ the failing points stand alone.
 import itertools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradcalc.errors import EvaluationError, GradcalcError, UsageError
+from gradcalc.errors import EvaluationError, GradcalcError, UsageError, variables_hint
 from gradcalc.evaluator import bind, check_wrt, evaluate_graph
 from gradcalc.formatting import format_number, message_lines, message_width
 from gradcalc.graph import Graph
-from gradcalc.option_errors import at_value
+from gradcalc.option_errors import about_option, at_value
 from gradcalc.values import number
 
 CHUNK_POINTS = 65_536
@@ -39,6 +39,13 @@ class Axis:
     start: float
     stop: float
     count: int
+    text: str = field(default="", compare=False)  # as given to --sweep, for an error's caret
+
+    def refused(self, message: str, hint: str) -> UsageError:
+        """The error `--sweep x=0:1:5: message`, the caret under the axis's name."""
+        text = self.text or f"{self.name}={format_number(self.start)}:{format_number(self.stop)}:{self.count}"
+        start = len(text) - len(text.lstrip())
+        return at_value(message, "--sweep", text, hint, within=(start, start + len(self.name)), kind=UsageError)
 
     def points(self, indices: np.ndarray) -> np.ndarray:
         """The points at `indices`, exactly as np.linspace(start, stop, count)[indices] (the same
@@ -75,7 +82,7 @@ def parse_axis(text: str) -> Axis:
         raise refused("START and STOP must be finite numbers", 2, 3)
     if not count.is_integer() or count < 1:
         raise refused("COUNT must be a whole number of points, at least 1", 4)
-    return Axis(name, start, stop, int(count))
+    return Axis(name, start, stop, int(count), text)
 
 
 class Sweep:
@@ -85,18 +92,20 @@ class Sweep:
     def __init__(self, graph: Graph, axes: list[Axis], values: dict, wrt=(), order: int = 1):
         self.graph, self.axes = graph, axes
         names = [axis.name for axis in axes]
-        for name in names:
+        for axis in axes:
+            name = axis.name
             if names.count(name) > 1:
-                raise UsageError(f"--sweep {name} is given twice", hint="sweep each variable once")
+                again = axes[names.index(name, names.index(name) + 1)]  # the caret under the second
+                raise again.refused(f"{name} is given twice", "sweep each variable once (a grid sweeps several: "
+                                                              "--sweep x=0:1:5 --sweep y=0:1:5)")
             if name not in graph.variables:
-                known = ", ".join(graph.variables) or "none"
-                raise UsageError(f"--sweep {name}: the expression has no variable {name}",
-                                 hint=f"its variables are: {known}")
+                raise axis.refused(f"the expression has no variable {name}",
+                                   variables_hint(name, graph.variables, "--sweep "))
             if name in graph.bindings:
-                raise UsageError(f"--sweep {name}: the line binds {name} itself ({name} = "
-                                 f"{format_number(graph.bindings[name])})", hint=f"remove '{name} = ...' from the line")
+                raise axis.refused(f"the line binds {name} itself ({name} = {format_number(graph.bindings[name])})",
+                                   f"remove '{name} = ...' from the line")
             if name in values:
-                raise UsageError(f"--{name} and --sweep {name} both give {name} a value", hint="give one of them")
+                raise axis.refused(f"--{name} and --sweep both give {name} a value", "give one of them")
         for name, value in values.items():
             if np.ndim(value):
                 raise UsageError(f"--{name}: with --sweep, the other variables are numbers, not arrays")
@@ -263,8 +272,9 @@ class SweepOutput:
         """With --plot the plot is the output; rows go to stdout beside a plot file only when -o
         asks for them (`explicit`)."""
         if plot == "terminal" and explicit and output_format != "table":
-            raise UsageError(f"--plot draws on the terminal; it cannot be combined with -o {output_format}",
-                             hint=f"draw into a file instead: --plot plot.png -o {output_format}")
+            refused = UsageError(f"--plot draws on the terminal; it cannot be combined with -o {output_format}",
+                                 hint=f"draw into a file instead: --plot plot.png -o {output_format}")
+            raise about_option(refused, "output_format")
         return cls(output_format if explicit or plot is None else None, plot, precision, color, quiet)
 
 
@@ -272,8 +282,8 @@ def show_sweep(sweep: Sweep, out, err, how: SweepOutput, chunk_points: int = CHU
     """Evaluate the sweep and write its rows, table or plot; returns the exit code (1 only when no
     point at all could be evaluated; gaps are reported on `err`)."""
     if how.output_format not in (None, "table", "csv", "tsv", "jsonl"):
-        raise UsageError(f"--sweep writes a table, csv, tsv or jsonl, not {how.output_format}",
-                         hint="-o jsonl gives one JSON object per point")
+        raise about_option(UsageError(f"--sweep writes a table, csv, tsv or jsonl, not {how.output_format}",
+                                      hint="-o jsonl gives one JSON object per point"), "output_format")
     if how.plot is not None:
         if len(sweep.axes) != 1:
             raise UsageError("--plot draws along one variable: give one --sweep",

@@ -201,7 +201,7 @@ def test_json_error_record(run_cli):
 @pytest.mark.parametrize("argv,words", [
     (("x", "--x", "abc"), "--x abc: not a number\n    --x abc\n        ^^^\n"),
     (("x", "--x"), "--x needs a value"),
-    (("x", "--x", "1", "--x", "2"), "--x is given twice"),
+    (("x", "--x", "1", "--x", "2"), "--x 1 --x 2: x is given twice"),
     (("x", "--1x", "2"), "--1x: not an option"),
     (("x", "--x", "inf"), "not a number"),
     (("x", "--var", "nonsense"), "expected NAME=VALUE"),

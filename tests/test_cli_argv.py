@@ -138,7 +138,7 @@ def test_split_argv(argv, own, expressions, values):
     (["-qo"], "option -o needs a value"),
     (["--file", "--x", "1"], "option --file needs a value"),
     (["--x"], "--x needs a value"),
-    (["--x", "1", "--x", "2"], "--x is given twice"),
+    (["--x", "1", "--x", "2"], "--x 1 --x 2: x is given twice"),
     (["--check", "2"], "--check is one of gradcalc's options and takes no value"),
     (["--no-quiet"], "not an option and not a variable name"),
 ])

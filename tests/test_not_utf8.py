@@ -28,7 +28,7 @@ def test_an_expression_argument_as_the_shell_passes_its_bytes():
 @pytest.mark.parametrize("argv, shown, caret", [
     (("θ*\udce9", "--θ", "2"), "the expression is not valid UTF-8 (byte 0xe9) (at column 3)\n    θ*\ufffd", 6),
     (("x", "--x", "1\udcff"), "--x 1\ufffd: not valid UTF-8 (byte 0xff)\n    --x 1\ufffd", 9),
-    (("x", "--x=1,2\udcff"), "--x 1,2\ufffd: not valid UTF-8 (byte 0xff)\n    --x 1,2\ufffd", 11),
+    (("x", "--x=1,2\udcff"), "--x=1,2\ufffd: not valid UTF-8 (byte 0xff)\n    --x=1,2\ufffd", 11),  # as typed
     (("x", "--var", "x=1\udcff"), "--var x=1\ufffd: not valid UTF-8 (byte 0xff)\n    --var x=1\ufffd", 13),
     (("x", "--x", "1", "-o", "json\udcff"), "-o json\ufffd: not valid UTF-8 (byte 0xff)\n    -o json\ufffd", 11),
     (("x", "--x", "1", "-qojson\udcff"), "-qojson\ufffd: not valid UTF-8 (byte 0xff)\n    -qojson\ufffd", 11),
