@@ -157,9 +157,7 @@ def diff(graph: Graph, name: str, order: int = 1, latex: bool = False) -> str:
 
     _check_order(order)
     if graph.needs_arrays:
-        raise naming_options(UsageError("a derivative as a formula needs a scalar expression; array operations "
-                                        "are not supported"),
-                             "evaluate array derivatives at a point with {hessian} or {jacobian}")
+        _refuse_array_operations(graph)
     graph = graph.shadow((name,))  # --diff e: the derivative in e, a variable then
     _names(graph, [name])
     builder = DerivativeBuilder(graph)
@@ -171,6 +169,16 @@ def diff(graph: Graph, name: str, order: int = 1, latex: bool = False) -> str:
             break
     dgraph, _, _ = builder.finish([term])
     return to_formula(dgraph, latex=latex)
+
+
+def _refuse_array_operations(graph: Graph) -> None:
+    """A derivative as a formula is written in scalar operations: the first operation on arrays
+    (sum(v), x @ w, [x, y], v[0]) is refused, the caret under it; clip of scalars is not one."""
+    for node in graph.nodes:
+        if node.layer.array_only and not node.layer.scalar_elementwise:
+            error = UsageError(f"{graph.text(node)} is an array operation; a derivative as a formula is written "
+                               "in scalar operations only", source=graph.source, span=node.span)
+            raise naming_options(error, "evaluate array derivatives at a point with {hessian} or {jacobian}")
 
 
 def local_derivative_formulas(graph: Graph, node) -> list:

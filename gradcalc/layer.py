@@ -11,6 +11,9 @@ class Layer:
     arity = 1  # how many inputs the operation takes
     params = ()  # names of constructor parameters (an axis): part of a node's identity
     array_only = False  # needs numpy even when every input is a scalar (sum, @)
+    # array_only for evaluation's sake alone: of scalars a scalar (clip, which numpy evaluates for
+    # its three inputs), so --diff writes its derivative as a formula, as it does sin's
+    scalar_elementwise = False
     hides_infinity = False  # an inf or nan input can give a finite value (sigmoid(inf) = 1): check inputs
     keeps_finite = False  # finite inputs always give a finite value and gradient: never a culprit
     kink = False  # the slope jumps (relu at 0): finite differences across it are meaningless

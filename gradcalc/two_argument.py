@@ -152,6 +152,7 @@ class Clip(Layer):
     arity, keeps_finite, kink = 3, True, True
     hides_infinity = True  # clip(inf, 0, 1) = 1
     array_only = True  # the scalar loops take one or two inputs: three go through numpy
+    scalar_elementwise = True  # so its formula is one of scalars still: --diff writes clip(x, 0, 1)'s
 
     def forward(self, x, lo, hi):
         np = numpy()

@@ -276,7 +276,7 @@ def test_api_hints_name_the_python_arguments_not_command_line_options():
      "derivatives of order 3 need scalar variables; array variables go up to order 2",
      "use hessian() (order 2) or hvp() for array variables"),
     (lambda: gradcalc.diff("sum(x)", "x"),
-     "a derivative as a formula needs a scalar expression; array operations are not supported",
+     "sum(x) is an array operation; a derivative as a formula is written in scalar operations only",
      "evaluate array derivatives at a point with hessian() or jacobian()"),
 ])
 def test_derivative_hints_name_the_python_functions_not_options(call, message, hint):

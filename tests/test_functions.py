@@ -50,7 +50,7 @@ def test_hessian_of_every_function_of_several_arguments_matches_sympy(name):
             assert got[a][b] == pytest.approx(sympy_at(exact, POINT), rel=1e-10, abs=1e-12), (text, a, b)
 
 
-@pytest.mark.parametrize("name", sorted(set(UNARY) - ARRAY_OF_A_SCALAR) + sorted(set(CALLS) - {"clip"}))
+@pytest.mark.parametrize("name", sorted(set(UNARY) - ARRAY_OF_A_SCALAR) + sorted(CALLS))
 def test_derivative_formula_parses_back_to_the_same_derivative(name):
     arity = CALLS[name][0] if name in CALLS else 1
     names = ("y", "x", "z") if name == "clip" else ("x", "y", "z")[:arity]
@@ -60,9 +60,50 @@ def test_derivative_formula_parses_back_to_the_same_derivative(name):
     assert evaluate(formula, **point).value == pytest.approx(evaluate(text, **point).gradients["x"], rel=1e-12)
 
 
-def test_clip_goes_through_numpy_so_diff_refuses_it():
-    with pytest.raises(GradcalcError, match="array operations are not supported"):
-        diff(parse("clip(x, 0, 1)"), "x")
+# clip(x, a, b) at a = -1, b = 2: x below a, at a, inside, at b, above b. By hand (the bounds belong
+# to the inside, as PyTorch's clamp has them): ∂x = 1 on [a, b], ∂a = 1 below it, ∂b = 1 above it
+CLIP_PIECES = [(-2.5, {"x": 0, "a": 1, "b": 0}), (-1.0, {"x": 1, "a": 0, "b": 0}), (0.3, {"x": 1, "a": 0, "b": 0}),
+               (2.0, {"x": 1, "a": 0, "b": 0}), (3.7, {"x": 0, "a": 0, "b": 1})]
+
+
+@pytest.mark.parametrize("x, slopes", CLIP_PIECES)
+def test_the_formula_of_clips_derivative_parses_back_to_its_slope_on_every_piece(x, slopes):
+    # clip goes through numpy (three inputs), but of scalars it is a scalar: --diff writes its formula
+    point = {"x": x, "a": -1.0, "b": 2.0}
+    reverse = evaluate("clip(x, a, b)", **point).gradients
+    for name, slope in slopes.items():
+        formula = diff(parse("clip(x, a, b)"), name)
+        assert evaluate(formula, **point).value == slope == reverse[name], (name, formula)
+        assert diff(parse("clip(x, a, b)"), name, order=2) == "0"  # step's slope is 0
+
+
+@pytest.mark.parametrize("x, slopes", CLIP_PIECES)
+def test_formulas_through_clip_agree_with_differences_away_from_its_kinks(x, slopes):
+    # clip(x, a, b)^2 * x and maximum/minimum of scalars, orders 1 and 2, against central differences
+    point = {"x": x, "a": -1.0, "b": 2.0}
+    for text in ("clip(x, a, b)^2 * x", "maximum(x, a) * minimum(x, b)"):
+        for name in ("x", "a", "b"):
+            first = evaluate(diff(parse(text), name), **point).value
+            assert first == pytest.approx(evaluate(text, **point).gradients[name], rel=1e-12, abs=1e-12)
+            if x in (-1.0, 2.0):
+                continue  # at a bound the slope jumps: only the convention above holds there
+            moved = lambda h, name=name: evaluate(text, **{**point, name: point[name] + h}).value  # noqa: E731
+            assert first == pytest.approx((moved(1e-6) - moved(-1e-6)) / 2e-6, rel=1e-6, abs=1e-6), (text, name)
+            second = evaluate(diff(parse(text), name, order=2), **point).value
+            slope = lambda h, name=name: evaluate(text, **{**point, name: point[name] + h}).gradients[name]  # noqa: E731
+            assert second == pytest.approx((slope(1e-6) - slope(-1e-6)) / 2e-6, rel=1e-6, abs=1e-6), (text, name)
+
+
+@pytest.mark.parametrize("text, shown, column", [
+    ("sum(x*2)", "sum(x*2)", 1), ("sin(x) + x @ w", "x @ w", 10), ("y = [x, 2]; y[0]*x", "[x, 2]", 5),
+])
+def test_diff_refuses_an_array_operation_with_a_caret_under_it(text, shown, column):
+    with pytest.raises(GradcalcError) as caught:
+        diff(parse(text), "x")
+    error = caught.value
+    assert error.message == f"{shown} is an array operation; a derivative as a formula is written in scalar " \
+                            "operations only"
+    assert error.column == column and text[error.span[0]:error.span[1]] == shown
 
 
 def test_pi_and_e_are_constants_without_gradients():
