@@ -176,6 +176,11 @@ def _value_after(argv: list, i: int, option: str, metavar: str, options: dict[st
     take `-o` as a name and evaluate `plain`)."""
     hint = f"write {option} {metavar}; see gradcalc --help"
     following = argv[i + 1] if i + 1 < len(argv) else "--"
+    close = _closest_option(option[2:], options) if option not in options and following.startswith("-") else None
+    if close is not None and (following.startswith("--") or _is_option(following, options)):
+        # `--hesian` last, or before another option: not a variable without its value, an option mistyped
+        raise mistyped_option_error(option[2:], argv[i], close, "",
+                                    f"a variable {option[2:]} is given as {option} VALUE")
     if _is_option(following, options):
         if metavar == "FILE":
             hint = f"write {option} {metavar} (a file whose name starts with '-': ./{following}); see gradcalc --help"
@@ -183,7 +188,7 @@ def _value_after(argv: list, i: int, option: str, metavar: str, options: dict[st
         raise OptionError(f"option {option} needs a value; {following} is an option", hint=hint,
                           source=shown, span=(len(argv[i]) + 1, len(shown)))
     if following.startswith("--"):
-        raise UsageError(f"option {option} needs a value", hint=hint)
+        raise OptionError(f"option {option} needs a value", hint=hint, source=argv[i], span=(0, len(argv[i])))
     return following
 
 
@@ -225,7 +230,29 @@ def add_var(values: dict, item: str) -> None:
 
 
 def did_you_mean(name: str, options: dict[str, str | None]) -> str | None:
-    """'did you mean --format?' when `name` (from --NAME) is a near miss of one of our long options."""
+    """'did you mean --format?' when `name` (from --NAME) is a near miss of one of our long options;
+    None for an option's own name (a variable given as --var format=2 is no typo of --format)."""
+    close = _closest_option(name, options)
+    return f"did you mean {close}?" if close else None
+
+
+def mistyped_switch(name: str, options: dict[str, str | None]) -> str | None:
+    """The switch, an option that takes no value (--hessian), that `--name` (--hesian) is a near
+    miss of, or None."""
+    close = _closest_option(name, options)
+    return close if close is not None and options[close] is None else None
+
+
+def mistyped_option_error(name: str, typed: str, option: str, nor: str, how: str) -> OptionError:
+    """`--hesian is not one of gradcalc's options{nor}`, shown as `typed` (--chek 1, --chek=1) with
+    the caret under --chek, the hint `did you mean --check?` (the `option`) and `how` to mean a variable."""
+    return OptionError(f"--{name} is not one of gradcalc's options{nor}", hint=f"did you mean {option}? ({how})",
+                       source=typed, span=(0, len(name) + 2))
+
+
+def _closest_option(name: str, options: dict[str, str | None]) -> str | None:
+    if f"--{name}" in options:
+        return None
     longs = [option[2:] for option in options if option.startswith("--")]
     close = difflib.get_close_matches(name.replace("_", "-"), longs, n=1, cutoff=0.75)
-    return f"did you mean --{close[0]}?" if close else None
+    return f"--{close[0]}" if close else None

@@ -24,6 +24,7 @@ from gradcalc.errors import (
 from gradcalc.formatting import message_lines, message_width
 from gradcalc.jobs import Job, argument_jobs, line_jobs, open_input
 from gradcalc.render_progress import with_progress
+from gradcalc.unused_values import mistyped_switch_error, not_used_warning, refuse_mistyped_switches
 from gradcalc.values import MAX_ELEMENTS, parse_value
 
 # main() sets it when it runs the process's own command line (argv None: the console script,
@@ -107,6 +108,7 @@ def run_over_data(values: dict, var: list, expressions: list, path: str, chunk_r
     if len(expressions) != 1:
         raise UsageError("--data needs exactly one expression")
     numbers, sigmas = _numbers(values, var, options)
+    refuse_mistyped_switches(values, expressions, options.own_options())
     from gradcalc.data import run_data
 
     try:
@@ -128,6 +130,7 @@ def run_sweep(values: dict, var: list, expressions: list, sweeps: list, plot: st
     from gradcalc.sweep import Sweep, SweepOutput, parse_axis, show_sweep
 
     numbers, sigmas = _numbers(values, var, options)
+    refuse_mistyped_switches(values, expressions, options.own_options())
     if sigmas or options.matrix:
         raise UsageError("--sweep takes plain values, not uncertainties (±, --correlation, --covariance)",
                          hint="sweep the value itself, or use --data with sigma_<name> columns")
@@ -195,6 +198,8 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
          options: Options) -> int:
     numbers, sigmas = _numbers(values, var, options)
     check_derivative_options(options)
+    suspects = refuse_mistyped_switches(values, expressions if file is None and "-" not in expressions else None,
+                                        options.own_options())
     seed = None if options.seed_grad is None else parse_value("seed-grad", options.seed_grad, options.max_elements)
     uncertain = (sigmas, _correlation(options))
 
@@ -219,7 +224,7 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
                 # nor the ones Python makes at exit walk it again (~10% of a one-shot start here)
                 gc.freeze()
                 gc.enable()
-        worst, used, every_variable, all_names_known = 0, set(), {}, True
+        worst, used, every_variable, all_names_known, seen = 0, set(), {}, True, set()
         try:
             for job in jobs:
                 code, variables, names = _run_job(renderer, job, numbers, batch, options, seed, uncertain)
@@ -228,6 +233,8 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
                     all_names_known = False  # the names of a line that did not parse are unknown
                 else:
                     used.update(variables)
+                    if suspects or not batch:  # each line's own names: only for these, not a cost per line else
+                        seen.update(names)
                     if uncertain[1] is not None:  # only a matrix's warning needs them: not a cost per line else
                         for name, uncertain_here in names.items():  # with a σ on any line
                             every_variable[name] = every_variable.get(name, False) or uncertain_here
@@ -239,11 +246,13 @@ def run_jobs(values: dict, var: list, expressions: list, file: str | None, input
             reader_gone()
             return worst
     unused = [name for name in numbers if name not in used]
+    mistyped = mistyped_switch_error(values, suspects, seen, batch) if suspects and all_names_known else None
+    if mistyped is not None:  # a batch read from a file or a pipe: known only now
+        report_error(mistyped)
+        return max(worst, mistyped.exit_code)
     if unused and not options.quiet and all_names_known:
         for name in unused:
-            suggestion = did_you_mean(name, options.own_options())
-            warn(f"--{name} is not used by the expression" + ("s" if batch else "")
-                 + (f"; {suggestion}" if suggestion else ""))
+            warn(not_used_warning(name, values, options.own_options(), batch, None if batch else seen))
     matrix = uncertain[1]
     note = matrix.unused_note(every_variable, batch) if matrix is not None and all_names_known else None
     if note and not options.quiet:

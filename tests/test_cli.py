@@ -151,7 +151,7 @@ def test_precision(run_cli):
 def test_unused_value_warns_on_stderr(run_cli):
     code, out, err = run_cli("x + 1", "--x", "1", "--y", "2", "-o", "plain")
     assert (code, out) == (0, "2 x=1\n")
-    assert err == "gradcalc: warning: --y is not used by the expression\n"
+    assert err == "gradcalc: warning: --y is not used by the expression; its variables are: x\n"
     assert run_cli("x + 1", "--x", "1", "--y", "2", "-o", "plain", "--quiet")[2] == ""
 
 

@@ -78,18 +78,29 @@ def test_misspelled_option_with_a_word_value(run_cli):
     assert "did you mean --format?" in err
 
 
-@pytest.mark.parametrize("name,option", [("formt", "--format"), ("fail_fast", "--fail-fast"),
-                                         ("precison", "--precision"), ("chek", "--check")])
+@pytest.mark.parametrize("name,option", [("formt", "--format"), ("precison", "--precision")])
 def test_misspelled_option_with_a_number_is_an_unused_variable_with_a_suggestion(run_cli, name, option):
+    # an option that takes a value: its value was meant for it, nothing else was taken; a warning
     code, out, err = run_cli("x", "--x", "2", f"--{name}", "3", "-o", "plain")
     assert (code, out) == (0, "2 x=1\n")
     assert err == f"gradcalc: warning: --{name} is not used by the expression; did you mean {option}?\n"
 
 
+@pytest.mark.parametrize("name,option", [("fail_fast", "--fail-fast"), ("chek", "--check"), ("hesian", "--hessian")])
+def test_misspelled_switch_with_a_number_is_refused_before_anything_runs(run_cli, name, option):
+    # a switch takes no value: --chek 3 took 3 from the line, and the run would lack --check (its exit 1)
+    code, out, err = run_cli("x", "--x", "2", f"--{name}", "3", "-o", "plain")
+    assert (code, out) == (2, "")
+    assert err == (f"gradcalc: error: --{name} is not one of gradcalc's options, nor a variable of the expression\n"
+                   f"    --{name} 3\n    {'^' * (len(name) + 2)}\n"
+                   f"  hint: did you mean {option}? ({option} takes no value: write it alone)\n")
+
+
 def test_no_suggestion_for_a_used_name_or_a_far_one(run_cli):
     assert run_cli("formt*2", "--formt", "3", "-o", "plain") == (0, "6 formt=2\n", "")
+    assert run_cli("chek*2", "--chek", "3", "-o", "plain") == (0, "6 chek=2\n", "")  # a variable of that name
     code, _, err = run_cli("x", "--x", "2", "--y", "3", "-o", "plain")
-    assert err == "gradcalc: warning: --y is not used by the expression\n"
+    assert err == "gradcalc: warning: --y is not used by the expression; its variables are: x\n"
 
 
 def test_misspelled_negated_option(run_cli):
