@@ -9,7 +9,7 @@ cli.py.
 import difflib
 import re
 
-from gradcalc.errors import UsageError, ValueFormatError
+from gradcalc.errors import ValueFormatError
 from gradcalc.number_syntax import SIGNED_NUMBER
 from gradcalc.option_errors import OptionError, TypedValue, at_value
 from gradcalc.undecoded import UNDECODED, byte_of, not_utf8, readable
@@ -100,9 +100,9 @@ def split_argv(argv: list, options: dict[str, str | None], pages: frozenset = fr
                 expressions.append(token)
             else:
                 _refuse_undecoded_value(token, token)  # --x\xff: said as the byte, not as '\udcff'
-                raise UsageError(f"{token}: not an option and not a variable name",
-                                 hint=did_you_mean(name, options) or
-                                 "variables are --NAME VALUE; see gradcalc --help")
+                raise OptionError(f"{token}: not an option and not a variable name", source=token,
+                                  span=(0, len(flag)), hint=did_you_mean(name, options) or
+                                  "variables are --NAME VALUE; see gradcalc --help")
         elif not literal and _SHORT_START.match(token) and _is_cluster(token, options):
             letters = token[1:]
             for k, letter in enumerate(letters):

@@ -21,7 +21,7 @@ from gradcalc.errors import (
     command_line_values,
     missing_value_hint,
 )
-from gradcalc.formatting import message_lines, message_width
+from gradcalc.formatting import encodable, message_lines, message_width
 from gradcalc.jobs import Job, argument_jobs, line_jobs, open_input
 from gradcalc.render_progress import with_progress
 from gradcalc.unused_values import mistyped_switch_error, not_used_warning, refuse_mistyped_switches
@@ -386,6 +386,7 @@ def warn(message: str) -> None:
 
 def _say(lead: str, message: str) -> None:
     """`lead` and `message` on stderr, wrapped to the terminal's width between words."""
+    message = encodable(message, sys.stderr.encoding)  # θ as \u03b8 before the width is measured
     sys.stderr.write(message_lines(lead, message, message_width(sys.stderr)) + "\n")
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from gradcalc.errors import EvaluationError, GradcalcError, UsageError, variables_hint
 from gradcalc.evaluator import bind, check_wrt, evaluate_graph
-from gradcalc.formatting import format_number, message_lines, message_width
+from gradcalc.formatting import encodable, format_number, message_lines, message_width
 from gradcalc.graph import Graph
 from gradcalc.option_errors import about_option, at_value
 from gradcalc.values import number
@@ -303,9 +303,9 @@ def show_sweep(sweep: Sweep, out, err, how: SweepOutput, chunk_points: int = CHU
         if how.plot is not None:
             _plot(sweep, columns, outputs, out, how)
     if sweep.gaps and not how.quiet:
-        err.write(message_lines("gradcalc: warning: ", f"{sweep.gaps:,} of {sweep.total:,} points are gaps "
-                                f"(outside the domain or not finite); the first at {sweep.describe_first_gap()}",
-                                message_width(err)) + "\n")
+        said = encodable(f"{sweep.gaps:,} of {sweep.total:,} points are gaps (outside the domain or not finite); "
+                         f"the first at {sweep.describe_first_gap()}", getattr(err, "encoding", None))
+        err.write(message_lines("gradcalc: warning: ", said, message_width(err)) + "\n")
     return 1 if sweep.gaps == sweep.total else 0
 
 
