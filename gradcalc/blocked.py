@@ -138,6 +138,28 @@ def _finiterun_block(steps, graph, block: dict, output: int) -> tuple:
     return value, grads
 
 
+def replayed_as_given(graph, values: dict):
+    """evaluate_graph's fast path for a call at shapes met before: every value a float64 array in C
+    order, one for each variable and nothing else (so that neither shadow() nor bind() would change
+    anything: no line's own bindings, no value for a constant's name), and a tape at their shapes.
+    Their replay, without the steps of the usual path (~1.5 µs of a 55 µs call at 1e4 elements);
+    None: the usual path. tests/test_tape.py holds it to that path."""
+    program = graph.__dict__.get("blocked_program")
+    if program is None or program[1] is None or graph.bindings or len(values) != len(graph.variables):
+        return None
+    inputs = {}
+    for name in graph.variables:
+        value = values.get(name)
+        if type(value) is not np.ndarray or value.dtype is not DOUBLE or not value.ndim or not value.flags.c_contiguous:
+            return None
+        inputs[name] = value
+    tape = program[1].tapes.get(tuple([value.shape for value in inputs.values()]))
+    handed = tape.replay(list(inputs.values())) if type(tape) is Tape else None
+    if handed is None:
+        return None
+    return BlockedResult(graph, inputs, handed[0], dict(zip(graph.variables, handed[1])))
+
+
 def _replayed(graph, steps, inputs: dict):
     """A BlockedResult from the tape of this graph at these inputs' shapes, or None: arrays too
     large, no tape (yet), or the replay met an inf or nan."""

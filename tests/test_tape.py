@@ -482,3 +482,40 @@ def test_std_of_huge_numbers_above_a_block_is_the_true_std():
         value, gradients = through_api(graph, values)
         assert value == 1e300
         np.testing.assert_allclose(gradients["x"], _alternating(1 / 70_000, 70_000), rtol=1e-13)
+
+
+def test_the_fast_path_of_a_call_at_shapes_met_before_gives_the_usual_paths_answer(monkeypatch):
+    # blocked.replayed_as_given skips shadow() and bind(): it must decline wherever they would
+    # change something, and otherwise give the bits of the usual path
+    from gradcalc import evaluator
+
+    data = np.random.default_rng(21)
+    w, x, b = data.normal(size=(3, 300))
+    cases = [("sum(sigmoid(w*x + b) * ln(1 + exp(x)))", {"w": w, "x": x, "b": b}, True),
+             ("sum(x * e)", {"x": x}, True),
+             ("sum(x * e)", {"x": x, "e": 3.0}, False),  # e given a value: a variable (shadow)
+             ("x*w", {"x": x, "w": w, "unused": 1.0}, False),  # a value of no variable
+             ("x = 2; x*w", {"w": w}, False),  # the line binds x (bind)
+             ("x*w", {"x": x, "w": w[::-1]}, False),  # not C order: no tape
+             ("x*w", {"x": x, "w": np.arange(300)}, False),  # integers: bind converts them
+             ("x*w", {"x": x, "w": 2.0}, False)]  # a number: no tape
+    for text, values, taken in cases:
+        graph = parse(text)
+        for _ in range(3):  # a tape at the second call
+            usual = evaluate_graph(graph, values)
+        fast = blocked.replayed_as_given(graph, values)
+        assert (fast is not None) == taken, text
+        if taken:
+            monkeypatch.setattr(evaluator, "_replayed_as_given", None)  # the usual path alone
+            expected = evaluate_graph(graph, values)
+            monkeypatch.undo()
+            assert np.asarray(fast.value).tobytes() == np.asarray(expected.value).tobytes(), text
+            for name in expected.gradients:
+                assert fast.gradients[name].tobytes() == expected.gradients[name].tobytes(), (text, name)
+            assert list(fast.gradients) == list(expected.gradients) and list(fast.inputs) == list(expected.inputs)
+            assert [node.value.tolist() if hasattr(node.value, "tolist") else node.value for node in fast.nodes] == \
+                [node.value.tolist() if hasattr(node.value, "tolist") else node.value for node in expected.nodes]
+        assert not isinstance(usual, GradcalcError)
+    missing = parse("x*w")
+    with pytest.raises(GradcalcError, match="no value for w"):
+        evaluate_graph(missing, {"x": x})
