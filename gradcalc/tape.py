@@ -46,6 +46,15 @@ _POISON = object()  # the function of a call a tape cannot replay (Recorder.pois
 _STRUCTURE = frozenset({np.ndim, np.shape, np.size})
 DOUBLE = np.dtype(np.float64)  # native float64 is one object: `is` finds it
 _RAISED = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+try:  # numpy 2 keeps its error state in a context variable (per thread): a replay sets it and puts
+    # it back itself, with the state made once; np.errstate makes it and enters a context manager
+    # at every call (1.3 µs of a 50 µs replay at 1e4 elements, paired). Any other numpy: errstate.
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERROR_STATE
+    from numpy._core._ufunc_config import _make_extobj
+
+    _RAISING = _make_extobj(**_RAISED)
+except (ImportError, AttributeError, TypeError):
+    _ERROR_STATE = _RAISING = None
 
 
 class Untraceable(Exception):
@@ -222,23 +231,33 @@ class Tape:
     def replay(self, inputs: list):
         """(value, gradients in the recorded order), or None when numpy raised a floating-point
         error or a checkpoint is not finite: the caller then takes the blocks' path."""
+        if _ERROR_STATE is None:
+            with np.errstate(**_RAISED):
+                return self._replay(inputs)
+        token = _ERROR_STATE.set(_RAISING)
+        try:
+            return self._replay(inputs)
+        finally:
+            _ERROR_STATE.reset(token)
+
+    def _replay(self, inputs: list):
+        """replay, under numpy's errors raised."""
         slots = self.template.copy()
         slots[: self.inputs] = inputs
         empty = np.empty
         for ref, shape in self.allocated:
             slots[ref] = empty(shape)
         try:
-            with np.errstate(**_RAISED):
-                for function, first, second, result in self.code:
-                    if second is not None:
-                        function(slots[first], slots[second], slots[result])
-                    elif function is not _TOTAL:
-                        function(slots[first], slots[result])
-                    else:
-                        slots[result] = function(slots[first], axis=None)
-                for ref in self.checked:  # not BLAS's dot: its threads would take the other core
-                    if not sum_is_finite(slots[ref]):
-                        return None
+            for function, first, second, result in self.code:
+                if second is not None:
+                    function(slots[first], slots[second], slots[result])
+                elif function is not _TOTAL:
+                    function(slots[first], slots[result])
+                else:
+                    slots[result] = function(slots[first], axis=None)
+            for ref in self.checked:  # not BLAS's dot: its threads would take the other core
+                if not sum_is_finite(slots[ref]):
+                    return None
         except FloatingPointError:
             return None
         handed = []

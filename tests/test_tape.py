@@ -519,3 +519,25 @@ def test_the_fast_path_of_a_call_at_shapes_met_before_gives_the_usual_paths_answ
     missing = parse("x*w")
     with pytest.raises(GradcalcError, match="no value for w"):
         evaluate_graph(missing, {"x": x})
+
+
+@pytest.mark.parametrize("error_state", ["numpy's context variable", "np.errstate"])
+def test_a_replay_raises_numpys_errors_and_puts_the_callers_state_back(error_state, monkeypatch):
+    # a replay sets numpy's error state itself (tape._ERROR_STATE) where numpy keeps it in a context
+    # variable, else through np.errstate: the same answers, an overflow seen, the caller's state kept
+    if error_state == "np.errstate":
+        monkeypatch.setattr(tape, "_ERROR_STATE", None)
+    elif tape._ERROR_STATE is None:
+        pytest.skip("this numpy keeps no context variable of its error state")
+    graph = parse("sum(exp(x) * y)")
+    tame = {"x": np.linspace(0, 1, 40), "y": np.linspace(1, 2, 40)}
+    recording = recorded(graph, tame)
+    assert isinstance(recording, tape.Tape)
+    for outer in ({"all": "ignore"}, {"all": "warn"}, {"over": "raise", "invalid": "call"}):
+        with np.errstate(**outer):
+            before = np.geterr()
+            value, _ = recording.replay([tame["x"], tame["y"]])
+            assert value == pytest.approx(float(np.sum(np.exp(tame["x"]) * tame["y"])), rel=1e-15)
+            assert recording.replay([np.full(40, 800.0), tame["y"]]) is None  # exp(800) overflows
+            assert np.geterr() == before, outer
+    assert np.geterr() == {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
