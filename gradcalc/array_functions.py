@@ -43,8 +43,8 @@ class Softmax(Layer):
     def backward(self, ops, gy, y, x):
         # J^T gy = s (gy - <gy, s>) along the softmax axis, with gy shifted by m, its value at the
         # largest s (Σ s = 1 makes that the same): where one s is near 1 (x = (30, 0, -30)),
-        # gy - <gy, s> cancels there and kept ~1e-3 of its digits, while gy - m is exactly 0 there
-        # and <gy - m, s> adds only the small s's terms. Ties at the largest share m evenly.
+        # gy - <gy, s> cancels there (1e-3 off), while gy - m is exactly 0 there and <gy - m, s>
+        # adds only the small s's terms. Ties at the largest share m evenly.
         m = ops.spread(ops.sum(gy * ops.winners(y, self.axis), self.axis), y, self.axis)
         shifted = gy - m
         return (y * (shifted - ops.spread(ops.sum(shifted * y, self.axis), y, self.axis)),)

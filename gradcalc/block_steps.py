@@ -38,7 +38,6 @@ class Program:
         self.forward = [(node.id, array_forward(node.layer), node.inputs,
                          node.layer.forward_saving if node.layer.backward_array is not None else None)
                         for node in graph.nodes[: output + 1] if node.inputs]
-        self.saving = any(step[3] is not None for step in self.forward)
         on_path = [False] * len(graph.nodes)
         on_path[output] = True
         self.backward = []

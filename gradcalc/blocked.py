@@ -119,7 +119,7 @@ def _whole(graph, steps, inputs: dict):
     (evaluate_blocked replays a tape of them instead where one could be recorded)."""
     with np.errstate(all="ignore"):
         try:
-            value, grads = _finiterun_block(steps, graph, inputs, graph.output)  # it checks the output too
+            value, grads = _finite_block(steps, graph, inputs, graph.output)  # it checks the output too
         except (GradcalcError, ShapeMismatch, ValueError, ArithmeticError, NotFinite):
             return None
     gradients = {name: np.zeros_like(inputs[name]) if gradient is None and type(inputs[name]) is not float
@@ -128,8 +128,8 @@ def _whole(graph, steps, inputs: dict):
     return BlockedResult(graph, inputs, value, _owned(gradients, [*inputs.values(), value]))
 
 
-def _finiterun_block(steps, graph, block: dict, output: int) -> tuple:
-    """_block's value and the variables' gradients (None where none flows), each finite, else
+def _finite_block(steps, graph, block: dict, output: int) -> tuple:
+    """run_block's value and the variables' gradients (None where none flows), each finite, else
     NotFinite."""
     value, grads = run_block(steps, graph, block, output)
     grads = [grads[index] for index in graph.variables.values()]
@@ -154,10 +154,7 @@ def replayed_as_given(graph, values: dict):
             return None
         inputs[name] = value
     tape = program[1].tapes.get(tuple([value.shape for value in inputs.values()]))
-    handed = tape.replay(list(inputs.values())) if type(tape) is Tape else None
-    if handed is None:
-        return None
-    return BlockedResult(graph, inputs, handed[0], dict(zip(graph.variables, handed[1])))
+    return _replayed_result(graph, inputs, tape.replay(list(inputs.values())) if type(tape) is Tape else None)
 
 
 def _replayed(graph, steps, inputs: dict):
@@ -165,10 +162,12 @@ def _replayed(graph, steps, inputs: dict):
     large, no tape (yet), or the replay met an inf or nan."""
     arrays = [inputs[name] for name in graph.variables]
     tape = _taped(graph, steps, arrays, SMALLEST)
-    handed = tape.replay(arrays) if tape is not None else None
-    if handed is None:
-        return None
-    return BlockedResult(graph, inputs, handed[0], dict(zip(graph.variables, handed[1])))
+    return _replayed_result(graph, inputs, tape.replay(arrays) if tape is not None else None)
+
+
+def _replayed_result(graph, inputs: dict, handed):
+    """The BlockedResult of a replay's (value, gradients), or None where there was none."""
+    return None if handed is None else BlockedResult(graph, inputs, handed[0], dict(zip(graph.variables, handed[1])))
 
 
 def _taped(graph, steps, arrays: list, limit: int):
@@ -274,7 +273,7 @@ def _run(graph, steps, inputs, sliced, step, rows, reduction, shape):
             tape = _taped(graph, steps, arrays, SHARED)
             handed = tape.replay(arrays) if tape is not None else None
             # the gradients are finite either way: a replay that made an inf raised
-            value, grads = handed if handed is not None else _finiterun_block(steps, graph, block, output_node)
+            value, grads = handed if handed is not None else _finite_block(steps, graph, block, output_node)
             if reduction:
                 totals[number] = value
             else:
